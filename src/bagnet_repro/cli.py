@@ -1,0 +1,178 @@
+"""``bagnet-repro <stage> ...``: the commands the Snakemake rules call, one per pipeline stage."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .errors import UserError
+
+
+def _cmd_make_demo_data(args: argparse.Namespace) -> None:
+    from .data.demo import make_demo_data
+    make_demo_data(args.out, args.train_per_class, args.test_per_class, args.width, args.height, args.seed)
+
+
+def _cmd_download(args: argparse.Namespace) -> None:
+    from .data.download import download
+    download(args.url, args.out, args.sha256, retries=args.retries, timeout=args.timeout)
+
+
+def _cmd_extract(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from .data.extract import extract_archive
+    from .fileio import atomic_dir
+    if len(args.archive) == 1:
+        extract_archive(args.archive[0], args.out)
+        return
+    with atomic_dir(args.out) as tmp:
+        for index, archive in enumerate(args.archive):
+            extract_archive(archive, Path(tmp) / f"part{index}")
+
+
+def _cmd_inventory(args: argparse.Namespace) -> None:
+    from .data.inventory import build_inventory, write_records
+    records = build_inventory(args.root, args.course_train_per_class, args.seed)
+    write_records(records, args.out, "course_split")
+    print(f"{len(records)} images listed in {args.out}")
+
+
+def _cmd_split(args: argparse.Namespace) -> None:
+    from collections import Counter
+
+    from .data.inventory import read_records, write_records
+    from .data.split import seeded_split, split_from_file
+    inventory = read_records(args.inventory)
+    if args.split_file:
+        manifest = split_from_file(inventory, args.split_file)
+    else:
+        manifest = seeded_split(inventory, args.val_fraction, args.test_per_class, args.seed)
+    write_records(manifest, args.out, "split")
+    print(dict(Counter(r.split for r in manifest)))
+
+
+def _cmd_audit(args: argparse.Namespace) -> None:
+    from .data.audit import duplicate_pairs, write_audit
+    from .data.inventory import read_records
+    pairs = duplicate_pairs(read_records(args.inventory), read_records(args.manifest))
+    print(json.dumps(write_audit(pairs, args.out_table, args.out_summary)))
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    import torch
+
+    from .training import TrainSettings, train
+    torch.set_num_threads(args.threads)
+    settings = TrainSettings(model=args.model, image_size=args.image_size, epochs=args.epochs,
+                             batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+                             head=args.head, weights=args.weights, seed=args.seed, device=args.device)
+    print(json.dumps(train(args.manifest, settings, args.best, args.history, args.checkpoint)))
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> None:
+    import torch
+
+    from .evaluation import evaluate
+    torch.set_num_threads(args.threads)
+    print(json.dumps(evaluate(args.checkpoint, args.manifest, args.metrics, args.predictions,
+                              args.scramble_grid, args.scramble_seed, args.batch_size, args.device)))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bagnet-repro", description=__doc__)
+    sub = parser.add_subparsers(dest="stage", required=True)
+
+    p = sub.add_parser("make-demo-data", help="write the synthetic 15-class demo dataset")
+    p.add_argument("--out", required=True)
+    p.add_argument("--train-per-class", type=int, default=20)
+    p.add_argument("--test-per-class", type=int, default=12)
+    p.add_argument("--width", type=int, default=80)
+    p.add_argument("--height", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_make_demo_data)
+
+    p = sub.add_parser("download", help="download a file, verify its sha256, then move it into place")
+    p.add_argument("--url", required=True)
+    p.add_argument("--sha256", required=True, help="expected digest; an empty string skips the check")
+    p.add_argument("--out", required=True)
+    p.add_argument("--retries", type=int, default=3)
+    p.add_argument("--timeout", type=float, default=60.0)
+    p.set_defaults(func=_cmd_download)
+
+    p = sub.add_parser("extract", help="safely extract one or more archives into a directory")
+    p.add_argument("--archive", action="append", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_extract)
+
+    p = sub.add_parser("inventory", help="list the images of a 15-scene copy with their sha256")
+    p.add_argument("--root", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--course-train-per-class", type=int, default=100)
+    p.add_argument("--seed", type=int, default=152)
+    p.set_defaults(func=_cmd_inventory)
+
+    p = sub.add_parser("split", help="draw (or read) the train/val/test split and write the manifest")
+    p.add_argument("--inventory", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--split-file")
+    p.add_argument("--val-fraction", type=float, default=0.2)
+    p.add_argument("--test-per-class", type=int, default=80)
+    p.add_argument("--seed", type=int, default=152)
+    p.set_defaults(func=_cmd_split)
+
+    p = sub.add_parser("audit", help="report byte-identical images within and across splits")
+    p.add_argument("--inventory", required=True)
+    p.add_argument("--manifest", required=True)
+    p.add_argument("--out-table", required=True)
+    p.add_argument("--out-summary", required=True)
+    p.set_defaults(func=_cmd_audit)
+
+    p = sub.add_parser("train", help="fine-tune one model and keep its best-validation weights")
+    p.add_argument("--manifest", required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--best", required=True)
+    p.add_argument("--history", required=True)
+    p.add_argument("--checkpoint", required=True, help="per-epoch resume checkpoint (kept on failure)")
+    p.add_argument("--image-size", type=int, default=224)
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--lr", type=float, default=4e-5)
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--head", default="report")
+    p.add_argument("--weights", default=None)
+    p.add_argument("--seed", type=int, default=152)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="accuracy on val, test and 16-piece scrambled test")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--manifest", required=True)
+    p.add_argument("--metrics", required=True)
+    p.add_argument("--predictions", required=True)
+    p.add_argument("--scramble-grid", type=int, default=4)
+    p.add_argument("--scramble-seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=_cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Data acquisition, layout detection, splits, audit and loading."""

@@ -1,0 +1,123 @@
+"""Find the images of a 15-scene copy in either known layout and list them with their checksums.
+
+Course layout: ``train/<Class>/*`` and ``test/<Class>/*``. Original layout: ``scene_categories/<name>/*``
+(or the category folders at the top), which has no train/test division; the course's protocol of 100
+training images per class is drawn per class with a seed.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..errors import UserError
+from ..fileio import atomic_path, sha256_file
+from .classes import IMAGE_SUFFIXES, REPORT_CLASSES, SCENE_CATEGORIES_TO_REPORT
+
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    split: str
+    label: str
+    path: str
+    sha256: str = ""
+
+
+def _images_in(folder: Path) -> list[Path]:
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise UserError(f"empty class folder (no images): {folder}")
+    return files
+
+
+def _find_root(root: Path) -> tuple[str, Path]:
+    """Return the layout name and the folder holding it; look one level down for a wrapping folder."""
+    candidates = [root] + sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for candidate in candidates:
+        if (candidate / "train").is_dir() and (candidate / "test").is_dir():
+            return "course", candidate
+        if (candidate / "scene_categories").is_dir():
+            return "scene_categories", candidate / "scene_categories"
+        if any((candidate / name).is_dir() for name in SCENE_CATEGORIES_TO_REPORT):
+            return "scene_categories", candidate
+    raise UserError(
+        f"no 15-scene layout found in {root}: expected train/<Class>/ and test/<Class>/ "
+        f"or scene_categories/<category>/"
+    )
+
+
+def _check_classes(found: set[str], where: Path) -> None:
+    missing = sorted(set(REPORT_CLASSES) - found)
+    unknown = sorted(found - set(REPORT_CLASSES))
+    if unknown:
+        raise UserError(f"unknown class folder(s) in {where}: {', '.join(unknown)}")
+    if missing:
+        raise UserError(f"missing class folder(s) in {where}: {', '.join(missing)}")
+
+
+def _course_records(base: Path) -> list[ImageRecord]:
+    records = []
+    for split in ("train", "test"):
+        folders = sorted(p for p in (base / split).iterdir() if p.is_dir())
+        _check_classes({p.name for p in folders}, base / split)
+        for folder in folders:
+            records += [ImageRecord(split, folder.name, str(f)) for f in _images_in(folder)]
+    return records
+
+
+def _scene_categories_records(base: Path, train_per_class: int, seed: int) -> list[ImageRecord]:
+    folders = sorted(p for p in base.iterdir() if p.is_dir() and p.name in SCENE_CATEGORIES_TO_REPORT)
+    _check_classes({SCENE_CATEGORIES_TO_REPORT[p.name] for p in folders}, base)
+    rng = np.random.default_rng(seed)
+    records = []
+    for folder in folders:
+        label = SCENE_CATEGORIES_TO_REPORT[folder.name]
+        files = _images_in(folder)
+        if len(files) <= train_per_class:
+            raise UserError(f"{folder} has {len(files)} images; need more than {train_per_class} "
+                            f"(split.course_train_per_class) to leave a test set")
+        train_idx = set(rng.choice(len(files), size=train_per_class, replace=False).tolist())
+        records += [ImageRecord("train" if i in train_idx else "test", label, str(f))
+                    for i, f in enumerate(files)]
+    return records
+
+
+def build_inventory(root: str | os.PathLike, course_train_per_class: int = 100, seed: int = 0) -> list[ImageRecord]:
+    """List every image under ``root`` with course split, report class name and sha256."""
+    root = Path(root)
+    if not root.is_dir():
+        raise UserError(f"data directory not found: {root}")
+    layout, base = _find_root(root)
+    if layout == "course":
+        records = _course_records(base)
+    else:
+        records = _scene_categories_records(base, course_train_per_class, seed)
+    return [ImageRecord(r.split, r.label, r.path, sha256_file(r.path))
+            for r in tqdm(records, desc="checksums", unit="img", mininterval=1.0)]
+
+
+def write_records(records: list[ImageRecord], path: str | os.PathLike, split_column: str) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow((split_column, "class", "path", "sha256"))
+        for r in records:
+            writer.writerow((r.split, r.label, r.path, r.sha256))
+
+
+def read_records(path: str | os.PathLike) -> list[ImageRecord]:
+    """Read an inventory or manifest TSV (first column is the split)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"file not found: {path}")
+    with open(path, newline="") as handle:
+        reader = csv.reader(handle, delimiter="\t")
+        header = next(reader, None)
+        if header is None or header[1:] != ["class", "path", "sha256"]:
+            raise UserError(f"{path}: expected columns <split>, class, path, sha256")
+        return [ImageRecord(*row) for row in reader]

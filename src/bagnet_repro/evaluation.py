@@ -1,0 +1,66 @@
+"""Accuracy of a trained model on validation, test and the scrambled test set, with per-image predictions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import torch
+
+from .data.classes import REPORT_CLASSES
+from .data.inventory import read_records
+from .data.loading import load_split
+from .device import resolve_device
+from .errors import UserError
+from .fileio import atomic_path, write_text_atomic
+from .models import build_model
+from .scramble import scramble_batch
+from .training import predict
+
+PREDICTION_COLUMNS = ("split", "path", "sha256", "label", "prediction", "correct")
+
+
+def load_trained(checkpoint: str, device: torch.device) -> tuple[torch.nn.Module, dict]:
+    path = Path(checkpoint)
+    if not path.is_file():
+        raise UserError(f"checkpoint not found: {path}")
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(saved, dict) or "state_dict" not in saved or "model" not in saved:
+        raise UserError(f"{path} is not a bagnet-repro checkpoint")
+    model = build_model(saved["model"], len(saved["classes"]), head=saved["head"])
+    model.load_state_dict(saved["state_dict"])
+    return model.to(device).eval(), saved
+
+
+def evaluate(checkpoint: str, manifest_path: str, metrics_path: str, predictions_path: str,
+             scramble_grid: int = 4, scramble_seed: int = 0, batch_size: int = 64, device: str = "auto") -> dict:
+    """Write accuracies (JSON) and one prediction row per image and condition (TSV)."""
+    dev = resolve_device(device)
+    model, saved = load_trained(checkpoint, dev)
+    size = saved["image_size"]
+    manifest = read_records(manifest_path)
+    rows, metrics = [], {"model": saved["model"], "best_epoch": saved["epoch"], "image_size": size,
+                         "scramble_grid": scramble_grid, "scramble_seed": scramble_seed}
+    for split in ("val", "test"):
+        data = load_split(manifest, split, size)
+        conditions = {split: data.images}
+        if split == "test":
+            conditions["scrambled_test"] = scramble_batch(data.images, data.keys, scramble_seed, scramble_grid)
+        for condition, images in conditions.items():
+            predicted = predict(model, images, dev, batch_size, desc=condition).argmax(1)
+            correct = predicted == data.labels
+            metrics[f"{condition}_acc"] = correct.float().mean().item()
+            metrics[f"n_{condition}"] = len(correct)
+            rows += [(condition, p, k, REPORT_CLASSES[t], REPORT_CLASSES[q], int(c))
+                     for p, k, t, q, c in zip(data.paths, data.keys, data.labels.tolist(),
+                                              predicted.tolist(), correct.tolist())]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
+    writer.writerow(PREDICTION_COLUMNS)
+    writer.writerows(rows)
+    with atomic_path(predictions_path) as tmp:
+        tmp.write_text(buffer.getvalue())
+    write_text_atomic(metrics_path, json.dumps(metrics, indent=2) + "\n")
+    return metrics

@@ -1,0 +1,131 @@
+"""The original BagNet (Brendel & Bethge, ICLR 2019): a ResNet-50 whose receptive field is capped.
+
+Every convolution is unpadded and only the first block of chosen stages has a 3x3 middle convolution, so
+each location of the final feature map sees exactly one 9x9, 17x17 or 33x33 patch of the input. Module
+names follow the original implementation so its published state dicts load unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+class Bottleneck(nn.Module):
+    """ResNet bottleneck with an unpadded middle conv; the shortcut is cropped bottom/right to match."""
+
+    expansion = 4
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, kernel_size: int = 1,
+                 downsample: nn.Module | None = None) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, kernel_size=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, kernel_size=kernel_size, stride=stride, padding=0, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, planes * self.expansion, kernel_size=1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes * self.expansion)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        residual = x if self.downsample is None else self.downsample(x)
+        # The unpadded 3x3 drops the last row/column; align the shortcut with its top-left tap.
+        height, width = out.shape[-2:]
+        residual = residual[..., :height, :width]
+        return self.relu(out + residual)
+
+
+@dataclass(frozen=True)
+class BagNetConfig:
+    """Which stages open with a 3x3 middle conv; this alone sets the receptive field."""
+
+    name: str
+    kernel3: tuple[int, int, int, int]
+    receptive_field: int
+    layers: tuple[int, int, int, int] = (3, 4, 6, 3)
+    strides: tuple[int, int, int, int] = (2, 2, 2, 1)
+
+
+BAGNET_CONFIGS = {
+    "bagnet9": BagNetConfig("bagnet9", (1, 1, 0, 0), 9),
+    "bagnet17": BagNetConfig("bagnet17", (1, 1, 1, 0), 17),
+    "bagnet33": BagNetConfig("bagnet33", (1, 1, 1, 1), 33),
+}
+
+
+class BagNet(nn.Module):
+    """Bag-of-local-features network: class evidence per patch, averaged over the image."""
+
+    def __init__(self, config: BagNetConfig, num_classes: int = 1000) -> None:
+        super().__init__()
+        self.config = config
+        self.inplanes = 64
+        self.conv1 = nn.Conv2d(3, 64, kernel_size=1, stride=1, padding=0, bias=False)
+        self.conv2 = nn.Conv2d(64, 64, kernel_size=3, stride=1, padding=0, bias=False)
+        self.bn1 = nn.BatchNorm2d(64, momentum=0.001)
+        self.relu = nn.ReLU(inplace=True)
+        widths = (64, 128, 256, 512)
+        for index, (width, blocks, stride, k3) in enumerate(
+                zip(widths, config.layers, config.strides, config.kernel3), start=1):
+            setattr(self, f"layer{index}", self._make_layer(width, blocks, stride, 3 if k3 else 1))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.num_features = 512 * Bottleneck.expansion
+        self.fc: nn.Module = nn.Linear(self.num_features, num_classes)
+        self._init_weights()
+
+    def _make_layer(self, planes: int, blocks: int, stride: int, first_kernel: int) -> nn.Sequential:
+        downsample = None
+        if stride != 1 or self.inplanes != planes * Bottleneck.expansion:
+            downsample = nn.Sequential(
+                nn.Conv2d(self.inplanes, planes * Bottleneck.expansion, kernel_size=1, stride=stride, bias=False),
+                nn.BatchNorm2d(planes * Bottleneck.expansion),
+            )
+        layers = [Bottleneck(self.inplanes, planes, stride, first_kernel, downsample)]
+        self.inplanes = planes * Bottleneck.expansion
+        layers += [Bottleneck(self.inplanes, planes, kernel_size=1) for _ in range(1, blocks)]
+        return nn.Sequential(*layers)
+
+    def _init_weights(self) -> None:
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(module, nn.BatchNorm2d):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The B x 2048 x h x w map of local features, one column per input patch."""
+        x = self.relu(self.bn1(self.conv2(self.conv1(x))))
+        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+
+    def logit_map(self, x: torch.Tensor) -> torch.Tensor:
+        """Class evidence of every patch: B x classes x h x w (the head applied at each location)."""
+        feats = self.features(x)
+        logits = self.fc(feats.permute(0, 2, 3, 1))
+        return logits.permute(0, 3, 1, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pooled = torch.flatten(self.avgpool(self.features(x)), 1)
+        return self.fc(pooled)
+
+
+def _bagnet(name: str, num_classes: int) -> BagNet:
+    return BagNet(BAGNET_CONFIGS[name], num_classes=num_classes)
+
+
+def bagnet9(num_classes: int = 1000) -> BagNet:
+    return _bagnet("bagnet9", num_classes)
+
+
+def bagnet17(num_classes: int = 1000) -> BagNet:
+    return _bagnet("bagnet17", num_classes)
+
+
+def bagnet33(num_classes: int = 1000) -> BagNet:
+    return _bagnet("bagnet33", num_classes)

@@ -1,0 +1,120 @@
+"""Shared helpers: config validation, the package command, per-model and data-source inputs."""
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import jsonschema
+import yaml
+from snakemake.utils import validate
+
+PROJECT_DIR = Path(workflow.basedir)
+SCHEMA = PROJECT_DIR / "workflow" / "schemas" / "config.schema.yaml"
+MODEL_NAMES = [
+    "bagnet9",
+    "bagnet17",
+    "bagnet33",
+    "resnet50",
+    "densenet121",
+    "densenet169",
+    "cbam_resnet50",
+]
+# The rules call the package from its source tree, so the same command works in the project's venv and
+# in the conda environments of envs/ (which hold the dependencies, not the package itself).
+BAGNET = (
+    f"PYTHONPATH={shlex.quote(str(PROJECT_DIR / 'src'))}${{PYTHONPATH:+:$PYTHONPATH}} "
+    "python -m bagnet_repro"
+)
+
+
+def config_error_line(instance, schema_path):
+    """The first schema violation as one line naming the key, or None when the config is valid."""
+    with open(schema_path) as handle:
+        schema = yaml.safe_load(handle)
+    errors = list(jsonschema.Draft7Validator(schema).iter_errors(instance))
+    if not errors:
+        return None
+    error = jsonschema.exceptions.best_match(errors)
+    key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+    return f"config error at '{key}': {error.message}"
+
+
+_problem = config_error_line(config, SCHEMA)
+if _problem:
+    sys.exit(_problem)
+validate(config, SCHEMA)  # fills in the schema's defaults
+
+wildcard_constraints:
+    model="|".join(MODEL_NAMES),
+
+
+def models():
+    return config["models"]
+
+
+def data_source():
+    return config["data"]["source"]
+
+
+def archive_names():
+    """File names of the configured downloads, in order (the last path component of each URL)."""
+    return [entry.get("name") or entry["url"].rstrip("/").split("/")[-1] for entry in config["data"]["urls"]]
+
+
+def archive_entry(name):
+    return dict(zip(archive_names(), config["data"]["urls"]))[name]
+
+
+def data_root_input():
+    """What the inventory rule reads: the demo folder, the extracted downloads, or nothing (local dir)."""
+    source = data_source()
+    if source == "demo":
+        return "results/data/demo"
+    if source == "url":
+        return "results/data/extracted"
+    return []
+
+
+def data_root_path():
+    if data_source() == "local":
+        return config["data"]["local_dir"]
+    return data_root_input()
+
+
+def split_file_input():
+    split_file = config["data"].get("split_file")
+    return [split_file] if split_file else []
+
+
+_cuda_available = None
+
+
+def train_gpus():
+    """1 when the training device is (or auto-resolves to) CUDA, so schedulers reserve a GPU."""
+    global _cuda_available
+    device = config["train"]["device"]
+    if device == "cpu":
+        return 0
+    if device.startswith("cuda"):
+        return 1
+    if _cuda_available is None:
+        try:
+            import torch
+
+            _cuda_available = torch.cuda.is_available()
+        except ImportError:
+            _cuda_available = False
+    return int(_cuda_available)
+
+
+def all_outputs():
+    return [
+        "report/tables/table1.csv",
+        "report/tables/table1.md",
+        "report/tables/table1.tex",
+        "report/figures/training_curves.pdf",
+        "report/figures/training_curves.png",
+        "results/data/audit.tsv",
+        "results/data/audit_summary.json",
+    ]

@@ -1,0 +1,115 @@
+"""Data stage: demo data or verified downloads, safe extraction, inventory, split and duplicate audit."""
+
+
+rule make_demo_data:
+    output:
+        directory("results/data/demo"),
+    log:
+        "logs/data/make_demo_data.log",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        cli=BAGNET,
+        demo=lambda wildcards: config["data"]["demo"],
+    shell:
+        "{params.cli} make-demo-data --out {output} --train-per-class {params.demo[train_per_class]} "
+        "--test-per-class {params.demo[test_per_class]} --width {params.demo[width]} "
+        "--height {params.demo[height]} --seed {params.demo[seed]} > {log} 2>&1"
+
+
+rule download:
+    output:
+        "results/downloads/{archive}",
+    log:
+        "logs/data/download_{archive}.log",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        cli=BAGNET,
+        url=lambda wildcards: archive_entry(wildcards.archive)["url"],
+        sha256=lambda wildcards: archive_entry(wildcards.archive).get("sha256") or "",
+        retries=lambda wildcards: config["data"]["retries"],
+    shell:
+        "{params.cli} download --url {params.url:q} --sha256 {params.sha256:q} --retries {params.retries} "
+        "--out {output} > {log} 2>&1"
+
+
+rule extract:
+    input:
+        lambda wildcards: expand("results/downloads/{archive}", archive=archive_names()),
+    output:
+        directory("results/data/extracted"),
+    log:
+        "logs/data/extract.log",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        cli=BAGNET,
+        archives=lambda wildcards, input: " ".join(f"--archive {shlex.quote(a)}" for a in input),
+    shell:
+        "{params.cli} extract {params.archives} --out {output} > {log} 2>&1"
+
+
+rule inventory:
+    input:
+        data_root_input(),
+    output:
+        "results/data/inventory.tsv",
+    log:
+        "logs/data/inventory.log",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        cli=BAGNET,
+        root=data_root_path(),
+        per_class=config["split"]["course_train_per_class"],
+        seed=config["split"]["seed"],
+    shell:
+        "{params.cli} inventory --root {params.root:q} --out {output} "
+        "--course-train-per-class {params.per_class} --seed {params.seed} > {log} 2>&1"
+
+
+rule split:
+    input:
+        inventory="results/data/inventory.tsv",
+        split_file=split_file_input(),
+    output:
+        "results/data/manifest.tsv",
+    log:
+        "logs/data/split.log",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        cli=BAGNET,
+        split_file=lambda wildcards, input: (
+            f"--split-file {shlex.quote(input.split_file[0])}" if input.split_file else ""
+        ),
+        val_fraction=config["split"]["val_fraction"],
+        test_per_class=config["split"]["test_per_class"],
+        seed=config["split"]["seed"],
+    shell:
+        "{params.cli} split --inventory {input.inventory} --out {output} {params.split_file} "
+        "--val-fraction {params.val_fraction} --test-per-class {params.test_per_class} "
+        "--seed {params.seed} > {log} 2>&1"
+
+
+rule audit:
+    input:
+        inventory="results/data/inventory.tsv",
+        manifest="results/data/manifest.tsv",
+    output:
+        table=report(
+            "results/data/audit.tsv",
+            caption="../../report/captions/audit.rst",
+            category="Data",
+        ),
+        summary="results/data/audit_summary.json",
+    log:
+        "logs/data/audit.log",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        cli=BAGNET,
+    shell:
+        "{params.cli} audit --inventory {input.inventory} --manifest {input.manifest} "
+        "--out-table {output.table} --out-summary {output.summary} > {log} 2>&1"

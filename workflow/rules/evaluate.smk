@@ -1,0 +1,26 @@
+"""Evaluation stage: validation, test and 16-piece scrambled test accuracy per model."""
+
+
+rule evaluate:
+    input:
+        model="results/models/{model}/best.pt",
+        manifest="results/data/manifest.tsv",
+    output:
+        metrics="results/metrics/{model}.json",
+        predictions="results/predictions/{model}.tsv",
+    log:
+        "logs/evaluate/{model}.log",
+    conda:
+        "../../envs/torch.yaml"
+    threads: config["train"]["threads"]
+    resources:
+        gpu=train_gpus(),
+    params:
+        cli=BAGNET,
+        evaluate=lambda wildcards: config["evaluate"],
+        device=config["train"]["device"],
+    shell:
+        "{params.cli} evaluate --checkpoint {input.model} --manifest {input.manifest} "
+        "--metrics {output.metrics} --predictions {output.predictions} "
+        "--scramble-grid {params.evaluate[scramble_grid]} --scramble-seed {params.evaluate[scramble_seed]} "
+        "--batch-size {params.evaluate[batch_size]} --device {params.device} --threads {threads} > {log} 2>&1"
