@@ -15,6 +15,10 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 
 
+wildcard_constraints:
+    model="|".join(MODEL_NAMES),
+
+
 rule all:
     input:
         all_outputs(),

@@ -3,7 +3,8 @@
 import json
 import shlex
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 import jsonschema
 import yaml
@@ -32,7 +33,7 @@ def config_error_line(instance, schema_path):
     """The first schema violation as one line naming the key, or None when the config is valid."""
     with open(schema_path) as handle:
         schema = yaml.safe_load(handle)
-    errors = list(jsonschema.Draft7Validator(schema).iter_errors(instance))
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(instance))
     if not errors:
         return None
     error = jsonschema.exceptions.best_match(errors)
@@ -45,10 +46,6 @@ if _problem:
     sys.exit(_problem)
 validate(config, SCHEMA)  # fills in the schema's defaults
 
-wildcard_constraints:
-    model="|".join(MODEL_NAMES),
-
-
 def models():
     return config["models"]
 
@@ -59,7 +56,7 @@ def data_source():
 
 def archive_names():
     """File names of the configured downloads, in order (the last path component of each URL)."""
-    return [entry.get("name") or entry["url"].rstrip("/").split("/")[-1] for entry in config["data"]["urls"]]
+    return [entry.get("name") or PurePosixPath(urlsplit(entry["url"]).path).name for entry in config["data"]["urls"]]
 
 
 def archive_entry(name):
@@ -67,7 +64,7 @@ def archive_entry(name):
 
 
 def data_root_input():
-    """What the inventory rule reads: the demo folder, the extracted downloads, or nothing (local dir)."""
+    """Input of the inventory step; the demo folder, the extracted downloads, or nothing (local dir)."""
     source = data_source()
     if source == "demo":
         return "results/data/demo"
@@ -76,10 +73,9 @@ def data_root_input():
     return []
 
 
-def data_root_path():
-    if data_source() == "local":
-        return config["data"]["local_dir"]
-    return data_root_input()
+def data_root_path(wildcards, input):
+    """The folder the inventory lists: the rule's input, or ``data.local_dir``."""
+    return input[0] if input else config["data"]["local_dir"]
 
 
 def split_file_input():

@@ -61,7 +61,7 @@ rule inventory:
         "../../envs/torch.yaml"
     params:
         cli=BAGNET,
-        root=data_root_path(),
+        root=data_root_path,
         per_class=config["split"]["course_train_per_class"],
         seed=config["split"]["seed"],
     shell:
