@@ -1,11 +1,13 @@
 """bagnet-repro: from 15-scene images to the report's Table 1 (see README.md)."""
 
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-configfile: "config.yaml"
+configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
 include: "workflow/rules/common.smk"

@@ -1,0 +1,97 @@
+"""Shared fixtures: the project root, a command runner, and a local HTTP server with range support."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+SHARED_SCENE15 = PROJECT.parent / "shared" / "data" / "scene15"
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m bagnet_repro`` the way the rules do."""
+    env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"))
+    return subprocess.run([sys.executable, "-m", "bagnet_repro", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True)
+
+
+def run_snakemake(workdir: Path, *args: str, timeout: int = 1500) -> subprocess.CompletedProcess:
+    """Run the project's workflow with ``workdir`` as working directory (results land there)."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    return subprocess.run([sys.executable, "-m", "snakemake", "-s", str(PROJECT / "Snakefile"),
+                           "--directory", str(workdir), *args], cwd=PROJECT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+class FileServer:
+    """Serves ``files`` (name -> bytes) on 127.0.0.1; ``mode[name]`` may be 'truncate' or 'flaky'."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.mode: dict[str, str] = {}
+        self.requests: list[tuple[str, str | None]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                name = self.path.lstrip("/")
+                range_header = self.headers.get("Range")
+                server.requests.append((name, range_header))
+                if name not in server.files:
+                    self.send_error(404)
+                    return
+                data = server.files[name]
+                start = 0
+                if range_header and server.mode.get(name) != "no-range":
+                    start = int(range_header.split("=")[1].split("-")[0])
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                else:
+                    self.send_response(200)
+                body = data[start:]
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                mode = server.mode.get(name)
+                first = sum(1 for n, _ in server.requests if n == name) == 1
+                if mode == "truncate" or (mode == "flaky" and first):
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{name}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def file_server():
+    server = FileServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory) -> Path:
+    from bagnet_repro.data.demo import make_demo_data
+    root = tmp_path_factory.mktemp("demo") / "data"
+    make_demo_data(root, train_per_class=10, test_per_class=6, width=40, height=32)
+    return root

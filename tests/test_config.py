@@ -1,0 +1,39 @@
+"""The workflow validates its config at start-up: one line naming the key, non-zero exit, no outputs."""
+
+import pytest
+import yaml
+
+from conftest import PROJECT, run_snakemake
+
+
+def _demo_config():
+    return yaml.safe_load((PROJECT / "configs" / "demo.yaml").read_text())
+
+
+@pytest.mark.parametrize("edit,expected", [
+    (lambda c: c["train"].update(lr=-1), "config error at 'train.lr': -1 is less than or equal to the minimum of 0"),
+    (lambda c: c["train"].update(epochs="many"), "config error at 'train.epochs': 'many' is not of type 'integer'"),
+    (lambda c: c.update(models=["bagnet33", "vgg16"]), "config error at 'models.1': 'vgg16' is not one of"),
+    (lambda c: c["train"].update(learning_rate=1), "config error at 'train': Additional properties are not allowed"),
+    (lambda c: c["data"].update(source="ftp"), "config error at 'data.source': 'ftp' is not one of"),
+    (lambda c: c["data"].update(source="url", urls=[{"url": "http://x/y.zip", "sha256": "abc"}]),
+     "config error at 'data.urls.0.sha256': 'abc' does not match"),
+])
+def test_bad_config_fails_with_one_line(tmp_path, edit, expected):
+    config = _demo_config()
+    edit(config)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = run_snakemake(tmp_path, "-n", "--configfile", str(path))
+    assert result.returncode != 0
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("config error")]
+    assert len(lines) == 1 and lines[0].startswith(expected), result.stdout + result.stderr
+    assert not (tmp_path / "results").exists() and not (tmp_path / "report").exists()
+
+
+def test_demo_and_full_configs_plan_all_models(tmp_path):
+    for args in ([], ["--configfile", str(PROJECT / "configs" / "demo.yaml")]):
+        result = run_snakemake(tmp_path, "-n", *args)
+        assert result.returncode == 0, result.stderr
+        plan = result.stdout + result.stderr
+        assert plan.count("rule train:") == 7 and plan.count("rule evaluate:") == 7

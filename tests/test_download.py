@@ -1,0 +1,52 @@
+"""Verified downloads: resume, truncation, checksum mismatch; one error line and nothing half-written."""
+
+import hashlib
+
+from conftest import run_cli
+
+PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
+DIGEST = hashlib.sha256(PAYLOAD).hexdigest()
+
+
+def test_download_verifies_and_renames(file_server, tmp_path):
+    file_server.files["a.zip"] = PAYLOAD
+    out = tmp_path / "dl" / "a.zip"
+    result = run_cli("download", "--url", file_server.url("a.zip"), "--sha256", DIGEST, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == PAYLOAD
+    assert not (tmp_path / "dl" / "a.zip.part").exists()
+
+
+def test_interrupted_transfer_resumes_with_range(file_server, tmp_path):
+    file_server.files["a.zip"] = PAYLOAD
+    file_server.mode["a.zip"] = "flaky"  # the first response stops halfway
+    out = tmp_path / "a.zip"
+    result = run_cli("download", "--url", file_server.url("a.zip"), "--sha256", DIGEST, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == PAYLOAD
+    ranges = [r for name, r in file_server.requests if name == "a.zip"]
+    assert ranges[0] is None and ranges[1] == f"bytes={len(PAYLOAD) // 2}-"
+
+
+def test_truncated_download_fails_cleanly(file_server, tmp_path):
+    file_server.files["a.zip"] = PAYLOAD
+    file_server.mode["a.zip"] = "truncate"
+    out = tmp_path / "a.zip"
+    result = run_cli("download", "--url", file_server.url("a.zip"), "--sha256", DIGEST, "--out", str(out),
+                     "--retries", "2")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: download failed after 2 attempts") and "a.zip" in lines[-1]
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_checksum_mismatch_fails_and_keeps_existing_file(file_server, tmp_path):
+    file_server.files["a.zip"] = PAYLOAD
+    out = tmp_path / "a.zip"
+    out.write_bytes(b"the user's own file")
+    result = run_cli("download", "--url", file_server.url("a.zip"), "--sha256", "0" * 64, "--out", str(out))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("error: checksum mismatch for http://127.0.0.1")
+    assert out.read_bytes() == b"the user's own file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.zip"]
