@@ -1,0 +1,38 @@
+"""End to end: the demo config through every rule to Table 1 and the figure, then nothing left to do."""
+
+import csv
+
+import pytest
+
+from conftest import PROJECT, run_snakemake
+
+pytestmark = pytest.mark.slow
+DEMO = str(PROJECT / "configs" / "demo.yaml")
+
+
+def test_demo_workflow_end_to_end(tmp_path):
+    result = run_snakemake(tmp_path, "--cores", "2", "--configfile", DEMO)
+    assert result.returncode == 0, result.stderr[-4000:]
+
+    with open(tmp_path / "report/tables/table1.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["model"] for r in rows] == ["bagnet9", "bagnet17", "bagnet33", "resnet50", "densenet121",
+                                          "densenet169", "cbam_resnet50"]
+    for row in rows:
+        for column in ("val_acc", "test_acc", "scrambled_test_acc"):
+            assert 0.0 <= float(row[column]) <= 1.0
+        assert row["n_test"] == "150" and row["n_val"] == "60"
+    # Training learned something: the best model is far above chance (1/15) on the test set.
+    assert max(float(r["test_acc"]) for r in rows) > 0.5
+    assert (tmp_path / "report/tables/table1.md").read_text().startswith("| Model")
+    assert "\\begin{table}" in (tmp_path / "report/tables/table1.tex").read_text()
+    assert (tmp_path / "report/figures/training_curves.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "report/figures/training_curves.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "results/notebooks/table1.ipynb").is_file()
+    for model in ("bagnet33", "resnet50"):
+        log = (tmp_path / f"logs/train/{model}.log").read_text()
+        assert f"{model} epoch 2/2" in log
+
+    again = run_snakemake(tmp_path, "-n", "--configfile", DEMO)
+    assert again.returncode == 0
+    assert "Nothing to be done" in again.stdout + again.stderr
