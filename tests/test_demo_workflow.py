@@ -33,6 +33,15 @@ def test_demo_workflow_end_to_end(tmp_path):
         log = (tmp_path / f"logs/train/{model}.log").read_text()
         assert f"{model} epoch 2/2" in log
 
+    with open(tmp_path / "report/tables/receptive_fields.csv", newline="") as handle:
+        fields = {r["model"]: r for r in csv.DictReader(handle)}
+    assert [fields[m]["measured_rf"] for m in ("bagnet9", "bagnet17", "bagnet33")] == ["9", "17", "33"]
+    assert fields["resnet50"]["theoretical_rf"] == "427" and fields["densenet169"]["theoretical_rf"] == "3351"
+    with open(tmp_path / "report/tables/figure1.csv", newline="") as handle:
+        bagnet33 = [r for r in csv.DictReader(handle) if r["model"] == "bagnet33"]
+    assert [(r["input_size"], r["output_size"], r["receptive_field"]) for r in bagnet33] == [
+        ("224", "222", "3"), ("222", "110", "5"), ("110", "54", "9"), ("54", "26", "17"), ("26", "24", "33")]
+
     again = run_snakemake(tmp_path, "-n", "--configfile", DEMO)
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr

@@ -80,6 +80,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
                               args.scramble_grid, args.scramble_seed, args.batch_size, args.device)))
 
 
+def _cmd_receptive_fields(args: argparse.Namespace) -> None:
+    from .receptive_report import write_receptive_fields
+    write_receptive_fields(args.models, args.image_size, args.measure_size, args.layers, args.summary)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bagnet-repro", description=__doc__)
     sub = parser.add_subparsers(dest="stage", required=True)
@@ -158,6 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=1)
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("receptive-fields", help="per-layer receptive fields (Figure 1) and a per-model summary")
+    p.add_argument("--models", nargs="+", required=True)
+    p.add_argument("--image-size", type=int, default=224)
+    p.add_argument("--measure-size", type=int, default=96, help="input size of the gradient measurement")
+    p.add_argument("--layers", required=True)
+    p.add_argument("--summary", required=True)
+    p.set_defaults(func=_cmd_receptive_fields)
     return parser
 
 

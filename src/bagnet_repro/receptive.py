@@ -58,3 +58,52 @@ def measure_receptive_field(feature_fn: Callable[[torch.Tensor], torch.Tensor], 
         _, next_top_left = _extent(_support(feature_fn, input_size, row + 1, col + 1, trials, seed))
         stride = (next_top_left[0] - top_left[0], next_top_left[1] - top_left[1])
     return ReceptiveField(size, top_left, stride)
+
+
+LAYER_COLUMNS = ("layer", "kernel", "stride", "dilation", "padding", "input_size", "output_size",
+                 "receptive_field", "jump")
+
+
+def _pair(value) -> int:
+    return value[0] if isinstance(value, tuple) else value
+
+
+def _on_main_path(name: str) -> bool:
+    """Shortcut projections and attention gates do not lengthen the path the field is measured along."""
+    return not any(part in name for part in ("downsample", "channel_gate", "spatial_gate"))
+
+
+def layer_table(model: torch.nn.Module, input_size: int = 224) -> list[dict]:
+    """Kernel, stride, padding, sizes and theoretical receptive field after each conv or pooling layer.
+
+    Layers are visited in execution order (forward hooks); the field grows by (k - 1) * dilation * jump,
+    where jump is the product of the strides so far, along the longest path through the network.
+    """
+    rows: list[dict] = []
+    state = {"rf": 1, "jump": 1}
+    kinds = (torch.nn.Conv2d, torch.nn.MaxPool2d, torch.nn.AvgPool2d)
+
+    def hook(name):
+        def record(module, inputs, output):
+            kernel, stride = _pair(module.kernel_size), _pair(module.stride)
+            dilation = _pair(getattr(module, "dilation", 1))
+            state["rf"] += (kernel - 1) * dilation * state["jump"]
+            state["jump"] *= stride
+            rows.append({"layer": name, "kernel": kernel, "stride": stride, "dilation": dilation,
+                         "padding": _pair(module.padding), "input_size": inputs[0].shape[-1],
+                         "output_size": output.shape[-1], "receptive_field": state["rf"],
+                         "jump": state["jump"]})
+        return record
+
+    handles = [m.register_forward_hook(hook(n)) for n, m in model.named_modules()
+               if isinstance(m, kinds) and _on_main_path(n)]
+    try:
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(1, 3, input_size, input_size))
+        model.train(was_training)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return rows

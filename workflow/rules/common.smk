@@ -111,6 +111,8 @@ def all_outputs():
         "report/tables/table1.tex",
         "report/figures/training_curves.pdf",
         "report/figures/training_curves.png",
+        "report/tables/figure1.csv",
+        "report/tables/receptive_fields.csv",
         "results/data/audit.tsv",
         "results/data/audit_summary.json",
     ]

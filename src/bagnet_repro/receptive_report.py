@@ -1,0 +1,43 @@
+"""Tables behind the report's Figure 1: per-layer receptive fields, and theory vs gradient measurement."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+
+from .fileio import atomic_path
+from .models import build_model
+from .receptive import LAYER_COLUMNS, layer_table, measure_receptive_field
+
+SUMMARY_COLUMNS = ("model", "theoretical_rf", "stride", "measured_rf", "measured_stride", "measure_size", "note")
+
+
+def _write_tsv(rows: list[dict], columns: tuple[str, ...], path: str) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, delimiter="\t", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    with atomic_path(path) as tmp:
+        tmp.write_text(buffer.getvalue())
+
+
+def write_receptive_fields(models: list[str], image_size: int, measure_size: int, layers_path: str,
+                           summary_path: str) -> None:
+    """BagNets are measured by gradients (their field does not depend on the input size); the CNN
+    baselines' fields exceed any practical input, so only their theoretical value is given."""
+    layer_rows, summary_rows = [], []
+    for name in models:
+        model = build_model(name, 1000, head="linear")
+        table = layer_table(model, image_size)
+        layer_rows += [{"model": name, **row} for row in table]
+        summary = {"model": name, "theoretical_rf": table[-1]["receptive_field"], "stride": table[-1]["jump"],
+                   "measured_rf": "", "measured_stride": "", "measure_size": "",
+                   "note": "plus channel attention pooled over the whole image" if name.startswith("cbam") else ""}
+        if name.startswith("bagnet"):
+            field = measure_receptive_field(model.double().eval().features, measure_size)
+            summary.update(measured_rf=field.size[0], measured_stride=field.stride[0], measure_size=measure_size)
+        summary_rows.append(summary)
+        print(summary, flush=True)
+    _write_tsv(layer_rows, ("model",) + LAYER_COLUMNS, layers_path)
+    _write_tsv(summary_rows, SUMMARY_COLUMNS, summary_path)
