@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from .data.inventory import read_records
 from .data.loading import load_split
 from .device import resolve_device
 from .errors import UserError
-from .fileio import atomic_path, write_text_atomic
+from .fileio import write_table_atomic, write_text_atomic
 from .models import build_model
 from .scramble import scramble_batch
 from .training import predict
@@ -53,14 +51,9 @@ def evaluate(checkpoint: str, manifest_path: str, metrics_path: str, predictions
             correct = predicted == data.labels
             metrics[f"{condition}_acc"] = correct.float().mean().item()
             metrics[f"n_{condition}"] = len(correct)
-            rows += [(condition, p, k, REPORT_CLASSES[t], REPORT_CLASSES[q], int(c))
+            rows += [dict(zip(PREDICTION_COLUMNS, (condition, p, k, REPORT_CLASSES[t], REPORT_CLASSES[q], int(c))))
                      for p, k, t, q, c in zip(data.paths, data.keys, data.labels.tolist(),
                                               predicted.tolist(), correct.tolist())]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
-    writer.writerow(PREDICTION_COLUMNS)
-    writer.writerows(rows)
-    with atomic_path(predictions_path) as tmp:
-        tmp.write_text(buffer.getvalue())
+    write_table_atomic(predictions_path, PREDICTION_COLUMNS, rows)
     write_text_atomic(metrics_path, json.dumps(metrics, indent=2) + "\n")
     return metrics

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
+import io
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator, Sequence
 
 
 @contextlib.contextmanager
@@ -54,6 +56,16 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
 def write_text_atomic(target: str | os.PathLike, text: str) -> None:
     with atomic_path(target) as tmp:
         tmp.write_text(text)
+
+
+def write_table_atomic(target: str | os.PathLike, columns: Sequence[str], rows: Iterable[dict],
+                       delimiter: str = "\t") -> None:
+    """Write dict rows as a TSV (or CSV) table, atomically."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), delimiter=delimiter, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(target, buffer.getvalue())
 
 
 def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 
-
-from .fileio import atomic_path
+from .fileio import write_table_atomic
 from .models import build_model
 from .receptive import LAYER_COLUMNS, layer_table, measure_receptive_field
 
 SUMMARY_COLUMNS = ("model", "theoretical_rf", "stride", "measured_rf", "measured_stride", "measure_size", "note")
-
-
-def _write_tsv(rows: list[dict], columns: tuple[str, ...], path: str) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, delimiter="\t", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    with atomic_path(path) as tmp:
-        tmp.write_text(buffer.getvalue())
 
 
 def write_receptive_fields(models: list[str], image_size: int, measure_size: int, layers_path: str,
@@ -39,5 +27,5 @@ def write_receptive_fields(models: list[str], image_size: int, measure_size: int
             summary.update(measured_rf=field.size[0], measured_stride=field.stride[0], measure_size=measure_size)
         summary_rows.append(summary)
         print(summary, flush=True)
-    _write_tsv(layer_rows, ("model",) + LAYER_COLUMNS, layers_path)
-    _write_tsv(summary_rows, SUMMARY_COLUMNS, summary_path)
+    write_table_atomic(layers_path, ("model",) + LAYER_COLUMNS, layer_rows)
+    write_table_atomic(summary_path, SUMMARY_COLUMNS, summary_rows)

@@ -7,8 +7,6 @@ epoch depends only on (seed, epoch), so a resumed run sees the same batches as a
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import random
 import time
@@ -25,7 +23,7 @@ from .data.inventory import read_records
 from .data.loading import ImageSet, load_split, normalize
 from .device import resolve_device
 from .errors import UserError
-from .fileio import atomic_path
+from .fileio import atomic_path, write_table_atomic
 from .models import build_model
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "is_best", "seconds")
@@ -150,18 +148,8 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
 
     if state["best_state"] is None:
         raise UserError(f"training {settings.model}: train.epochs must be at least 1")
-    _write_history(state["history"], Path(history_path))
+    write_table_atomic(history_path, HISTORY_COLUMNS, state["history"], delimiter=",")
     _save({"model": settings.model, "head": settings.head, "classes": list(REPORT_CLASSES),
            "image_size": settings.image_size, "epoch": state["best_epoch"], "val_acc": state["best_val_acc"],
            "settings": asdict(settings), "state_dict": state["best_state"]}, Path(best_path))
     return {"best_epoch": state["best_epoch"], "best_val_acc": state["best_val_acc"]}
-
-
-def _write_history(history: list[dict], path: Path) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=HISTORY_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(history)
-    with atomic_path(path) as tmp:
-        tmp.write_text(buffer.getvalue())
-
