@@ -82,8 +82,9 @@ def test_split_file_is_reproduced_exactly(demo_data, tmp_path):
 def test_audit_finds_planted_duplicates(demo_data, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(demo_data, data)
-    shutil.copy(data / "train" / "Coast" / "image_0001.jpg", data / "test" / "Coast" / "image_0100.jpg")
-    shutil.copy(data / "train" / "Coast" / "image_0002.jpg", data / "train" / "Coast" / "image_0099.jpg")
+    train_coast, test_coast = data / "train" / "Coast", data / "test" / "Coast"
+    shutil.copy(train_coast / "image_0001.jpg", test_coast / "image_0100.jpg")  # across course splits
+    shutil.copy(train_coast / "image_0002.jpg", train_coast / "image_0099.jpg")  # within a split
     inventory = build_inventory(data)
     summary = summarize(duplicate_pairs(inventory, seeded_split(inventory, 0.2, 4, seed=0)))
     assert summary["duplicate_pairs"] == 2
