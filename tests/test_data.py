@@ -83,8 +83,9 @@ def test_audit_finds_planted_duplicates(demo_data, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(demo_data, data)
     train_coast, test_coast = data / "train" / "Coast", data / "test" / "Coast"
-    shutil.copy(train_coast / "image_0001.jpg", test_coast / "image_0100.jpg")  # across course splits
-    shutil.copy(train_coast / "image_0002.jpg", train_coast / "image_0099.jpg")  # within a split
+    first, second = sorted(train_coast.iterdir())[:2]
+    shutil.copy(first, test_coast / "copy_across.jpg")  # a pair across course splits
+    shutil.copy(second, train_coast / "copy_within.jpg")  # a pair within one split
     inventory = build_inventory(data)
     summary = summarize(duplicate_pairs(inventory, seeded_split(inventory, 0.2, 4, seed=0)))
     assert summary["duplicate_pairs"] == 2
