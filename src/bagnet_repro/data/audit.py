@@ -7,7 +7,7 @@ import json
 import os
 from collections import defaultdict
 
-from ..fileio import atomic_path, write_text_atomic
+from ..fileio import write_table_atomic, write_text_atomic
 from .inventory import ImageRecord
 
 AUDIT_COLUMNS = ("sha256", "class_a", "path_a", "course_split_a", "split_a",
@@ -46,10 +46,7 @@ def summarize(pairs: list[dict]) -> dict:
 
 
 def write_audit(pairs: list[dict], table_path: str | os.PathLike, summary_path: str | os.PathLike) -> dict:
-    with atomic_path(table_path) as tmp, open(tmp, "w") as handle:
-        handle.write("\t".join(AUDIT_COLUMNS) + "\n")
-        for pair in pairs:
-            handle.write("\t".join(str(pair[c]) for c in AUDIT_COLUMNS) + "\n")
+    write_table_atomic(table_path, AUDIT_COLUMNS, pairs)
     summary = summarize(pairs)
     write_text_atomic(summary_path, json.dumps(summary, indent=2) + "\n")
     return summary
