@@ -18,6 +18,9 @@ def _demo_config():
     (lambda c: c["data"].update(source="ftp"), "config error at 'data.source': 'ftp' is not one of"),
     (lambda c: c["data"].update(source="url", urls=[{"url": "http://x/y.zip", "sha256": "abc"}]),
      "config error at 'data.urls.0.sha256': 'abc' does not match"),
+    (lambda c: c.update(weights={"models": {"vgg16": "imagenet"}}), "config error at 'weights.models': 'vgg16' is not"),
+    (lambda c: c.update(weights={"models": {"bagnet9": {"url": "x", "md5": "y"}}}),
+     "config error at 'weights.models.bagnet9': "),
 ])
 def test_bad_config_fails_with_one_line(tmp_path, edit, expected):
     config = _demo_config()
@@ -32,8 +35,10 @@ def test_bad_config_fails_with_one_line(tmp_path, edit, expected):
 
 
 def test_demo_and_full_configs_plan_all_models(tmp_path):
-    for args in ([], ["--configfile", str(PROJECT / "configs" / "demo.yaml")]):
+    # The full config fetches the report's pretrained weights; the demo (random init) downloads nothing.
+    for args, fetches in (([], 7), (["--configfile", str(PROJECT / "configs" / "demo.yaml")], 0)):
         result = run_snakemake(tmp_path, "-n", *args)
         assert result.returncode == 0, result.stderr
         plan = result.stdout + result.stderr
         assert plan.count("rule train:") == 7 and plan.count("rule evaluate:") == 7
+        assert plan.count("rule fetch_weights:") == fetches

@@ -1,11 +1,12 @@
-"""The seven models build, train a step, and the original BagNets have the published parameter counts."""
+"""Every model builds and trains a step; BagNets (original and v2) have the published parameter counts."""
 
 import pytest
 import torch
+import yaml
 
-from bagnet_repro.models import MODEL_NAMES, build_model
+from bagnet_repro.models import MODEL_NAMES, build_model, get_bagnet
 from bagnet_repro.errors import UserError
-from conftest import run_cli
+from conftest import PROJECT, run_cli
 
 
 def n_params(model):
@@ -14,9 +15,34 @@ def n_params(model):
 
 @pytest.mark.parametrize("name,count", [("bagnet9", 15_688_744), ("bagnet17", 16_213_032),
                                         ("bagnet33", 18_310_184), ("cbam_resnet50", 28_089_624),
-                                        ("resnet50", 25_557_032)])
+                                        ("resnet50", 25_557_032), ("bagnet9_v2", 15_653_416),
+                                        ("bagnet17_v2", 16_177_704), ("bagnet33_v2", 18_274_856)])
 def test_parameter_counts_at_1000_classes(name, count):
     assert n_params(build_model(name, 1000, head="linear")) == count
+    if name.startswith("bagnet"):
+        assert n_params(get_bagnet(name)) == count
+
+
+@pytest.mark.parametrize("name", ["bagnet9_v2", "bagnet17_v2", "bagnet33_v2"])
+def test_v2_bagnets_are_padded_with_a_single_3x3_stem(name):
+    model = get_bagnet(name, num_classes=7).eval()
+    assert model.conv1 is None and model.conv2.in_channels == 3 and model.conv2.padding == (1, 1)
+    assert model.bn1.momentum == 0.1
+    x = torch.randn(1, 3, 224, 224, dtype=torch.float64)
+    with torch.no_grad():
+        logit_map = model.double().logit_map(x)
+        torch.testing.assert_close(logit_map.mean(dim=(2, 3)), model(x))
+    assert logit_map.shape == (1, 7, 28, 28)
+
+
+def test_model_names_agree_between_package_schema_and_workflow():
+    schema = yaml.safe_load((PROJECT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    assert tuple(schema["properties"]["models"]["items"]["enum"]) == MODEL_NAMES
+    weights_keys = schema["properties"]["weights"]["properties"]["models"]["propertyNames"]["enum"]
+    assert tuple(weights_keys) == MODEL_NAMES
+    common = (PROJECT / "workflow" / "rules" / "common.smk").read_text()
+    listed = common.split("MODEL_NAMES = [", 1)[1].split("]", 1)[0]
+    assert tuple(name.strip().strip('",') for name in listed.split() if name.strip()) == MODEL_NAMES
 
 
 @pytest.mark.parametrize("name,size", [("bagnet9", 27), ("bagnet17", 26), ("bagnet33", 24)])

@@ -60,6 +60,23 @@ def _cmd_audit(args: argparse.Namespace) -> None:
     print(json.dumps(write_audit(pairs, args.out_table, args.out_summary)))
 
 
+def _weights_arg(args: argparse.Namespace) -> str | dict | None:
+    """``--weights`` (a keyword, path or URL) with ``--weights-sha256`` as the dict form."""
+    if args.weights in (None, "none"):
+        return None
+    return {"url": args.weights, "sha256": args.weights_sha256} if args.weights_sha256 else args.weights
+
+
+def _cmd_fetch_weights(args: argparse.Namespace) -> None:
+    from .fileio import sha256_file, write_text_atomic
+    from .models.registry import fetch_weights_file
+    path = fetch_weights_file(args.model, _weights_arg(args), args.weights_cache)
+    record = {"model": args.model, "weights": args.weights or "none",
+              "file": str(path) if path else None, "sha256": sha256_file(path) if path else None}
+    write_text_atomic(args.out, json.dumps(record, indent=2) + "\n")
+    print(json.dumps(record))
+
+
 def _cmd_train(args: argparse.Namespace) -> None:
     import torch
 
@@ -67,8 +84,9 @@ def _cmd_train(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     settings = TrainSettings(model=args.model, image_size=args.image_size, epochs=args.epochs,
                              batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-                             head=args.head, weights=args.weights, seed=args.seed, device=args.device)
-    print(json.dumps(train(args.manifest, settings, args.best, args.history, args.checkpoint)))
+                             head=args.head, weights=_weights_arg(args), seed=args.seed, device=args.device)
+    print(json.dumps(train(args.manifest, settings, args.best, args.history, args.checkpoint,
+                           weights_cache=args.weights_cache)))
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> None:
@@ -134,6 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-summary", required=True)
     p.set_defaults(func=_cmd_audit)
 
+    p = sub.add_parser("fetch-weights", help="download and verify a model's pretrained weights into the cache")
+    p.add_argument("--model", required=True)
+    p.add_argument("--weights", required=True, help="imagenet, pytorchcv, torchvision, or a path/URL")
+    p.add_argument("--weights-sha256", default=None, help="expected sha256 (or prefix) of a path/URL")
+    p.add_argument("--weights-cache", default=None, help="default $BAGNET_REPRO_CACHE or ~/.cache/bagnet-repro")
+    p.add_argument("--out", required=True, help="JSON record of the file and its sha256")
+    p.set_defaults(func=_cmd_fetch_weights)
+
     p = sub.add_parser("train", help="fine-tune one model and keep its best-validation weights")
     p.add_argument("--manifest", required=True)
     p.add_argument("--model", required=True)
@@ -146,7 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=4e-5)
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--head", default="report")
-    p.add_argument("--weights", default=None)
+    p.add_argument("--weights", default=None, help="none, imagenet, pytorchcv, torchvision, or a path/URL")
+    p.add_argument("--weights-sha256", default=None, help="expected sha256 (or prefix) of a path/URL")
+    p.add_argument("--weights-cache", default=None, help="default $BAGNET_REPRO_CACHE or ~/.cache/bagnet-repro")
     p.add_argument("--seed", type=int, default=152)
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=1)

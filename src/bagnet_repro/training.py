@@ -38,7 +38,7 @@ class TrainSettings:
     lr: float = 4e-5
     weight_decay: float = 0.0
     head: str = "report"
-    weights: str | None = None
+    weights: str | dict | None = None
     seed: int = 152
     device: str = "auto"
 
@@ -101,14 +101,15 @@ def _save(obj: dict, path: Path) -> None:
 
 
 def train(manifest_path: str, settings: TrainSettings, best_path: str, history_path: str,
-          checkpoint_path: str) -> dict:
+          checkpoint_path: str, weights_cache: str | None = None) -> dict:
     """Train ``settings.model`` and write the best-validation weights and the per-epoch history."""
     seed_everything(settings.seed)
     device = resolve_device(settings.device)
     manifest = read_records(manifest_path)
     train_set = load_split(manifest, "train", settings.image_size)
     val_set = load_split(manifest, "val", settings.image_size)
-    model = build_model(settings.model, len(REPORT_CLASSES), weights=settings.weights, head=settings.head)
+    model = build_model(settings.model, len(REPORT_CLASSES), weights=settings.weights, head=settings.head,
+                        cache=weights_cache)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     loss_fn = nn.CrossEntropyLoss()

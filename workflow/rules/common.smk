@@ -16,6 +16,9 @@ MODEL_NAMES = [
     "bagnet9",
     "bagnet17",
     "bagnet33",
+    "bagnet9_v2",
+    "bagnet17_v2",
+    "bagnet33_v2",
     "resnet50",
     "densenet121",
     "densenet169",
@@ -76,6 +79,29 @@ def data_root_input():
 def data_root_path(wildcards, input):
     """The folder the inventory lists: the rule's input, or ``data.local_dir``."""
     return input[0] if input else config["data"]["local_dir"]
+
+
+def model_weights(model):
+    """The configured weights of ``model``: a keyword, path/URL, or {url, sha256}; "none" if unlisted."""
+    return config["weights"]["models"].get(model, "none")
+
+
+def weights_record_input(wildcards):
+    """Training waits for the verified download, which runs on the submit host (localrule)."""
+    if model_weights(wildcards.model) == "none":
+        return []
+    return f"results/weights/{wildcards.model}.json"
+
+
+def weights_args(wildcards):
+    """``--weights ... [--weights-sha256 ...] [--weights-cache ...]`` for the package command."""
+    value = model_weights(wildcards.model)
+    args = ["--weights", value["url"] if isinstance(value, dict) else value]
+    if isinstance(value, dict) and value.get("sha256"):
+        args += ["--weights-sha256", value["sha256"]]
+    if config["weights"]["cache"]:
+        args += ["--weights-cache", config["weights"]["cache"]]
+    return " ".join(shlex.quote(str(arg)) for arg in args)
 
 
 def split_file_input():

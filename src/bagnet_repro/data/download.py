@@ -50,9 +50,10 @@ def _fetch_once(url: str, part: Path, timeout: float) -> None:
 
 
 def download(url: str, dest: str | os.PathLike, sha256: str | None, retries: int = 3,
-             timeout: float = 60.0, backoff: float = 1.0) -> Path:
+             timeout: float = 60.0, backoff: float = 1.0, announce_unverified: bool = True) -> Path:
     """Download ``url`` to ``dest``; verify ``sha256`` before ``dest`` appears.
 
+    ``sha256`` is the full digest or a prefix of it (torch.hub names files after the first 8 hex digits).
     A kill leaves ``dest.part`` behind and the next call resumes it; a final failure removes it.
     ``file://`` URLs and plain paths are copied (still verified).
     """
@@ -83,10 +84,11 @@ def download(url: str, dest: str | os.PathLike, sha256: str | None, retries: int
             part.unlink(missing_ok=True)
             raise UserError(f"download failed after {retries} attempts: {url}: {last_error}")
     actual = sha256_file(part)
-    if sha256 and actual != sha256.lower():
+    if sha256 and not actual.startswith(sha256.lower()):
         part.unlink(missing_ok=True)
-        raise UserError(f"checksum mismatch for {url}: expected sha256 {sha256}, got {actual}")
-    if not sha256:
+        expected = sha256 if len(sha256) == 64 else f"{sha256}..."
+        raise UserError(f"checksum mismatch for {url}: expected sha256 {expected}, got {actual}")
+    if not sha256 and announce_unverified:
         print(f"warning: {url} was not verified (no sha256 configured); its sha256 is {actual}", flush=True)
     os.replace(part, dest)
     return dest

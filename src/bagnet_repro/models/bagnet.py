@@ -1,8 +1,13 @@
-"""The original BagNet (Brendel & Bethge, ICLR 2019): a ResNet-50 whose receptive field is capped.
+"""BagNets: ResNet-50s whose receptive field is capped at 9, 17 or 33 pixels.
 
-Every convolution is unpadded and only the first block of chosen stages has a 3x3 middle convolution, so
-each location of the final feature map sees exactly one 9x9, 17x17 or 33x33 patch of the input. Module
-names follow the original implementation so its published state dicts load unchanged.
+The original (Brendel & Bethge, ICLR 2019) leaves every convolution unpadded and only the first block of
+chosen stages has a 3x3 middle convolution, so each location of the final feature map sees exactly one
+9x9, 17x17 or 33x33 patch of the input. Module names follow the original implementation so its published
+state dicts load unchanged.
+
+The v2 variant (BagNets-v2) drops the 1x1 stem conv (two linear convs in a row are one), pads the 3x3
+convs so no shortcut crop is needed, and keeps the default BN momentum. Padding means border logits are
+no longer those of an isolated patch.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ class Bottleneck(nn.Module):
     expansion = 4
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1, kernel_size: int = 1,
-                 downsample: nn.Module | None = None) -> None:
+                 downsample: nn.Module | None = None, padded: bool = False) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(inplanes, planes, kernel_size=1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, kernel_size=kernel_size, stride=stride, padding=0, bias=False)
+        padding = (kernel_size - 1) // 2 if padded else 0
+        self.conv2 = nn.Conv2d(planes, planes, kernel_size=kernel_size, stride=stride, padding=padding,
+                               bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
         self.conv3 = nn.Conv2d(planes, planes * self.expansion, kernel_size=1, bias=False)
         self.bn3 = nn.BatchNorm2d(planes * self.expansion)
@@ -35,7 +42,7 @@ class Bottleneck(nn.Module):
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
         residual = x if self.downsample is None else self.downsample(x)
-        # The unpadded 3x3 drops the last row/column; align the shortcut with its top-left tap.
+        # An unpadded 3x3 drops the last row/column; align the shortcut with its top-left tap.
         height, width = out.shape[-2:]
         residual = residual[..., :height, :width]
         return self.relu(out + residual)
@@ -48,6 +55,7 @@ class BagNetConfig:
     name: str
     kernel3: tuple[int, int, int, int]
     receptive_field: int
+    padded: bool = False
     layers: tuple[int, int, int, int] = (3, 4, 6, 3)
     strides: tuple[int, int, int, int] = (2, 2, 2, 1)
 
@@ -56,6 +64,9 @@ BAGNET_CONFIGS = {
     "bagnet9": BagNetConfig("bagnet9", (1, 1, 0, 0), 9),
     "bagnet17": BagNetConfig("bagnet17", (1, 1, 1, 0), 17),
     "bagnet33": BagNetConfig("bagnet33", (1, 1, 1, 1), 33),
+    "bagnet9_v2": BagNetConfig("bagnet9_v2", (1, 1, 0, 0), 9, padded=True),
+    "bagnet17_v2": BagNetConfig("bagnet17_v2", (1, 1, 1, 0), 17, padded=True),
+    "bagnet33_v2": BagNetConfig("bagnet33_v2", (1, 1, 1, 1), 33, padded=True),
 }
 
 
@@ -66,9 +77,15 @@ class BagNet(nn.Module):
         super().__init__()
         self.config = config
         self.inplanes = 64
-        self.conv1 = nn.Conv2d(3, 64, kernel_size=1, stride=1, padding=0, bias=False)
-        self.conv2 = nn.Conv2d(64, 64, kernel_size=3, stride=1, padding=0, bias=False)
-        self.bn1 = nn.BatchNorm2d(64, momentum=0.001)
+        if config.padded:
+            # v2 stem: the one 3x3 conv keeps the original's name, so only conv1 is gone from the state dict.
+            self.conv1 = None
+            self.conv2 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(64)
+        else:
+            self.conv1 = nn.Conv2d(3, 64, kernel_size=1, stride=1, padding=0, bias=False)
+            self.conv2 = nn.Conv2d(64, 64, kernel_size=3, stride=1, padding=0, bias=False)
+            self.bn1 = nn.BatchNorm2d(64, momentum=0.001)
         self.relu = nn.ReLU(inplace=True)
         widths = (64, 128, 256, 512)
         for index, (width, blocks, stride, k3) in enumerate(
@@ -86,9 +103,10 @@ class BagNet(nn.Module):
                 nn.Conv2d(self.inplanes, planes * Bottleneck.expansion, kernel_size=1, stride=stride, bias=False),
                 nn.BatchNorm2d(planes * Bottleneck.expansion),
             )
-        layers = [Bottleneck(self.inplanes, planes, stride, first_kernel, downsample)]
+        padded = self.config.padded
+        layers = [Bottleneck(self.inplanes, planes, stride, first_kernel, downsample, padded)]
         self.inplanes = planes * Bottleneck.expansion
-        layers += [Bottleneck(self.inplanes, planes, kernel_size=1) for _ in range(1, blocks)]
+        layers += [Bottleneck(self.inplanes, planes, kernel_size=1, padded=padded) for _ in range(1, blocks)]
         return nn.Sequential(*layers)
 
     def _init_weights(self) -> None:
@@ -101,7 +119,9 @@ class BagNet(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The B x 2048 x h x w map of local features, one column per input patch."""
-        x = self.relu(self.bn1(self.conv2(self.conv1(x))))
+        if self.conv1 is not None:
+            x = self.conv1(x)
+        x = self.relu(self.bn1(self.conv2(x)))
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
     def logit_map(self, x: torch.Tensor) -> torch.Tensor:
@@ -117,6 +137,18 @@ class BagNet(nn.Module):
 
 def _bagnet(name: str, num_classes: int) -> BagNet:
     return BagNet(BAGNET_CONFIGS[name], num_classes=num_classes)
+
+
+def bagnet9_v2(num_classes: int = 1000) -> BagNet:
+    return _bagnet("bagnet9_v2", num_classes)
+
+
+def bagnet17_v2(num_classes: int = 1000) -> BagNet:
+    return _bagnet("bagnet17_v2", num_classes)
+
+
+def bagnet33_v2(num_classes: int = 1000) -> BagNet:
+    return _bagnet("bagnet33_v2", num_classes)
 
 
 def bagnet9(num_classes: int = 1000) -> BagNet:

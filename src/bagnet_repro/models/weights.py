@@ -1,0 +1,181 @@
+"""Pretrained weights: where each source lives, a per-machine cache, verified downloads, strict loading.
+
+Sources (the ``weights`` argument of ``build_model`` and the ``train.weights`` config map):
+
+- ``imagenet``: the original BagNet files on Bitbucket. Their names carry the first 8 hex digits of the
+  file's sha256 (the torch.hub convention), which is what a download is checked against.
+- ``pytorchcv``: the imgclsmob model zoo the report took its CNN baselines from; files are checked against
+  the sha1 that the ``pytorchcv`` package records for each model.
+- ``torchvision``: torchvision's own ImageNet weights (its weights enum and hash check).
+- any other string: a local path, ``file://`` or ``http(s)://`` URL of a state dict (for example BagNet v2
+  weights); an optional sha256 is checked when given.
+
+Every file lands in the cache only after its checksum matches, so a corrupt download is never reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+import torch
+
+from ..data.download import download
+from ..errors import UserError
+
+BITBUCKET = ("https://bitbucket.org/wielandbrendel/bag-of-feature-pretrained-models/raw/"
+             "249e8fa82c0913623a807d9d35eeab9da7dcc2a8/")
+BAGNET_FILES = {
+    "bagnet9": "bagnet8-34f4ccd2.pth.tar",
+    "bagnet17": "bagnet16-105524de.pth.tar",
+    "bagnet33": "bagnet32-2ddd53ed.pth.tar",
+}
+IMGCLSMOB = "https://github.com/osmr/imgclsmob"
+KEYWORD_SOURCES = ("imagenet", "pytorchcv", "torchvision")
+
+
+def cache_dir(override: str | os.PathLike | None = None) -> Path:
+    """The weights cache: the argument, else $BAGNET_REPRO_CACHE, else ~/.cache/bagnet-repro/weights."""
+    if override:
+        return Path(override).expanduser()
+    env = os.environ.get("BAGNET_REPRO_CACHE")
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".cache" / "bagnet-repro" / "weights"
+
+
+@dataclass(frozen=True)
+class WeightsSpec:
+    """A parsed ``weights`` value: a keyword source, or a file location with an optional sha256."""
+
+    source: str
+    location: str | None = None
+    sha256: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.location if self.source == "file" else self.source
+
+
+def parse_weights(value: str | dict | None) -> WeightsSpec | None:
+    """``None``/``"none"`` mean random init; a dict is ``{url|path: ..., sha256: ...}``."""
+    if value is None or value == "none":
+        return None
+    if isinstance(value, dict):
+        location = value.get("url") or value.get("path")
+        if not location:
+            raise UserError(f"weights entry {value!r} needs a 'url' or 'path'")
+        return WeightsSpec("file", str(location), value.get("sha256"))
+    if value in KEYWORD_SOURCES:
+        return WeightsSpec(value)
+    return WeightsSpec("file", str(value))
+
+
+def bagnet_imagenet_file(model: str, cache: Path, base_url: str = BITBUCKET, sha256: str | None = None) -> Path:
+    """The original ImageNet BagNet weights for ``model``, downloaded once into ``cache``.
+
+    Checked against the sha256 prefix in the published file name unless a full ``sha256`` is given.
+    """
+    if model not in BAGNET_FILES:
+        raise UserError(f"no published ImageNet weights for {model}; give a path or URL to a state dict")
+    name = BAGNET_FILES[model]
+    target = cache / "bagnet" / name
+    expected = sha256 or name.split("-")[-1].split(".")[0]
+    if not target.is_file():
+        download(base_url + name, target, sha256=expected)
+    return target
+
+
+def _sha1_file(path: Path) -> str:
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def pytorchcv_file(model: str, cache: Path, repo_url: str = IMGCLSMOB, sha1: str | None = None) -> Path:
+    """The imgclsmob weights of ``model`` (pytorchcv's name), downloaded once and checked against its sha1."""
+    from pytorchcv.models.common.model_store import get_model_name_suffix_data
+
+    try:
+        error, recorded_sha1, release = get_model_name_suffix_data(model)
+    except ValueError as exc:
+        raise UserError(f"pytorchcv has no pretrained weights for {model}") from exc
+    sha1 = (sha1 or recorded_sha1).lower()
+    name = f"{model}-{error}-{recorded_sha1[:8]}.pth"
+    target = cache / "pytorchcv" / name
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fetch-") as tmp:
+        archive = download(f"{repo_url}/releases/download/{release}/{name}.zip", Path(tmp) / f"{name}.zip",
+                           sha256=None, announce_unverified=False)
+        with zipfile.ZipFile(archive) as bundle:
+            if name not in bundle.namelist():
+                raise UserError(f"{archive.name} does not contain {name}")
+            bundle.extract(name, tmp)
+        extracted = Path(tmp) / name
+        actual = _sha1_file(extracted)
+        if actual != sha1:
+            raise UserError(f"checksum mismatch for pytorchcv weights {name}: expected sha1 {sha1}, got {actual}")
+        os.replace(extracted, target)
+    return target
+
+
+def file_weights(spec: WeightsSpec, cache: Path) -> Path:
+    """A local state-dict file as is, or a URL downloaded once into the cache (by URL and name)."""
+    location = spec.location or ""
+    if "://" not in location or location.startswith("file://"):
+        path = Path(location[len("file://"):] if location.startswith("file://") else location).expanduser()
+        if not path.is_file():
+            raise UserError(f"weights file not found: {path}")
+        if spec.sha256:
+            from ..fileio import sha256_file
+            actual = sha256_file(path)
+            if not actual.startswith(spec.sha256.lower()):
+                raise UserError(f"checksum mismatch for {path}: expected sha256 {spec.sha256}, got {actual}")
+        return path
+    url_digest = hashlib.sha256(location.encode()).hexdigest()[:12]
+    name = PurePosixPath(urlsplit(location).path).name or "weights.pt"
+    target = cache / "url" / url_digest / name
+    if not target.is_file():
+        download(location, target, sha256=spec.sha256)
+    return target
+
+
+def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """Tensors only (``weights_only=True``); unwraps ``{"state_dict": ...}`` and DataParallel prefixes."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for truncated or foreign files
+        raise UserError(f"cannot read weights file {path}: {str(exc).splitlines()[0]}") from exc
+    for key in ("state_dict", "model_state_dict", "model"):
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+            break
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise UserError(f"weights file {path} does not hold a state dict of tensors")
+    if state and all(k.startswith("module.") for k in state):
+        state = {k[len("module."):]: v for k, v in state.items()}
+    return state
+
+
+def load_strict(model: torch.nn.Module, state: dict[str, torch.Tensor], origin: str) -> None:
+    """``load_state_dict(strict=True)`` with a one-line error naming the first mismatching keys."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shape = [k for k in own if k in state and own[k].shape != state[k].shape]
+    if missing or unexpected or shape:
+        parts = []
+        for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", shape)):
+            if keys:
+                parts.append(f"{len(keys)} {label} (e.g. {', '.join(keys[:3])})")
+        raise UserError(f"weights from {origin} do not fit {type(model).__name__}: {'; '.join(parts)}")
+    model.load_state_dict(state, strict=True)
