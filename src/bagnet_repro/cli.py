@@ -89,6 +89,15 @@ def _cmd_train(args: argparse.Namespace) -> None:
                            weights_cache=args.weights_cache)))
 
 
+def _cmd_heatmaps(args: argparse.Namespace) -> None:
+    import torch
+
+    from .heatmap_figures import compute_heatmaps
+    torch.set_num_threads(args.threads)
+    print(json.dumps(compute_heatmaps(args.checkpoints, args.predictions, args.out, args.count, args.images,
+                                      args.scramble_grid, args.scramble_seed, args.device, args.memory_mb)))
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     import torch
 
@@ -191,6 +200,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=1)
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("heatmaps", help="stride-1 patch heatmaps of chosen test images (Figures 2-4)")
+    p.add_argument("--checkpoints", nargs="+", required=True, help="best.pt of each original BagNet")
+    p.add_argument("--predictions", required=True, help="predictions TSV of the model that picks the images")
+    p.add_argument("--out", required=True, help=".npz with images, heatmaps and logits")
+    p.add_argument("--count", type=int, default=3, help="images to pick when --images is not given")
+    p.add_argument("--images", nargs="*", default=[], help="test image file names to draw")
+    p.add_argument("--scramble-grid", type=int, default=4)
+    p.add_argument("--scramble-seed", type=int, default=0)
+    p.add_argument("--memory-mb", type=float, default=2048, help="activation budget of one dense band")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=_cmd_heatmaps)
 
     p = sub.add_parser("receptive-fields", help="per-layer receptive fields (Figure 1) and a per-model summary")
     p.add_argument("--models", nargs="+", required=True)

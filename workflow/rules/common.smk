@@ -130,8 +130,20 @@ def train_gpus():
     return int(_cuda_available)
 
 
+def heatmap_models():
+    """The original BagNets among the configured models: the ones with exact stride-1 heatmaps."""
+    return [m for m in models() if m in ("bagnet9", "bagnet17", "bagnet33")]
+
+
+def heatmap_outputs():
+    if not heatmap_models():
+        return []
+    names = ["heatmaps_classes", "heatmaps_models", "heatmaps_scrambled"]
+    return [f"report/figures/{name}.{ext}" for name in names for ext in ("pdf", "png")]
+
+
 def all_outputs():
-    return [
+    return heatmap_outputs() + [
         "report/tables/table1.csv",
         "report/tables/table1.md",
         "report/tables/table1.tex",

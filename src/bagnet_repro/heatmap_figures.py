@@ -1,0 +1,87 @@
+"""Data for the report's heatmap figures: pick test images, compute every BagNet's patch heatmaps, save.
+
+Figures 2-4 need, for a few correctly classified test images of different classes, the stride-1 patch
+logits of all classes under BagNet9/17/33, and for one image those of its scrambled version as well.
+Everything is written to one ``.npz`` that the heatmaps notebook draws from.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data.classes import REPORT_CLASSES
+from .data.inventory import read_records
+from .data.loading import load_image, normalize
+from .device import resolve_device
+from .errors import UserError
+from .evaluation import load_trained
+from .fileio import atomic_path
+from .heatmaps import patch_logits
+from .scramble import image_permutation, scramble
+
+
+def choose_images(predictions_path: str, count: int, wanted: list[str]) -> list[dict]:
+    """Test rows to draw: the ``wanted`` file names, else ``count`` correct ones from evenly spread classes."""
+    with open(predictions_path, newline="") as handle:
+        rows = [r for r in csv.DictReader(handle, delimiter="\t") if r["split"] == "test"]
+    if wanted:
+        chosen = []
+        for name in wanted:
+            matches = [r for r in rows if Path(r["path"]).name == name or r["path"].endswith(name)]
+            if not matches:
+                raise UserError(f"heatmaps.images: {name!r} is not a test image of the manifest")
+            chosen.append(matches[0])
+        return chosen
+    first_correct = {}
+    for row in sorted(rows, key=lambda r: r["path"]):
+        if row["correct"] == "1":
+            first_correct.setdefault(row["label"], row)
+    classes = [c for c in REPORT_CLASSES if c in first_correct]
+    if not classes:
+        raise UserError(f"{predictions_path}: no correctly classified test image to draw")
+    picks = np.linspace(0, len(classes) - 1, num=min(count, len(classes))).round().astype(int)
+    return [first_correct[classes[i]] for i in dict.fromkeys(picks.tolist())]
+
+
+def compute_heatmaps(checkpoints: list[str], predictions_path: str, out_path: str, count: int = 3,
+                     wanted: list[str] | None = None, scramble_grid: int = 4, scramble_seed: int = 0,
+                     device: str = "auto", memory_mb: float = 2048) -> dict:
+    """Write images, scrambled image and every model's stride-1 heatmaps (all classes) to ``out_path``."""
+    dev = resolve_device(device)
+    chosen = choose_images(predictions_path, count, wanted or [])
+    models, saved = [], []
+    for checkpoint in checkpoints:
+        model, meta = load_trained(checkpoint, dev)
+        models.append(model)
+        saved.append(meta)
+    size = saved[0]["image_size"]
+    if any(meta["image_size"] != size for meta in saved):
+        raise UserError("the heatmap models were trained at different image sizes")
+    images = torch.stack([load_image(row["path"], size) for row in chosen])
+    first = chosen[0]
+    permutation = image_permutation(first["sha256"], scramble_seed, scramble_grid ** 2)
+    scrambled = scramble(images[0], permutation, scramble_grid)[None]
+    arrays = {
+        "images": images.numpy(), "scrambled": scrambled.numpy(),
+        "paths": np.array([row["path"] for row in chosen]), "labels": np.array([row["label"] for row in chosen]),
+        "classes": np.array(saved[0]["classes"]), "models": np.array([meta["model"] for meta in saved]),
+        "scramble_grid": np.array(scramble_grid),
+    }
+    for model, meta in zip(models, saved):
+        name = meta["model"]
+        batch = normalize(torch.cat([images, scrambled])).to(dev)
+        logits = patch_logits(model, batch, method="fast", memory_mb=memory_mb).cpu()
+        with torch.no_grad():
+            pooled = model(batch).cpu()
+        arrays[f"{name}__heatmaps"] = logits[:-1].numpy()
+        arrays[f"{name}__scrambled"] = logits[-1:].numpy()
+        arrays[f"{name}__logits"] = pooled.numpy()
+    with atomic_path(out_path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+    return {"images": [row["path"] for row in chosen], "models": [meta["model"] for meta in saved],
+            "image_size": size}

@@ -1,0 +1,68 @@
+"""Heatmap stage: stride-1 patch heatmaps of the original BagNets and the report's Figures 2-4."""
+
+
+rule heatmaps:
+    input:
+        models=expand("results/models/{model}/best.pt", model=heatmap_models()),
+        predictions=lambda wildcards: f"results/predictions/{heatmap_models()[-1]}.tsv",
+    output:
+        "results/heatmaps/heatmaps.npz",
+    log:
+        "logs/heatmaps/heatmaps.log",
+    conda:
+        "../../envs/torch.yaml"
+    threads: config["train"]["threads"]
+    resources:
+        gpu=train_gpus(),
+    params:
+        cli=BAGNET,
+        heatmaps=config["heatmaps"],
+        images=lambda wildcards: " ".join(shlex.quote(i) for i in config["heatmaps"]["images"]),
+        evaluate=config["evaluate"],
+        device=config["train"]["device"],
+    shell:
+        "{params.cli} heatmaps --checkpoints {input.models} --predictions {input.predictions} --out {output} "
+        "--count {params.heatmaps[count]} --images {params.images} "
+        "--scramble-grid {params.evaluate[scramble_grid]} --scramble-seed {params.evaluate[scramble_seed]} "
+        "--memory-mb {params.heatmaps[memory_mb]} --device {params.device} --threads {threads} > {log} 2>&1"
+
+
+rule heatmap_figures:
+    input:
+        heatmaps="results/heatmaps/heatmaps.npz",
+        notebook=str(PROJECT_DIR / "notebooks" / "heatmaps.ipynb"),
+    output:
+        classes_pdf="report/figures/heatmaps_classes.pdf",
+        classes_png=report(
+            "report/figures/heatmaps_classes.png",
+            caption="../../report/captions/heatmaps_classes.rst",
+            category="Heatmaps",
+        ),
+        models_pdf="report/figures/heatmaps_models.pdf",
+        models_png=report(
+            "report/figures/heatmaps_models.png",
+            caption="../../report/captions/heatmaps_models.rst",
+            category="Heatmaps",
+        ),
+        scrambled_pdf="report/figures/heatmaps_scrambled.pdf",
+        scrambled_png=report(
+            "report/figures/heatmaps_scrambled.png",
+            caption="../../report/captions/heatmaps_scrambled.rst",
+            category="Heatmaps",
+        ),
+        notebook="results/notebooks/heatmaps.ipynb",
+    log:
+        "logs/report/heatmap_figures.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        parameters=lambda wildcards, input, output: json.dumps(
+            {
+                "heatmaps_file": input.heatmaps,
+                "figure_dir": str(Path(output.classes_pdf).parent),
+                "classes_shown": config["heatmaps"]["classes_shown"],
+            }
+        ),
+    shell:
+        "papermill {input.notebook:q} {output.notebook:q} -k python3 --cwd . "
+        "-y {params.parameters:q} > {log} 2>&1"
