@@ -144,13 +144,15 @@ def dense_patch_logits(model: BagNet, images: torch.Tensor, memory_mb: float = 2
     padded = _pad(images, patch)
     rows = min(height, _rows_per_band(width, patch, memory_mb))
     bands = math.ceil(height / rows)
-    out = images.new_empty(batch, model.fc.out_features, height, width)
+    out = None
     with tqdm(total=batch * bands, desc="dense bands", unit="band", disable=not progress, mininterval=1.0) as bar:
         for index in range(batch):
             for top in range(0, height, rows):
                 bottom = min(height, top + rows)
-                band = padded[index:index + 1, :, top:bottom + patch - 1]
-                out[index, :, top:bottom] = dense.logit_map(band)[0]
+                band = dense.logit_map(padded[index:index + 1, :, top:bottom + patch - 1])[0]
+                if out is None:
+                    out = images.new_empty(batch, band.shape[0], height, width)
+                out[index, :, top:bottom] = band
                 bar.update(1)
     return out
 
