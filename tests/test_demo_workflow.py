@@ -42,6 +42,16 @@ def test_demo_workflow_end_to_end(tmp_path):
     assert [(r["input_size"], r["output_size"], r["receptive_field"]) for r in bagnet33] == [
         ("224", "222", "3"), ("222", "110", "5"), ("110", "54", "9"), ("54", "26", "17"), ("26", "24", "33")]
 
+    import numpy as np
+
+    heatmaps = np.load(tmp_path / "results/heatmaps/heatmaps.npz")
+    assert list(heatmaps["models"]) == ["bagnet9", "bagnet17", "bagnet33"]
+    assert heatmaps["bagnet33__heatmaps"].shape == (3, 15, 64, 64)
+    assert heatmaps["bagnet33__scrambled"].shape == (1, 15, 64, 64)
+    for name in ("heatmaps_classes", "heatmaps_models", "heatmaps_scrambled"):
+        assert (tmp_path / f"report/figures/{name}.pdf").read_bytes().startswith(b"%PDF")
+        assert (tmp_path / f"report/figures/{name}.png").read_bytes().startswith(b"\x89PNG")
+
     again = run_snakemake(tmp_path, "-n", "--configfile", DEMO)
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr
