@@ -72,3 +72,22 @@ def test_models_without_exact_patch_logits_say_so():
         patch_logits(get_bagnet("bagnet9", num_classes=4), images)
     with pytest.raises(UserError, match="unknown heatmap method 'slow'"):
         patch_logits(v2, images, method="slow")
+
+
+def test_image_choice_spreads_over_classes_and_names_unknown_images(tmp_path):
+    from bagnet_repro.data.classes import REPORT_CLASSES
+    from bagnet_repro.heatmap_figures import choose_images
+
+    table = tmp_path / "predictions.tsv"
+    lines = ["split\tpath\tsha256\tlabel\tprediction\tcorrect"]
+    for index, label in enumerate(REPORT_CLASSES):
+        lines.append(f"test\t/d/{label}/b.jpg\tk{index}\t{label}\t{label}\t1")
+        lines.append(f"test\t/d/{label}/a.jpg\tw{index}\t{label}\tStore\t0")  # wrong: never picked
+    lines.append(f"val\t/d/x.jpg\tv\t{REPORT_CLASSES[0]}\t{REPORT_CLASSES[0]}\t1")
+    table.write_text("\n".join(lines) + "\n")
+    picked = choose_images(str(table), 3, [])
+    assert [r["label"] for r in picked] == [REPORT_CLASSES[0], REPORT_CLASSES[7], REPORT_CLASSES[14]]
+    assert all(r["path"].endswith("b.jpg") for r in picked)
+    assert [r["path"] for r in choose_images(str(table), 3, ["Forest/a.jpg"])] == ["/d/Forest/a.jpg"]
+    with pytest.raises(UserError, match="heatmaps.images: 'nope.jpg' is not a test image"):
+        choose_images(str(table), 3, ["nope.jpg"])
