@@ -15,11 +15,13 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/heatmaps.smk"
+include: "workflow/rules/precision.smk"
 include: "workflow/rules/report.smk"
 
 
 wildcard_constraints:
     model="|".join(MODEL_NAMES),
+    seed=r"\d+",
 
 
 rule all:

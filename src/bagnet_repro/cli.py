@@ -78,15 +78,60 @@ def _cmd_fetch_weights(args: argparse.Namespace) -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
+    import dataclasses
+
     import torch
 
+    from .recipes import recipe_values
     from .training import TrainSettings, train
     torch.set_num_threads(args.threads)
-    settings = TrainSettings(model=args.model, image_size=args.image_size, epochs=args.epochs,
-                             batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-                             head=args.head, weights=_weights_arg(args), seed=args.seed, device=args.device)
+    options = json.loads(args.options) if args.options else {}
+    values = recipe_values(args.recipe, options)
+    known = {f.name for f in dataclasses.fields(TrainSettings)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise UserError(f"unknown training option(s): {', '.join(unknown)}")
+    values.update(model=args.model, weights=_weights_arg(args), seed=args.seed, device=args.device)
+    settings = TrainSettings(**values)
     print(json.dumps(train(args.manifest, settings, args.best, args.history, args.checkpoint,
                            weights_cache=args.weights_cache)))
+
+
+def _cmd_precision(args: argparse.Namespace) -> None:
+    import torch
+
+    from .data.inventory import read_records
+    from .data.loading import load_split
+    from .device import resolve_device
+    from .evaluation import load_trained
+    from .fileio import write_table_atomic
+    from .models import get_bagnet
+    from .precision import dead_layer_census, precision_rows, weight_histogram
+    torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    if args.checkpoint:
+        model, saved = load_trained(args.checkpoint, device)
+        name, size, with_labels = saved["model"], saved["image_size"], True
+    else:  # the original ImageNet weights: 1000 classes, so agreement and logit differences only
+        model = get_bagnet(args.model, weights="imagenet", cache=args.weights_cache).to(device).eval()
+        name, size, with_labels = f"{args.model} (ImageNet weights)", args.image_size, False
+    test = load_split(read_records(args.manifest), "test", size)
+    labels = test.labels if with_labels else None
+    rows = [{"model": name, **row} for row in precision_rows(model, test.images, labels, device, args.batch_size)]
+    census = [{"model": name, **row} for row in dead_layer_census(model)]
+    counts, edges = weight_histogram(model)
+    write_table_atomic(args.out_table, list(rows[0]), rows)
+    write_table_atomic(args.out_census, list(census[0]), census)
+    write_table_atomic(args.out_histogram, ["model", "bin_low", "bin_high", "count"],
+                       [{"model": name, "bin_low": lo, "bin_high": hi, "count": int(c)}
+                        for lo, hi, c in zip(edges[:-1], edges[1:], counts)])
+    print(json.dumps(rows))
+
+
+def _cmd_summarize(args: argparse.Namespace) -> None:
+    from .statistics import summarize
+    files = {(model, seed): args.pattern.format(model=model, seed=seed) for model in args.models for seed in args.seeds}
+    print(json.dumps(summarize(files, args.out_dir, args.bootstrap, args.bootstrap_seed)))
 
 
 def _cmd_heatmaps(args: argparse.Namespace) -> None:
@@ -104,7 +149,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     from .evaluation import evaluate
     torch.set_num_threads(args.threads)
     print(json.dumps(evaluate(args.checkpoint, args.manifest, args.metrics, args.predictions,
-                              args.scramble_grid, args.scramble_seed, args.batch_size, args.device)))
+                              args.scramble_grid, args.scramble_seed, args.batch_size, args.device,
+                              tuple(args.sweep_grids))))
 
 
 def _cmd_receptive_fields(args: argparse.Namespace) -> None:
@@ -175,12 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--best", required=True)
     p.add_argument("--history", required=True)
     p.add_argument("--checkpoint", required=True, help="per-epoch resume checkpoint (kept on failure)")
-    p.add_argument("--image-size", type=int, default=224)
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--lr", type=float, default=4e-5)
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--head", default="report")
+    p.add_argument("--recipe", default="report", help="report, modern or bagnets_v2 (src/bagnet_repro/recipes.py)")
+    p.add_argument("--options", default=None, help="JSON object of TrainSettings values that override the recipe")
     p.add_argument("--weights", default=None, help="none, imagenet, pytorchcv, torchvision, or a path/URL")
     p.add_argument("--weights-sha256", default=None, help="expected sha256 (or prefix) of a path/URL")
     p.add_argument("--weights-cache", default=None, help="default $BAGNET_REPRO_CACHE or ~/.cache/bagnet-repro")
@@ -195,11 +237,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", required=True)
     p.add_argument("--predictions", required=True)
     p.add_argument("--scramble-grid", type=int, default=4)
+    p.add_argument("--sweep-grids", type=int, nargs="*", default=[], help="grids of the scrambling sweep")
     p.add_argument("--scramble-seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=1)
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("precision", help="fp32/tf32/bf16/fp16 accuracy and logit drift; dead-layer census")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", help="a trained model (best.pt)")
+    source.add_argument("--model", help="an original BagNet, evaluated with its ImageNet weights")
+    p.add_argument("--weights-cache", default=None)
+    p.add_argument("--image-size", type=int, default=224, help="input size for --model")
+    p.add_argument("--manifest", required=True)
+    p.add_argument("--out-table", required=True)
+    p.add_argument("--out-census", required=True)
+    p.add_argument("--out-histogram", required=True)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=_cmd_precision)
+
+    p = sub.add_parser("summarize", help="Table 1 with bootstrap CIs, McNemar tests, per-class metrics, sweep")
+    p.add_argument("--models", nargs="+", required=True)
+    p.add_argument("--seeds", nargs="+", type=int, required=True)
+    p.add_argument("--pattern", required=True, help="predictions path with {model} and {seed}")
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap draws")
+    p.add_argument("--bootstrap-seed", type=int, default=0)
+    p.set_defaults(func=_cmd_summarize)
 
     p = sub.add_parser("heatmaps", help="stride-1 patch heatmaps of chosen test images (Figures 2-4)")
     p.add_argument("--checkpoints", nargs="+", required=True, help="best.pt of each original BagNet")

@@ -33,19 +33,31 @@ def load_trained(checkpoint: str, device: torch.device) -> tuple[torch.nn.Module
 
 
 def evaluate(checkpoint: str, manifest_path: str, metrics_path: str, predictions_path: str,
-             scramble_grid: int = 4, scramble_seed: int = 0, batch_size: int = 64, device: str = "auto") -> dict:
-    """Write accuracies (JSON) and one prediction row per image and condition (TSV)."""
+             scramble_grid: int = 4, scramble_seed: int = 0, batch_size: int = 64, device: str = "auto",
+             sweep_grids: tuple[int, ...] = ()) -> dict:
+    """Write accuracies (JSON) and one prediction row per image and condition (TSV).
+
+    Conditions: ``val``, ``test``, ``scrambled_test`` (the Table-1 grid) and ``scrambled_g<g>`` for every
+    grid of the scrambling sweep (g x g pieces; each image's permutation is the same for every model).
+    """
     dev = resolve_device(device)
     model, saved = load_trained(checkpoint, dev)
     size = saved["image_size"]
+    for grid in (scramble_grid, *sweep_grids):
+        if size % grid:
+            raise UserError(f"scramble grid {grid} does not divide the image size {size} "
+                            "(evaluate.scramble_grid / evaluate.sweep_grids)")
     manifest = read_records(manifest_path)
-    rows, metrics = [], {"model": saved["model"], "best_epoch": saved["epoch"], "image_size": size,
-                         "scramble_grid": scramble_grid, "scramble_seed": scramble_seed}
+    rows, metrics = [], {"model": saved["model"], "seed": saved["settings"].get("seed"),
+                         "best_epoch": saved["epoch"], "image_size": size, "scramble_grid": scramble_grid,
+                         "sweep_grids": list(sweep_grids), "scramble_seed": scramble_seed}
     for split in ("val", "test"):
         data = load_split(manifest, split, size)
         conditions = {split: data.images}
         if split == "test":
             conditions["scrambled_test"] = scramble_batch(data.images, data.keys, scramble_seed, scramble_grid)
+            for grid in sweep_grids:
+                conditions[f"scrambled_g{grid}"] = scramble_batch(data.images, data.keys, scramble_seed, grid)
         for condition, images in conditions.items():
             predicted = predict(model, images, dev, batch_size, desc=condition).argmax(1)
             correct = predicted == data.labels

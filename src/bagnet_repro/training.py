@@ -1,4 +1,4 @@
-"""Fine-tuning with the report's recipe: Adam, fixed epochs, keep the best-validation weights.
+"""Fine-tuning by recipe (the report's by default: Adam, fixed epochs, keep the best-validation weights).
 
 A checkpoint is written atomically after every epoch (outside the rule's outputs), and a rerun with the
 same settings continues from it, so a killed job loses at most one epoch. The shuffling order of an
@@ -8,6 +8,7 @@ epoch depends only on (seed, epoch), so a resumed run sees the same batches as a
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from dataclasses import asdict, dataclass
@@ -26,21 +27,45 @@ from .errors import UserError
 from .fileio import atomic_path, write_table_atomic
 from .models import build_model
 
-HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "is_best", "seconds")
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "is_best", "lr", "seconds")
 
 
 @dataclass(frozen=True)
 class TrainSettings:
+    """Everything that determines a training run (it keys the resume checkpoint)."""
+
     model: str
     image_size: int = 224
     epochs: int = 40
     batch_size: int = 4
+    optimizer: str = "adam"  # adam | sgd
     lr: float = 4e-5
+    lr_scale_batch: int = 0  # >0: lr is per this many images and scales linearly with batch_size
+    momentum: float = 0.9
     weight_decay: float = 0.0
+    scheduler: str = "none"  # none | step | cosine
+    warmup_epochs: int = 0
+    warmup_factor: float = 0.01
+    step_size: int = 30
+    gamma: float = 0.1
+    label_smoothing: float = 0.0
+    augment: str = "none"  # none | modern
+    mix: str = "none"  # none | cutmix_mixup
+    precision: str = "fp32"  # fp32 | bf16 | fp16 (autocast)
+    tf32: bool = False
+    channels_last: bool = False
+    compile: bool = False
+    select: str = "val_acc"  # keep the best val_acc, or the lowest val_loss
+    patience: int = 0  # >0: stop after this many epochs without improvement of the selection metric
+    min_delta: float = 0.0
     head: str = "report"
     weights: str | dict | None = None
     seed: int = 152
     device: str = "auto"
+
+    @property
+    def effective_lr(self) -> float:
+        return self.lr * self.batch_size / self.lr_scale_batch if self.lr_scale_batch else self.lr
 
 
 def seed_everything(seed: int) -> None:
@@ -54,41 +79,182 @@ def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
     return torch.randperm(n, generator=generator)
 
 
+def rng_states() -> dict:
+    states = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def set_rng_states(states: dict) -> None:
+    torch.set_rng_state(states["torch"])
+    np.random.set_state(states["numpy"])
+    random.setstate(states["python"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
 @torch.no_grad()
 def predict(model: nn.Module, images: torch.Tensor, device: torch.device, batch_size: int = 64,
-            desc: str = "eval") -> torch.Tensor:
-    """Logits for a uint8 image tensor, in batches, in eval mode."""
+            desc: str = "eval", autocast_dtype: torch.dtype | None = None,
+            channels_last: bool = False) -> torch.Tensor:
+    """Logits (fp32, on the CPU) for a uint8 image tensor, in batches, in eval mode."""
     model.eval()
     outputs = []
     for start in tqdm(range(0, len(images), batch_size), desc=desc, unit="batch", mininterval=1.0, leave=False):
         batch = normalize(images[start:start + batch_size]).to(device)
-        outputs.append(model(batch).float().cpu())
+        if channels_last:
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+            outputs.append(model(batch).float().cpu())
     return torch.cat(outputs)
 
 
-def _train_epoch(model, optimizer, data: ImageSet, settings: TrainSettings, device, epoch: int) -> tuple[float, float]:
-    model.train()
-    loss_fn = nn.CrossEntropyLoss()
-    order = epoch_order(len(data.labels), settings.seed, epoch)
-    total_loss, correct = 0.0, 0
-    batches = range(0, len(order), settings.batch_size)
-    progress = tqdm(batches, desc=f"{settings.model} epoch {epoch}", unit="batch", mininterval=1.0)
-    for step, start in enumerate(progress, start=1):
-        index = order[start:start + settings.batch_size]
-        inputs = normalize(data.images[index]).to(device)
-        targets = data.labels[index].to(device)
-        optimizer.zero_grad(set_to_none=True)
-        logits = model(inputs)
-        loss = loss_fn(logits, targets)
+AUTOCAST_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def build_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
+    if settings.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=settings.effective_lr, weight_decay=settings.weight_decay)
+    if settings.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=settings.effective_lr, momentum=settings.momentum,
+                               weight_decay=settings.weight_decay)
+    raise UserError(f"unknown optimizer {settings.optimizer!r}; choose adam or sgd")
+
+
+def build_scheduler(optimizer: torch.optim.Optimizer, settings: TrainSettings):
+    """Per-epoch learning-rate factor: optional linear warm-up, then constant, step or cosine decay."""
+    if settings.scheduler not in ("none", "step", "cosine"):
+        raise UserError(f"unknown scheduler {settings.scheduler!r}; choose none, step or cosine")
+
+    def factor(epoch: int) -> float:  # epoch counts from 0
+        if epoch < settings.warmup_epochs:
+            return settings.warmup_factor + (1 - settings.warmup_factor) * epoch / settings.warmup_epochs
+        if settings.scheduler == "step":
+            return settings.gamma ** (epoch // settings.step_size)
+        if settings.scheduler == "cosine":
+            span = max(1, settings.epochs - settings.warmup_epochs)
+            return 0.5 * (1 + math.cos(math.pi * (epoch - settings.warmup_epochs) / span))
+        return 1.0
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def batch_augmentation(settings: TrainSettings, num_classes: int):
+    """(per-image uint8 transform or None, per-batch CutMix/MixUp or None) for the recipe."""
+    from torchvision.transforms import v2
+
+    per_image = None
+    if settings.augment == "modern":
+        per_image = v2.Compose([
+            v2.RandomResizedCrop(settings.image_size, antialias=True),
+            v2.RandomHorizontalFlip(),
+            v2.TrivialAugmentWide(),
+        ])
+    elif settings.augment != "none":
+        raise UserError(f"unknown augmentation {settings.augment!r}; choose none or modern")
+    mix = None
+    if settings.mix == "cutmix_mixup":
+        mix = v2.RandomChoice([v2.CutMix(alpha=1.0, num_classes=num_classes),
+                               v2.MixUp(alpha=0.2, num_classes=num_classes)])
+    elif settings.mix != "none":
+        raise UserError(f"unknown mix {settings.mix!r}; choose none or cutmix_mixup")
+    return per_image, mix
+
+
+def accumulate_gradients(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, loss_fn, chunks: int,
+                         autocast_dtype: torch.dtype | None = None, scaler=None) -> tuple[float, torch.Tensor]:
+    """Forward and backward ``inputs`` in ``chunks`` equal micro-batches, each loss weighted by its share.
+
+    The summed gradients equal those of one full batch (to rounding) for models whose layers treat
+    samples independently; batch norm in training mode sees micro-batch statistics instead.
+    Returns the batch's mean loss and its logits.
+    """
+    total, logits = 0.0, []
+    size = len(inputs)
+    for part_inputs, part_targets in zip(inputs.chunk(chunks), targets.chunk(chunks)):
+        with torch.autocast(inputs.device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+            part_logits = model(part_inputs)
+            loss = loss_fn(part_logits.float(), part_targets) * (len(part_inputs) / size)
         if not torch.isfinite(loss):
-            raise UserError(f"training {settings.model}: non-finite loss ({loss.item()}) at epoch {epoch}, "
-                            f"step {step}; lower train.lr or check the data")
-        loss.backward()
-        optimizer.step()
-        total_loss += loss.item() * len(index)
-        correct += (logits.argmax(1) == targets).sum().item()
-        progress.set_postfix(loss=f"{total_loss / (start + len(index)):.3f}")
-    return total_loss / len(order), correct / len(order)
+            return float("nan"), part_logits
+        (scaler.scale(loss) if scaler is not None else loss).backward()
+        total += loss.item()
+        logits.append(part_logits.detach().float())
+    return total, torch.cat(logits)
+
+
+def _next_divisor(batch: int, current: int) -> int | None:
+    return next((d for d in range(current + 1, batch + 1) if batch % d == 0), None)
+
+
+class _Trainer:
+    """One epoch at a time; keeps the micro-batch count that fits the GPU across steps."""
+
+    def __init__(self, model, optimizer, settings: TrainSettings, device: torch.device, num_classes: int) -> None:
+        self.model, self.optimizer, self.settings, self.device = model, optimizer, settings, device
+        self.loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
+        self.autocast_dtype = AUTOCAST_DTYPES[settings.precision]
+        use_scaler = settings.precision == "fp16" and device.type == "cuda"
+        self.scaler = torch.amp.GradScaler(device.type) if use_scaler else None
+        self.per_image, self.mix = batch_augmentation(settings, num_classes)
+        self.chunks = 1
+
+    def _inputs(self, images: torch.Tensor, labels: torch.Tensor):
+        if self.per_image is not None:
+            images = torch.stack([self.per_image(image) for image in images])
+        inputs = normalize(images)
+        targets = labels
+        if self.mix is not None:
+            inputs, targets = self.mix(inputs, labels)
+        inputs, targets = inputs.to(self.device), targets.to(self.device)
+        if self.settings.channels_last:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
+        return inputs, targets
+
+    def step(self, inputs, targets, epoch: int, step: int) -> tuple[float, torch.Tensor]:
+        while True:
+            self.optimizer.zero_grad(set_to_none=True)
+            try:
+                loss, logits = accumulate_gradients(self.model, inputs, targets, self.loss_fn, self.chunks,
+                                                    self.autocast_dtype, self.scaler)
+                break
+            except torch.OutOfMemoryError:
+                self.optimizer.zero_grad(set_to_none=True)
+                torch.cuda.empty_cache()
+                chunks = _next_divisor(len(inputs), self.chunks)
+                if chunks is None:
+                    raise UserError(f"training {self.settings.model}: one image does not fit on {self.device} "
+                                    f"(epoch {epoch}, step {step}); lower train.image_size") from None
+                print(f"out of memory at epoch {epoch}, step {step}: batch {len(inputs)} is now "
+                      f"{chunks} micro-batches of {len(inputs) // chunks} with accumulated gradients", flush=True)
+                self.chunks = chunks
+        if not math.isfinite(loss):
+            raise UserError(f"training {self.settings.model}: non-finite loss at epoch {epoch}, step {step}; "
+                            "lower train.lr or check the data")
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        return loss, logits
+
+    def epoch(self, data: ImageSet, epoch: int) -> tuple[float, float]:
+        self.model.train()
+        settings = self.settings
+        order = epoch_order(len(data.labels), settings.seed, epoch)
+        total_loss, correct = 0.0, 0
+        batches = range(0, len(order), settings.batch_size)
+        progress = tqdm(batches, desc=f"{settings.model} epoch {epoch}", unit="batch", mininterval=1.0)
+        for step, start in enumerate(progress, start=1):
+            index = order[start:start + settings.batch_size]
+            inputs, targets = self._inputs(data.images[index], data.labels[index])
+            loss, logits = self.step(inputs, targets, epoch, step)
+            hard = targets.argmax(1) if targets.dim() == 2 else targets
+            total_loss += loss * len(index)
+            correct += (logits.argmax(1) == hard).sum().item()
+            progress.set_postfix(loss=f"{total_loss / (start + len(index)):.3f}")
+        return total_loss / len(order), correct / len(order)
 
 
 def _settings_key(settings: TrainSettings) -> str:
@@ -100,57 +266,102 @@ def _save(obj: dict, path: Path) -> None:
         torch.save(obj, tmp)
 
 
+def _improved(settings: TrainSettings, state: dict, val_loss: float, val_acc: float) -> bool:
+    if state["best_state"] is None:
+        return True
+    if settings.select == "val_loss":
+        return val_loss < state["best_val_loss"] - settings.min_delta
+    return val_acc > state["best_val_acc"] + settings.min_delta
+
+
 def train(manifest_path: str, settings: TrainSettings, best_path: str, history_path: str,
           checkpoint_path: str, weights_cache: str | None = None) -> dict:
-    """Train ``settings.model`` and write the best-validation weights and the per-epoch history."""
+    """Train ``settings.model`` and write the best weights (by ``settings.select``) and the per-epoch history.
+
+    After every epoch the model, optimizer, scheduler, scaler, RNG states and bookkeeping are written
+    atomically to ``checkpoint_path``; a rerun with the same settings continues from there and ends with
+    the same result as an uninterrupted run.
+    """
+    if settings.select not in ("val_acc", "val_loss"):
+        raise UserError(f"unknown selection metric {settings.select!r}; choose val_acc or val_loss")
+    if settings.precision not in AUTOCAST_DTYPES:
+        raise UserError(f"unknown precision {settings.precision!r}; choose one of: {', '.join(AUTOCAST_DTYPES)}")
     seed_everything(settings.seed)
     device = resolve_device(settings.device)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = settings.tf32
+        torch.backends.cudnn.allow_tf32 = settings.tf32
     manifest = read_records(manifest_path)
     train_set = load_split(manifest, "train", settings.image_size)
     val_set = load_split(manifest, "val", settings.image_size)
     model = build_model(settings.model, len(REPORT_CLASSES), weights=settings.weights, head=settings.head,
                         cache=weights_cache)
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    if settings.channels_last:
+        model.to(memory_format=torch.channels_last)
+    optimizer = build_optimizer(model, settings)
+    scheduler = build_scheduler(optimizer, settings)
+    trainer = _Trainer(model, optimizer, settings, device, len(REPORT_CLASSES))
+    forward = torch.compile(model) if settings.compile else model
+    trainer.model = forward
     loss_fn = nn.CrossEntropyLoss()
 
     checkpoint_path = Path(checkpoint_path)
-    state = {"epoch": 0, "best_val_acc": -1.0, "best_epoch": 0, "best_state": None, "history": []}
+    state = {"epoch": 0, "best_val_acc": -1.0, "best_val_loss": float("inf"), "best_epoch": 0,
+             "best_state": None, "since_best": 0, "stopped_early": False, "history": []}
     if checkpoint_path.exists():
         saved = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
         if saved.get("settings") == _settings_key(settings):
             model.load_state_dict(saved["model"])
             optimizer.load_state_dict(saved["optimizer"])
-            torch.set_rng_state(saved["torch_rng"])
+            scheduler.load_state_dict(saved["scheduler"])
+            if trainer.scaler is not None and saved.get("scaler"):
+                trainer.scaler.load_state_dict(saved["scaler"])
+            set_rng_states(saved["rng"])
             state = saved["state"]
-            print(f"resuming {settings.model} after epoch {state['epoch']} from {checkpoint_path}")
+            print(f"resuming {settings.model} after epoch {state['epoch']} from {checkpoint_path}", flush=True)
         else:
-            print(f"ignoring {checkpoint_path}: it was written with different settings")
+            print(f"ignoring {checkpoint_path}: it was written with different settings", flush=True)
 
+    autocast_dtype = AUTOCAST_DTYPES[settings.precision]
     for epoch in range(state["epoch"] + 1, settings.epochs + 1):
+        if state["stopped_early"]:
+            break
         started = time.perf_counter()
-        train_loss, train_acc = _train_epoch(model, optimizer, train_set, settings, device, epoch)
-        val_logits = predict(model, val_set.images, device, desc="validate")
+        train_loss, train_acc = trainer.epoch(train_set, epoch)
+        scheduler.step()
+        val_logits = predict(forward, val_set.images, device, desc="validate", autocast_dtype=autocast_dtype,
+                             channels_last=settings.channels_last)
         val_loss = loss_fn(val_logits, val_set.labels).item()
         val_acc = (val_logits.argmax(1) == val_set.labels).float().mean().item()
-        is_best = val_acc > state["best_val_acc"]
+        is_best = _improved(settings, state, val_loss, val_acc)
         if is_best:
-            state.update(best_val_acc=val_acc, best_epoch=epoch,
+            state.update(best_val_acc=val_acc, best_val_loss=val_loss, best_epoch=epoch, since_best=0,
                          best_state={k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
+        else:
+            state["since_best"] += 1
         state["history"].append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                                  "val_loss": val_loss, "val_acc": val_acc, "is_best": int(is_best),
+                                 "lr": optimizer.param_groups[0]["lr"],
                                  "seconds": round(time.perf_counter() - started, 3)})
         state["epoch"] = epoch
+        if settings.patience and state["since_best"] >= settings.patience:
+            state["stopped_early"] = True
         print(f"{settings.model} epoch {epoch}/{settings.epochs}: train_loss {train_loss:.4f} "
               f"train_acc {train_acc:.4f} val_loss {val_loss:.4f} val_acc {val_acc:.4f}", flush=True)
+        if state["stopped_early"]:
+            print(f"early stop: no {settings.select} improvement for {settings.patience} epochs", flush=True)
         _save({"settings": _settings_key(settings), "model": model.state_dict(),
-               "optimizer": optimizer.state_dict(), "torch_rng": torch.get_rng_state(), "state": state},
-              checkpoint_path)
+               "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+               "scaler": trainer.scaler.state_dict() if trainer.scaler is not None else None,
+               "rng": rng_states(), "state": state}, checkpoint_path)
 
     if state["best_state"] is None:
         raise UserError(f"training {settings.model}: train.epochs must be at least 1")
     write_table_atomic(history_path, HISTORY_COLUMNS, state["history"], delimiter=",")
     _save({"model": settings.model, "head": settings.head, "classes": list(REPORT_CLASSES),
            "image_size": settings.image_size, "epoch": state["best_epoch"], "val_acc": state["best_val_acc"],
-           "settings": asdict(settings), "state_dict": state["best_state"]}, Path(best_path))
-    return {"best_epoch": state["best_epoch"], "best_val_acc": state["best_val_acc"]}
+           "val_loss": state["best_val_loss"], "settings": asdict(settings), "state_dict": state["best_state"]},
+          Path(best_path))
+    return {"best_epoch": state["best_epoch"], "best_val_acc": state["best_val_acc"],
+            "best_val_loss": state["best_val_loss"], "epochs_run": state["epoch"]}

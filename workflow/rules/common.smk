@@ -81,6 +81,21 @@ def data_root_path(wildcards, input):
     return input[0] if input else config["data"]["local_dir"]
 
 
+def seeds():
+    return config["seeds"]
+
+
+def train_options(wildcards):
+    """The config's training keys that override the recipe preset, as a quoted JSON object."""
+    options = {k: v for k, v in config["train"].items() if k not in ("recipe", "device", "threads")}
+    return shlex.quote(json.dumps(options, sort_keys=True))
+
+
+def per_seed(pattern, model_list=None):
+    """``pattern`` (with {model} and {seed}) for every configured model and seed."""
+    return expand(pattern, model=model_list if model_list is not None else models(), seed=seeds())
+
+
 def model_weights(model):
     """The configured weights of ``model``: a keyword, path/URL, or {url, sha256}; "none" if unlisted."""
     return config["weights"]["models"].get(model, "none")
@@ -142,8 +157,21 @@ def heatmap_outputs():
     return [f"report/figures/{name}.{ext}" for name in names for ext in ("pdf", "png")]
 
 
+def precision_inputs(name):
+    """Per-model files of the precision study: every trained model, plus the original ImageNet BagNets
+    whose weights the config fetches."""
+    trained = [f"results/precision/{m}/{name}" for m in models()]
+    imagenet = [f"results/precision_imagenet/{m}/{name}" for m in heatmap_models() if model_weights(m) == "imagenet"]
+    return trained + imagenet
+
+
 def all_outputs():
     return heatmap_outputs() + [
+        "report/tables/precision.csv",
+        "report/tables/dead_layers.csv",
+        "report/figures/weight_distribution.pdf",
+        "report/tables/mcnemar.csv",
+        "report/figures/scramble_sweep.pdf",
         "report/tables/table1.csv",
         "report/tables/table1.md",
         "report/tables/table1.tex",

@@ -3,13 +3,13 @@
 
 rule evaluate:
     input:
-        model="results/models/{model}/best.pt",
+        model="results/models/{model}/seed{seed}/best.pt",
         manifest="results/data/manifest.tsv",
     output:
-        metrics="results/metrics/{model}.json",
-        predictions="results/predictions/{model}.tsv",
+        metrics="results/metrics/{model}/seed{seed}.json",
+        predictions="results/predictions/{model}/seed{seed}.tsv",
     log:
-        "logs/evaluate/{model}.log",
+        "logs/evaluate/{model}_seed{seed}.log",
     conda:
         "../../envs/torch.yaml"
     threads: config["train"]["threads"]
@@ -18,9 +18,10 @@ rule evaluate:
     params:
         cli=BAGNET,
         evaluate=lambda wildcards: config["evaluate"],
+        sweep=" ".join(str(g) for g in config["evaluate"]["sweep_grids"]),
         device=config["train"]["device"],
     shell:
         "{params.cli} evaluate --checkpoint {input.model} --manifest {input.manifest} "
         "--metrics {output.metrics} --predictions {output.predictions} "
-        "--scramble-grid {params.evaluate[scramble_grid]} --scramble-seed {params.evaluate[scramble_seed]} "
+        "--scramble-grid {params.evaluate[scramble_grid]} --sweep-grids {params.sweep} --scramble-seed {params.evaluate[scramble_seed]} "
         "--batch-size {params.evaluate[batch_size]} --device {params.device} --threads {threads} > {log} 2>&1"

@@ -3,8 +3,8 @@
 
 rule heatmaps:
     input:
-        models=expand("results/models/{model}/best.pt", model=heatmap_models()),
-        predictions=lambda wildcards: f"results/predictions/{heatmap_models()[-1]}.tsv",
+        models=expand("results/models/{model}/seed{seed}/best.pt", model=heatmap_models(), seed=seeds()[0]),
+        predictions=lambda wildcards: f"results/predictions/{heatmap_models()[-1]}/seed{seeds()[0]}.tsv",
     output:
         "results/heatmaps/heatmaps.npz",
     log:

@@ -1,10 +1,33 @@
 """Report stage: papermill runs the notebooks that turn results into tables and figures."""
 
 
+rule summarize:
+    input:
+        predictions=per_seed("results/predictions/{model}/seed{seed}.tsv"),
+    output:
+        table1="results/statistics/table1.csv",
+        mcnemar="results/statistics/mcnemar.csv",
+        per_class="results/statistics/per_class.csv",
+        confusion="results/statistics/confusion.csv",
+        sweep="results/statistics/sweep.csv",
+    log:
+        "logs/report/summarize.log",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        cli=BAGNET,
+        models=" ".join(models()),
+        seeds=" ".join(str(s) for s in seeds()),
+        pattern=lambda wildcards: "results/predictions/{model}/seed{seed}.tsv",
+    shell:
+        "{params.cli} summarize --models {params.models} --seeds {params.seeds} --pattern {params.pattern:q} "
+        "--out-dir $(dirname {output.table1}) > {log} 2>&1"
+
+
 rule table1:
     input:
-        metrics=expand("results/metrics/{model}.json", model=models()),
-        histories=expand("results/models/{model}/history.csv", model=models()),
+        statistics=rules.summarize.output,
+        histories=per_seed("results/models/{model}/seed{seed}/history.csv"),
         notebook=str(PROJECT_DIR / "notebooks" / "table1.ipynb"),
     output:
         csv=report(
@@ -12,11 +35,26 @@ rule table1:
         ),
         md="report/tables/table1.md",
         tex="report/tables/table1.tex",
+        mcnemar="report/tables/mcnemar.csv",
+        mcnemar_md="report/tables/mcnemar.md",
+        per_class="report/tables/per_class.csv",
         pdf="report/figures/training_curves.pdf",
         png=report(
             "report/figures/training_curves.png",
             caption="../../report/captions/training_curves.rst",
             category="Training",
+        ),
+        sweep_pdf="report/figures/scramble_sweep.pdf",
+        sweep_png=report(
+            "report/figures/scramble_sweep.png",
+            caption="../../report/captions/scramble_sweep.rst",
+            category="Scrambling",
+        ),
+        confusion_pdf=expand("report/figures/confusion_{model}.pdf", model=models()),
+        confusion_png=report(
+            expand("report/figures/confusion_{model}.png", model=models()),
+            caption="../../report/captions/confusion.rst",
+            category="Confusion matrices",
         ),
         notebook="results/notebooks/table1.ipynb",
     log:
@@ -26,7 +64,7 @@ rule table1:
     params:
         parameters=lambda wildcards, input, output: json.dumps(
             {
-                "metrics_files": list(input.metrics),
+                "statistics_dir": str(Path(input.statistics[0]).parent),
                 "history_files": list(input.histories),
                 "table_dir": str(Path(output.csv).parent),
                 "figure_dir": str(Path(output.pdf).parent),

@@ -28,10 +28,10 @@ rule train:
         manifest="results/data/manifest.tsv",
         weights=weights_record_input,
     output:
-        best="results/models/{model}/best.pt",
-        history="results/models/{model}/history.csv",
+        best="results/models/{model}/seed{seed}/best.pt",
+        history="results/models/{model}/seed{seed}/history.csv",
     log:
-        "logs/train/{model}.log",
+        "logs/train/{model}_seed{seed}.log",
     conda:
         "../../envs/torch.yaml"
     threads: config["train"]["threads"]
@@ -39,13 +39,13 @@ rule train:
         gpu=train_gpus(),
     params:
         cli=BAGNET,
-        checkpoint="results/checkpoints/{model}/last.pt",
-        train=lambda wildcards: config["train"],
+        checkpoint="results/checkpoints/{model}/seed{seed}/last.pt",
+        recipe=config["train"]["recipe"],
+        options=train_options,
+        device=config["train"]["device"],
         weights=weights_args,
     shell:
         "{params.cli} train --manifest {input.manifest} --model {wildcards.model} "
         "--best {output.best} --history {output.history} --checkpoint {params.checkpoint} "
-        "--image-size {params.train[image_size]} --epochs {params.train[epochs]} "
-        "--batch-size {params.train[batch_size]} --lr {params.train[lr]} "
-        "--weight-decay {params.train[weight_decay]} --head {params.train[head]} {params.weights} "
-        "--seed {params.train[seed]} --device {params.train[device]} --threads {threads} > {log} 2>&1"
+        "--recipe {params.recipe} --options {params.options} {params.weights} "
+        "--seed {wildcards.seed} --device {params.device} --threads {threads} > {log} 2>&1"

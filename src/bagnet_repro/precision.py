@@ -1,0 +1,98 @@
+"""Precision study (BagNets-v2): how much do TF32, bf16 and fp16 move a model's logits and accuracy?
+
+The original ImageNet BagNets carry "dead" conv layers (weights around 1e-7) whose noise reduced
+precision amplifies. ``dead_layer_census`` finds them; ``precision_rows`` evaluates one model under each
+numeric mode against fp32. Modes a device cannot run are reported with the reason, never skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+from torch import nn
+
+from .data.loading import normalize
+
+MODES = ("fp32", "tf32", "bf16", "fp16")
+DEAD_THRESHOLD = 1e-6
+
+
+def dead_layer_census(model: nn.Module, threshold: float = DEAD_THRESHOLD) -> list[dict]:
+    """Per conv layer: largest |weight|, and the share of output filters whose largest |weight| < threshold."""
+    rows = []
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Conv2d):
+            per_filter = module.weight.detach().abs().flatten(1).amax(dim=1)
+            rows.append({"layer": name, "filters": per_filter.numel(),
+                         "max_abs_weight": float(per_filter.max()),
+                         "dead_filter_fraction": float((per_filter < threshold).float().mean()),
+                         "dead_layer": bool(per_filter.max() < threshold)})
+    return rows
+
+
+def weight_histogram(model: nn.Module, bins: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of all conv weights over symmetric bins (for the log-scale distribution figure)."""
+    weights = torch.cat([m.weight.detach().flatten() for m in model.modules() if isinstance(m, nn.Conv2d)])
+    limit = float(weights.abs().max()) or 1.0
+    counts, edges = np.histogram(weights.float().cpu().numpy(), bins=bins, range=(-limit, limit))
+    return counts, edges
+
+
+@contextlib.contextmanager
+def numeric_mode(mode: str, device: torch.device):
+    """fp32 with TF32 off, TF32 (CUDA matmuls/convs), or bf16/fp16 autocast."""
+    old = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = mode == "tf32"
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(mode)
+    try:
+        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+            yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = old
+
+
+def unavailable_reason(mode: str, device: torch.device) -> str | None:
+    if mode == "tf32":
+        if device.type != "cuda":
+            return "TF32 exists only on NVIDIA GPUs (Ampere or later)"
+        if torch.cuda.get_device_capability(device)[0] < 8:
+            return "this GPU has no TF32 tensor cores"
+    if mode == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        return "this GPU does not support bf16"
+    return None
+
+
+@torch.no_grad()
+def _logits(model: nn.Module, images: torch.Tensor, device: torch.device, mode: str, batch_size: int,
+            normalized: bool) -> torch.Tensor:
+    outputs = []
+    for start in range(0, len(images), batch_size):
+        batch = images[start:start + batch_size]
+        batch = (batch if normalized else normalize(batch)).to(device)
+        with numeric_mode(mode, device):
+            outputs.append(model(batch).double().cpu())
+    return torch.cat(outputs)
+
+
+def precision_rows(model: nn.Module, images: torch.Tensor, labels: torch.Tensor | None, device: torch.device,
+                   batch_size: int = 64, normalized: bool = False) -> list[dict]:
+    """Accuracy (when labels are given) and max |logit - fp32 logit| per numeric mode."""
+    model.eval().to(device)
+    reference = _logits(model, images, device, "fp32", batch_size, normalized)
+    rows = []
+    for mode in MODES:
+        reason = unavailable_reason(mode, device)
+        if reason:
+            rows.append({"mode": mode, "status": f"not run: {reason}", "accuracy": None,
+                         "max_abs_logit_diff": None, "top1_agreement": None})
+            continue
+        logits = reference if mode == "fp32" else _logits(model, images, device, mode, batch_size, normalized)
+        rows.append({
+            "mode": mode, "status": "ok",
+            "accuracy": None if labels is None else float((logits.argmax(1) == labels).double().mean()),
+            "max_abs_logit_diff": float((logits - reference).abs().max()),
+            "top1_agreement": float((logits.argmax(1) == reference.argmax(1)).double().mean()),
+        })
+    return rows

@@ -1,0 +1,39 @@
+"""Training recipes as presets: the report's, the modern torchvision-style one, and BagNets-v2's.
+
+A recipe is a set of ``TrainSettings`` values; keys given explicitly in the config win over the preset.
+"""
+
+from __future__ import annotations
+
+RECIPES: dict[str, dict] = {
+    # The report (seed 004): resize only, Adam 4e-5, batch 4, 40 epochs, keep the best validation accuracy.
+    "report": {
+        "optimizer": "adam", "lr": 4e-5, "batch_size": 4, "epochs": 40, "weight_decay": 0.0,
+        "scheduler": "none", "augment": "none", "label_smoothing": 0.0, "mix": "none",
+        "precision": "fp32", "select": "val_acc", "patience": 0,
+    },
+    # The vision-backbones recipe (seed 003): SGD, warm-up + cosine, label smoothing, strong augmentation,
+    # CutMix/MixUp, mixed precision. lr is per 1024 images (0.5 at batch 1024), scaled to the batch size.
+    "modern": {
+        "optimizer": "sgd", "lr": 0.5, "lr_scale_batch": 1024, "momentum": 0.9, "weight_decay": 2e-5,
+        "scheduler": "cosine", "warmup_epochs": 5, "warmup_factor": 0.01, "label_smoothing": 0.1,
+        "augment": "modern", "mix": "cutmix_mixup", "precision": "bf16", "select": "val_acc", "patience": 0,
+    },
+    # BagNets v2 (seed 000): SGD lr 0.01 x batch/256, StepLR(30, 0.1), early stopping on validation loss.
+    "bagnets_v2": {
+        "optimizer": "sgd", "lr": 0.01, "lr_scale_batch": 256, "momentum": 0.9, "weight_decay": 1e-4,
+        "scheduler": "step", "step_size": 30, "gamma": 0.1, "augment": "none", "mix": "none",
+        "label_smoothing": 0.0, "precision": "fp16", "select": "val_loss", "patience": 10, "min_delta": 1e-4,
+    },
+}
+
+
+def recipe_values(name: str, overrides: dict) -> dict:
+    """The preset ``name`` updated with the explicit ``overrides`` (None values are ignored)."""
+    from .errors import UserError
+
+    if name not in RECIPES:
+        raise UserError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")
+    values = dict(RECIPES[name])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return values

@@ -1,0 +1,67 @@
+"""Statistics of Table 1: bootstrap intervals, exact McNemar, report differences, sweep and per-class tables."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bagnet_repro.data.classes import REPORT_CLASSES
+from bagnet_repro.errors import UserError
+from bagnet_repro.statistics import bootstrap_ci, mcnemar, summarize
+
+
+def predictions_table(path, model, seed, correct, conditions=("val", "test", "scrambled_test", "scrambled_g1")):
+    rows = []
+    for condition in conditions:
+        for index, ok in enumerate(correct):
+            label = REPORT_CLASSES[index % 15]
+            rows.append({"split": condition, "path": f"/img/{index}.jpg", "sha256": f"k{index}", "label": label,
+                         "prediction": label if ok else REPORT_CLASSES[(index + 1) % 15], "correct": int(ok)})
+    pd.DataFrame(rows).to_csv(path, sep="\t", index=False)
+    return (model, seed), str(path)
+
+
+def test_bootstrap_interval_covers_the_mean_and_narrows_with_more_images():
+    rng = np.random.default_rng(0)
+    small = (rng.random((2, 50)) < 0.8).astype(float)
+    large = (rng.random((2, 5000)) < 0.8).astype(float)
+    mean, low, high = bootstrap_ci(small, 1000, np.random.default_rng(1))
+    assert low <= mean <= high and mean == small.mean()
+    _, big_low, big_high = bootstrap_ci(large, 1000, np.random.default_rng(1))
+    assert big_high - big_low < (high - low) / 3
+
+
+def test_exact_mcnemar_on_known_counts(tmp_path):
+    a = [1] * 10 + [1] * 20 + [0] * 5
+    b = [0] * 10 + [1] * 20 + [0] * 5
+    files = dict([predictions_table(tmp_path / "a.tsv", "bagnet33", 0, a),
+                  predictions_table(tmp_path / "b.tsv", "resnet50", 0, b)])
+    from bagnet_repro.statistics import read_predictions
+    result = mcnemar(read_predictions(files), "bagnet33", "resnet50", "test")
+    assert (result["a_only_correct"], result["b_only_correct"], result["n_pairs"]) == (10, 0, 35)
+    assert result["p_value"] == pytest.approx(2 * 0.5 ** 10)
+
+
+def test_summarize_writes_every_table(tmp_path):
+    rng = np.random.default_rng(3)
+    files = {}
+    for model in ("bagnet33", "resnet50"):
+        for seed in (0, 1):
+            correct = rng.random(60) < (0.9 if model == "bagnet33" else 0.6)
+            key, path = predictions_table(tmp_path / f"{model}{seed}.tsv", model, seed, correct)
+            files[key] = path
+    counts = summarize(files, str(tmp_path / "out"), draws=200)
+    assert counts == {"table1": 2, "mcnemar": 2, "sweep": 2, "per_class": 30, "confusion": 450}
+    table = pd.read_csv(tmp_path / "out" / "table1.csv")
+    row = table[table.model == "bagnet33"].iloc[0]
+    assert row.n_seeds == 2 and row.n_test == 60
+    assert row.test_acc_ci_low <= row.test_acc_mean <= row.test_acc_ci_high
+    assert row.test_acc_report == 0.925 and row.test_acc_diff == pytest.approx(row.test_acc_mean - 0.925)
+    sweep = pd.read_csv(tmp_path / "out" / "sweep.csv")
+    assert list(sweep.pieces) == [1, 1]
+
+
+def test_seeds_on_different_images_are_refused(tmp_path):
+    files = dict([predictions_table(tmp_path / "a.tsv", "bagnet33", 0, [1, 0, 1]),
+                  predictions_table(tmp_path / "b.tsv", "bagnet33", 1, [1, 0, 1, 1])])
+    with pytest.raises(UserError, match="seeds were evaluated on different val images"):
+        summarize(files, str(tmp_path / "out"), draws=10)

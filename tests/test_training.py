@@ -1,0 +1,115 @@
+"""Training: kill -9 and resume gives the very same result; micro-batches give the same gradients."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from bagnet_repro.data.inventory import build_inventory, write_records
+from bagnet_repro.data.split import seeded_split
+from bagnet_repro.errors import UserError
+from bagnet_repro.models import build_model
+from bagnet_repro.training import TrainSettings, _Trainer, accumulate_gradients
+from conftest import PROJECT
+
+# The modern recipe on the CPU in fp32: augmentation, CutMix/MixUp, label smoothing, SGD with warm-up and
+# cosine decay, so the checkpoint must restore optimizer, scheduler and every RNG for an equal result.
+OPTIONS = {"image_size": 32, "epochs": 5, "batch_size": 8, "precision": "fp32", "head": "report",
+           "lr": 0.05, "lr_scale_batch": 0, "warmup_epochs": 1}
+
+
+@pytest.fixture(scope="module")
+def manifest(demo_data, tmp_path_factory):
+    path = tmp_path_factory.mktemp("resume") / "manifest.tsv"
+    write_records(seeded_split(build_inventory(demo_data), 0.2, test_per_class=2, seed=0), path, "split")
+    return path
+
+
+def train_command(manifest, out):
+    return [sys.executable, "-m", "bagnet_repro", "train", "--manifest", str(manifest), "--model", "resnet50",
+            "--best", str(out / "best.pt"), "--history", str(out / "history.csv"),
+            "--checkpoint", str(out / "last.pt"), "--recipe", "modern", "--options", json.dumps(OPTIONS),
+            "--seed", "7", "--device", "cpu", "--threads", "1"]
+
+
+def environment():
+    return {**os.environ, "PYTHONPATH": str(PROJECT / "src"), "OMP_NUM_THREADS": "1"}
+
+
+def finished_run(manifest, out):
+    out.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(train_command(manifest, out), env=environment(), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def history_without_times(path):
+    lines = path.read_text().splitlines()
+    return [line.rsplit(",", 1)[0] for line in lines]  # "seconds" is the last column
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_points_then_resume_equals_an_uninterrupted_run(manifest, tmp_path):
+    finished_run(manifest, tmp_path / "straight")
+    straight = torch.load(tmp_path / "straight" / "best.pt", weights_only=False)
+    rng = random.Random(20261122)
+    for trial in range(3):
+        out = tmp_path / f"killed{trial}"
+        out.mkdir()
+        target_epoch = rng.randint(1, OPTIONS["epochs"] - 1)
+        process = subprocess.Popen(train_command(manifest, out), env=environment(), stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, text=True)
+        for line in process.stdout:  # wait until epoch `target_epoch` is done, then kill inside the next
+            if f"epoch {target_epoch}/{OPTIONS['epochs']}:" in line:
+                break
+        time.sleep(rng.uniform(0.0, 0.8))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert process.returncode == -signal.SIGKILL, f"trial {trial}: the run ended before the kill"
+        assert not (out / "best.pt").exists() and (out / "last.pt").exists()
+        resumed = finished_run(manifest, out)
+        assert "resuming resnet50 after epoch" in resumed.stdout
+        again = torch.load(out / "best.pt", weights_only=False)
+        assert (again["epoch"], again["val_acc"]) == (straight["epoch"], straight["val_acc"])
+        for key, tensor in straight["state_dict"].items():
+            assert torch.equal(again["state_dict"][key], tensor), f"trial {trial}: {key} differs"
+        assert history_without_times(out / "history.csv") == history_without_times(tmp_path / "straight" / "history.csv")
+
+
+def test_four_micro_batches_give_the_gradients_of_one_batch():
+    torch.manual_seed(0)
+    model = build_model("bagnet9", 15, head="linear").eval()  # BN on running statistics: samples independent
+    inputs, targets = torch.randn(8, 3, 40, 40), torch.randint(0, 15, (8,))
+    loss_fn = torch.nn.CrossEntropyLoss()
+    gradients = []
+    for chunks in (1, 4):
+        model.zero_grad()
+        loss, logits = accumulate_gradients(model, inputs, targets, loss_fn, chunks)
+        gradients.append({name: p.grad.clone() for name, p in model.named_parameters()})
+        assert logits.shape == (8, 15)
+    for name, gradient in gradients[0].items():
+        torch.testing.assert_close(gradients[1][name], gradient, rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_non_finite_loss_names_epoch_and_step():
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 4 * 4, 15))
+    torch.nn.init.constant_(model[1].weight, float("nan"))
+    settings = TrainSettings(model="toy", image_size=4, batch_size=2, device="cpu")
+    trainer = _Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1), settings, torch.device("cpu"), 15)
+    with pytest.raises(UserError, match="non-finite loss at epoch 3, step 2"):
+        trainer.step(torch.randn(2, 3, 4, 4), torch.tensor([0, 1]), epoch=3, step=2)
+
+
+def test_unknown_training_option_is_one_line(manifest, tmp_path):
+    command = train_command(manifest, tmp_path)
+    command[command.index("--options") + 1] = json.dumps({"learning_rate": 1})
+    result = subprocess.run(command, env=environment(), capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == "error: unknown training option(s): learning_rate"
+    assert list(tmp_path.iterdir()) == []
