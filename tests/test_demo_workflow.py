@@ -1,4 +1,4 @@
-"""End to end: the demo config through every rule to Table 1 and the figure, then nothing left to do."""
+"""End to end: the demo config through every rule to every table and figure, then nothing left to do."""
 
 import csv
 
@@ -16,22 +16,38 @@ def test_demo_workflow_end_to_end(tmp_path):
 
     with open(tmp_path / "report/tables/table1.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert [r["model"] for r in rows] == ["bagnet9", "bagnet17", "bagnet33", "resnet50", "densenet121",
-                                          "densenet169", "cbam_resnet50"]
+    models = ["bagnet9", "bagnet17", "bagnet33", "resnet50", "densenet121", "densenet169", "cbam_resnet50"]
+    assert [r["model"] for r in rows] == models
     for row in rows:
-        for column in ("val_acc", "test_acc", "scrambled_test_acc"):
-            assert 0.0 <= float(row[column]) <= 1.0
-        assert row["n_test"] == "150" and row["n_val"] == "60"
+        for metric in ("val_acc", "test_acc", "scrambled_test_acc"):
+            low, mean, high = (float(row[f"{metric}_{part}"]) for part in ("ci_low", "mean", "ci_high"))
+            assert 0.0 <= low <= mean <= high <= 1.0
+        assert row["n_seeds"] == "2" and row["n_test"] == "150" and row["n_val"] == "60"
+        assert float(row["test_acc_diff"]) == pytest.approx(float(row["test_acc_mean"]) - float(row["test_acc_report"]),
+                                                            abs=1e-4)
     # Training learned something: the best model is far above chance (1/15) on the test set.
-    assert max(float(r["test_acc"]) for r in rows) > 0.5
-    assert (tmp_path / "report/tables/table1.md").read_text().startswith("| Model")
+    assert max(float(r["test_acc_mean"]) for r in rows) > 0.5
+    assert "| Model" in (tmp_path / "report/tables/table1.md").read_text()
     assert "\\begin{table}" in (tmp_path / "report/tables/table1.tex").read_text()
-    assert (tmp_path / "report/figures/training_curves.pdf").read_bytes().startswith(b"%PDF")
-    assert (tmp_path / "report/figures/training_curves.png").read_bytes().startswith(b"\x89PNG")
+    with open(tmp_path / "report/tables/mcnemar.csv", newline="") as handle:
+        tests = list(csv.DictReader(handle))
+    assert {(t["model_b"], t["condition"]) for t in tests} == {
+        (m, c) for m in models if m != "bagnet33" for c in ("test", "scrambled_test")}
+    assert all(0.0 <= float(t["p_value"]) <= 1.0 and t["n_pairs"] == "300" for t in tests)
+    figures = ["training_curves", "scramble_sweep"] + [f"confusion_{m}" for m in models]
+    for name in figures + ["weight_distribution"]:
+        assert (tmp_path / f"report/figures/{name}.pdf").read_bytes().startswith(b"%PDF"), name
+    with open(tmp_path / "results/statistics/sweep.csv", newline="") as handle:
+        assert sorted({int(r["pieces"]) for r in csv.DictReader(handle)}) == [1, 4, 16, 64]
+    with open(tmp_path / "report/tables/precision.csv", newline="") as handle:
+        modes = list(csv.DictReader(handle))
+    assert {m["mode"] for m in modes} == {"fp32", "tf32", "bf16", "fp16"} and len(modes) == 4 * len(models)
+    assert (tmp_path / "report/tables/dead_layers.csv").is_file()
     assert (tmp_path / "results/notebooks/table1.ipynb").is_file()
     for model in ("bagnet33", "resnet50"):
-        log = (tmp_path / f"logs/train/{model}.log").read_text()
-        assert f"{model} epoch 2/2" in log
+        for seed in (0, 1):
+            log = (tmp_path / f"logs/train/{model}_seed{seed}.log").read_text()
+            assert f"{model} epoch 2/2" in log
 
     with open(tmp_path / "report/tables/receptive_fields.csv", newline="") as handle:
         fields = {r["model"]: r for r in csv.DictReader(handle)}

@@ -72,9 +72,10 @@ def test_kill_9_at_random_points_then_resume_equals_an_uninterrupted_run(manifes
         process.send_signal(signal.SIGKILL)
         process.wait()
         assert process.returncode == -signal.SIGKILL, f"trial {trial}: the run ended before the kill"
-        assert not (out / "best.pt").exists() and (out / "last.pt").exists()
+        assert not (out / "best.pt").exists()
+        had_checkpoint = (out / "last.pt").exists()  # a kill before the first save leaves none
         resumed = finished_run(manifest, out)
-        assert "resuming resnet50 after epoch" in resumed.stdout
+        assert ("resuming resnet50 after epoch" in resumed.stdout) == had_checkpoint
         again = torch.load(out / "best.pt", weights_only=False)
         assert (again["epoch"], again["val_acc"]) == (straight["epoch"], straight["val_acc"])
         for key, tensor in straight["state_dict"].items():

@@ -116,8 +116,9 @@ def _cmd_precision(args: argparse.Namespace) -> None:
         model = get_bagnet(args.model, weights="imagenet", cache=args.weights_cache).to(device).eval()
         name, size, with_labels = f"{args.model} (ImageNet weights)", args.image_size, False
     test = load_split(read_records(args.manifest), "test", size)
-    labels = test.labels if with_labels else None
-    rows = [{"model": name, **row} for row in precision_rows(model, test.images, labels, device, args.batch_size)]
+    images, labels = test.images[:args.max_images], test.labels[:args.max_images]  # None: all
+    rows = [{"model": name, "n_images": len(images), **row}
+            for row in precision_rows(model, images, labels if with_labels else None, device, args.batch_size)]
     census = [{"model": name, **row} for row in dead_layer_census(model)]
     counts, edges = weight_histogram(model)
     write_table_atomic(args.out_table, list(rows[0]), rows)
@@ -254,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-table", required=True)
     p.add_argument("--out-census", required=True)
     p.add_argument("--out-histogram", required=True)
+    p.add_argument("--max-images", type=int, default=None, help="first N test images only (default all)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=1)

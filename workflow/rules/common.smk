@@ -157,6 +157,11 @@ def heatmap_outputs():
     return [f"report/figures/{name}.{ext}" for name in names for ext in ("pdf", "png")]
 
 
+def max_images_arg(wildcards):
+    limit = config["precision"]["max_images"]
+    return f"--max-images {limit}" if limit else ""
+
+
 def precision_inputs(name):
     """Per-model files of the precision study: every trained model, plus the original ImageNet BagNets
     whose weights the config fetches."""

@@ -20,8 +20,9 @@ rule precision:
         cli=BAGNET,
         device=config["train"]["device"],
         batch_size=config["evaluate"]["batch_size"],
+        max_images=max_images_arg,
     shell:
-        "{params.cli} precision --checkpoint {input.model} --manifest {input.manifest} "
+        "{params.cli} precision --checkpoint {input.model} --manifest {input.manifest} {params.max_images} "
         "--out-table {output.table} --out-census {output.census} --out-histogram {output.histogram} "
         "--batch-size {params.batch_size} --device {params.device} --threads {threads} > {log} 2>&1"
 
@@ -45,11 +46,12 @@ rule precision_imagenet:
         cli=BAGNET,
         device=config["train"]["device"],
         batch_size=config["evaluate"]["batch_size"],
+        max_images=max_images_arg,
         cache=lambda wildcards: (
             f"--weights-cache {shlex.quote(config['weights']['cache'])}" if config["weights"]["cache"] else ""
         ),
     shell:
-        "{params.cli} precision --model {wildcards.model} {params.cache} --manifest {input.manifest} "
+        "{params.cli} precision --model {wildcards.model} {params.cache} --manifest {input.manifest} {params.max_images} "
         "--out-table {output.table} --out-census {output.census} --out-histogram {output.histogram} "
         "--batch-size {params.batch_size} --device {params.device} --threads {threads} > {log} 2>&1"
 
