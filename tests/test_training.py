@@ -20,8 +20,8 @@ from conftest import PROJECT
 
 # The modern recipe on the CPU in fp32: augmentation, CutMix/MixUp, label smoothing, SGD with warm-up and
 # cosine decay, so the checkpoint must restore optimizer, scheduler and every RNG for an equal result.
-OPTIONS = {"image_size": 32, "epochs": 5, "batch_size": 8, "precision": "fp32", "head": "report",
-           "lr": 0.05, "lr_scale_batch": 0, "warmup_epochs": 1}
+OPTIONS = {"image_size": 32, "epochs": 4, "batch_size": 8, "precision": "fp32", "head": "report",
+           "lr": 0.005, "lr_scale_batch": 0, "warmup_epochs": 1}
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 
+from torchvision.models import resnet50 as torchvision_resnet50
+
 from .fileio import write_table_atomic
 from .models import build_model
 from .receptive import LAYER_COLUMNS, layer_table, measure_receptive_field
@@ -25,7 +27,16 @@ def write_receptive_fields(models: list[str], image_size: int, measure_size: int
         if name.startswith("bagnet"):
             field = measure_receptive_field(model.double().eval().features, measure_size)
             summary.update(measured_rf=field.size[0], measured_stride=field.stride[0], measure_size=measure_size)
+        if name == "resnet50":
+            summary["note"] = "the report's ResNet-50 (pytorchcv): stride in the first 1x1 conv of each stage"
         summary_rows.append(summary)
         print(summary, flush=True)
+        if name == "resnet50":
+            # The figure usually quoted (427) is torchvision's layout, which strides in the 3x3 conv.
+            reference = layer_table(torchvision_resnet50(), image_size)[-1]
+            summary_rows.append({"model": "resnet50_torchvision", "theoretical_rf": reference["receptive_field"],
+                                 "stride": reference["jump"], "measured_rf": "", "measured_stride": "",
+                                 "measure_size": "", "note": "torchvision layout (stride in the 3x3 conv), for "
+                                 "comparison with the commonly quoted value"})
     write_table_atomic(layers_path, ("model",) + LAYER_COLUMNS, layer_rows)
     write_table_atomic(summary_path, SUMMARY_COLUMNS, summary_rows)

@@ -17,6 +17,10 @@ rule make_demo_data:
         "--height {params.demo[height]} --seed {params.demo[seed]} > {log} 2>&1"
 
 
+localrules:
+    download,
+
+
 rule download:
     output:
         "results/downloads/{archive}",

@@ -1,0 +1,27 @@
+"""The SLURM profile: a dry run of the full config asks a GPU for every training job and takes partition
+and account from the environment. (The real SLURM run is tests/cluster/slurm_demo.sh, run by .ci/run.)"""
+
+import os
+import re
+import subprocess
+import sys
+
+from conftest import PROJECT
+
+
+def test_slurm_profile_dry_run_requests_gpus(tmp_path):
+    env = {**os.environ, "BAGNET_SLURM_PARTITION": "gpu-queue", "BAGNET_SLURM_ACCOUNT": "lab42"}
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(PROJECT / "Snakefile"), "--directory",
+                             str(tmp_path), "-n", "--profile", str(PROJECT / "profiles" / "slurm")],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = re.split(r"\n(?=rule |localrule )", result.stdout)
+    train = [job for job in jobs if job.startswith("rule train:")]
+    assert len(train) == 7
+    for job in train:
+        resources = re.search(r"resources: (.*)", job).group(1)
+        assert "gpu=1" in resources and "slurm_partition=gpu-queue" in resources
+        assert "slurm_account=lab42" in resources and "runtime=720" in resources
+    # Downloads run on the submit host, which has the internet.
+    downloads = [job for job in jobs if re.match(r"(local)?rule (fetch_weights|download):", job)]
+    assert len(downloads) == 8 and all(job.startswith("localrule") for job in downloads)
