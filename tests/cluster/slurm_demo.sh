@@ -74,13 +74,18 @@ train: {epochs: 1}
 CONF
 SMALL=(--configfile "$PROJECT/configs/demo.yaml" "$WORK/small.yaml")
 SNAKEMAKE=(python -m snakemake -s "$PROJECT/Snakefile")
-RESOURCES=(train:mem_mb=2000 evaluate:mem_mb=2000 heatmaps:mem_mb=2000 precision:mem_mb=2000
-           receptive_fields:mem_mb=2000)
+# As the profile, but sized for this node; training and evaluation still ask for the (stand-in) GPU.
+RESOURCES=(train:mem_mb=2000 train:gpu=1 evaluate:mem_mb=2000 evaluate:gpu=1 heatmaps:mem_mb=2000
+           precision:mem_mb=2000 receptive_fields:mem_mb=2000)
 export BAGNET_SLURM_PARTITION=debug BAGNET_SLURM_ACCOUNT=ci
 mkdir -p "$WORK/slurm" "$WORK/local"
 timeout -k 30 900 "${SNAKEMAKE[@]}" --directory "$WORK/slurm" --profile "$PROJECT/profiles/slurm" \
     --set-threads train=1 evaluate=1 heatmaps=1 precision=1 --set-resources "${RESOURCES[@]}" \
     --jobs 4 "${SMALL[@]}" 2>&1 | tail -n 25
+# slurmctld keeps finished jobs for MinJobAge (300 s): the training jobs must have had a GPU.
+gpu_jobs=$(scontrol show job -o | grep -c "gres/gpu" || true)
+echo "jobs with a GPU request: $gpu_jobs"
+[ "$gpu_jobs" -ge 4 ] || { echo "expected the train and evaluate jobs to request a GPU"; exit 1; }
 timeout 900 "${SNAKEMAKE[@]}" --directory "$WORK/local" --cores 2 "${SMALL[@]}" >"$WORK/local.log" 2>&1
 
 # Same numbers: every metrics file and the statistics tables must be identical.
