@@ -198,12 +198,18 @@ class _Trainer:
         use_scaler = settings.precision == "fp16" and device.type == "cuda"
         self.scaler = torch.amp.GradScaler(device.type) if use_scaler else None
         self.per_image, self.mix = batch_augmentation(settings, num_classes)
+        self.erase = None
+        if settings.augment == "modern":  # on the normalised tensor, as torchvision's recipe does
+            from torchvision.transforms import v2
+            self.erase = v2.RandomErasing(p=0.1)
         self.chunks = 1
 
     def _inputs(self, images: torch.Tensor, labels: torch.Tensor):
         if self.per_image is not None:
             images = torch.stack([self.per_image(image) for image in images])
         inputs = normalize(images)
+        if self.erase is not None:
+            inputs = torch.stack([self.erase(image) for image in inputs])
         targets = labels
         if self.mix is not None:
             inputs, targets = self.mix(inputs, labels)

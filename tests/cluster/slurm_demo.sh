@@ -4,6 +4,8 @@
 # Needs root on Debian (as in CI). Every daemon is stopped by PID on exit. Usage: bash tests/cluster/slurm_demo.sh
 set -euo pipefail
 PROJECT="$(cd "$(dirname "$0")/../.." && pwd)"
+# The project's venv (scripts/test.sh makes it); SLURM jobs inherit this environment.
+if [ -f "$PROJECT/.venv/bin/activate" ]; then source "$PROJECT/.venv/bin/activate"; fi
 WORK="$(mktemp -d /tmp/bagnet-slurm.XXXXXX)"
 PIDS=()
 cleanup() {
@@ -83,7 +85,7 @@ timeout -k 30 900 "${SNAKEMAKE[@]}" --directory "$WORK/slurm" --profile "$PROJEC
     --set-threads train=1 evaluate=1 heatmaps=1 precision=1 --set-resources "${RESOURCES[@]}" \
     --jobs 4 "${SMALL[@]}" 2>&1 | tail -n 25
 # slurmctld keeps finished jobs for MinJobAge (300 s): the training jobs must have had a GPU.
-gpu_jobs=$(scontrol show job -o | grep -c "gres/gpu" || true)
+gpu_jobs=$(scontrol show job -o | grep -ci "gres[:/]gpu" || true)
 echo "jobs with a GPU request: $gpu_jobs"
 [ "$gpu_jobs" -ge 4 ] || { echo "expected the train and evaluate jobs to request a GPU"; exit 1; }
 timeout 900 "${SNAKEMAKE[@]}" --directory "$WORK/local" --cores 2 "${SMALL[@]}" >"$WORK/local.log" 2>&1
