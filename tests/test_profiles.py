@@ -12,9 +12,11 @@ from conftest import PROJECT
 def test_slurm_profile_dry_run_requests_gpus(tmp_path):
     env = {**os.environ, "BAGNET_SLURM_PARTITION": "gpu-queue", "BAGNET_SLURM_ACCOUNT": "lab42"}
     result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(PROJECT / "Snakefile"), "--directory",
-                             str(tmp_path), "-n", "--profile", str(PROJECT / "profiles" / "slurm")],
+                             str(tmp_path), "-n", "--profile", str(PROJECT / "profiles" / "slurm"),
+                             "--workflow-profile", "none"],
                             env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "workflow specific profile" not in result.stderr  # profiles/default (one GPU at a time) stays out
     jobs = re.split(r"\n(?=rule |localrule )", result.stdout)
     train = [job for job in jobs if job.startswith("rule train:")]
     assert len(train) == 7
@@ -22,6 +24,9 @@ def test_slurm_profile_dry_run_requests_gpus(tmp_path):
         resources = re.search(r"resources: (.*)", job).group(1)
         assert "gpu=1" in resources and "slurm_partition=gpu-queue" in resources
         assert "slurm_account=lab42" in resources and "runtime=720" in resources
-    # Downloads run on the submit host, which has the internet.
-    downloads = [job for job in jobs if re.match(r"(local)?rule (fetch_weights|download):", job)]
-    assert len(downloads) == 8 and all(job.startswith("localrule") for job in downloads)
+    assert len([job for job in jobs if re.match(r"(local)?rule (fetch_weights|download):", job)]) == 8
+    # Downloads run on the submit host, which has the internet (a dry run does not show "localrule").
+    rules = "".join(p.read_text() for p in (PROJECT / "workflow" / "rules").glob("*.smk"))
+    declared = re.findall(r"localrules:\n((?:    \w+,\n)+)", rules)
+    assert sorted(name.strip(" ,") for block in declared for name in block.splitlines()) == ["download",
+                                                                                             "fetch_weights"]

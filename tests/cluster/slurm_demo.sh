@@ -81,7 +81,7 @@ RESOURCES=(train:mem_mb=2000 train:gpu=1 evaluate:mem_mb=2000 evaluate:gpu=1 hea
            precision:mem_mb=2000 receptive_fields:mem_mb=2000)
 export BAGNET_SLURM_PARTITION=debug BAGNET_SLURM_ACCOUNT=ci
 mkdir -p "$WORK/slurm" "$WORK/local"
-timeout -k 30 900 "${SNAKEMAKE[@]}" --directory "$WORK/slurm" --profile "$PROJECT/profiles/slurm" \
+timeout -k 30 900 "${SNAKEMAKE[@]}" --directory "$WORK/slurm" --profile "$PROJECT/profiles/slurm" --workflow-profile none \
     --set-threads train=1 evaluate=1 heatmaps=1 precision=1 --set-resources "${RESOURCES[@]}" \
     --jobs 4 "${SMALL[@]}" 2>&1 | tail -n 25
 # slurmctld keeps finished jobs for MinJobAge (300 s): the training jobs must have had a GPU.
