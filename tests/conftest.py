@@ -95,3 +95,16 @@ def demo_data(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("demo") / "data"
     make_demo_data(root, train_per_class=10, test_per_class=6, width=40, height=32)
     return root
+
+
+def randomize_batchnorm(model):
+    """Non-trivial BN statistics and affine parameters, so eval-mode comparisons test more than identity BN."""
+    import torch
+
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.2, 0.2)
+            module.running_var.uniform_(0.5, 2.0)
+            module.weight.data.uniform_(0.5, 1.5)
+            module.bias.data.uniform_(-0.2, 0.2)
+    return model

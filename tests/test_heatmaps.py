@@ -6,19 +6,13 @@ import torch
 from bagnet_repro.errors import UserError
 from bagnet_repro.heatmaps import patch_logits
 from bagnet_repro.models import build_model, get_bagnet
+from conftest import randomize_batchnorm
 
 
 def eval_bagnet(name, classes=15, seed=0):
     """A random-init BagNet in eval mode with non-trivial BN statistics."""
     torch.manual_seed(seed)
-    model = get_bagnet(name, num_classes=classes)
-    for module in model.modules():
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.running_mean.uniform_(-0.2, 0.2)
-            module.running_var.uniform_(0.5, 2.0)
-            module.weight.data.uniform_(0.5, 1.5)
-            module.bias.data.uniform_(-0.2, 0.2)
-    return model.eval()
+    return randomize_batchnorm(get_bagnet(name, num_classes=classes)).eval()
 
 
 @pytest.mark.parametrize("name", ["bagnet9", "bagnet17", "bagnet33"])

@@ -14,6 +14,7 @@ from bagnet_repro.models.registry import _CNN_BUILDERS
 from bagnet_repro.models.pytorchcv_compat import convert_state_dict
 from bagnet_repro.models.weights import BAGNET_FILES, bagnet_imagenet_file, pytorchcv_file
 
+from conftest import randomize_batchnorm
 from pytorchcv.model_provider import get_model as pytorchcv_model
 from pytorchcv.models.common.model_store import get_model_name_suffix_data
 
@@ -108,14 +109,7 @@ def test_unreadable_or_foreign_weights_are_one_clear_line(tmp_path, original_bag
 def randomized_pytorchcv(name):
     """A pytorchcv model with random weights and non-trivial BN statistics, in eval mode."""
     torch.manual_seed(3)
-    model = pytorchcv_model(name, pretrained=False)
-    for module in model.modules():
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.running_mean.uniform_(-0.1, 0.1)
-            module.running_var.uniform_(0.5, 1.5)
-            module.weight.data.uniform_(0.5, 1.5)
-            module.bias.data.uniform_(-0.1, 0.1)
-    return model.eval()
+    return randomize_batchnorm(pytorchcv_model(name, pretrained=False)).eval()
 
 
 @pytest.mark.parametrize("name", ["cbam_resnet50", "resnet50", "densenet121", "densenet169"])
