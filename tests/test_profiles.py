@@ -28,5 +28,5 @@ def test_slurm_profile_dry_run_requests_gpus(tmp_path):
     # Downloads run on the submit host, which has the internet (a dry run does not show "localrule").
     rules = "".join(p.read_text() for p in (PROJECT / "workflow" / "rules").glob("*.smk"))
     declared = re.findall(r"localrules:\n((?:    \w+,\n)+)", rules)
-    assert sorted(name.strip(" ,") for block in declared for name in block.splitlines()) == ["download",
-                                                                                             "fetch_weights"]
+    local = sorted(name.strip(" ,") for block in declared for name in block.splitlines())
+    assert local == ["download", "fetch_weights", "imagenette_download"]

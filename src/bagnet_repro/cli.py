@@ -129,6 +129,19 @@ def _cmd_precision(args: argparse.Namespace) -> None:
     print(json.dumps(rows))
 
 
+def _cmd_imagenet_val(args: argparse.Namespace) -> None:
+    from .data.imagenet import prepare_val
+    from .fileio import write_text_atomic
+    counts = prepare_val(args.val_dir, args.solution)
+    write_text_atomic(args.out, json.dumps({"val_dir": args.val_dir, "classes": len(counts),
+                                            "images": sum(counts.values())}, indent=2) + "\n")
+
+
+def _cmd_holdout_split(args: argparse.Namespace) -> None:
+    from .data.imagenet import holdout_split
+    print(json.dumps(holdout_split(args.train_dir, args.out, args.holdout, args.seed)))
+
+
 def _cmd_summarize(args: argparse.Namespace) -> None:
     from .statistics import summarize
     files = {(model, seed): args.pattern.format(model=model, seed=seed) for model in args.models for seed in args.seeds}
@@ -260,6 +273,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=1)
     p.set_defaults(func=_cmd_precision)
+
+    p = sub.add_parser("imagenet-val", help="move ImageNet validation images into one folder per WNID")
+    p.add_argument("--val-dir", required=True, help="the flat folder of <ImageId>.JPEG files")
+    p.add_argument("--solution", required=True, help="LOC_val_solution.csv")
+    p.add_argument("--out", required=True, help="JSON record written when done")
+    p.set_defaults(func=_cmd_imagenet_val)
+
+    p = sub.add_parser("holdout-split", help="stratified train/hold-out split of <dir>/<class>/ images")
+    p.add_argument("--train-dir", required=True)
+    p.add_argument("--out", required=True, help="TSV: split (train|val), class, path")
+    p.add_argument("--holdout", type=float, default=0.05)
+    p.add_argument("--seed", type=int, default=42)
+    p.set_defaults(func=_cmd_holdout_split)
 
     p = sub.add_parser("summarize", help="Table 1 with bootstrap CIs, McNemar tests, per-class metrics, sweep")
     p.add_argument("--models", nargs="+", required=True)

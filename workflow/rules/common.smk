@@ -157,6 +157,30 @@ def heatmap_outputs():
     return [f"report/figures/{name}.{ext}" for name in names for ext in ("pdf", "png")]
 
 
+def imagenette_archive():
+    url = config["pretrain"]["imagenette"]["url"]
+    return PurePosixPath(urlsplit(url).path).name
+
+
+def pretrain_data_input(wildcards):
+    if wildcards.dataset == "imagenette":
+        return "results/pretrain/imagenette"
+    return "results/pretrain/imagenet_val.json"
+
+
+def pretrain_train_dir(wildcards, input):
+    """The training images of the pretraining set (class folders)."""
+    if wildcards.dataset == "imagenette":
+        tops = [p for p in Path(input[0]).iterdir() if p.is_dir()]
+        return str(tops[0] / "train") if len(tops) == 1 and (tops[0] / "train").is_dir() else f"{input[0]}/train"
+    return f"{config['pretrain']['imagenet_dir']}/ILSVRC/Data/CLS-LOC/train"
+
+
+def pretrain_outputs():
+    dataset = config["pretrain"]["dataset"]
+    return [] if dataset == "none" else [f"results/pretrain/{dataset}_split.tsv"]
+
+
 def max_images_arg(wildcards):
     limit = config["precision"]["max_images"]
     return f"--max-images {limit}" if limit else ""
@@ -171,7 +195,7 @@ def precision_inputs(name):
 
 
 def all_outputs():
-    return heatmap_outputs() + [
+    return pretrain_outputs() + heatmap_outputs() + [
         "report/tables/precision.csv",
         "report/tables/dead_layers.csv",
         "report/figures/weight_distribution.pdf",

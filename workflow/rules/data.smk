@@ -26,6 +26,8 @@ rule download:
         "results/downloads/{archive}",
     log:
         "logs/data/download_{archive}.log",
+    wildcard_constraints:
+        archive=r"[^/]+",
     conda:
         "../../envs/torch.yaml"
     params:
@@ -34,7 +36,7 @@ rule download:
         sha256=lambda wildcards: archive_entry(wildcards.archive).get("sha256") or "",
         retries=lambda wildcards: config["data"]["retries"],
     shell:
-        "{params.cli} download --url {params.url:q} --sha256 {params.sha256:q} --retries {params.retries} "
+        "{params.cli} download --url {params.url:q} --sha256={params.sha256:q} --retries {params.retries} "
         "--out {output} > {log} 2>&1"
 
 

@@ -1,0 +1,75 @@
+"""Pretraining data (BagNets-v2): Imagenette from its public archive, or a local ImageNet in the Kaggle layout
+(ILSVRC/Data/CLS-LOC/{train,val} and LOC_val_solution.csv); validation folders per class and the 95/5
+stratified hold-out split of the training images."""
+
+
+localrules:
+    imagenette_download,
+
+
+rule imagenette_download:
+    output:
+        "results/downloads/pretrain/{archive}",
+    log:
+        "logs/pretrain/download_{archive}.log",
+    wildcard_constraints:
+        archive=r"[^/]+",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        cli=BAGNET,
+        url=config["pretrain"]["imagenette"]["url"],
+        sha256=lambda wildcards: config["pretrain"]["imagenette"]["sha256"] or "",
+    shell:
+        "{params.cli} download --url {params.url:q} --out {output} --sha256={params.sha256:q} > {log} 2>&1"
+
+
+rule imagenette_extract:
+    input:
+        lambda wildcards: f"results/downloads/pretrain/{imagenette_archive()}",
+    output:
+        directory("results/pretrain/imagenette"),
+    log:
+        "logs/pretrain/imagenette_extract.log",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        cli=BAGNET,
+    shell:
+        "{params.cli} extract --archive {input} --out {output} > {log} 2>&1"
+
+
+rule imagenet_val:
+    output:
+        "results/pretrain/imagenet_val.json",
+    log:
+        "logs/pretrain/imagenet_val.log",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        cli=BAGNET,
+        root=lambda wildcards: config["pretrain"]["imagenet_dir"],
+    shell:
+        "{params.cli} imagenet-val --val-dir {params.root:q}/ILSVRC/Data/CLS-LOC/val "
+        "--solution {params.root:q}/LOC_val_solution.csv --out {output} > {log} 2>&1"
+
+
+rule pretrain_split:
+    input:
+        pretrain_data_input,
+    output:
+        "results/pretrain/{dataset}_split.tsv",
+    log:
+        "logs/pretrain/{dataset}_split.log",
+    wildcard_constraints:
+        dataset="imagenet|imagenette",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        cli=BAGNET,
+        train_dir=pretrain_train_dir,
+        holdout=config["pretrain"]["holdout"],
+        seed=config["pretrain"]["seed"],
+    shell:
+        "{params.cli} holdout-split --train-dir {params.train_dir:q} --out {output} "
+        "--holdout {params.holdout} --seed {params.seed} > {log} 2>&1"
