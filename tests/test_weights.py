@@ -163,7 +163,8 @@ def test_pytorchcv_zoo_download_checks_sha1_caches_and_loads(tmp_path, file_serv
     model = build_model("cbam_resnet50", 15, weights="pytorchcv", cache=cache)  # from the cache, no download
     assert len(file_server.requests) == requests
     theirs = torch.load(path, weights_only=True)
-    assert torch.equal(model.layer4[2].spatial_gate.conv.weight, theirs["features.stage4.unit3.cbam.sp_gate.conv.conv.weight"])
+    gate = theirs["features.stage4.unit3.cbam.sp_gate.conv.conv.weight"]
+    assert torch.equal(model.layer4[2].spatial_gate.conv.weight, gate)
     assert model.fc[-1].out_features == 15
 
 

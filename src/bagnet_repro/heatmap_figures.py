@@ -14,7 +14,6 @@ import numpy as np
 import torch
 
 from .data.classes import REPORT_CLASSES
-from .data.inventory import read_records
 from .data.loading import load_image, normalize
 from .device import resolve_device
 from .errors import UserError

@@ -23,5 +23,6 @@ rule evaluate:
     shell:
         "{params.cli} evaluate --checkpoint {input.model} --manifest {input.manifest} "
         "--metrics {output.metrics} --predictions {output.predictions} "
-        "--scramble-grid {params.evaluate[scramble_grid]} --sweep-grids {params.sweep} --scramble-seed {params.evaluate[scramble_seed]} "
+        "--scramble-grid {params.evaluate[scramble_grid]} --sweep-grids {params.sweep} "
+        "--scramble-seed {params.evaluate[scramble_seed]} "
         "--batch-size {params.evaluate[batch_size]} --device {params.device} --threads {threads} > {log} 2>&1"

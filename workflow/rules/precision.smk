@@ -51,7 +51,8 @@ rule precision_imagenet:
             f"--weights-cache {shlex.quote(config['weights']['cache'])}" if config["weights"]["cache"] else ""
         ),
     shell:
-        "{params.cli} precision --model {wildcards.model} {params.cache} --manifest {input.manifest} {params.max_images} "
+        "{params.cli} precision --model {wildcards.model} {params.cache} --manifest {input.manifest} "
+        "{params.max_images} "
         "--out-table {output.table} --out-census {output.census} --out-histogram {output.histogram} "
         "--batch-size {params.batch_size} --device {params.device} --threads {threads} > {log} 2>&1"
 
