@@ -172,6 +172,16 @@ def _cmd_receptive_fields(args: argparse.Namespace) -> None:
     write_receptive_fields(args.models, args.image_size, args.measure_size, args.layers, args.summary)
 
 
+def _add_weights_file_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights-sha256", default=None, help="expected sha256 (or prefix) of a path/URL")
+    p.add_argument("--weights-cache", default=None, help="default $BAGNET_REPRO_CACHE or ~/.cache/bagnet-repro")
+
+
+def _add_device_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bagnet-repro", description=__doc__)
     sub = parser.add_subparsers(dest="stage", required=True)
@@ -224,8 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fetch-weights", help="download and verify a model's pretrained weights into the cache")
     p.add_argument("--model", required=True)
     p.add_argument("--weights", required=True, help="imagenet, pytorchcv, torchvision, or a path/URL")
-    p.add_argument("--weights-sha256", default=None, help="expected sha256 (or prefix) of a path/URL")
-    p.add_argument("--weights-cache", default=None, help="default $BAGNET_REPRO_CACHE or ~/.cache/bagnet-repro")
+    _add_weights_file_options(p)
     p.add_argument("--out", required=True, help="JSON record of the file and its sha256")
     p.set_defaults(func=_cmd_fetch_weights)
 
@@ -238,11 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recipe", default="report", help="report, modern or bagnets_v2 (src/bagnet_repro/recipes.py)")
     p.add_argument("--options", default=None, help="JSON object of TrainSettings values that override the recipe")
     p.add_argument("--weights", default=None, help="none, imagenet, pytorchcv, torchvision, or a path/URL")
-    p.add_argument("--weights-sha256", default=None, help="expected sha256 (or prefix) of a path/URL")
-    p.add_argument("--weights-cache", default=None, help="default $BAGNET_REPRO_CACHE or ~/.cache/bagnet-repro")
+    _add_weights_file_options(p)
     p.add_argument("--seed", type=int, default=152)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=1)
+    _add_device_options(p)
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="accuracy on val, test and 16-piece scrambled test")
@@ -254,8 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sweep-grids", type=int, nargs="*", default=[], help="grids of the scrambling sweep")
     p.add_argument("--scramble-seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=1)
+    _add_device_options(p)
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("precision", help="fp32/tf32/bf16/fp16 accuracy and logit drift; dead-layer census")
@@ -270,8 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-histogram", required=True)
     p.add_argument("--max-images", type=int, default=None, help="first N test images only (default all)")
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=1)
+    _add_device_options(p)
     p.set_defaults(func=_cmd_precision)
 
     p = sub.add_parser("imagenet-val", help="move ImageNet validation images into one folder per WNID")
@@ -305,8 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scramble-grid", type=int, default=4)
     p.add_argument("--scramble-seed", type=int, default=0)
     p.add_argument("--memory-mb", type=float, default=2048, help="activation budget of one dense band")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=1)
+    _add_device_options(p)
     p.set_defaults(func=_cmd_heatmaps)
 
     p = sub.add_parser("receptive-fields", help="per-layer receptive fields (Figure 1) and a per-model summary")

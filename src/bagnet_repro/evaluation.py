@@ -53,13 +53,16 @@ def evaluate(checkpoint: str, manifest_path: str, metrics_path: str, predictions
                          "sweep_grids": list(sweep_grids), "scramble_seed": scramble_seed}
     for split in ("val", "test"):
         data = load_split(manifest, split, size)
-        conditions = {split: data.images}
+        conditions = {split: None}  # condition -> scramble grid (None: the intact images)
         if split == "test":
-            conditions["scrambled_test"] = scramble_batch(data.images, data.keys, scramble_seed, scramble_grid)
-            for grid in sweep_grids:
-                conditions[f"scrambled_g{grid}"] = scramble_batch(data.images, data.keys, scramble_seed, grid)
-        for condition, images in conditions.items():
-            predicted = predict(model, images, dev, batch_size, desc=condition).argmax(1)
+            conditions["scrambled_test"] = scramble_grid
+            conditions.update((f"scrambled_g{grid}", grid) for grid in sweep_grids)
+        predictions_by_grid = {}  # the Table-1 grid is usually in the sweep too: predict it once
+        for condition, grid in conditions.items():
+            if grid not in predictions_by_grid:
+                images = data.images if grid is None else scramble_batch(data.images, data.keys, scramble_seed, grid)
+                predictions_by_grid[grid] = predict(model, images, dev, batch_size, desc=condition).argmax(1)
+            predicted = predictions_by_grid[grid]
             correct = predicted == data.labels
             metrics[f"{condition}_acc"] = correct.float().mean().item()
             metrics[f"n_{condition}"] = len(correct)

@@ -68,9 +68,11 @@ def write_table_atomic(target: str | os.PathLike, columns: Sequence[str], rows: 
     write_text_atomic(target, buffer.getvalue())
 
 
-def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
+def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
+    """Hex digest of a file, read in blocks (sha256 for our checks, sha1 for the pytorchcv zoo)."""
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk_size), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, algorithm).hexdigest()
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    return file_digest(path, "sha256")

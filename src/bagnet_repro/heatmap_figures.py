@@ -20,7 +20,7 @@ from .errors import UserError
 from .evaluation import load_trained
 from .fileio import atomic_path
 from .heatmaps import patch_logits
-from .scramble import image_permutation, scramble
+from .scramble import scramble_batch
 
 
 def choose_images(predictions_path: str, count: int, wanted: list[str]) -> list[dict]:
@@ -61,18 +61,16 @@ def compute_heatmaps(checkpoints: list[str], predictions_path: str, out_path: st
     if any(meta["image_size"] != size for meta in saved):
         raise UserError("the heatmap models were trained at different image sizes")
     images = torch.stack([load_image(row["path"], size) for row in chosen])
-    first = chosen[0]
-    permutation = image_permutation(first["sha256"], scramble_seed, scramble_grid ** 2)
-    scrambled = scramble(images[0], permutation, scramble_grid)[None]
+    scrambled = scramble_batch(images[:1], [chosen[0]["sha256"]], scramble_seed, scramble_grid)
     arrays = {
         "images": images.numpy(), "scrambled": scrambled.numpy(),
         "paths": np.array([row["path"] for row in chosen]), "labels": np.array([row["label"] for row in chosen]),
         "classes": np.array(saved[0]["classes"]), "models": np.array([meta["model"] for meta in saved]),
         "scramble_grid": np.array(scramble_grid),
     }
+    batch = normalize(torch.cat([images, scrambled])).to(dev)
     for model, meta in zip(models, saved):
         name = meta["model"]
-        batch = normalize(torch.cat([images, scrambled])).to(dev)
         logits = patch_logits(model, batch, method="fast", memory_mb=memory_mb).cpu()
         with torch.no_grad():
             pooled = model(batch).cpu()

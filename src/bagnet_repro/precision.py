@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data.loading import normalize
+from .training import AUTOCAST_DTYPES, predict
 
 MODES = ("fp32", "tf32", "bf16", "fp16")
 DEAD_THRESHOLD = 1e-6
@@ -41,14 +41,12 @@ def weight_histogram(model: nn.Module, bins: int = 200) -> tuple[np.ndarray, np.
 
 
 @contextlib.contextmanager
-def numeric_mode(mode: str, device: torch.device):
-    """fp32 with TF32 off, TF32 (CUDA matmuls/convs), or bf16/fp16 autocast."""
+def tf32_allowed(allowed: bool):
+    """Switch TF32 for CUDA matmuls and convolutions, restoring the previous setting afterwards."""
     old = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
-    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = mode == "tf32"
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(mode)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = allowed
     try:
-        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            yield
+        yield
     finally:
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = old
 
@@ -64,23 +62,18 @@ def unavailable_reason(mode: str, device: torch.device) -> str | None:
     return None
 
 
-@torch.no_grad()
-def _logits(model: nn.Module, images: torch.Tensor, device: torch.device, mode: str, batch_size: int,
-            normalized: bool) -> torch.Tensor:
-    outputs = []
-    for start in range(0, len(images), batch_size):
-        batch = images[start:start + batch_size]
-        batch = (batch if normalized else normalize(batch)).to(device)
-        with numeric_mode(mode, device):
-            outputs.append(model(batch).double().cpu())
-    return torch.cat(outputs)
+def _logits(model: nn.Module, images: torch.Tensor, device: torch.device, mode: str,
+            batch_size: int) -> torch.Tensor:
+    """Logits of uint8 ``images`` in one numeric mode: fp32 (TF32 off), tf32, or bf16/fp16 autocast."""
+    with tf32_allowed(mode == "tf32"):
+        return predict(model, images, device, batch_size, desc=mode, autocast_dtype=AUTOCAST_DTYPES.get(mode))
 
 
 def precision_rows(model: nn.Module, images: torch.Tensor, labels: torch.Tensor | None, device: torch.device,
-                   batch_size: int = 64, normalized: bool = False) -> list[dict]:
+                   batch_size: int = 64) -> list[dict]:
     """Accuracy (when labels are given) and max |logit - fp32 logit| per numeric mode."""
     model.eval().to(device)
-    reference = _logits(model, images, device, "fp32", batch_size, normalized)
+    reference = _logits(model, images, device, "fp32", batch_size)
     rows = []
     for mode in MODES:
         reason = unavailable_reason(mode, device)
@@ -88,7 +81,7 @@ def precision_rows(model: nn.Module, images: torch.Tensor, labels: torch.Tensor 
             rows.append({"mode": mode, "status": f"not run: {reason}", "accuracy": None,
                          "max_abs_logit_diff": None, "top1_agreement": None})
             continue
-        logits = reference if mode == "fp32" else _logits(model, images, device, mode, batch_size, normalized)
+        logits = reference if mode == "fp32" else _logits(model, images, device, mode, batch_size)
         rows.append({
             "mode": mode, "status": "ok",
             "accuracy": None if labels is None else float((logits.argmax(1) == labels).double().mean()),

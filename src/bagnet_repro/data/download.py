@@ -49,11 +49,23 @@ def _fetch_once(url: str, part: Path, timeout: float) -> None:
         raise IOError(f"transfer ended early: {got} of {expected} bytes")
 
 
+def check_sha256(path: str | os.PathLike, expected: str | None, what: str | os.PathLike) -> str:
+    """The file's sha256; a one-line error naming ``what`` unless it starts with ``expected`` (if given).
+
+    ``expected`` is the full digest or a prefix of it (torch.hub names files after the first 8 hex digits).
+    """
+    actual = sha256_file(path)
+    if expected and not actual.startswith(expected.lower()):
+        shown = expected if len(expected) == 64 else f"{expected}..."
+        raise UserError(f"checksum mismatch for {what}: expected sha256 {shown}, got {actual}")
+    return actual
+
+
 def download(url: str, dest: str | os.PathLike, sha256: str | None, retries: int = 3,
              timeout: float = 60.0, backoff: float = 1.0, announce_unverified: bool = True) -> Path:
     """Download ``url`` to ``dest``; verify ``sha256`` before ``dest`` appears.
 
-    ``sha256`` is the full digest or a prefix of it (torch.hub names files after the first 8 hex digits).
+    ``sha256`` is the full digest or a prefix of it (see ``check_sha256``).
     A kill leaves ``dest.part`` behind and the next call resumes it; a final failure removes it.
     ``file://`` URLs and plain paths are copied (still verified).
     """
@@ -83,11 +95,11 @@ def download(url: str, dest: str | os.PathLike, sha256: str | None, retries: int
         if last_error is not None:
             part.unlink(missing_ok=True)
             raise UserError(f"download failed after {retries} attempts: {url}: {last_error}")
-    actual = sha256_file(part)
-    if sha256 and not actual.startswith(sha256.lower()):
+    try:
+        actual = check_sha256(part, sha256, url)
+    except UserError:
         part.unlink(missing_ok=True)
-        expected = sha256 if len(sha256) == 64 else f"{sha256}..."
-        raise UserError(f"checksum mismatch for {url}: expected sha256 {expected}, got {actual}")
+        raise
     if not sha256 and announce_unverified:
         print(f"warning: {url} was not verified (no sha256 configured); its sha256 is {actual}", flush=True)
     os.replace(part, dest)

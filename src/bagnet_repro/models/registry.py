@@ -57,14 +57,9 @@ def _replace_head(model: nn.Module, num_classes: int, head: str) -> None:
     setattr(model, attribute, new)
 
 
-def _pretrained_bagnet(name: str, spec: W.WeightsSpec, cache: str | os.PathLike | None) -> BagNet:
-    """A BagNet loaded strictly from ``spec``, at the class count of the file."""
-    if spec.source == "imagenet":
-        path = W.bagnet_imagenet_file(name, W.cache_dir(cache))
-    elif spec.source == "file":
-        path = W.file_weights(spec, W.cache_dir(cache))
-    else:
-        raise UserError(f"weights {spec.source!r} are not offered for {name}; use imagenet, none or a path/URL")
+def _pretrained_bagnet(name: str, weights: str | dict, cache: str | os.PathLike | None) -> BagNet:
+    """A BagNet loaded strictly from ``weights``, at the class count of the file."""
+    path = fetch_weights_file(name, weights, cache)
     state = W.read_state_dict(path)
     pretrained_classes = state["fc.weight"].shape[0] if "fc.weight" in state else IMAGENET_CLASSES
     model = BagNet(BAGNET_CONFIGS[name], num_classes=pretrained_classes)
@@ -85,7 +80,7 @@ def get_bagnet(name: str, weights: str | dict | None = None, num_classes: int = 
     spec = W.parse_weights(weights)
     if spec is None:
         return BagNet(BAGNET_CONFIGS[name], num_classes=num_classes)
-    model = _pretrained_bagnet(name, spec, cache)
+    model = _pretrained_bagnet(name, weights, cache)
     if model.fc.out_features != num_classes:
         model.fc = nn.Linear(model.num_features, num_classes)
     return model
@@ -106,7 +101,10 @@ def _torchvision_file(name: str, cache: str | os.PathLike | None) -> Path:
 
 def fetch_weights_file(name: str, weights: str | dict | None,
                        cache: str | os.PathLike | None = None) -> Path | None:
-    """Download (once, verified) the file ``weights`` names for ``name``; None for random init."""
+    """Download (once, verified) the file ``weights`` names for ``name``; None for random init.
+
+    The one place that maps a weights source to its file; builders only differ in how they load it.
+    """
     if name not in MODEL_NAMES:
         raise UserError(f"unknown model {name!r}; choose one of: {', '.join(MODEL_NAMES)}")
     spec = W.parse_weights(weights)
@@ -114,36 +112,35 @@ def fetch_weights_file(name: str, weights: str | dict | None,
         return None
     if spec.source == "file":
         return W.file_weights(spec, W.cache_dir(cache))
-    if spec.source == "imagenet" and name in BAGNET_CONFIGS:
-        return W.bagnet_imagenet_file(name, W.cache_dir(cache))
-    if spec.source == "pytorchcv" and name in PYTORCHCV_NAMES:
-        return W.pytorchcv_file(PYTORCHCV_NAMES[name], W.cache_dir(cache))
-    if spec.source == "torchvision" and name not in BAGNET_CONFIGS:
-        return _torchvision_file(name, cache)
-    raise UserError(f"weights {spec.source!r} are not offered for {name}")
-
-
-def _pretrained_cnn(name: str, spec: W.WeightsSpec, cache: str | os.PathLike | None) -> nn.Module:
-    """A CNN baseline at 1000 classes carrying the weights ``spec`` names."""
-    model = _CNN_BUILDERS[name](IMAGENET_CLASSES)
+    if name in BAGNET_CONFIGS:
+        if spec.source == "imagenet":
+            return W.bagnet_imagenet_file(name, W.cache_dir(cache))
+        raise UserError(f"weights {spec.source!r} are not offered for {name}; use imagenet, none or a path/URL")
     if spec.source == "pytorchcv":
-        path = W.pytorchcv_file(PYTORCHCV_NAMES[name], W.cache_dir(cache))
-        state = convert_state_dict(W.read_state_dict(path), model.state_dict(), str(path))
-        W.load_strict(model, state, str(path))
-    elif spec.source == "torchvision":
-        _torchvision_file(name, cache)  # verified download into the cache, where torchvision finds it
+        return W.pytorchcv_file(PYTORCHCV_NAMES[name], W.cache_dir(cache))
+    if spec.source == "torchvision":
+        return _torchvision_file(name, cache)
+    raise UserError(f"weights {spec.source!r} are not offered for {name}; use pytorchcv, torchvision, "
+                    "none or a path/URL")
+
+
+def _pretrained_cnn(name: str, weights: str | dict, cache: str | os.PathLike | None) -> nn.Module:
+    """A CNN baseline at 1000 classes carrying the pretrained ``weights``."""
+    path = fetch_weights_file(name, weights, cache)
+    source = W.parse_weights(weights).source
+    if source == "torchvision":
+        # torchvision's builder finds the verified file in the cache and applies its own key fixes.
         previous = torch.hub.get_dir()
         torch.hub.set_dir(str(W.cache_dir(cache) / "torchvision"))
         try:
-            model = getattr(tv_models, name)(weights=_TORCHVISION_WEIGHTS[name]())
+            return getattr(tv_models, name)(weights=_TORCHVISION_WEIGHTS[name]())
         finally:
             torch.hub.set_dir(previous)
-    elif spec.source == "file":
-        path = W.file_weights(spec, W.cache_dir(cache))
-        W.load_strict(model, W.read_state_dict(path), str(path))
-    else:
-        raise UserError(f"weights {spec.source!r} are not offered for {name}; use pytorchcv, torchvision, "
-                        "none or a path/URL")
+    model = _CNN_BUILDERS[name](IMAGENET_CLASSES)
+    state = W.read_state_dict(path)
+    if source == "pytorchcv":
+        state = convert_state_dict(state, model.state_dict(), str(path))
+    W.load_strict(model, state, str(path))
     return model
 
 
@@ -168,8 +165,8 @@ def build_model(name: str, num_classes: int, weights: str | dict | None = None, 
             _replace_head(model, num_classes, head)
         return model
     if name in BAGNET_CONFIGS:
-        model = _pretrained_bagnet(name, spec, cache)
+        model = _pretrained_bagnet(name, weights, cache)
     else:
-        model = _pretrained_cnn(name, spec, cache)
+        model = _pretrained_cnn(name, weights, cache)
     _replace_head(model, num_classes, head)
     return model

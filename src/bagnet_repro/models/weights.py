@@ -25,8 +25,9 @@ from urllib.parse import urlsplit
 
 import torch
 
-from ..data.download import download
+from ..data.download import check_sha256, download
 from ..errors import UserError
+from ..fileio import file_digest
 
 BITBUCKET = ("https://bitbucket.org/wielandbrendel/bag-of-feature-pretrained-models/raw/"
              "249e8fa82c0913623a807d9d35eeab9da7dcc2a8/")
@@ -56,10 +57,6 @@ class WeightsSpec:
     source: str
     location: str | None = None
     sha256: str | None = None
-
-    @property
-    def label(self) -> str:
-        return self.location if self.source == "file" else self.source
 
 
 def parse_weights(value: str | dict | None) -> WeightsSpec | None:
@@ -91,14 +88,6 @@ def bagnet_imagenet_file(model: str, cache: Path, base_url: str = BITBUCKET, sha
     return target
 
 
-def _sha1_file(path: Path) -> str:
-    digest = hashlib.sha1()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def pytorchcv_file(model: str, cache: Path, repo_url: str = IMGCLSMOB, sha1: str | None = None) -> Path:
     """The imgclsmob weights of ``model`` (pytorchcv's name), downloaded once and checked against its sha1."""
     from pytorchcv.models.common.model_store import get_model_name_suffix_data
@@ -121,7 +110,7 @@ def pytorchcv_file(model: str, cache: Path, repo_url: str = IMGCLSMOB, sha1: str
                 raise UserError(f"{archive.name} does not contain {name}")
             bundle.extract(name, tmp)
         extracted = Path(tmp) / name
-        actual = _sha1_file(extracted)
+        actual = file_digest(extracted, "sha1")
         if actual != sha1:
             raise UserError(f"checksum mismatch for pytorchcv weights {name}: expected sha1 {sha1}, got {actual}")
         os.replace(extracted, target)
@@ -135,11 +124,7 @@ def file_weights(spec: WeightsSpec, cache: Path) -> Path:
         path = Path(location[len("file://"):] if location.startswith("file://") else location).expanduser()
         if not path.is_file():
             raise UserError(f"weights file not found: {path}")
-        if spec.sha256:
-            from ..fileio import sha256_file
-            actual = sha256_file(path)
-            if not actual.startswith(spec.sha256.lower()):
-                raise UserError(f"checksum mismatch for {path}: expected sha256 {spec.sha256}, got {actual}")
+        check_sha256(path, spec.sha256, path)
         return path
     url_digest = hashlib.sha256(location.encode()).hexdigest()[:12]
     name = PurePosixPath(urlsplit(location).path).name or "weights.pt"
