@@ -77,24 +77,49 @@ def _cmd_fetch_weights(args: argparse.Namespace) -> None:
     print(json.dumps(record))
 
 
-def _cmd_train(args: argparse.Namespace) -> None:
+def _settings_values(args: argparse.Namespace) -> dict:
+    """The recipe's preset with ``--options`` applied; unknown keys are refused by name."""
     import dataclasses
 
-    import torch
-
     from .recipes import recipe_values
-    from .training import TrainSettings, train
-    torch.set_num_threads(args.threads)
-    options = json.loads(args.options) if args.options else {}
+    from .training import TrainSettings
+    try:
+        options = json.loads(args.options) if args.options else {}
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--options is not a JSON object: {exc}") from None
     values = recipe_values(args.recipe, options)
     known = {f.name for f in dataclasses.fields(TrainSettings)}
     unknown = sorted(set(values) - known)
     if unknown:
         raise UserError(f"unknown training option(s): {', '.join(unknown)}")
-    values.update(model=args.model, weights=_weights_arg(args), seed=args.seed, device=args.device)
-    settings = TrainSettings(**values)
+    values.update(model=args.model, seed=args.seed, device=args.device)
+    return values
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    import torch
+
+    from .training import TrainSettings, train
+    torch.set_num_threads(args.threads)
+    settings = TrainSettings(**_settings_values(args), weights=_weights_arg(args))
     print(json.dumps(train(args.manifest, settings, args.best, args.history, args.checkpoint,
                            weights_cache=args.weights_cache)))
+
+
+def _cmd_pretrain(args: argparse.Namespace) -> None:
+    import torch
+
+    from . import distributed
+    from .pretrain import pretrain, pretrain_settings
+    settings = pretrain_settings(_settings_values(args))
+    ranks = distributed.init_group(settings.device)
+    try:
+        torch.set_num_threads(max(1, args.threads // ranks.world))
+        result = pretrain(args.split, settings, ranks, args.out, args.history, args.checkpoint, workers=args.workers)
+    finally:
+        distributed.close_group()
+    if ranks.is_main:
+        print(json.dumps(result))
 
 
 def _cmd_precision(args: argparse.Namespace) -> None:
@@ -251,6 +276,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=152)
     _add_device_options(p)
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("pretrain", help="pretrain a network on ImageNet/Imagenette (launch with torchrun for DDP)")
+    p.add_argument("--split", required=True, help="TSV from holdout-split: split (train|val), class, path")
+    p.add_argument("--model", required=True)
+    p.add_argument("--out", required=True, help="best weights, loadable as a weights file for fine-tuning")
+    p.add_argument("--history", required=True)
+    p.add_argument("--checkpoint", required=True, help="per-epoch resume checkpoint (kept on failure)")
+    p.add_argument("--recipe", default="bagnets_v2", help="report, modern or bagnets_v2")
+    p.add_argument("--options", default=None, help="JSON object of TrainSettings values; batch_size is global")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=4, help="data-loading worker processes per rank")
+    _add_device_options(p)
+    p.set_defaults(func=_cmd_pretrain)
 
     p = sub.add_parser("evaluate", help="accuracy on val, test and 16-piece scrambled test")
     p.add_argument("--checkpoint", required=True)

@@ -263,16 +263,16 @@ class _Trainer:
         return total_loss / len(order), correct / len(order)
 
 
-def _settings_key(settings: TrainSettings) -> str:
+def settings_key(settings: TrainSettings) -> str:
     return json.dumps(asdict(settings), sort_keys=True)
 
 
-def _save(obj: dict, path: Path) -> None:
+def save_atomic(obj: dict, path: Path) -> None:
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
 
 
-def _improved(settings: TrainSettings, state: dict, val_loss: float, val_acc: float) -> bool:
+def improved(settings: TrainSettings, state: dict, val_loss: float, val_acc: float) -> bool:
     if state["best_state"] is None:
         return True
     if settings.select == "val_loss":
@@ -317,7 +317,7 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
              "best_state": None, "since_best": 0, "stopped_early": False, "history": []}
     if checkpoint_path.exists():
         saved = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
-        if saved.get("settings") == _settings_key(settings):
+        if saved.get("settings") == settings_key(settings):
             model.load_state_dict(saved["model"])
             optimizer.load_state_dict(saved["optimizer"])
             scheduler.load_state_dict(saved["scheduler"])
@@ -340,7 +340,7 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
                              channels_last=settings.channels_last)
         val_loss = loss_fn(val_logits, val_set.labels).item()
         val_acc = (val_logits.argmax(1) == val_set.labels).float().mean().item()
-        is_best = _improved(settings, state, val_loss, val_acc)
+        is_best = improved(settings, state, val_loss, val_acc)
         if is_best:
             state.update(best_val_acc=val_acc, best_val_loss=val_loss, best_epoch=epoch, since_best=0,
                          best_state={k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
@@ -357,7 +357,7 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
               f"train_acc {train_acc:.4f} val_loss {val_loss:.4f} val_acc {val_acc:.4f}", flush=True)
         if state["stopped_early"]:
             print(f"early stop: no {settings.select} improvement for {settings.patience} epochs", flush=True)
-        _save({"settings": _settings_key(settings), "model": model.state_dict(),
+        save_atomic({"settings": settings_key(settings), "model": model.state_dict(),
                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                "scaler": trainer.scaler.state_dict() if trainer.scaler is not None else None,
                "rng": rng_states(), "state": state}, checkpoint_path)
@@ -365,7 +365,7 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
     if state["best_state"] is None:
         raise UserError(f"training {settings.model}: train.epochs must be at least 1")
     write_table_atomic(history_path, HISTORY_COLUMNS, state["history"], delimiter=",")
-    _save({"model": settings.model, "head": settings.head, "classes": list(REPORT_CLASSES),
+    save_atomic({"model": settings.model, "head": settings.head, "classes": list(REPORT_CLASSES),
            "image_size": settings.image_size, "epoch": state["best_epoch"], "val_acc": state["best_val_acc"],
            "val_loss": state["best_val_loss"], "settings": asdict(settings), "state_dict": state["best_state"]},
           Path(best_path))

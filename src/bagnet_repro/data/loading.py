@@ -27,14 +27,16 @@ class ImageSet:
     paths: list[str]
 
 
-def load_image(path: str, size: int) -> torch.Tensor:
-    """RGB uint8 tensor resized to ``size`` x ``size`` (no crop: grayscale scenes become 3 equal channels)."""
+def load_image(path: str, size: int | None) -> torch.Tensor:
+    """RGB uint8 tensor resized to ``size`` x ``size`` (no crop: grayscale scenes become 3 equal channels).
+
+    ``size=None`` keeps the image's own size."""
     try:
         with Image.open(path) as image:
             tensor = F.pil_to_tensor(image.convert("RGB"))
     except (OSError, UnidentifiedImageError) as exc:
         raise UserError(f"cannot read image {path}: {exc}") from None
-    return F.resize(tensor, [size, size], antialias=True)
+    return tensor if size is None else F.resize(tensor, [size, size], antialias=True)
 
 
 def load_split(manifest: list[ImageRecord], split: str, size: int) -> ImageSet:

@@ -1,0 +1,243 @@
+"""Pretraining a network on ImageNet or Imagenette with DistributedDataParallel, as BagNets-v2 did on 8 GPUs.
+
+Launched by torchrun (one process per GPU, or CPU ranks with gloo). Every rank holds a replica; gradients
+are averaged by DDP and batch-norm statistics are synchronised (SyncBatchNorm on GPUs, averaged after each
+epoch on CPUs), and the replicas' digests are compared after every epoch, so a drift stops the run.
+Validation sums are all-reduced, so every rank sees the same loss and takes the same early-stopping
+decision (rank 0's is broadcast all the same). Rank 0 writes an atomic checkpoint after every epoch and a
+rerun continues from it; all randomness of an epoch derives from (seed, epoch, rank), so a resumed run
+ends with the same weights as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Subset
+from torch.utils.data.distributed import DistributedSampler
+from tqdm.auto import tqdm
+
+from . import distributed as D
+from .data.loading import normalize
+from .data.streaming import StreamedImages, eval_transform, read_split_table, train_transform
+from .errors import UserError
+from .fileio import write_table_atomic
+from .models import build_model
+from .training import (AUTOCAST_DTYPES, TrainSettings, build_optimizer, build_scheduler, improved, save_atomic,
+                       settings_key)
+
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "is_best", "lr", "seconds",
+                   "rank_digests")
+
+
+def _check_settings(settings: TrainSettings, world: int) -> None:
+    if settings.batch_size % world:
+        raise UserError(f"pretrain batch_size {settings.batch_size} (the global batch) is not divisible by "
+                        f"the {world} processes")
+    if settings.augment != "none" or settings.mix != "none":
+        raise UserError("pretraining augments with random-resized crops and flips; set augment and mix to none")
+    if settings.precision not in AUTOCAST_DTYPES:
+        raise UserError(f"unknown precision {settings.precision!r}; choose one of: {', '.join(AUTOCAST_DTYPES)}")
+    if settings.select not in ("val_acc", "val_loss"):
+        raise UserError(f"unknown selection metric {settings.select!r}; choose val_acc or val_loss")
+
+
+def _epoch_seed(settings: TrainSettings, epoch: int, ranks: D.Ranks) -> int:
+    return (settings.seed * 100_003 + epoch) * 1_009 + ranks.rank
+
+
+def _train_loader(data: StreamedImages, settings: TrainSettings, epoch: int, ranks: D.Ranks,
+                  workers: int) -> DataLoader:
+    """This rank's shard of the epoch; its order and augmentation depend only on (seed, epoch, rank)."""
+    sampler = DistributedSampler(data, num_replicas=ranks.world, rank=ranks.rank, shuffle=True,
+                                 seed=settings.seed)
+    sampler.set_epoch(epoch)
+    generator = torch.Generator().manual_seed(_epoch_seed(settings, epoch, ranks))
+    return DataLoader(data, batch_size=settings.batch_size // ranks.world, sampler=sampler, num_workers=workers,
+                      generator=generator, pin_memory=ranks.device.type == "cuda")
+
+
+def _val_loader(data: StreamedImages, settings: TrainSettings, ranks: D.Ranks, workers: int) -> DataLoader:
+    """Every ``world``-th image from ``rank``: the shards cover the hold-out exactly once."""
+    shard = Subset(data, range(ranks.rank, len(data), ranks.world))
+    return DataLoader(shard, batch_size=max(1, settings.batch_size // ranks.world), num_workers=workers,
+                      pin_memory=ranks.device.type == "cuda")
+
+
+class _Replica:
+    """The DDP-wrapped model with its optimizer, schedule and loss scaler on one rank."""
+
+    def __init__(self, settings: TrainSettings, num_classes: int, ranks: D.Ranks) -> None:
+        torch.manual_seed(settings.seed)  # the same initial weights on every rank (DDP also broadcasts rank 0's)
+        model = build_model(settings.model, num_classes, weights=None, head="linear")
+        if ranks.device.type == "cuda":
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        model.to(ranks.device)
+        if settings.channels_last:
+            model.to(memory_format=torch.channels_last)
+        self.module = model
+        self.ddp = DistributedDataParallel(model, device_ids=[ranks.device] if ranks.device.type == "cuda" else None)
+        self.optimizer = build_optimizer(model, settings)
+        self.scheduler = build_scheduler(self.optimizer, settings)
+        use_scaler = settings.precision == "fp16" and ranks.device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda") if use_scaler else None
+        self.autocast_dtype = AUTOCAST_DTYPES[settings.precision]
+        self.loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
+        self.settings, self.ranks = settings, ranks
+
+    def _inputs(self, images: torch.Tensor) -> torch.Tensor:
+        inputs = normalize(images).to(self.ranks.device, non_blocking=True)
+        if self.settings.channels_last:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
+        return inputs
+
+    def train_epoch(self, loader: DataLoader, epoch: int) -> tuple[float, float]:
+        self.ddp.train()
+        device = self.ranks.device
+        loss_sum = correct = count = 0.0
+        progress = tqdm(loader, desc=f"{self.settings.model} epoch {epoch}", unit="batch", mininterval=2.0,
+                        disable=not self.ranks.is_main)
+        for step, (images, labels) in enumerate(progress, start=1):
+            inputs, labels = self._inputs(images), labels.to(device, non_blocking=True)
+            self.optimizer.zero_grad(set_to_none=True)
+            with torch.autocast(device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None):
+                logits = self.ddp(inputs)
+                loss = self.loss_fn(logits.float(), labels)
+            if not torch.isfinite(loss):
+                raise UserError(f"pretraining {self.settings.model}: non-finite loss at epoch {epoch}, step {step} "
+                                f"on rank {self.ranks.rank}; lower the learning rate or check the data")
+            if self.scaler is not None:
+                self.scaler.scale(loss).backward()
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
+            else:
+                loss.backward()
+                self.optimizer.step()
+            loss_sum += loss.item() * len(labels)
+            correct += (logits.argmax(1) == labels).sum().item()
+            count += len(labels)
+        self.scheduler.step()
+        D.average_batchnorm_statistics(self.module, self.ranks.world)
+        loss_sum, correct, count = D.sum_over_ranks([loss_sum, correct, count], device)
+        return loss_sum / count, correct / count
+
+    @torch.no_grad()
+    def validate(self, loader: DataLoader) -> tuple[float, float]:
+        self.module.eval()
+        device = self.ranks.device
+        loss_fn = nn.CrossEntropyLoss(reduction="sum")
+        loss_sum = correct = count = 0.0
+        for images, labels in loader:
+            labels = labels.to(device)
+            with torch.autocast(device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None):
+                logits = self.module(self._inputs(images)).float()
+            loss_sum += loss_fn(logits, labels).item()
+            correct += (logits.argmax(1) == labels).sum().item()
+            count += len(labels)
+        loss_sum, correct, count = D.sum_over_ranks([loss_sum, correct, count], device)
+        return loss_sum / count, correct / count
+
+    def state(self) -> dict:
+        return {"model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "scaler": self.scaler.state_dict() if self.scaler is not None else None}
+
+    def load(self, saved: dict) -> None:
+        self.module.load_state_dict(saved["model"])
+        self.optimizer.load_state_dict(saved["optimizer"])
+        self.scheduler.load_state_dict(saved["scheduler"])
+        if self.scaler is not None and saved.get("scaler"):
+            self.scaler.load_state_dict(saved["scaler"])
+
+
+def _resume_key(settings: TrainSettings, ranks: D.Ranks, split_table: str) -> str:
+    return f"{settings_key(settings)} world={ranks.world} split={Path(split_table).resolve()}"
+
+
+def pretrain(split_table: str, settings: TrainSettings, ranks: D.Ranks, out_path: str, history_path: str,
+             checkpoint_path: str, workers: int = 4) -> dict:
+    """Pretrain ``settings.model`` on the ``train`` rows of ``split_table``, selecting on its ``val`` rows.
+
+    ``ranks`` comes from ``distributed.init_group``. ``settings.batch_size`` is the global batch,
+    split evenly over the ranks. Rank 0 writes ``out_path`` (the best weights at the dataset's class count,
+    loadable as a weights file for fine-tuning) and the per-epoch history.
+    """
+    _check_settings(settings, ranks.world)
+    splits, classes = read_split_table(split_table)
+    train_data = StreamedImages(splits["train"], train_transform(settings.image_size))
+    val_data = StreamedImages(splits["val"], eval_transform(settings.image_size))
+    if ranks.device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = settings.tf32
+        torch.backends.cudnn.allow_tf32 = settings.tf32
+    replica = _Replica(settings, len(classes), ranks)
+
+    checkpoint = Path(checkpoint_path)
+    key = _resume_key(settings, ranks, split_table)
+    state = {"epoch": 0, "best_val_acc": -1.0, "best_val_loss": float("inf"), "best_epoch": 0,
+             "best_state": None, "since_best": 0, "stopped_early": False, "history": []}
+    if checkpoint.exists():
+        saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        if saved.get("settings") == key:
+            replica.load(saved)
+            state = saved["state"]
+            if ranks.is_main:
+                print(f"resuming {settings.model} after epoch {state['epoch']} from {checkpoint}", flush=True)
+        elif ranks.is_main:
+            print(f"ignoring {checkpoint}: it was written with different settings or processes", flush=True)
+
+    for epoch in range(state["epoch"] + 1, settings.epochs + 1):
+        if state["stopped_early"]:
+            break
+        started = time.perf_counter()
+        torch.manual_seed(_epoch_seed(settings, epoch, ranks))
+        train_loss, train_acc = replica.train_epoch(_train_loader(train_data, settings, epoch, ranks, workers), epoch)
+        val_loss, val_acc = replica.validate(_val_loader(val_data, settings, ranks, workers))
+        digests = D.digests_of_all_ranks(replica.module.state_dict())
+        if len(set(digests)) != 1:
+            raise UserError(f"pretraining {settings.model}: the replicas differ after epoch {epoch} "
+                            f"(state digests {', '.join(d[:12] for d in digests)})")
+        is_best = improved(settings, state, val_loss, val_acc)
+        if is_best:
+            state.update(best_val_acc=val_acc, best_val_loss=val_loss, best_epoch=epoch, since_best=0,
+                         best_state={k: v.detach().cpu().clone() for k, v in replica.module.state_dict().items()})
+        else:
+            state["since_best"] += 1
+        stop = bool(settings.patience) and state["since_best"] >= settings.patience
+        state["stopped_early"] = D.from_main(stop, ranks.device)
+        state["epoch"] = epoch
+        state["history"].append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
+                                 "val_loss": val_loss, "val_acc": val_acc, "is_best": int(is_best),
+                                 "lr": replica.optimizer.param_groups[0]["lr"],
+                                 "seconds": round(time.perf_counter() - started, 3),
+                                 "rank_digests": " ".join(digests)})
+        if ranks.is_main:
+            print(f"{settings.model} epoch {epoch}/{settings.epochs} on {ranks.world} ranks: train_loss "
+                  f"{train_loss:.4f} train_acc {train_acc:.4f} val_loss {val_loss:.4f} val_acc {val_acc:.4f} "
+                  f"(replicas equal: {digests[0][:12]})", flush=True)
+            if state["stopped_early"]:
+                print(f"early stop on all ranks: no {settings.select} improvement for {settings.patience} epochs",
+                      flush=True)
+            save_atomic({"settings": key, **replica.state(), "state": state}, checkpoint)
+        D.dist.barrier()
+
+    if state["best_state"] is None:
+        raise UserError(f"pretraining {settings.model}: pretrain epochs must be at least 1")
+    if ranks.is_main:
+        write_table_atomic(history_path, HISTORY_COLUMNS, state["history"], delimiter=",")
+        save_atomic({"model": settings.model, "classes": classes, "image_size": settings.image_size,
+                     "epoch": state["best_epoch"], "val_acc": state["best_val_acc"],
+                     "val_loss": state["best_val_loss"], "processes": ranks.world, "settings": asdict(settings),
+                     "state_dict": state["best_state"]}, Path(out_path))
+    D.dist.barrier()
+    return {"best_epoch": state["best_epoch"], "best_val_acc": state["best_val_acc"],
+            "best_val_loss": state["best_val_loss"], "epochs_run": state["epoch"], "processes": ranks.world}
+
+
+def pretrain_settings(values: dict) -> TrainSettings:
+    """TrainSettings for pretraining: the network's own linear classifier, no fine-tuning weights."""
+    return replace(TrainSettings(**values), head="linear", weights=None)

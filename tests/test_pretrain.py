@@ -1,0 +1,164 @@
+"""DDP pretraining on 2 CPU ranks (gloo) through torchrun: the replicas stay bitwise equal, early stopping
+ends every rank, a run killed with SIGKILL resumes and ends with the weights of an uninterrupted run, and
+the weights fine-tune on the 15 scenes."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from bagnet_repro.data.imagenet import holdout_split
+from bagnet_repro.distributed import state_digest
+from bagnet_repro.models import build_model
+from conftest import PROJECT, run_cli
+
+OPTIONS = '{"epochs": %d, "batch_size": 8, "image_size": 32, "precision": "fp32", "patience": %d, "min_delta": %g}'
+
+
+@pytest.fixture(scope="module")
+def split_table(tmp_path_factory):
+    """4 classes x 12 coloured-noise JPEGs in class folders, split 75/25 by class."""
+    root = tmp_path_factory.mktemp("pretrain")
+    rng = np.random.default_rng(0)
+    for c in range(4):
+        folder = root / "train" / f"n0000000{c}"
+        folder.mkdir(parents=True)
+        for index in range(12):
+            pixels = (rng.random((40, 48, 3)) * 60).astype(np.uint8)
+            pixels[..., c % 3] += 120 + 20 * (c // 3)
+            Image.fromarray(pixels).save(folder / f"image_{index}.JPEG", format="JPEG")
+    holdout_split(root / "train", root / "split.tsv", holdout=0.25, seed=42)
+    return root / "split.tsv"
+
+
+def torchrun(split, out_dir: Path, epochs=3, patience=0, min_delta=0.0, nproc=2) -> subprocess.Popen:
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes", "1",
+               "--nproc-per-node", str(nproc), "-m", "bagnet_repro", "pretrain", "--split", str(split),
+               "--model", "bagnet9", "--out", str(out_dir / "weights.pt"), "--history", str(out_dir / "history.csv"),
+               "--checkpoint", str(out_dir / "checkpoint" / "last.pt"), "--workers", "1", "--device", "cpu",
+               "--threads", "2", "--options", OPTIONS % (epochs, patience, min_delta)]
+    env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"), OMP_NUM_THREADS="1")
+    log = open(out_dir / "log.txt", "a")
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def finish(process: subprocess.Popen, out_dir: Path) -> str:
+    assert process.wait(timeout=300) == 0, (out_dir / "log.txt").read_text()[-3000:]
+    return (out_dir / "log.txt").read_text()
+
+
+def history(out_dir: Path) -> list[dict]:
+    with open(out_dir / "history.csv") as handle:
+        return list(csv.DictReader(handle))
+
+
+def descendants(pid: int) -> list[int]:
+    """All processes below ``pid`` (torchrun starts its workers in sessions of their own)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(split_table, tmp_path_factory):
+    out = tmp_path_factory.mktemp("uninterrupted")
+    finish(torchrun(split_table, out), out)
+    return out
+
+
+def test_two_cpu_ranks_keep_bitwise_equal_replicas(uninterrupted):
+    rows = history(uninterrupted)
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    for row in rows:
+        digests = row["rank_digests"].split()
+        assert len(digests) == 2 and digests[0] == digests[1]
+    # Rank 1's digest, computed in its own process, equals that of the state rank 0 saved.
+    saved = torch.load(uninterrupted / "checkpoint" / "last.pt", map_location="cpu", weights_only=False)
+    assert state_digest(saved["model"]) == rows[-1]["rank_digests"].split()[1]
+    assert len({r["rank_digests"] for r in rows}) == 3  # the weights did change every epoch
+
+
+def test_killed_run_resumes_and_matches_an_uninterrupted_one(split_table, uninterrupted, tmp_path):
+    process = torchrun(split_table, tmp_path)
+    checkpoint = tmp_path / "checkpoint" / "last.pt"
+    deadline = time.monotonic() + 240
+    while not checkpoint.exists():
+        assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "log.txt").read_text()
+        time.sleep(0.02)
+    for pid in [process.pid, *descendants(process.pid)]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait()
+    assert not (tmp_path / "weights.pt").exists()
+    log = finish(torchrun(split_table, tmp_path), tmp_path)
+    assert "resuming bagnet9 after epoch 1 " in log or "resuming bagnet9 after epoch 2 " in log, log[-2000:]
+    resumed = torch.load(tmp_path / "weights.pt", weights_only=True)
+    reference = torch.load(uninterrupted / "weights.pt", weights_only=True)
+    assert resumed["epoch"] == reference["epoch"]
+    for key, tensor in reference["state_dict"].items():
+        assert torch.equal(resumed["state_dict"][key], tensor), key
+    strip = [{k: v for k, v in row.items() if k != "seconds"} for row in history(tmp_path)]
+    assert strip == [{k: v for k, v in row.items() if k != "seconds"} for row in history(uninterrupted)]
+
+
+def test_early_stopping_ends_every_rank_at_the_same_epoch(split_table, tmp_path):
+    # min_delta so large that no epoch after the first counts as an improvement: stop after epoch 3.
+    log = finish(torchrun(split_table, tmp_path, epochs=8, patience=2, min_delta=1e9), tmp_path)
+    assert [int(r["epoch"]) for r in history(tmp_path)] == [1, 2, 3]
+    assert "early stop on all ranks: no val_loss improvement for 2 epochs" in log
+
+
+def test_pretrained_weights_fine_tune_on_the_scenes(uninterrupted):
+    model = build_model("bagnet9", 15, weights=str(uninterrupted / "weights.pt"), head="report")
+    assert model(torch.zeros(1, 3, 32, 32)).shape == (1, 15)
+    pretrained = torch.load(uninterrupted / "weights.pt", weights_only=True)
+    assert pretrained["classes"] == [f"n0000000{c}" for c in range(4)] and pretrained["processes"] == 2
+    assert torch.equal(model.conv2.weight, pretrained["state_dict"]["conv2.weight"])
+
+
+def test_one_process_without_torchrun_and_bad_inputs(split_table, tmp_path):
+    common = ["pretrain", "--model", "bagnet9", "--out", str(tmp_path / "w.pt"), "--history", str(tmp_path / "h.csv"),
+              "--checkpoint", str(tmp_path / "c.pt"), "--workers", "0", "--device", "cpu"]
+    result = run_cli(*common, "--split", str(split_table), "--options", OPTIONS % (1, 0, 0))
+    assert result.returncode == 0, result.stderr
+    assert '"processes": 1' in result.stdout and (tmp_path / "w.pt").exists()
+    missing = run_cli(*common, "--split", str(tmp_path / "nope.tsv"))
+    assert missing.returncode == 1 and missing.stderr.strip().splitlines()[-1] == (
+        f"error: split table not found: {tmp_path / 'nope.tsv'}")
+    bad = run_cli(*common, "--split", str(split_table), "--options", '{"epochs": 1, "augment": "modern"}')
+    assert bad.returncode == 1 and "set augment and mix to none" in bad.stderr
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_gpu_ranks_use_syncbatchnorm_and_fp16(split_table, tmp_path):
+    nproc = min(2, torch.cuda.device_count())
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(nproc),
+               "-m", "bagnet_repro", "pretrain", "--split", str(split_table), "--model", "bagnet9",
+               "--out", str(tmp_path / "w.pt"), "--history", str(tmp_path / "history.csv"),
+               "--checkpoint", str(tmp_path / "c.pt"), "--workers", "1", "--device", "cuda",
+               "--options", '{"epochs": 2, "batch_size": 8, "image_size": 32, "precision": "fp16"}']
+    result = subprocess.run(command, env=dict(os.environ, PYTHONPATH=str(PROJECT / "src")),
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert all(len(set(r["rank_digests"].split())) == 1 for r in history(tmp_path))
