@@ -17,6 +17,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/heatmaps.smk"
 include: "workflow/rules/precision.smk"
 include: "workflow/rules/pretrain_data.smk"
+include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -21,6 +21,10 @@ def _demo_config():
     (lambda c: c.update(weights={"models": {"vgg16": "imagenet"}}), "config error at 'weights.models': 'vgg16' is not"),
     (lambda c: c.update(weights={"models": {"bagnet9": {"url": "x", "md5": "y"}}}),
      "config error at 'weights.models.bagnet9': "),
+    (lambda c: c["weights"]["models"].update(bagnet9="pretrained"),
+     "config error at 'weights.models.bagnet9': 'pretrained' needs pretrain.dataset"),
+    (lambda c: c.update(pretrain={"dataset": "imagenette", "processes": 0}),
+     "config error at 'pretrain.processes': 0 is less than the minimum of 1"),
 ])
 def test_bad_config_fails_with_one_line(tmp_path, edit, expected):
     config = _demo_config()

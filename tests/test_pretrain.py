@@ -4,6 +4,7 @@ the weights fine-tune on the 15 scenes."""
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -147,6 +148,11 @@ def test_one_process_without_torchrun_and_bad_inputs(split_table, tmp_path):
         f"error: split table not found: {tmp_path / 'nope.tsv'}")
     bad = run_cli(*common, "--split", str(split_table), "--options", '{"epochs": 1, "augment": "modern"}')
     assert bad.returncode == 1 and "set augment and mix to none" in bad.stderr
+    (tmp_path / "w.pt").unlink()
+    diverged = run_cli(*common, "--split", str(split_table), "--options", '{"epochs": 2, "lr": 1e9}')
+    assert diverged.returncode == 1 and not (tmp_path / "w.pt").exists()
+    assert re.search(r"error: pretraining bagnet9: (non-finite loss|the validation loss is not finite)",
+                     diverged.stderr), diverged.stderr[-2000:]
 
 
 @pytest.mark.gpu

@@ -6,7 +6,9 @@ import io
 import tarfile
 from collections import Counter
 
+import numpy as np
 import pytest
+import torch
 import yaml
 from PIL import Image
 
@@ -20,6 +22,15 @@ WNIDS = ["n01440764", "n02102040", "n02979186"]
 def jpeg_bytes(shade):
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), (shade, shade, shade)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def noisy_jpeg(class_index, index):
+    """Coloured noise with a tint per class: something a network can learn from (plain shades make BN blow up)."""
+    pixels = np.random.default_rng(index * 10 + class_index).integers(0, 60, (24, 24, 3), dtype=np.uint8)
+    pixels[..., class_index % 3] += 150
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG")
     return buffer.getvalue()
 
 
@@ -68,25 +79,37 @@ def test_holdout_split_is_stratified_and_seeded(tmp_path):
     assert (tmp_path / "other.tsv").read_text() != (tmp_path / "split.tsv").read_text()
 
 
-def test_imagenette_through_the_rules(tmp_path, file_server):
+def test_imagenette_pretraining_feeds_fine_tuning_through_the_rules(tmp_path, file_server):
+    """Download, extract and split Imagenette, pretrain on 2 CPU ranks (torchrun), fine-tune from it."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as bundle:
         for split, count in (("train", 20), ("val", 4)):
-            for wnid in WNIDS:
+            for class_index, wnid in enumerate(WNIDS):
                 for index in range(count):
-                    data = jpeg_bytes(index)
+                    data = noisy_jpeg(class_index, index)
                     info = tarfile.TarInfo(f"imagenette2-320/{split}/{wnid}/{wnid}_{index}.JPEG")
                     info.size = len(data)
                     bundle.addfile(info, io.BytesIO(data))
     file_server.files["imagenette2-320.tgz"] = buffer.getvalue()
     config = yaml.safe_load((PROJECT / "configs" / "demo.yaml").read_text())
-    config["pretrain"] = {"dataset": "imagenette", "imagenette": {"url": file_server.url("imagenette2-320.tgz")}}
+    config["pretrain"] = {"dataset": "imagenette", "imagenette": {"url": file_server.url("imagenette2-320.tgz")},
+                          "models": ["bagnet9"], "processes": 2, "device": "cpu", "threads": 2, "workers": 0,
+                          "options": {"epochs": 1, "batch_size": 8, "image_size": 32, "precision": "fp32"}}
+    config["weights"]["models"]["bagnet9"] = "pretrained"
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
-    result = run_snakemake(tmp_path, "results/pretrain/imagenette_split.tsv", "--cores", "1", "--configfile",
+    result = run_snakemake(tmp_path, "results/models/bagnet9/seed0/best.pt", "--cores", "2", "--configfile",
                            str(path))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     with open(tmp_path / "results" / "pretrain" / "imagenette_split.tsv", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     assert Counter(r["split"] for r in rows) == {"train": 57, "val": 3}
     assert all("/imagenette2-320/train/" in r["path"] for r in rows)
+    pretrained = torch.load(tmp_path / "results/pretrained/imagenette/bagnet9/weights.pt", weights_only=True)
+    assert pretrained["classes"] == WNIDS and pretrained["processes"] == 2
+    assert "replicas equal" in (tmp_path / "logs/pretrain/imagenette_bagnet9.log").read_text()
+    # Fine-tuning started from those weights (the 3-class head replaced by the 15-scene one).
+    fine_tuned = torch.load(tmp_path / "results/models/bagnet9/seed0/best.pt", weights_only=False)
+    assert fine_tuned["settings"]["weights"] == "results/pretrained/imagenette/bagnet9/weights.pt"
+    assert "starting from results/pretrained/imagenette/bagnet9/weights.pt" in (
+        tmp_path / "logs/train/bagnet9_seed0.log").read_text()

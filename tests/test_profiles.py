@@ -30,3 +30,22 @@ def test_slurm_profile_dry_run_requests_gpus(tmp_path):
     declared = re.findall(r"localrules:\n((?:    \w+,\n)+)", rules)
     local = sorted(name.strip(" ,") for block in declared for name in block.splitlines())
     assert local == ["download", "fetch_weights", "imagenette_download"]
+
+
+def test_slurm_profile_gives_pretraining_all_gpus_on_one_node(tmp_path):
+    config = tmp_path / "pretrain.yaml"
+    config.write_text("pretrain: {dataset: imagenette, models: [bagnet33_v2], processes: 8, device: cuda}\n"
+                      "weights: {models: {bagnet33_v2: pretrained}}\nmodels: [bagnet33_v2]\n")
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(PROJECT / "Snakefile"), "--directory",
+                             str(tmp_path), "results/models/bagnet33_v2/seed152/best.pt", "-n", "--profile",
+                             str(PROJECT / "profiles" / "slurm"), "--workflow-profile", "none",
+                             "--configfile", str(config)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = re.split(r"\n(?=rule |localrule )", result.stdout)
+    pretrain = [job for job in jobs if job.startswith("rule pretrain:")]
+    assert len(pretrain) == 1
+    resources = re.search(r"resources: (.*)", pretrain[0]).group(1)
+    assert "gpu=8" in resources and "nodes=1" in resources and "runtime=4320" in resources
+    assert "results/pretrained/imagenette/bagnet33_v2/weights.pt" in pretrain[0]
+    assert any(job.startswith("rule train:") and "bagnet33_v2" in job for job in jobs)

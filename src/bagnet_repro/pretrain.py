@@ -11,6 +11,7 @@ ends with the same weights as an uninterrupted one.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -197,6 +198,9 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: D.Ranks, out_path
         torch.manual_seed(_epoch_seed(settings, epoch, ranks))
         train_loss, train_acc = replica.train_epoch(_train_loader(train_data, settings, epoch, ranks, workers), epoch)
         val_loss, val_acc = replica.validate(_val_loader(val_data, settings, ranks, workers))
+        if not math.isfinite(val_loss):  # all-reduced, so every rank stops here together
+            raise UserError(f"pretraining {settings.model}: the validation loss is not finite after epoch {epoch} "
+                            "(the weights diverged); lower the learning rate")
         digests = D.digests_of_all_ranks(replica.module.state_dict())
         if len(set(digests)) != 1:
             raise UserError(f"pretraining {settings.model}: the replicas differ after epoch {epoch} "

@@ -302,6 +302,7 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
     val_set = load_split(manifest, "val", settings.image_size)
     model = build_model(settings.model, len(REPORT_CLASSES), weights=settings.weights, head=settings.head,
                         cache=weights_cache)
+    print(f"{settings.model}: starting from {settings.weights or 'random init'}", flush=True)
     model.to(device)
     if settings.channels_last:
         model.to(memory_format=torch.channels_last)

@@ -30,6 +30,11 @@ BAGNET = (
     f"PYTHONPATH={shlex.quote(str(PROJECT_DIR / 'src'))}${{PYTHONPATH:+:$PYTHONPATH}} "
     "python -m bagnet_repro"
 )
+# torchrun on one node; --standalone picks a free rendezvous port, so several jobs can share a node.
+TORCHRUN = (
+    f"PYTHONPATH={shlex.quote(str(PROJECT_DIR / 'src'))}${{PYTHONPATH:+:$PYTHONPATH}} "
+    "python -m torch.distributed.run --standalone --nnodes 1"
+)
 
 
 def config_error_line(instance, schema_path):
@@ -97,14 +102,26 @@ def per_seed(pattern, model_list=None):
 
 
 def model_weights(model):
-    """The configured weights of ``model``: a keyword, path/URL, or {url, sha256}; "none" if unlisted."""
-    return config["weights"]["models"].get(model, "none")
+    """The configured weights of ``model``: a keyword, path/URL, or {url, sha256}; "none" if unlisted.
+
+    ``pretrained`` becomes the weights file of this workflow's own pretraining (rule pretrain)."""
+    value = config["weights"]["models"].get(model, "none")
+    if value == "pretrained":
+        return pretrained_weights(model)
+    return value
+
+
+def pretrained_weights(model):
+    return f"results/pretrained/{config['pretrain']['dataset']}/{model}/weights.pt"
 
 
 def weights_record_input(wildcards):
-    """Training waits for the verified download, which runs on the submit host (localrule)."""
-    if model_weights(wildcards.model) == "none":
+    """Training waits for the verified download (a localrule on the submit host) or for the pretraining."""
+    value = config["weights"]["models"].get(wildcards.model, "none")
+    if value == "none":
         return []
+    if value == "pretrained":
+        return pretrained_weights(wildcards.model)
     return f"results/weights/{wildcards.model}.json"
 
 
@@ -127,14 +144,13 @@ def split_file_input():
 _cuda_available = None
 
 
-def train_gpus():
-    """1 when the training device is (or auto-resolves to) CUDA, so schedulers reserve a GPU."""
+def uses_cuda(device):
+    """Whether ``device`` is (or auto-resolves to) CUDA on this machine."""
     global _cuda_available
-    device = config["train"]["device"]
     if device == "cpu":
-        return 0
+        return False
     if device.startswith("cuda"):
-        return 1
+        return True
     if _cuda_available is None:
         try:
             import torch
@@ -142,7 +158,22 @@ def train_gpus():
             _cuda_available = torch.cuda.is_available()
         except ImportError:
             _cuda_available = False
-    return int(_cuda_available)
+    return _cuda_available
+
+
+def train_gpus():
+    """1 when the training device is CUDA, so schedulers reserve a GPU."""
+    return int(uses_cuda(config["train"]["device"]))
+
+
+def pretrain_gpus():
+    """One GPU per torchrun process when pretraining on CUDA (CPU ranks need none)."""
+    return config["pretrain"]["processes"] if uses_cuda(config["pretrain"]["device"]) else 0
+
+
+def pretrain_options(wildcards):
+    """pretrain.options (TrainSettings overrides of the recipe) as a quoted JSON object."""
+    return shlex.quote(json.dumps(config["pretrain"]["options"], sort_keys=True))
 
 
 def heatmap_models():
@@ -178,7 +209,20 @@ def pretrain_train_dir(wildcards, input):
 
 def pretrain_outputs():
     dataset = config["pretrain"]["dataset"]
-    return [] if dataset == "none" else [f"results/pretrain/{dataset}_split.tsv"]
+    if dataset == "none":
+        return []
+    return [f"results/pretrain/{dataset}_split.tsv"] + [pretrained_weights(m) for m in config["pretrain"]["models"]]
+
+
+def check_pretrained_weights():
+    """``weights: pretrained`` needs a pretraining dataset; say so before anything runs."""
+    for model, value in config["weights"]["models"].items():
+        if value == "pretrained" and config["pretrain"]["dataset"] == "none":
+            sys.exit(f"config error at 'weights.models.{model}': 'pretrained' needs pretrain.dataset "
+                     "(imagenet or imagenette)")
+
+
+check_pretrained_weights()
 
 
 def max_images_arg(wildcards):

@@ -1,0 +1,36 @@
+"""Pretraining (BagNets-v2): torchrun DDP over pretrain.processes ranks on one node, then the best weights
+feed fine-tuning wherever weights.models.<name> is ``pretrained``.
+
+The per-epoch resume checkpoint lives outside the outputs, so a killed or preempted job continues."""
+
+
+rule pretrain:
+    input:
+        split="results/pretrain/{dataset}_split.tsv",
+    output:
+        weights="results/pretrained/{dataset}/{model}/weights.pt",
+        history="results/pretrained/{dataset}/{model}/history.csv",
+    log:
+        "logs/pretrain/{dataset}_{model}.log",
+    wildcard_constraints:
+        dataset="imagenet|imagenette",
+    conda:
+        "../../envs/torch.yaml"
+    threads: config["pretrain"]["threads"]
+    resources:
+        gpu=pretrain_gpus(),
+    params:
+        torchrun=TORCHRUN,
+        processes=config["pretrain"]["processes"],
+        checkpoint="results/checkpoints/pretrain/{dataset}/{model}/last.pt",
+        recipe=config["pretrain"]["recipe"],
+        options=pretrain_options,
+        seed=config["pretrain"]["train_seed"],
+        workers=config["pretrain"]["workers"],
+        device=config["pretrain"]["device"],
+    shell:
+        "{params.torchrun} --nproc-per-node {params.processes} -m bagnet_repro pretrain --split {input.split} "
+        "--model {wildcards.model} --out {output.weights} --history {output.history} "
+        "--checkpoint {params.checkpoint} --recipe {params.recipe} --options {params.options} "
+        "--seed {params.seed} --workers {params.workers} --device {params.device} --threads {threads} "
+        "> {log} 2>&1"
