@@ -22,9 +22,14 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
-def run_snakemake(workdir: Path, *args: str, timeout: int = 1500) -> subprocess.CompletedProcess:
-    """Run the project's workflow with ``workdir`` as working directory (results land there)."""
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+def run_snakemake(workdir: Path, *args: str, timeout: int = 1500, env: dict | None = None,
+                  path_first: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the project's workflow with ``workdir`` as working directory (results land there).
+
+    ``env`` replaces the environment; ``path_first`` goes before everything on PATH."""
+    env = dict(os.environ if env is None else env)
+    search = [str(path_first)] if path_first else []
+    env["PATH"] = os.pathsep.join(search + [str(Path(sys.executable).parent), env.get("PATH", "/usr/bin:/bin")])
     return subprocess.run([sys.executable, "-m", "snakemake", "-s", str(PROJECT / "Snakefile"),
                            "--directory", str(workdir), *args], cwd=PROJECT, env=env,
                           capture_output=True, text=True, timeout=timeout)

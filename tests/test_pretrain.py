@@ -146,10 +146,12 @@ def test_one_process_without_torchrun_and_bad_inputs(split_table, tmp_path):
     missing = run_cli(*common, "--split", str(tmp_path / "nope.tsv"))
     assert missing.returncode == 1 and missing.stderr.strip().splitlines()[-1] == (
         f"error: split table not found: {tmp_path / 'nope.tsv'}")
-    bad = run_cli(*common, "--split", str(split_table), "--options", '{"epochs": 1, "augment": "modern"}')
+    bad = run_cli(*common, "--split", str(split_table),
+                  "--options", '{"epochs": 1, "augment": "modern", "image_size": 32}')
     assert bad.returncode == 1 and "set augment and mix to none" in bad.stderr
     (tmp_path / "w.pt").unlink()
-    diverged = run_cli(*common, "--split", str(split_table), "--options", '{"epochs": 2, "lr": 1e9}')
+    diverged = run_cli(*common, "--split", str(split_table),
+                       "--options", '{"epochs": 2, "lr": 1e9, "batch_size": 8, "image_size": 32}')
     assert diverged.returncode == 1 and not (tmp_path / "w.pt").exists()
     assert re.search(r"error: pretraining bagnet9: (non-finite loss|the validation loss is not finite)",
                      diverged.stderr), diverged.stderr[-2000:]

@@ -162,6 +162,13 @@ def _cmd_imagenet_val(args: argparse.Namespace) -> None:
                                             "images": sum(counts.values())}, indent=2) + "\n")
 
 
+def _cmd_imagenet_kaggle(args: argparse.Namespace) -> None:
+    from .data.kaggle import download_imagenet
+    from .fileio import write_text_atomic
+    record = download_imagenet(args.root, args.competition, args.cli)
+    write_text_atomic(args.out, json.dumps(record, indent=2) + "\n")
+
+
 def _cmd_holdout_split(args: argparse.Namespace) -> None:
     from .data.imagenet import holdout_split
     print(json.dumps(holdout_split(args.train_dir, args.out, args.holdout, args.seed)))
@@ -322,6 +329,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--solution", required=True, help="LOC_val_solution.csv")
     p.add_argument("--out", required=True, help="JSON record written when done")
     p.set_defaults(func=_cmd_imagenet_val)
+
+    p = sub.add_parser("imagenet-kaggle", help="download ImageNet from Kaggle into the Kaggle layout")
+    p.add_argument("--root", required=True, help="where ILSVRC/ and LOC_val_solution.csv go")
+    p.add_argument("--out", required=True, help="JSON record written when done")
+    p.add_argument("--competition", default="imagenet-object-localization-challenge")
+    p.add_argument("--cli", default="kaggle", help="the kaggle executable")
+    p.set_defaults(func=_cmd_imagenet_kaggle)
 
     p = sub.add_parser("holdout-split", help="stratified train/hold-out split of <dir>/<class>/ images")
     p.add_argument("--train-dir", required=True)

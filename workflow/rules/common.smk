@@ -193,6 +193,11 @@ def imagenette_archive():
     return PurePosixPath(urlsplit(url).path).name
 
 
+def imagenet_download_record(wildcards):
+    """With imagenet_source kaggle, the validation folders wait for the download (a localrule)."""
+    return ["results/pretrain/imagenet_kaggle.json"] if config["pretrain"]["imagenet_source"] == "kaggle" else []
+
+
 def pretrain_data_input(wildcards):
     if wildcards.dataset == "imagenette":
         return "results/pretrain/imagenette"

@@ -1,10 +1,11 @@
-"""Pretraining data (BagNets-v2): Imagenette from its public archive, or a local ImageNet in the Kaggle layout
-(ILSVRC/Data/CLS-LOC/{train,val} and LOC_val_solution.csv); validation folders per class and the 95/5
-stratified hold-out split of the training images."""
+"""Pretraining data (BagNets-v2): Imagenette from its public archive, or ImageNet in the Kaggle layout
+(ILSVRC/Data/CLS-LOC/{train,val} and LOC_val_solution.csv), local or downloaded with the kaggle CLI;
+validation folders per class and the 95/5 stratified hold-out split of the training images."""
 
 
 localrules:
     imagenette_download,
+    imagenet_kaggle,
 
 
 rule imagenette_download:
@@ -39,7 +40,23 @@ rule imagenette_extract:
         "{params.cli} extract --archive {input} --out {output} > {log} 2>&1"
 
 
+rule imagenet_kaggle:
+    output:
+        "results/pretrain/imagenet_kaggle.json",
+    log:
+        "logs/pretrain/imagenet_kaggle.log",
+    conda:
+        "../../envs/kaggle.yaml"
+    params:
+        cli=BAGNET,
+        root=lambda wildcards: config["pretrain"]["imagenet_dir"],
+    shell:
+        "{params.cli} imagenet-kaggle --root {params.root:q} --out {output} > {log} 2>&1"
+
+
 rule imagenet_val:
+    input:
+        imagenet_download_record,
     output:
         "results/pretrain/imagenet_val.json",
     log:
