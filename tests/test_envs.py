@@ -22,7 +22,8 @@ def test_conda_envs_agree_with_pyproject():
         pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
         assert "python=3.11" in env["dependencies"]
         for name, requirement in _requirement_map(pip).items():
-            assert declared.get(name) == requirement, f"{env_file.name}: {requirement} vs pyproject {declared.get(name)}"
+            assert declared.get(name) == requirement, \
+                f"{env_file.name}: {requirement} vs pyproject {declared.get(name)}"
             seen.add(name)
     # Everything a rule needs is in some env; snakemake (and its SLURM plugin) runs outside them.
     assert set(declared) - seen == {"snakemake", "snakemake-executor-plugin-slurm", "jsonschema"}

@@ -77,8 +77,8 @@ def _cmd_fetch_weights(args: argparse.Namespace) -> None:
     print(json.dumps(record))
 
 
-def _settings_values(args: argparse.Namespace) -> dict:
-    """The recipe's preset with ``--options`` applied; unknown keys are refused by name."""
+def _settings_values(args: argparse.Namespace, defaults: dict | None = None) -> dict:
+    """The recipe's preset, then ``defaults``, then ``--options``; unknown keys are refused by name."""
     import dataclasses
 
     from .recipes import recipe_values
@@ -87,7 +87,7 @@ def _settings_values(args: argparse.Namespace) -> dict:
         options = json.loads(args.options) if args.options else {}
     except json.JSONDecodeError as exc:
         raise UserError(f"--options is not a JSON object: {exc}") from None
-    values = recipe_values(args.recipe, options)
+    values = recipe_values(args.recipe, {**(defaults or {}), **options})
     known = {f.name for f in dataclasses.fields(TrainSettings)}
     unknown = sorted(set(values) - known)
     if unknown:
@@ -110,8 +110,8 @@ def _cmd_pretrain(args: argparse.Namespace) -> None:
     import torch
 
     from . import distributed
-    from .pretrain import pretrain, pretrain_settings
-    settings = pretrain_settings(_settings_values(args))
+    from .pretrain import PRETRAIN_DEFAULTS, pretrain, pretrain_settings
+    settings = pretrain_settings(_settings_values(args, PRETRAIN_DEFAULTS))
     ranks = distributed.init_group(settings.device)
     try:
         torch.set_num_threads(max(1, args.threads // ranks.world))

@@ -32,8 +32,10 @@ from .models import build_model
 from .training import (AUTOCAST_DTYPES, TrainSettings, build_optimizer, build_scheduler, improved, save_atomic,
                        settings_key)
 
-HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "is_best", "lr", "seconds",
-                   "rank_digests")
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_top5", "is_best", "lr",
+                   "seconds", "rank_digests")
+# BagNets-v2's ImageNet run (8 GPUs): global batch 1024, 90 epochs, 224 px; recipe and options go on top.
+PRETRAIN_DEFAULTS = {"batch_size": 1024, "epochs": 90, "image_size": 224}
 
 
 def _check_settings(settings: TrainSettings, world: int) -> None:
@@ -128,20 +130,23 @@ class _Replica:
         return loss_sum / count, correct / count
 
     @torch.no_grad()
-    def validate(self, loader: DataLoader) -> tuple[float, float]:
+    def validate(self, loader: DataLoader) -> tuple[float, float, float]:
+        """Loss, top-1 and top-5 accuracy over the whole hold-out (all ranks' shards)."""
         self.module.eval()
         device = self.ranks.device
         loss_fn = nn.CrossEntropyLoss(reduction="sum")
-        loss_sum = correct = count = 0.0
+        loss_sum = correct = correct5 = count = 0.0
         for images, labels in loader:
             labels = labels.to(device)
             with torch.autocast(device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None):
                 logits = self.module(self._inputs(images)).float()
             loss_sum += loss_fn(logits, labels).item()
             correct += (logits.argmax(1) == labels).sum().item()
+            top5 = logits.topk(min(5, logits.shape[1]), dim=1).indices
+            correct5 += (top5 == labels[:, None]).any(1).sum().item()
             count += len(labels)
-        loss_sum, correct, count = D.sum_over_ranks([loss_sum, correct, count], device)
-        return loss_sum / count, correct / count
+        loss_sum, correct, correct5, count = D.sum_over_ranks([loss_sum, correct, correct5, count], device)
+        return loss_sum / count, correct / count, correct5 / count
 
     def state(self) -> dict:
         return {"model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
@@ -179,7 +184,7 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: D.Ranks, out_path
 
     checkpoint = Path(checkpoint_path)
     key = _resume_key(settings, ranks, split_table)
-    state = {"epoch": 0, "best_val_acc": -1.0, "best_val_loss": float("inf"), "best_epoch": 0,
+    state = {"epoch": 0, "best_val_acc": -1.0, "best_val_top5": -1.0, "best_val_loss": float("inf"), "best_epoch": 0,
              "best_state": None, "since_best": 0, "stopped_early": False, "history": []}
     if checkpoint.exists():
         saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
@@ -197,7 +202,7 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: D.Ranks, out_path
         started = time.perf_counter()
         torch.manual_seed(_epoch_seed(settings, epoch, ranks))
         train_loss, train_acc = replica.train_epoch(_train_loader(train_data, settings, epoch, ranks, workers), epoch)
-        val_loss, val_acc = replica.validate(_val_loader(val_data, settings, ranks, workers))
+        val_loss, val_acc, val_top5 = replica.validate(_val_loader(val_data, settings, ranks, workers))
         if not math.isfinite(val_loss):  # all-reduced, so every rank stops here together
             raise UserError(f"pretraining {settings.model}: the validation loss is not finite after epoch {epoch} "
                             "(the weights diverged); lower the learning rate")
@@ -207,7 +212,8 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: D.Ranks, out_path
                             f"(state digests {', '.join(d[:12] for d in digests)})")
         is_best = improved(settings, state, val_loss, val_acc)
         if is_best:
-            state.update(best_val_acc=val_acc, best_val_loss=val_loss, best_epoch=epoch, since_best=0,
+            state.update(best_val_acc=val_acc, best_val_loss=val_loss, best_val_top5=val_top5, best_epoch=epoch,
+                         since_best=0,
                          best_state={k: v.detach().cpu().clone() for k, v in replica.module.state_dict().items()})
         else:
             state["since_best"] += 1
@@ -215,13 +221,15 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: D.Ranks, out_path
         state["stopped_early"] = D.from_main(stop, ranks.device)
         state["epoch"] = epoch
         state["history"].append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
-                                 "val_loss": val_loss, "val_acc": val_acc, "is_best": int(is_best),
+                                 "val_loss": val_loss, "val_acc": val_acc, "val_top5": val_top5,
+                                 "is_best": int(is_best),
                                  "lr": replica.optimizer.param_groups[0]["lr"],
                                  "seconds": round(time.perf_counter() - started, 3),
                                  "rank_digests": " ".join(digests)})
         if ranks.is_main:
             print(f"{settings.model} epoch {epoch}/{settings.epochs} on {ranks.world} ranks: train_loss "
                   f"{train_loss:.4f} train_acc {train_acc:.4f} val_loss {val_loss:.4f} val_acc {val_acc:.4f} "
+                  f"val_top5 {val_top5:.4f} "
                   f"(replicas equal: {digests[0][:12]})", flush=True)
             if state["stopped_early"]:
                 print(f"early stop on all ranks: no {settings.select} improvement for {settings.patience} epochs",
@@ -235,11 +243,13 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: D.Ranks, out_path
         write_table_atomic(history_path, HISTORY_COLUMNS, state["history"], delimiter=",")
         save_atomic({"model": settings.model, "classes": classes, "image_size": settings.image_size,
                      "epoch": state["best_epoch"], "val_acc": state["best_val_acc"],
-                     "val_loss": state["best_val_loss"], "processes": ranks.world, "settings": asdict(settings),
+                     "val_loss": state["best_val_loss"], "val_top5": state["best_val_top5"],
+                     "processes": ranks.world, "settings": asdict(settings),
                      "state_dict": state["best_state"]}, Path(out_path))
     D.dist.barrier()
     return {"best_epoch": state["best_epoch"], "best_val_acc": state["best_val_acc"],
-            "best_val_loss": state["best_val_loss"], "epochs_run": state["epoch"], "processes": ranks.world}
+            "best_val_top5": state["best_val_top5"], "best_val_loss": state["best_val_loss"],
+            "epochs_run": state["epoch"], "processes": ranks.world}
 
 
 def pretrain_settings(values: dict) -> TrainSettings:
