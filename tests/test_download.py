@@ -50,3 +50,17 @@ def test_checksum_mismatch_fails_and_keeps_existing_file(file_server, tmp_path):
     assert result.stderr.strip().splitlines()[-1].startswith("error: checksum mismatch for http://127.0.0.1")
     assert out.read_bytes() == b"the user's own file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.zip"]
+
+
+def test_md5_only_archives_are_checked_too(file_server, tmp_path):
+    file_server.files["a.tgz"] = PAYLOAD
+    out = tmp_path / "a.tgz"
+    wrong = run_cli("download", "--url", file_server.url("a.tgz"), "--sha256=", "--md5", "0" * 32, "--out", str(out))
+    assert wrong.returncode == 1
+    assert wrong.stderr.strip().splitlines()[-1].startswith(f"error: checksum mismatch for {file_server.url('a.tgz')}: "
+                                                            f"expected md5 {'0' * 32}, got ")
+    assert list(tmp_path.iterdir()) == []
+    md5 = hashlib.md5(PAYLOAD).hexdigest()
+    right = run_cli("download", "--url", file_server.url("a.tgz"), "--sha256=", "--md5", md5, "--out", str(out))
+    assert right.returncode == 0 and f"matches md5 {md5}; its sha256 is {DIGEST}" in right.stdout
+    assert out.read_bytes() == PAYLOAD

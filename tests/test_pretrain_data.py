@@ -2,6 +2,7 @@
 stratified 95/5 hold-out split (seed 42), and Imagenette downloaded from 127.0.0.1 through the rules."""
 
 import csv
+import hashlib
 import io
 import tarfile
 from collections import Counter
@@ -92,7 +93,9 @@ def test_imagenette_pretraining_feeds_fine_tuning_through_the_rules(tmp_path, fi
                     bundle.addfile(info, io.BytesIO(data))
     file_server.files["imagenette2-320.tgz"] = buffer.getvalue()
     config = yaml.safe_load((PROJECT / "configs" / "demo.yaml").read_text())
-    config["pretrain"] = {"dataset": "imagenette", "imagenette": {"url": file_server.url("imagenette2-320.tgz")},
+    archive_md5 = hashlib.md5(buffer.getvalue()).hexdigest()
+    config["pretrain"] = {"dataset": "imagenette",
+                          "imagenette": {"url": file_server.url("imagenette2-320.tgz"), "md5": archive_md5},
                           "models": ["bagnet9"], "processes": 2, "device": "cpu", "threads": 2, "workers": 0,
                           "options": {"epochs": 1, "batch_size": 8, "image_size": 32, "precision": "fp32"}}
     config["weights"]["models"]["bagnet9"] = "pretrained"
@@ -105,6 +108,7 @@ def test_imagenette_pretraining_feeds_fine_tuning_through_the_rules(tmp_path, fi
         rows = list(csv.DictReader(handle, delimiter="\t"))
     assert Counter(r["split"] for r in rows) == {"train": 57, "val": 3}
     assert all("/imagenette2-320/train/" in r["path"] for r in rows)
+    assert f"matches md5 {archive_md5}" in (tmp_path / "logs/pretrain/download_imagenette2-320.tgz.log").read_text()
     pretrained = torch.load(tmp_path / "results/pretrained/imagenette/bagnet9/weights.pt", weights_only=True)
     assert pretrained["classes"] == WNIDS and pretrained["processes"] == 2
     assert "replicas equal" in (tmp_path / "logs/pretrain/imagenette_bagnet9.log").read_text()

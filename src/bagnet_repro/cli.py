@@ -16,7 +16,7 @@ def _cmd_make_demo_data(args: argparse.Namespace) -> None:
 
 def _cmd_download(args: argparse.Namespace) -> None:
     from .data.download import download
-    download(args.url, args.out, args.sha256, retries=args.retries, timeout=args.timeout)
+    download(args.url, args.out, args.sha256, retries=args.retries, timeout=args.timeout, md5=args.md5 or None)
 
 
 def _cmd_extract(args: argparse.Namespace) -> None:
@@ -230,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("download", help="download a file, verify its sha256, then move it into place")
     p.add_argument("--url", required=True)
     p.add_argument("--sha256", required=True, help="expected digest; an empty string skips the check")
+    p.add_argument("--md5", default="", help="expected md5, for archives published with one only")
     p.add_argument("--out", required=True)
     p.add_argument("--retries", type=int, default=3)
     p.add_argument("--timeout", type=float, default=60.0)

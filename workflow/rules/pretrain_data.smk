@@ -21,8 +21,10 @@ rule imagenette_download:
         cli=BAGNET,
         url=config["pretrain"]["imagenette"]["url"],
         sha256=lambda wildcards: config["pretrain"]["imagenette"]["sha256"] or "",
+        md5=lambda wildcards: config["pretrain"]["imagenette"]["md5"] or "",
     shell:
-        "{params.cli} download --url {params.url:q} --out {output} --sha256={params.sha256:q} > {log} 2>&1"
+        "{params.cli} download --url {params.url:q} --out {output} --sha256={params.sha256:q} "
+        "--md5={params.md5:q} > {log} 2>&1"
 
 
 rule imagenette_extract:

@@ -12,7 +12,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..errors import UserError
-from ..fileio import sha256_file
+from ..fileio import file_digest, sha256_file
 
 CHUNK = 1 << 16
 
@@ -61,9 +61,17 @@ def check_sha256(path: str | os.PathLike, expected: str | None, what: str | os.P
     return actual
 
 
+def check_md5(path: str | os.PathLike, expected: str, what: str | os.PathLike) -> None:
+    """For archives whose publishers record only an md5 (e.g. Imagenette, as torchvision lists it)."""
+    actual = file_digest(path, "md5")
+    if actual != expected.lower():
+        raise UserError(f"checksum mismatch for {what}: expected md5 {expected}, got {actual}")
+
+
 def download(url: str, dest: str | os.PathLike, sha256: str | None, retries: int = 3,
-             timeout: float = 60.0, backoff: float = 1.0, announce_unverified: bool = True) -> Path:
-    """Download ``url`` to ``dest``; verify ``sha256`` before ``dest`` appears.
+             timeout: float = 60.0, backoff: float = 1.0, announce_unverified: bool = True,
+             md5: str | None = None) -> Path:
+    """Download ``url`` to ``dest``; verify ``sha256`` (and ``md5`` when given) before ``dest`` appears.
 
     ``sha256`` is the full digest or a prefix of it (see ``check_sha256``).
     A kill leaves ``dest.part`` behind and the next call resumes it; a final failure removes it.
@@ -97,10 +105,14 @@ def download(url: str, dest: str | os.PathLike, sha256: str | None, retries: int
             raise UserError(f"download failed after {retries} attempts: {url}: {last_error}")
     try:
         actual = check_sha256(part, sha256, url)
+        if md5:
+            check_md5(part, md5, url)
     except UserError:
         part.unlink(missing_ok=True)
         raise
-    if not sha256 and announce_unverified:
+    if not sha256 and md5:
+        print(f"{url} matches md5 {md5}; its sha256 is {actual}", flush=True)
+    elif not sha256 and announce_unverified:
         print(f"warning: {url} was not verified (no sha256 configured); its sha256 is {actual}", flush=True)
     os.replace(part, dest)
     return dest
