@@ -16,7 +16,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from bagnet_repro.data.kaggle import find_credentials
+from bagnet_repro.data.kaggle import COMPETITION, download_imagenet, find_credentials
 from bagnet_repro.errors import UserError
 from conftest import PROJECT, run_snakemake
 
@@ -117,3 +117,14 @@ def test_credential_sources_in_the_kaggle_cli_order(tmp_path):
     (tmp_path / "kaggle.json").write_text("not json")
     with pytest.raises(UserError, match=r"kaggle.json is not a kaggle.json with a 'key'"):
         find_credentials({"KAGGLE_CONFIG_DIR": str(tmp_path)})
+
+
+def test_a_cut_short_archive_is_named_with_the_way_out(tmp_path, monkeypatch):
+    bin_dir, _ = setup(tmp_path)
+    monkeypatch.setenv("KAGGLE_API_TOKEN", SECRET)
+    staging = tmp_path / "imagenet" / ".kaggle-download"
+    staging.mkdir(parents=True)
+    (staging / f"{COMPETITION}.zip").write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(UserError, match=r"not a zip or tar archive: .*; delete .* to download it again"):
+        download_imagenet(tmp_path / "imagenet", cli=str(bin_dir / "kaggle"))
+    assert sorted(p.name for p in (tmp_path / "imagenet").iterdir()) == [".kaggle-download"]

@@ -28,8 +28,10 @@ def _config_dir(env: dict) -> Path:
 def find_credentials(env: dict | None = None) -> tuple[str, list[str]]:
     """(where the credentials are, the secret strings to mask); a clear error when there are none."""
     env = dict(os.environ if env is None else env)
-    if env.get("KAGGLE_API_TOKEN"):
-        return "the KAGGLE_API_TOKEN environment variable", [env["KAGGLE_API_TOKEN"]]
+    if env.get("KAGGLE_API_TOKEN"):  # the token itself, or the path of a file holding it
+        value = env["KAGGLE_API_TOKEN"]
+        secrets = [value] + ([Path(value).read_text().strip()] if Path(value).is_file() else [])
+        return "the KAGGLE_API_TOKEN environment variable", secrets
     if env.get("KAGGLE_USERNAME") and env.get("KAGGLE_KEY"):
         return "the KAGGLE_USERNAME and KAGGLE_KEY environment variables", [env["KAGGLE_KEY"]]
     folder = _config_dir(env)
@@ -97,7 +99,10 @@ def download_imagenet(root: str | os.PathLike, competition: str = COMPETITION, c
                  competition)
     if not archive.is_file():
         raise UserError(f"the kaggle CLI finished but {archive} is not there")
-    unpacked = extract_archive(archive, staging / "unpacked")
+    try:
+        unpacked = extract_archive(archive, staging / "unpacked")
+    except UserError as exc:  # e.g. a transfer cut short, which the kaggle CLI would not fetch again
+        raise UserError(f"{exc}; delete {archive} to download it again") from None
     for entry in sorted(unpacked.iterdir()):
         target = root / entry.name
         if not target.exists():
