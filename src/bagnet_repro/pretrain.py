@@ -72,7 +72,7 @@ def _val_loader(data: StreamedImages, settings: TrainSettings, ranks: D.Ranks, w
                       pin_memory=ranks.device.type == "cuda")
 
 
-class _Replica:
+class Replica:
     """The DDP-wrapped model with its optimizer, schedule and loss scaler on one rank."""
 
     def __init__(self, settings: TrainSettings, num_classes: int, ranks: D.Ranks) -> None:
@@ -180,7 +180,7 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: D.Ranks, out_path
     if ranks.device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = settings.tf32
         torch.backends.cudnn.allow_tf32 = settings.tf32
-    replica = _Replica(settings, len(classes), ranks)
+    replica = Replica(settings, len(classes), ranks)
 
     checkpoint = Path(checkpoint_path)
     key = _resume_key(settings, ranks, split_table)
