@@ -150,6 +150,16 @@ def test_one_process_without_torchrun_and_bad_inputs(split_table, tmp_path):
     bad = run_cli(*common, "--split", str(split_table),
                   "--options", '{"epochs": 1, "augment": "modern", "image_size": 32}')
     assert bad.returncode == 1 and "set augment and mix to none" in bad.stderr
+    broken = tmp_path / "broken.tsv"
+    rows = split_table.read_text().splitlines()
+    bad_image = tmp_path / "not_an_image.JPEG"
+    bad_image.write_bytes(b"truncated")
+    broken.write_text("\n".join(rows[:2] + [f"train\tn00000000\t{bad_image}"] + rows[2:]) + "\n")
+    in_a_worker = list(common)
+    in_a_worker[in_a_worker.index("--workers") + 1] = "1"  # the error is raised in a loader process
+    unreadable = run_cli(*in_a_worker, "--split", str(broken), "--options", OPTIONS % (1, 0, 0))
+    assert unreadable.returncode == 1
+    assert unreadable.stderr.strip().splitlines()[-1].startswith(f"error: cannot read image {bad_image}: ")
     (tmp_path / "w.pt").unlink()
     diverged = run_cli(*common, "--split", str(split_table),
                        "--options", '{"epochs": 2, "lr": 1e9, "batch_size": 8, "image_size": 32}')

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from . import distributed as D
 from .data.loading import normalize
-from .data.streaming import StreamedImages, eval_transform, read_split_table, train_transform
+from .data.streaming import StreamedImages, eval_transform, from_worker, read_split_table, train_transform
 from .errors import UserError
 from .fileio import write_table_atomic
 from .models import build_model
@@ -201,8 +201,12 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: D.Ranks, out_path
             break
         started = time.perf_counter()
         torch.manual_seed(_epoch_seed(settings, epoch, ranks))
-        train_loss, train_acc = replica.train_epoch(_train_loader(train_data, settings, epoch, ranks, workers), epoch)
-        val_loss, val_acc, val_top5 = replica.validate(_val_loader(val_data, settings, ranks, workers))
+        try:
+            train_loss, train_acc = replica.train_epoch(_train_loader(train_data, settings, epoch, ranks, workers),
+                                                        epoch)
+            val_loss, val_acc, val_top5 = replica.validate(_val_loader(val_data, settings, ranks, workers))
+        except UserError as exc:  # e.g. an unreadable image, raised in a loader worker
+            raise from_worker(exc) from None
         if not math.isfinite(val_loss):  # all-reduced, so every rank stops here together
             raise UserError(f"pretraining {settings.model}: the validation loss is not finite after epoch {epoch} "
                             "(the weights diverged); lower the learning rate")

@@ -48,6 +48,15 @@ def eval_transform(size: int) -> v2.Compose:
     return v2.Compose([v2.Resize(round(size / 0.875), antialias=True), v2.CenterCrop(size)])
 
 
+def from_worker(exc: UserError) -> UserError:
+    """A loader worker's error as its own one line (the DataLoader re-raises it wrapped in a traceback)."""
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    marker = f"{UserError.__module__}.{UserError.__name__}: "
+    if len(lines) > 1 and lines[-1].startswith(marker):
+        return UserError(lines[-1][len(marker):])
+    return exc
+
+
 class StreamedImages(Dataset):
     """(uint8 image after ``transform``, class index) per item; decoding happens in the loader workers."""
 
