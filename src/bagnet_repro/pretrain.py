@@ -29,8 +29,8 @@ from .data.streaming import StreamedImages, eval_transform, from_worker, read_sp
 from .errors import UserError
 from .fileio import write_table_atomic
 from .models import build_model
-from .training import (AUTOCAST_DTYPES, TrainSettings, build_optimizer, build_scheduler, improved, save_atomic,
-                       settings_key)
+from .training import (AUTOCAST_DTYPES, TrainSettings, build_optimizer, build_scheduler, check_choices,
+                       initial_state, save_atomic, select_epoch, settings_key)
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_top5", "is_best", "lr",
                    "seconds", "rank_digests")
@@ -44,10 +44,7 @@ def _check_settings(settings: TrainSettings, world: int) -> None:
                         f"the {world} processes")
     if settings.augment != "none" or settings.mix != "none":
         raise UserError("pretraining augments with random-resized crops and flips; set augment and mix to none")
-    if settings.precision not in AUTOCAST_DTYPES:
-        raise UserError(f"unknown precision {settings.precision!r}; choose one of: {', '.join(AUTOCAST_DTYPES)}")
-    if settings.select not in ("val_acc", "val_loss"):
-        raise UserError(f"unknown selection metric {settings.select!r}; choose val_acc or val_loss")
+    check_choices(settings)
 
 
 def _epoch_seed(settings: TrainSettings, epoch: int, ranks: D.Ranks) -> int:
@@ -184,8 +181,7 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: D.Ranks, out_path
 
     checkpoint = Path(checkpoint_path)
     key = _resume_key(settings, ranks, split_table)
-    state = {"epoch": 0, "best_val_acc": -1.0, "best_val_top5": -1.0, "best_val_loss": float("inf"), "best_epoch": 0,
-             "best_state": None, "since_best": 0, "stopped_early": False, "history": []}
+    state = {**initial_state(), "best_val_top5": -1.0}
     if checkpoint.exists():
         saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
         if saved.get("settings") == key:
@@ -214,15 +210,10 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: D.Ranks, out_path
         if len(set(digests)) != 1:
             raise UserError(f"pretraining {settings.model}: the replicas differ after epoch {epoch} "
                             f"(state digests {', '.join(d[:12] for d in digests)})")
-        is_best = improved(settings, state, val_loss, val_acc)
+        is_best = select_epoch(settings, state, epoch, val_loss, val_acc, replica.module)
         if is_best:
-            state.update(best_val_acc=val_acc, best_val_loss=val_loss, best_val_top5=val_top5, best_epoch=epoch,
-                         since_best=0,
-                         best_state={k: v.detach().cpu().clone() for k, v in replica.module.state_dict().items()})
-        else:
-            state["since_best"] += 1
-        stop = bool(settings.patience) and state["since_best"] >= settings.patience
-        state["stopped_early"] = D.from_main(stop, ranks.device)
+            state["best_val_top5"] = val_top5
+        state["stopped_early"] = D.from_main(state["stopped_early"], ranks.device)
         state["epoch"] = epoch
         state["history"].append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                                  "val_loss": val_loss, "val_acc": val_acc, "val_top5": val_top5,

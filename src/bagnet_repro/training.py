@@ -272,6 +272,34 @@ def save_atomic(obj: dict, path: Path) -> None:
         torch.save(obj, tmp)
 
 
+def check_choices(settings: TrainSettings) -> None:
+    """One-line errors for a selection metric or precision this code does not know."""
+    if settings.select not in ("val_acc", "val_loss"):
+        raise UserError(f"unknown selection metric {settings.select!r}; choose val_acc or val_loss")
+    if settings.precision not in AUTOCAST_DTYPES:
+        raise UserError(f"unknown precision {settings.precision!r}; choose one of: {', '.join(AUTOCAST_DTYPES)}")
+
+
+def initial_state() -> dict:
+    """The bookkeeping a run starts from (and a checkpoint carries): no epoch done, no best weights yet."""
+    return {"epoch": 0, "best_val_acc": -1.0, "best_val_loss": float("inf"), "best_epoch": 0,
+            "best_state": None, "since_best": 0, "stopped_early": False, "history": []}
+
+
+def select_epoch(settings: TrainSettings, state: dict, epoch: int, val_loss: float, val_acc: float,
+                 model: nn.Module) -> bool:
+    """Keep a copy of ``model``'s weights if ``epoch`` is the best so far, count the epochs without
+    improvement and flag the early stop (``settings.patience``). Returns whether the epoch is the best."""
+    is_best = improved(settings, state, val_loss, val_acc)
+    if is_best:
+        state.update(best_val_acc=val_acc, best_val_loss=val_loss, best_epoch=epoch, since_best=0,
+                     best_state={k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
+    else:
+        state["since_best"] += 1
+    state["stopped_early"] = bool(settings.patience) and state["since_best"] >= settings.patience
+    return is_best
+
+
 def improved(settings: TrainSettings, state: dict, val_loss: float, val_acc: float) -> bool:
     if state["best_state"] is None:
         return True
@@ -288,10 +316,7 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
     atomically to ``checkpoint_path``; a rerun with the same settings continues from there and ends with
     the same result as an uninterrupted run.
     """
-    if settings.select not in ("val_acc", "val_loss"):
-        raise UserError(f"unknown selection metric {settings.select!r}; choose val_acc or val_loss")
-    if settings.precision not in AUTOCAST_DTYPES:
-        raise UserError(f"unknown precision {settings.precision!r}; choose one of: {', '.join(AUTOCAST_DTYPES)}")
+    check_choices(settings)
     seed_everything(settings.seed)
     device = resolve_device(settings.device)
     if device.type == "cuda":
@@ -314,8 +339,7 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
     loss_fn = nn.CrossEntropyLoss()
 
     checkpoint_path = Path(checkpoint_path)
-    state = {"epoch": 0, "best_val_acc": -1.0, "best_val_loss": float("inf"), "best_epoch": 0,
-             "best_state": None, "since_best": 0, "stopped_early": False, "history": []}
+    state = initial_state()
     if checkpoint_path.exists():
         saved = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
         if saved.get("settings") == settings_key(settings):
@@ -341,19 +365,12 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
                              channels_last=settings.channels_last)
         val_loss = loss_fn(val_logits, val_set.labels).item()
         val_acc = (val_logits.argmax(1) == val_set.labels).float().mean().item()
-        is_best = improved(settings, state, val_loss, val_acc)
-        if is_best:
-            state.update(best_val_acc=val_acc, best_val_loss=val_loss, best_epoch=epoch, since_best=0,
-                         best_state={k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
-        else:
-            state["since_best"] += 1
+        is_best = select_epoch(settings, state, epoch, val_loss, val_acc, model)
         state["history"].append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                                  "val_loss": val_loss, "val_acc": val_acc, "is_best": int(is_best),
                                  "lr": optimizer.param_groups[0]["lr"],
                                  "seconds": round(time.perf_counter() - started, 3)})
         state["epoch"] = epoch
-        if settings.patience and state["since_best"] >= settings.patience:
-            state["stopped_early"] = True
         print(f"{settings.model} epoch {epoch}/{settings.epochs}: train_loss {train_loss:.4f} "
               f"train_acc {train_acc:.4f} val_loss {val_loss:.4f} val_acc {val_acc:.4f}", flush=True)
         if state["stopped_early"]:

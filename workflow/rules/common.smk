@@ -26,15 +26,10 @@ MODEL_NAMES = [
 ]
 # The rules call the package from its source tree, so the same command works in the project's venv and
 # in the conda environments of envs/ (which hold the dependencies, not the package itself).
-BAGNET = (
-    f"PYTHONPATH={shlex.quote(str(PROJECT_DIR / 'src'))}${{PYTHONPATH:+:$PYTHONPATH}} "
-    "python -m bagnet_repro"
-)
+_SRC_ON_PATH = f"PYTHONPATH={shlex.quote(str(PROJECT_DIR / 'src'))}${{PYTHONPATH:+:$PYTHONPATH}}"
+BAGNET = f"{_SRC_ON_PATH} python -m bagnet_repro"
 # torchrun on one node; --standalone picks a free rendezvous port, so several jobs can share a node.
-TORCHRUN = (
-    f"PYTHONPATH={shlex.quote(str(PROJECT_DIR / 'src'))}${{PYTHONPATH:+:$PYTHONPATH}} "
-    "python -m torch.distributed.run --standalone --nnodes 1"
-)
+TORCHRUN = f"{_SRC_ON_PATH} python -m torch.distributed.run --standalone --nnodes 1"
 
 
 def config_error_line(instance, schema_path):

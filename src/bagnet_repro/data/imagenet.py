@@ -19,6 +19,7 @@ from ..errors import UserError
 from ..fileio import write_table_atomic
 
 IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png")
+SPLIT_COLUMNS = ("split", "class", "path")  # the hold-out split table (read by data.streaming)
 
 
 def read_val_solution(solution_csv: str | os.PathLike) -> dict[str, str]:
@@ -87,5 +88,5 @@ def holdout_split(train_dir: str | os.PathLike, out: str | os.PathLike, holdout:
         raise UserError(f"cannot split {train_dir} {1 - holdout:.0%}/{holdout:.0%} by class: {exc}") from None
     rows = [{"split": split, "class": label, "path": path}
             for split, part in (("train", train), ("val", val)) for label, path in sorted(part)]
-    write_table_atomic(out, ("split", "class", "path"), rows)
+    write_table_atomic(out, SPLIT_COLUMNS, rows)
     return {"train": len(train), "val": len(val), "classes": len(set(labels))}

@@ -12,9 +12,8 @@ from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
 from ..errors import UserError
+from .imagenet import SPLIT_COLUMNS
 from .loading import load_image
-
-SPLIT_COLUMNS = ("split", "class", "path")
 
 
 def read_split_table(path: str | os.PathLike) -> tuple[dict[str, list[tuple[str, int]]], list[str]]:
