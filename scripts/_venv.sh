@@ -19,8 +19,17 @@ fi
 stamp=.venv/.bagnet-repro-installed
 wanted=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".[test]"
+    # torch comes with about 6 GB of CUDA libraries. No pip cache (it would keep a second copy of every
+    # wheel) and pip's unpacking next to the venv rather than in a possibly small /tmp keep the peak low.
+    free_gb=$(df -Pk . | awk 'NR == 2 {print int($4 / 1048576)}')
+    if [ "$free_gb" -lt 10 ]; then
+        echo "warning: ${free_gb} GB free under $PWD; installing torch and its CUDA libraries needs about 10 GB" >&2
+    fi
+    mkdir -p .venv/pip-tmp
+    export PIP_NO_CACHE_DIR=1
+    TMPDIR="$PWD/.venv/pip-tmp" .venv/bin/python -m pip install --quiet --upgrade pip
+    TMPDIR="$PWD/.venv/pip-tmp" .venv/bin/python -m pip install --quiet -e ".[test]"
+    rm -rf .venv/pip-tmp
     echo "$wanted" > "$stamp"
 fi
 export PATH="$PWD/.venv/bin:$PATH"

@@ -1,12 +1,12 @@
 """Pretraining a network on ImageNet or Imagenette with DistributedDataParallel, as BagNets-v2 did on 8 GPUs.
 
-Launched by torchrun (one process per GPU, or CPU ranks with gloo). Every rank holds a replica; gradients
-are averaged by DDP and batch-norm statistics are synchronised (SyncBatchNorm on GPUs, averaged after each
-epoch on CPUs), and the replicas' digests are compared after every epoch, so a drift stops the run.
-Validation sums are all-reduced, so every rank sees the same loss and takes the same early-stopping
-decision (rank 0's is broadcast all the same). Rank 0 writes an atomic checkpoint after every epoch and a
-rerun continues from it; all randomness of an epoch derives from (seed, epoch, rank), so a resumed run
-ends with the same weights as an uninterrupted one.
+Launched by torchrun (one process per GPU, or CPU ranks with gloo). Every rank holds a replica; gradients are
+averaged by DDP and batch-norm statistics are synchronised (SyncBatchNorm on GPUs, averaged after each epoch
+on CPUs), and the replicas' digests are compared after every epoch, so a drift stops the run. Validation sums
+are all-reduced, so every rank sees the same loss and takes the same early-stopping decision (rank 0's is
+broadcast all the same). Rank 0 writes an atomic checkpoint after every epoch (deleted once the weights are
+written) and a rerun continues from it; all randomness of an epoch derives from (seed, epoch, rank), so a
+resumed run ends with the same weights as an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .errors import UserError
 from .fileio import write_table_atomic
 from .models import build_model
 from .training import (AUTOCAST_DTYPES, TrainSettings, build_optimizer, build_scheduler, check_choices,
-                       initial_state, save_atomic, select_epoch, settings_key)
+                       discard_checkpoint, initial_state, save_atomic, select_epoch, settings_key)
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_top5", "is_best", "lr",
                    "seconds", "rank_digests")
@@ -241,6 +241,7 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: D.Ranks, out_path
                      "val_loss": state["best_val_loss"], "val_top5": state["best_val_top5"],
                      "processes": ranks.world, "settings": asdict(settings),
                      "state_dict": state["best_state"]}, Path(out_path))
+        discard_checkpoint(checkpoint)
     D.dist.barrier()
     return {"best_epoch": state["best_epoch"], "best_val_acc": state["best_val_acc"],
             "best_val_top5": state["best_val_top5"], "best_val_loss": state["best_val_loss"],

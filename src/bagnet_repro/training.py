@@ -1,8 +1,9 @@
 """Fine-tuning by recipe (the report's by default: Adam, fixed epochs, keep the best-validation weights).
 
 A checkpoint is written atomically after every epoch (outside the rule's outputs), and a rerun with the
-same settings continues from it, so a killed job loses at most one epoch. The shuffling order of an
-epoch depends only on (seed, epoch), so a resumed run sees the same batches as an uninterrupted one.
+same settings continues from it, so a killed job loses at most one epoch; a finished run deletes it.
+The shuffling order of an epoch depends only on (seed, epoch), so a resumed run sees the same batches
+as an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -308,13 +309,21 @@ def improved(settings: TrainSettings, state: dict, val_loss: float, val_acc: flo
     return val_acc > state["best_val_acc"] + settings.min_delta
 
 
+def discard_checkpoint(path: Path) -> None:
+    """Delete a finished run's resume checkpoint: its outputs are written, and the checkpoint (weights,
+    optimizer state and the best weights, several times the model's size) would only fill the disk."""
+    if path.exists():
+        path.unlink()
+        print(f"removed the resume checkpoint {path}: the run is complete", flush=True)
+
+
 def train(manifest_path: str, settings: TrainSettings, best_path: str, history_path: str,
           checkpoint_path: str, weights_cache: str | None = None) -> dict:
     """Train ``settings.model`` and write the best weights (by ``settings.select``) and the per-epoch history.
 
     After every epoch the model, optimizer, scheduler, scaler, RNG states and bookkeeping are written
     atomically to ``checkpoint_path``; a rerun with the same settings continues from there and ends with
-    the same result as an uninterrupted run.
+    the same result as an uninterrupted run. The checkpoint is deleted once the outputs are written.
     """
     check_choices(settings)
     seed_everything(settings.seed)
@@ -387,5 +396,6 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
            "image_size": settings.image_size, "epoch": state["best_epoch"], "val_acc": state["best_val_acc"],
            "val_loss": state["best_val_loss"], "settings": asdict(settings), "state_dict": state["best_state"]},
           Path(best_path))
+    discard_checkpoint(checkpoint_path)
     return {"best_epoch": state["best_epoch"], "best_val_acc": state["best_val_acc"],
             "best_val_loss": state["best_val_loss"], "epochs_run": state["epoch"]}

@@ -1,6 +1,7 @@
 """Training stage: pretrained weights fetched once, then one job per model.
 
-The per-epoch resume checkpoint lives outside the outputs, so a failed or killed job keeps it.
+The per-epoch resume checkpoint lives outside the outputs, so a failed or killed job keeps it; a finished
+job deletes it (it is several times the size of the weights).
 """
 
 
