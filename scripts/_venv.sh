@@ -19,17 +19,30 @@ fi
 stamp=.venv/.bagnet-repro-installed
 wanted=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-    # torch comes with about 6 GB of CUDA libraries. No pip cache (it would keep a second copy of every
-    # wheel) and pip's unpacking next to the venv rather than in a possibly small /tmp keep the peak low.
+    # torch comes with about 6 GB of CUDA libraries. pip runs without its cache (a second copy of every
+    # wheel) and unpacks beside the venv rather than in a possibly small /tmp.
     free_gb=$(df -Pk . | awk 'NR == 2 {print int($4 / 1048576)}')
-    if [ "$free_gb" -lt 10 ]; then
-        echo "warning: ${free_gb} GB free under $PWD; installing torch and its CUDA libraries needs about 10 GB" >&2
+    if [ "$free_gb" -lt 8 ]; then
+        echo "warning: ${free_gb} GB free under $PWD; installing torch and its CUDA libraries needs about 8 GB" >&2
     fi
-    mkdir -p .venv/pip-tmp
-    export PIP_NO_CACHE_DIR=1
-    TMPDIR="$PWD/.venv/pip-tmp" .venv/bin/python -m pip install --quiet --upgrade pip
-    TMPDIR="$PWD/.venv/pip-tmp" .venv/bin/python -m pip install --quiet -e ".[test]"
-    rm -rf .venv/pip-tmp
+    scratch="$PWD/.venv/pip-tmp"
+    mkdir -p "$scratch"
+    pip=(env PIP_NO_CACHE_DIR=1 TMPDIR="$scratch" .venv/bin/python -m pip install --quiet)
+    "${pip[@]}" --upgrade pip
+    # pip holds every downloaded wheel until it is done (2.5 GB here), so the large ones (torch, triton and
+    # the CUDA libraries) go in first, one per call, at the versions the full resolution picks.
+    "${pip[@]}" --dry-run --ignore-installed --report "$scratch/plan.json" -e ".[test]"
+    large=$(.venv/bin/python -c '
+import json, re, sys
+for item in json.load(open(sys.argv[1]))["install"]:
+    meta = item["metadata"]
+    if re.fullmatch(r"torch|triton|nvidia-.*|cuda-.*", meta["name"], re.IGNORECASE):
+        print("%s==%s" % (meta["name"], meta["version"]))' "$scratch/plan.json")
+    for pin in $large; do
+        "${pip[@]}" --no-deps "$pin"
+    done
+    "${pip[@]}" -e ".[test]"
+    rm -rf "$scratch"
     echo "$wanted" > "$stamp"
 fi
 export PATH="$PWD/.venv/bin:$PATH"
