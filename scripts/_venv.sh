@@ -22,8 +22,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     # torch comes with about 6 GB of CUDA libraries. pip runs without its cache (a second copy of every
     # wheel) and unpacks beside the venv rather than in a possibly small /tmp.
     free_gb=$(df -Pk . | awk 'NR == 2 {print int($4 / 1048576)}')
-    if [ "$free_gb" -lt 8 ]; then
-        echo "warning: ${free_gb} GB free under $PWD; installing torch and its CUDA libraries needs about 8 GB" >&2
+    if [ "$free_gb" -lt 7 ]; then
+        echo "warning: ${free_gb} GB free under $PWD; installing torch and its CUDA libraries needs about 7 GB" >&2
     fi
     scratch="$PWD/.venv/pip-tmp"
     mkdir -p "$scratch"
