@@ -98,4 +98,6 @@ for file in $(cd "$WORK/local" && ls results/metrics/*/*.json results/statistics
     fi
 done
 echo "SLURM demo vs local: $([ $status = 0 ] && echo identical || echo DIFFERENT); total $(( $(date +%s) - started )) s"
+# Both runs' results are kept only when something failed (any earlier exit keeps them too).
+if [ $status = 0 ]; then rm -rf "$WORK"; else echo "logs and results kept in $WORK"; fi
 exit $status
