@@ -12,6 +12,7 @@ cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     sleep 1
     for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    if [ -d "$WORK" ]; then echo "logs and results kept in $WORK"; fi
 }
 trap cleanup EXIT
 started=$(date +%s)
@@ -98,6 +99,6 @@ for file in $(cd "$WORK/local" && ls results/metrics/*/*.json results/statistics
     fi
 done
 echo "SLURM demo vs local: $([ $status = 0 ] && echo identical || echo DIFFERENT); total $(( $(date +%s) - started )) s"
-# Both runs' results are kept only when something failed (any earlier exit keeps them too).
-if [ $status = 0 ]; then rm -rf "$WORK"; else echo "logs and results kept in $WORK"; fi
+# Both runs' results are kept only when something failed (an earlier exit keeps them too).
+if [ $status = 0 ]; then rm -rf "$WORK"; fi
 exit $status
