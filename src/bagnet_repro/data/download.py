@@ -12,7 +12,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..errors import UserError
-from ..fileio import file_digest, sha256_file
+from ..fileio import file_digest
 
 CHUNK = 1 << 16
 
@@ -49,23 +49,19 @@ def _fetch_once(url: str, part: Path, timeout: float) -> None:
         raise IOError(f"transfer ended early: {got} of {expected} bytes")
 
 
-def check_sha256(path: str | os.PathLike, expected: str | None, what: str | os.PathLike) -> str:
-    """The file's sha256; a one-line error naming ``what`` unless it starts with ``expected`` (if given).
+def check_digest(path: str | os.PathLike, expected: str | None, what: str | os.PathLike,
+                 algorithm: str = "sha256") -> str:
+    """The file's digest; a one-line error naming ``what`` unless it starts with ``expected`` (if given).
 
-    ``expected`` is the full digest or a prefix of it (torch.hub names files after the first 8 hex digits).
+    ``expected`` is the full digest or a prefix of it (torch.hub names files after the first 8 hex digits
+    of their sha256). md5 is for archives whose publishers record nothing else (Imagenette, as torchvision
+    lists it).
     """
-    actual = sha256_file(path)
+    actual = file_digest(path, algorithm)
     if expected and not actual.startswith(expected.lower()):
-        shown = expected if len(expected) == 64 else f"{expected}..."
-        raise UserError(f"checksum mismatch for {what}: expected sha256 {shown}, got {actual}")
+        shown = expected if len(expected) == len(actual) else f"{expected}..."
+        raise UserError(f"checksum mismatch for {what}: expected {algorithm} {shown}, got {actual}")
     return actual
-
-
-def check_md5(path: str | os.PathLike, expected: str, what: str | os.PathLike) -> None:
-    """For archives whose publishers record only an md5 (e.g. Imagenette, as torchvision lists it)."""
-    actual = file_digest(path, "md5")
-    if actual != expected.lower():
-        raise UserError(f"checksum mismatch for {what}: expected md5 {expected}, got {actual}")
 
 
 def download(url: str, dest: str | os.PathLike, sha256: str | None, retries: int = 3,
@@ -73,7 +69,7 @@ def download(url: str, dest: str | os.PathLike, sha256: str | None, retries: int
              md5: str | None = None) -> Path:
     """Download ``url`` to ``dest``; verify ``sha256`` (and ``md5`` when given) before ``dest`` appears.
 
-    ``sha256`` is the full digest or a prefix of it (see ``check_sha256``).
+    ``sha256`` is the full digest or a prefix of it (see ``check_digest``).
     A kill leaves ``dest.part`` behind and the next call resumes it; a final failure removes it.
     ``file://`` URLs and plain paths are copied (still verified).
     """
@@ -104,9 +100,8 @@ def download(url: str, dest: str | os.PathLike, sha256: str | None, retries: int
             part.unlink(missing_ok=True)
             raise UserError(f"download failed after {retries} attempts: {url}: {last_error}")
     try:
-        actual = check_sha256(part, sha256, url)
-        if md5:
-            check_md5(part, md5, url)
+        actual = check_digest(part, sha256, url)
+        check_digest(part, md5, url, "md5")
     except UserError:
         part.unlink(missing_ok=True)
         raise

@@ -25,9 +25,8 @@ from urllib.parse import urlsplit
 
 import torch
 
-from ..data.download import check_sha256, download
+from ..data.download import check_digest, download
 from ..errors import UserError
-from ..fileio import file_digest
 
 BITBUCKET = ("https://bitbucket.org/wielandbrendel/bag-of-feature-pretrained-models/raw/"
              "249e8fa82c0913623a807d9d35eeab9da7dcc2a8/")
@@ -110,9 +109,7 @@ def pytorchcv_file(model: str, cache: Path, repo_url: str = IMGCLSMOB, sha1: str
                 raise UserError(f"{archive.name} does not contain {name}")
             bundle.extract(name, tmp)
         extracted = Path(tmp) / name
-        actual = file_digest(extracted, "sha1")
-        if actual != sha1:
-            raise UserError(f"checksum mismatch for pytorchcv weights {name}: expected sha1 {sha1}, got {actual}")
+        check_digest(extracted, sha1, f"pytorchcv weights {name}", "sha1")
         os.replace(extracted, target)
     return target
 
@@ -124,7 +121,7 @@ def file_weights(spec: WeightsSpec, cache: Path) -> Path:
         path = Path(location[len("file://"):] if location.startswith("file://") else location).expanduser()
         if not path.is_file():
             raise UserError(f"weights file not found: {path}")
-        check_sha256(path, spec.sha256, path)
+        check_digest(path, spec.sha256, path)
         return path
     url_digest = hashlib.sha256(location.encode()).hexdigest()[:12]
     name = PurePosixPath(urlsplit(location).path).name or "weights.pt"
