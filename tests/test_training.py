@@ -46,6 +46,7 @@ def finished_run(manifest, out):
     out.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(train_command(manifest, out), env=environment(), capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert not (out / "last.pt").exists()  # a finished run deletes its resume checkpoint
     return result
 
 
