@@ -30,7 +30,8 @@ from .errors import UserError
 from .fileio import write_table_atomic
 from .models import build_model
 from .training import (AUTOCAST_DTYPES, TrainSettings, build_optimizer, build_scheduler, check_choices,
-                       discard_checkpoint, initial_state, save_atomic, select_epoch, settings_key)
+                       discard_checkpoint, initial_state, load_optimisation_state, optimisation_state, save_atomic,
+                       select_epoch, set_tf32, settings_key)
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_top5", "is_best", "lr",
                    "seconds", "rank_digests")
@@ -146,16 +147,10 @@ class Replica:
         return loss_sum / count, correct / count, correct5 / count
 
     def state(self) -> dict:
-        return {"model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(),
-                "scaler": self.scaler.state_dict() if self.scaler is not None else None}
+        return optimisation_state(self.module, self.optimizer, self.scheduler, self.scaler)
 
     def load(self, saved: dict) -> None:
-        self.module.load_state_dict(saved["model"])
-        self.optimizer.load_state_dict(saved["optimizer"])
-        self.scheduler.load_state_dict(saved["scheduler"])
-        if self.scaler is not None and saved.get("scaler"):
-            self.scaler.load_state_dict(saved["scaler"])
+        load_optimisation_state(saved, self.module, self.optimizer, self.scheduler, self.scaler)
 
 
 def _resume_key(settings: TrainSettings, ranks: D.Ranks, split_table: str) -> str:
@@ -174,9 +169,7 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: D.Ranks, out_path
     splits, classes = read_split_table(split_table)
     train_data = StreamedImages(splits["train"], train_transform(settings.image_size))
     val_data = StreamedImages(splits["val"], eval_transform(settings.image_size))
-    if ranks.device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = settings.tf32
-        torch.backends.cudnn.allow_tf32 = settings.tf32
+    set_tf32(ranks.device, settings.tf32)
     replica = Replica(settings, len(classes), ranks)
 
     checkpoint = Path(checkpoint_path)

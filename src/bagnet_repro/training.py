@@ -309,6 +309,27 @@ def improved(settings: TrainSettings, state: dict, val_loss: float, val_acc: flo
     return val_acc > state["best_val_acc"] + settings.min_delta
 
 
+def set_tf32(device: torch.device, enabled: bool) -> None:
+    """TF32 matmuls and convolutions on CUDA (``tf32`` setting); other devices have no such mode."""
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = enabled
+        torch.backends.cudnn.allow_tf32 = enabled
+
+
+def optimisation_state(model: nn.Module, optimizer, scheduler, scaler) -> dict:
+    """What a resume checkpoint holds besides the bookkeeping: weights, optimizer, schedule, loss scaler."""
+    return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+            "scaler": scaler.state_dict() if scaler is not None else None}
+
+
+def load_optimisation_state(saved: dict, model: nn.Module, optimizer, scheduler, scaler) -> None:
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    scheduler.load_state_dict(saved["scheduler"])
+    if scaler is not None and saved.get("scaler"):
+        scaler.load_state_dict(saved["scaler"])
+
+
 def discard_checkpoint(path: Path) -> None:
     """Delete a finished run's resume checkpoint: its outputs are written, and the checkpoint (weights,
     optimizer state and the best weights, several times the model's size) would only fill the disk."""
@@ -328,9 +349,7 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
     check_choices(settings)
     seed_everything(settings.seed)
     device = resolve_device(settings.device)
-    if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = settings.tf32
-        torch.backends.cudnn.allow_tf32 = settings.tf32
+    set_tf32(device, settings.tf32)
     manifest = read_records(manifest_path)
     train_set = load_split(manifest, "train", settings.image_size)
     val_set = load_split(manifest, "val", settings.image_size)
@@ -352,11 +371,7 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
     if checkpoint_path.exists():
         saved = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
         if saved.get("settings") == settings_key(settings):
-            model.load_state_dict(saved["model"])
-            optimizer.load_state_dict(saved["optimizer"])
-            scheduler.load_state_dict(saved["scheduler"])
-            if trainer.scaler is not None and saved.get("scaler"):
-                trainer.scaler.load_state_dict(saved["scaler"])
+            load_optimisation_state(saved, model, optimizer, scheduler, trainer.scaler)
             set_rng_states(saved["rng"])
             state = saved["state"]
             print(f"resuming {settings.model} after epoch {state['epoch']} from {checkpoint_path}", flush=True)
@@ -384,10 +399,9 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
               f"train_acc {train_acc:.4f} val_loss {val_loss:.4f} val_acc {val_acc:.4f}", flush=True)
         if state["stopped_early"]:
             print(f"early stop: no {settings.select} improvement for {settings.patience} epochs", flush=True)
-        save_atomic({"settings": settings_key(settings), "model": model.state_dict(),
-               "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-               "scaler": trainer.scaler.state_dict() if trainer.scaler is not None else None,
-               "rng": rng_states(), "state": state}, checkpoint_path)
+        save_atomic({"settings": settings_key(settings),
+                     **optimisation_state(model, optimizer, scheduler, trainer.scaler),
+                     "rng": rng_states(), "state": state}, checkpoint_path)
 
     if state["best_state"] is None:
         raise UserError(f"training {settings.model}: train.epochs must be at least 1")
