@@ -22,7 +22,7 @@ include: "workflow/rules/report.smk"
 
 
 wildcard_constraints:
-    model="|".join(MODEL_NAMES),
+    model="|".join(catalog.MODEL_NAMES),
     seed=r"\d+",
 
 

@@ -22,10 +22,10 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader
 
-from bagnet_repro import distributed as D
+from bagnet_repro.training import distributed
 from bagnet_repro.data.streaming import StreamedImages, train_transform
-from bagnet_repro.pretrain import Replica, pretrain_settings
-from bagnet_repro.recipes import recipe_values
+from bagnet_repro.training.pretrain import Replica, pretrain_settings
+from bagnet_repro.training.recipes import recipe_values
 
 from heatmap_speed import machine, timed
 
@@ -49,7 +49,7 @@ def loader_rate(items, workers: int, batch: int, size: int) -> float:
 
 
 def step_rate(model: str, device: str, batch: int, size: int, steps: int, precision: str) -> float:
-    ranks = D.init_group(device)
+    ranks = distributed.init_group(device)
     try:
         values = recipe_values("bagnets_v2", {"batch_size": batch, "image_size": size, "precision": precision})
         replica = Replica(pretrain_settings({**values, "model": model, "device": device}), 1000, ranks)
@@ -60,7 +60,7 @@ def step_rate(model: str, device: str, batch: int, size: int, steps: int, precis
         _, seconds = timed(lambda: replica.train_epoch(batches[1:], epoch=1), ranks.device)
         return steps * batch / seconds
     finally:
-        D.close_group()
+        distributed.close_group()
 
 
 def main() -> None:

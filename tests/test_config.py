@@ -46,3 +46,18 @@ def test_demo_and_full_configs_plan_all_models(tmp_path):
         plan = result.stdout + result.stderr
         assert plan.count("rule train:") == runs and plan.count("rule evaluate:") == runs
         assert plan.count("rule fetch_weights:") == fetches
+
+
+def test_the_recipe_preset_is_the_one_place_of_its_values(tmp_path):
+    # Only the recipe changes: the train command must run with the modern preset's values, not the report's.
+    config = tmp_path / "modern.yaml"
+    config.write_text("train: {recipe: modern}\n")
+    target = "results/models/bagnet33/seed152/best.pt"
+    result = run_snakemake(tmp_path, target, "-n", "-p", "--configfile", str(config))
+    assert result.returncode == 0, result.stderr
+    command = next(line for line in result.stdout.splitlines() if "bagnet_repro train" in line)
+    assert "--recipe modern" in command
+    assert '"lr": 0.5' in command and '"batch_size": 1024' in command and '"optimizer": "sgd"' in command
+    report = run_snakemake(tmp_path, target, "-n", "-p")
+    command = next(line for line in report.stdout.splitlines() if "bagnet_repro train" in line)
+    assert '"lr": 4e-05' in command and '"batch_size": 4' in command and '"epochs": 40' in command

@@ -70,7 +70,7 @@ def test_models_without_exact_patch_logits_say_so():
 
 def test_image_choice_spreads_over_classes_and_names_unknown_images(tmp_path):
     from bagnet_repro.data.classes import REPORT_CLASSES
-    from bagnet_repro.heatmap_figures import choose_images
+    from bagnet_repro.heatmaps.selection import choose_images
 
     table = tmp_path / "predictions.tsv"
     lines = ["split\tpath\tsha256\tlabel\tprediction\tcorrect"]

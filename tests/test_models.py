@@ -4,6 +4,7 @@ import pytest
 import torch
 import yaml
 
+from bagnet_repro.catalog import CNN_BASELINES
 from bagnet_repro.models import MODEL_NAMES, build_model, get_bagnet
 from bagnet_repro.errors import UserError
 from conftest import PROJECT, run_cli
@@ -26,7 +27,7 @@ def test_parameter_counts_at_1000_classes(name, count):
 @pytest.mark.parametrize("name", ["bagnet9_v2", "bagnet17_v2", "bagnet33_v2"])
 def test_v2_bagnets_are_padded_with_a_single_3x3_stem(name):
     model = get_bagnet(name, num_classes=7).eval()
-    assert model.conv1 is None and model.conv2.in_channels == 3 and model.conv2.padding == (1, 1)
+    assert model.conv2 is None and model.conv1.in_channels == 3 and model.conv1.padding == (1, 1)
     assert model.bn1.momentum == 0.1
     x = torch.randn(1, 3, 224, 224, dtype=torch.float64)
     with torch.no_grad():
@@ -35,14 +36,22 @@ def test_v2_bagnets_are_padded_with_a_single_3x3_stem(name):
     assert logit_map.shape == (1, 7, 28, 28)
 
 
-def test_model_names_agree_between_package_schema_and_workflow():
+def test_model_and_recipe_names_are_listed_once_and_agree():
+    from bagnet_repro.models.registry import _CNN_BUILDERS
+    from bagnet_repro.models.sources import WEIGHT_SOURCES
+    from bagnet_repro.training.recipes import RECIPES
+
     schema = yaml.safe_load((PROJECT / "workflow" / "schemas" / "config.schema.yaml").read_text())
-    assert tuple(schema["properties"]["models"]["items"]["enum"]) == MODEL_NAMES
-    weights_keys = schema["properties"]["weights"]["properties"]["models"]["propertyNames"]["enum"]
-    assert tuple(weights_keys) == MODEL_NAMES
-    common = (PROJECT / "workflow" / "rules" / "common.smk").read_text()
-    listed = common.split("MODEL_NAMES = [", 1)[1].split("]", 1)[0]
-    assert tuple(name.strip().strip('",') for name in listed.split() if name.strip()) == MODEL_NAMES
+    assert tuple(schema["$defs"]["model_name"]["enum"]) == MODEL_NAMES
+    assert tuple(schema["$defs"]["recipe"]["enum"]) == tuple(RECIPES)
+    # Every place of the schema that takes a model or recipe name refers to those definitions.
+    text = (PROJECT / "workflow" / "schemas" / "config.schema.yaml").read_text()
+    assert text.count("cbam_resnet50") == 1 and text.count("bagnets_v2]") == 1
+    assert text.count('$ref: "#/$defs/model_name"') == 3 and text.count('$ref: "#/$defs/recipe"') == 2
+    # The package builds exactly the catalog's names; the rules take them from the package.
+    assert set(_CNN_BUILDERS) == set(CNN_BASELINES) and set(WEIGHT_SOURCES) <= set(MODEL_NAMES)
+    rules = "".join(p.read_text() for p in (PROJECT / "workflow" / "rules").glob("*.smk"))
+    assert '"bagnet33"' not in rules and '"densenet121"' not in rules
 
 
 @pytest.mark.parametrize("name,size", [("bagnet9", 27), ("bagnet17", 26), ("bagnet33", 24)])
@@ -74,7 +83,8 @@ def test_unknown_model_name_is_a_clear_error(tmp_path):
     manifest = tmp_path / "manifest.tsv"
     manifest.write_text("split\tclass\tpath\tsha256\n")
     result = run_cli("train", "--manifest", str(manifest), "--model", "vgg16", "--best", str(tmp_path / "b.pt"),
-                     "--history", str(tmp_path / "h.csv"), "--checkpoint", str(tmp_path / "c.pt"))
+                     "--history", str(tmp_path / "h.csv"), "--checkpoint", str(tmp_path / "c.pt"),
+                     "--recipe", "report", "--seed", "0", "--device", "cpu", "--threads", "1")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("error: ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.tsv"]

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from bagnet_repro.data.imagenet import holdout_split
-from bagnet_repro.distributed import state_digest
+from bagnet_repro.training.distributed import state_digest
 from bagnet_repro.models import build_model
 from conftest import PROJECT, run_cli
 
@@ -45,6 +45,7 @@ def torchrun(split, out_dir: Path, epochs=3, patience=0, min_delta=0.0, nproc=2)
                "--nproc-per-node", str(nproc), "-m", "bagnet_repro", "pretrain", "--split", str(split),
                "--model", "bagnet9", "--out", str(out_dir / "weights.pt"), "--history", str(out_dir / "history.csv"),
                "--checkpoint", str(out_dir / "checkpoint" / "last.pt"), "--workers", "1", "--device", "cpu",
+               "--recipe", "bagnets_v2", "--seed", "0",
                "--threads", "2", "--options", OPTIONS % (epochs, patience, min_delta)]
     env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"), OMP_NUM_THREADS="1")
     log = open(out_dir / "log.txt", "a")
@@ -142,7 +143,8 @@ def test_pretrained_weights_fine_tune_on_the_scenes(uninterrupted):
 
 def test_one_process_without_torchrun_and_bad_inputs(split_table, tmp_path):
     common = ["pretrain", "--model", "bagnet9", "--out", str(tmp_path / "w.pt"), "--history", str(tmp_path / "h.csv"),
-              "--checkpoint", str(tmp_path / "c.pt"), "--workers", "0", "--device", "cpu"]
+              "--checkpoint", str(tmp_path / "c.pt"), "--workers", "0", "--device", "cpu", "--threads", "1",
+              "--recipe", "bagnets_v2", "--seed", "0"]
     result = run_cli(*common, "--split", str(split_table), "--options", OPTIONS % (1, 0, 0))
     assert result.returncode == 0, result.stderr
     assert '"processes": 1' in result.stdout and (tmp_path / "w.pt").exists()
@@ -177,7 +179,8 @@ def test_gpu_ranks_use_syncbatchnorm_and_fp16(split_table, tmp_path):
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(nproc),
                "-m", "bagnet_repro", "pretrain", "--split", str(split_table), "--model", "bagnet9",
                "--out", str(tmp_path / "w.pt"), "--history", str(tmp_path / "history.csv"),
-               "--checkpoint", str(tmp_path / "c.pt"), "--workers", "1", "--device", "cuda",
+               "--checkpoint", str(tmp_path / "c.pt"), "--workers", "1", "--device", "cuda", "--threads", "2",
+               "--recipe", "bagnets_v2", "--seed", "0",
                "--options", '{"epochs": 2, "batch_size": 8, "image_size": 32, "precision": "fp16"}']
     result = subprocess.run(command, env=dict(os.environ, PYTHONPATH=str(PROJECT / "src")),
                             capture_output=True, text=True, timeout=300)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from bagnet_repro.models import build_model
-from bagnet_repro.receptive import measure_receptive_field
+from bagnet_repro.receptive.fields import measure_receptive_field
 
 SIZES = {"bagnet9": 9, "bagnet17": 17, "bagnet33": 33}
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from bagnet_repro.scramble import image_permutation, scramble, scramble_batch
+from bagnet_repro.evaluation.scramble import image_permutation, scramble, scramble_batch
 
 
 def test_scramble_moves_whole_pieces():

@@ -6,7 +6,7 @@ import pytest
 
 from bagnet_repro.data.classes import REPORT_CLASSES
 from bagnet_repro.errors import UserError
-from bagnet_repro.statistics import bootstrap_ci, mcnemar, summarize
+from bagnet_repro.evaluation.statistics import SUMMARY_TABLES, bootstrap_ci, mcnemar, summarize
 
 
 def predictions_table(path, model, seed, correct, conditions=("val", "test", "scrambled_test", "scrambled_g1")):
@@ -35,10 +35,14 @@ def test_exact_mcnemar_on_known_counts(tmp_path):
     b = [0] * 10 + [1] * 20 + [0] * 5
     files = dict([predictions_table(tmp_path / "a.tsv", "bagnet33", 0, a),
                   predictions_table(tmp_path / "b.tsv", "resnet50", 0, b)])
-    from bagnet_repro.statistics import read_predictions
+    from bagnet_repro.evaluation.statistics import read_predictions
     result = mcnemar(read_predictions(files), "bagnet33", "resnet50", "test")
     assert (result["a_only_correct"], result["b_only_correct"], result["n_pairs"]) == (10, 0, 35)
     assert result["p_value"] == pytest.approx(2 * 0.5 ** 10)
+
+
+def outputs(folder):
+    return {name: str(folder / f"{name}.csv") for name in SUMMARY_TABLES}
 
 
 def test_summarize_writes_every_table(tmp_path):
@@ -49,7 +53,7 @@ def test_summarize_writes_every_table(tmp_path):
             correct = rng.random(60) < (0.9 if model == "bagnet33" else 0.6)
             key, path = predictions_table(tmp_path / f"{model}{seed}.tsv", model, seed, correct)
             files[key] = path
-    counts = summarize(files, str(tmp_path / "out"), draws=200)
+    counts = summarize(files, outputs(tmp_path / "out"), draws=200)
     assert counts == {"table1": 2, "mcnemar": 2, "sweep": 2, "per_class": 30, "confusion": 450}
     table = pd.read_csv(tmp_path / "out" / "table1.csv")
     row = table[table.model == "bagnet33"].iloc[0]
@@ -64,4 +68,4 @@ def test_seeds_on_different_images_are_refused(tmp_path):
     files = dict([predictions_table(tmp_path / "a.tsv", "bagnet33", 0, [1, 0, 1]),
                   predictions_table(tmp_path / "b.tsv", "bagnet33", 1, [1, 0, 1, 1])])
     with pytest.raises(UserError, match="seeds were evaluated on different val images"):
-        summarize(files, str(tmp_path / "out"), draws=10)
+        summarize(files, outputs(tmp_path / "out"), draws=10)

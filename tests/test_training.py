@@ -15,7 +15,7 @@ from bagnet_repro.data.inventory import build_inventory, write_records
 from bagnet_repro.data.split import seeded_split
 from bagnet_repro.errors import UserError
 from bagnet_repro.models import build_model
-from bagnet_repro.training import TrainSettings, _Trainer, accumulate_gradients
+from bagnet_repro.training.finetune import TrainSettings, _Trainer, accumulate_gradients
 from conftest import PROJECT
 
 # The modern recipe on the CPU in fp32: augmentation, CutMix/MixUp, label smoothing, SGD with warm-up and
@@ -121,7 +121,7 @@ def test_unknown_training_option_is_one_line(manifest, tmp_path):
 def test_best_epoch_and_early_stop_bookkeeping():
     from torch import nn
 
-    from bagnet_repro.training import TrainSettings, initial_state, select_epoch
+    from bagnet_repro.training.finetune import TrainSettings, initial_state, select_epoch
     settings = TrainSettings(model="bagnet9", select="val_loss", patience=2, min_delta=0.1)
     model, state = nn.Linear(2, 2), initial_state()
     flags = []

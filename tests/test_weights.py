@@ -12,7 +12,8 @@ from bagnet_repro.errors import UserError
 from bagnet_repro.models import build_model, get_bagnet
 from bagnet_repro.models.registry import _CNN_BUILDERS
 from bagnet_repro.models.pytorchcv_compat import convert_state_dict
-from bagnet_repro.models.weights import BAGNET_FILES, bagnet_imagenet_file, pytorchcv_file
+from bagnet_repro.models.sources import WEIGHT_SOURCES
+from bagnet_repro.models.weights import bagnet_imagenet_file, pytorchcv_file
 
 from conftest import randomize_batchnorm
 from pytorchcv.model_provider import get_model as pytorchcv_model
@@ -39,7 +40,7 @@ def original_bagnet9_file():
 
 def test_original_file_format_served_locally_loads_strictly(tmp_path, file_server, original_bagnet9_file):
     data, reference = original_bagnet9_file
-    name = BAGNET_FILES["bagnet9"]
+    name = WEIGHT_SOURCES["bagnet9"].imagenet
     file_server.files[name] = data
     digest = hashlib.sha256(data).hexdigest()
     cache = tmp_path / "cache"
@@ -66,7 +67,7 @@ def test_checkpoint_wrapping_and_dataparallel_prefix_are_unwrapped(tmp_path, ori
 def test_file_whose_hash_differs_from_the_published_name_fails_and_is_not_cached(tmp_path, file_server,
                                                                                  original_bagnet9_file):
     data, _ = original_bagnet9_file
-    file_server.files[BAGNET_FILES["bagnet9"]] = data  # a random model cannot match the real digest 34f4ccd2
+    file_server.files[WEIGHT_SOURCES["bagnet9"].imagenet] = data  # a random model cannot match the real digest 34f4ccd2
     cache = tmp_path / "cache"
     with pytest.raises(UserError, match=r"checksum mismatch .*expected sha256 34f4ccd2\.\.\., got "):
         bagnet_imagenet_file("bagnet9", cache, base_url=file_server.url(""))
@@ -98,7 +99,7 @@ def test_unreadable_or_foreign_weights_are_one_clear_line(tmp_path, original_bag
     _, reference = original_bagnet9_file
     other = tmp_path / "bagnet9.pth"
     torch.save(reference, other)
-    with pytest.raises(UserError, match=r"do not fit BagNet: 1 unexpected \(e.g. conv1.weight\); 3 wrong shape"):
+    with pytest.raises(UserError, match=r"do not fit BagNet: 1 unexpected \(e.g. conv2.weight\); 3 wrong shape"):
         get_bagnet("bagnet33_v2", weights=str(other))
     with pytest.raises(UserError, match="no published ImageNet weights for bagnet33_v2"):
         get_bagnet("bagnet33_v2", weights="imagenet")

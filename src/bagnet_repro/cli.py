@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from .errors import UserError
@@ -20,16 +21,8 @@ def _cmd_download(args: argparse.Namespace) -> None:
 
 
 def _cmd_extract(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
-    from .data.extract import extract_archive
-    from .fileio import atomic_dir
-    if len(args.archive) == 1:
-        extract_archive(args.archive[0], args.out)
-        return
-    with atomic_dir(args.out) as tmp:
-        for index, archive in enumerate(args.archive):
-            extract_archive(archive, Path(tmp) / f"part{index}")
+    from .data.extract import extract_archives
+    extract_archives(args.archive, args.out)
 
 
 def _cmd_inventory(args: argparse.Namespace) -> None:
@@ -77,17 +70,17 @@ def _cmd_fetch_weights(args: argparse.Namespace) -> None:
     print(json.dumps(record))
 
 
-def _settings_values(args: argparse.Namespace, defaults: dict | None = None) -> dict:
-    """The recipe's preset, then ``defaults``, then ``--options``; unknown keys are refused by name."""
+def _settings_values(args: argparse.Namespace) -> dict:
+    """The recipe's preset with ``--options`` on top; unknown keys are refused by name."""
     import dataclasses
 
-    from .recipes import recipe_values
-    from .training import TrainSettings
+    from .training.finetune import TrainSettings
+    from .training.recipes import recipe_values
     try:
         options = json.loads(args.options) if args.options else {}
     except json.JSONDecodeError as exc:
         raise UserError(f"--options is not a JSON object: {exc}") from None
-    values = recipe_values(args.recipe, {**(defaults or {}), **options})
+    values = recipe_values(args.recipe, options)
     known = {f.name for f in dataclasses.fields(TrainSettings)}
     unknown = sorted(set(values) - known)
     if unknown:
@@ -99,7 +92,7 @@ def _settings_values(args: argparse.Namespace, defaults: dict | None = None) -> 
 def _cmd_train(args: argparse.Namespace) -> None:
     import torch
 
-    from .training import TrainSettings, train
+    from .training.finetune import TrainSettings, train
     torch.set_num_threads(args.threads)
     settings = TrainSettings(**_settings_values(args), weights=_weights_arg(args))
     print(json.dumps(train(args.manifest, settings, args.best, args.history, args.checkpoint,
@@ -109,9 +102,9 @@ def _cmd_train(args: argparse.Namespace) -> None:
 def _cmd_pretrain(args: argparse.Namespace) -> None:
     import torch
 
-    from . import distributed
-    from .pretrain import PRETRAIN_DEFAULTS, pretrain, pretrain_settings
-    settings = pretrain_settings(_settings_values(args, PRETRAIN_DEFAULTS))
+    from .training import distributed
+    from .training.pretrain import pretrain, pretrain_settings
+    settings = pretrain_settings(_settings_values(args))
     ranks = distributed.init_group(settings.device)
     try:
         torch.set_num_threads(max(1, args.threads // ranks.world))
@@ -125,33 +118,24 @@ def _cmd_pretrain(args: argparse.Namespace) -> None:
 def _cmd_precision(args: argparse.Namespace) -> None:
     import torch
 
-    from .data.inventory import read_records
-    from .data.loading import load_split
-    from .device import resolve_device
-    from .evaluation import load_trained
-    from .fileio import write_table_atomic
-    from .models import get_bagnet
-    from .precision import dead_layer_census, precision_rows, weight_histogram
+    from .evaluation.precision import run_precision
     torch.set_num_threads(args.threads)
-    device = resolve_device(args.device)
-    if args.checkpoint:
-        model, saved = load_trained(args.checkpoint, device)
-        name, size, with_labels = saved["model"], saved["image_size"], True
-    else:  # the original ImageNet weights: 1000 classes, so agreement and logit differences only
-        model = get_bagnet(args.model, weights="imagenet", cache=args.weights_cache).to(device).eval()
-        name, size, with_labels = f"{args.model} (ImageNet weights)", args.image_size, False
-    test = load_split(read_records(args.manifest), "test", size)
-    images, labels = test.images[:args.max_images], test.labels[:args.max_images]  # None: all
-    rows = [{"model": name, "n_images": len(images), **row}
-            for row in precision_rows(model, images, labels if with_labels else None, device, args.batch_size)]
-    census = [{"model": name, **row} for row in dead_layer_census(model)]
-    counts, edges = weight_histogram(model)
-    write_table_atomic(args.out_table, list(rows[0]), rows)
-    write_table_atomic(args.out_census, list(census[0]), census)
-    write_table_atomic(args.out_histogram, ["model", "bin_low", "bin_high", "count"],
-                       [{"model": name, "bin_low": lo, "bin_high": hi, "count": int(c)}
-                        for lo, hi, c in zip(edges[:-1], edges[1:], counts)])
+    rows = run_precision(args.manifest, args.out_table, args.out_census, args.out_histogram,
+                         checkpoint=args.checkpoint, imagenet_model=args.model, image_size=args.image_size,
+                         weights_cache=args.weights_cache, max_images=args.max_images,
+                         batch_size=args.batch_size, device=args.device)
     print(json.dumps(rows))
+
+
+def _cmd_explain(args: argparse.Namespace) -> None:
+    import torch
+
+    from .heatmaps.explain import explain
+    torch.set_num_threads(args.threads)
+    records = explain(args.images, args.model, args.weights, args.out, args.classes, args.image_size,
+                      args.method, args.device, args.memory_mb, args.weights_cache)
+    for record in records:
+        print(json.dumps(record))
 
 
 def _cmd_imagenet_val(args: argparse.Namespace) -> None:
@@ -175,15 +159,22 @@ def _cmd_holdout_split(args: argparse.Namespace) -> None:
 
 
 def _cmd_summarize(args: argparse.Namespace) -> None:
-    from .statistics import summarize
-    files = {(model, seed): args.pattern.format(model=model, seed=seed) for model in args.models for seed in args.seeds}
-    print(json.dumps(summarize(files, args.out_dir, args.bootstrap, args.bootstrap_seed)))
+    from .evaluation.statistics import summarize
+    files = {}
+    for model, seed, path in args.predictions:
+        try:
+            files[(model, int(seed))] = path
+        except ValueError:
+            raise UserError(f"--predictions {model} {seed} {path}: the seed must be an integer") from None
+    outputs = {"table1": args.table1, "mcnemar": args.mcnemar, "per_class": args.per_class,
+               "confusion": args.confusion, "sweep": args.sweep}
+    print(json.dumps(summarize(files, outputs, args.bootstrap, args.bootstrap_seed)))
 
 
 def _cmd_heatmaps(args: argparse.Namespace) -> None:
     import torch
 
-    from .heatmap_figures import compute_heatmaps
+    from .heatmaps.selection import compute_heatmaps
     torch.set_num_threads(args.threads)
     print(json.dumps(compute_heatmaps(args.checkpoints, args.predictions, args.out, args.count, args.images,
                                       args.scramble_grid, args.scramble_seed, args.device, args.memory_mb)))
@@ -192,7 +183,7 @@ def _cmd_heatmaps(args: argparse.Namespace) -> None:
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     import torch
 
-    from .evaluation import evaluate
+    from .evaluation.evaluate import evaluate
     torch.set_num_threads(args.threads)
     print(json.dumps(evaluate(args.checkpoint, args.manifest, args.metrics, args.predictions,
                               args.scramble_grid, args.scramble_seed, args.batch_size, args.device,
@@ -200,8 +191,35 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def _cmd_receptive_fields(args: argparse.Namespace) -> None:
-    from .receptive_report import write_receptive_fields
+    from .receptive.tables import write_receptive_fields
     write_receptive_fields(args.models, args.image_size, args.measure_size, args.layers, args.summary)
+
+
+def _count(minimum: int):
+    """argparse type: an integer of at least ``minimum`` (the message names the value)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is less than {minimum}")
+        return value
+    return parse
+
+
+def _fraction(text: str) -> float:
+    """argparse type: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1")
+    return value
+
+
+_POSITIVE, _NON_NEGATIVE = _count(1), _count(0)
 
 
 def _add_weights_file_options(p: argparse.ArgumentParser) -> None:
@@ -210,21 +228,23 @@ def _add_weights_file_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_device_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
-    p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    p.add_argument("--device", required=True, help="auto, cpu or cuda[:N]")
+    p.add_argument("--threads", type=_POSITIVE, required=True, help="CPU threads for torch")
 
 
+# The rules pass every option of the stage commands explicitly; their values and defaults live in
+# config.yaml and workflow/schemas/config.schema.yaml alone, so these options are required here.
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bagnet-repro", description=__doc__)
     sub = parser.add_subparsers(dest="stage", required=True)
 
     p = sub.add_parser("make-demo-data", help="write the synthetic 15-class demo dataset")
     p.add_argument("--out", required=True)
-    p.add_argument("--train-per-class", type=int, default=20)
-    p.add_argument("--test-per-class", type=int, default=12)
-    p.add_argument("--width", type=int, default=80)
-    p.add_argument("--height", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--train-per-class", type=_count(2), required=True)
+    p.add_argument("--test-per-class", type=_POSITIVE, required=True)
+    p.add_argument("--width", type=_count(16), required=True)
+    p.add_argument("--height", type=_count(16), required=True)
+    p.add_argument("--seed", type=_NON_NEGATIVE, required=True)
     p.set_defaults(func=_cmd_make_demo_data)
 
     p = sub.add_parser("download", help="download a file, verify its sha256, then move it into place")
@@ -232,8 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sha256", required=True, help="expected digest; an empty string skips the check")
     p.add_argument("--md5", default="", help="expected md5, for archives published with one only")
     p.add_argument("--out", required=True)
-    p.add_argument("--retries", type=int, default=3)
-    p.add_argument("--timeout", type=float, default=60.0)
+    p.add_argument("--retries", type=_POSITIVE, required=True)
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds without data before a retry")
     p.set_defaults(func=_cmd_download)
 
     p = sub.add_parser("extract", help="safely extract one or more archives into a directory")
@@ -244,17 +264,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inventory", help="list the images of a 15-scene copy with their sha256")
     p.add_argument("--root", required=True)
     p.add_argument("--out", required=True)
-    p.add_argument("--course-train-per-class", type=int, default=100)
-    p.add_argument("--seed", type=int, default=152)
+    p.add_argument("--course-train-per-class", type=_count(2), required=True)
+    p.add_argument("--seed", type=_NON_NEGATIVE, required=True)
     p.set_defaults(func=_cmd_inventory)
 
     p = sub.add_parser("split", help="draw (or read) the train/val/test split and write the manifest")
     p.add_argument("--inventory", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--split-file")
-    p.add_argument("--val-fraction", type=float, default=0.2)
-    p.add_argument("--test-per-class", type=int, default=80)
-    p.add_argument("--seed", type=int, default=152)
+    p.add_argument("--val-fraction", type=_fraction, required=True)
+    p.add_argument("--test-per-class", type=_POSITIVE, required=True)
+    p.add_argument("--seed", type=_NON_NEGATIVE, required=True)
     p.set_defaults(func=_cmd_split)
 
     p = sub.add_parser("audit", help="report byte-identical images within and across splits")
@@ -277,11 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--best", required=True)
     p.add_argument("--history", required=True)
     p.add_argument("--checkpoint", required=True, help="per-epoch resume checkpoint (kept on failure)")
-    p.add_argument("--recipe", default="report", help="report, modern or bagnets_v2 (src/bagnet_repro/recipes.py)")
+    p.add_argument("--recipe", required=True, help="report, modern or bagnets_v2 (training/recipes.py)")
     p.add_argument("--options", default=None, help="JSON object of TrainSettings values that override the recipe")
     p.add_argument("--weights", default=None, help="none, imagenet, pytorchcv, torchvision, or a path/URL")
     _add_weights_file_options(p)
-    p.add_argument("--seed", type=int, default=152)
+    p.add_argument("--seed", type=_NON_NEGATIVE, required=True)
     _add_device_options(p)
     p.set_defaults(func=_cmd_train)
 
@@ -291,10 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="best weights, loadable as a weights file for fine-tuning")
     p.add_argument("--history", required=True)
     p.add_argument("--checkpoint", required=True, help="per-epoch resume checkpoint (kept on failure)")
-    p.add_argument("--recipe", default="bagnets_v2", help="report, modern or bagnets_v2")
+    p.add_argument("--recipe", required=True, help="report, modern or bagnets_v2")
     p.add_argument("--options", default=None, help="JSON object of TrainSettings values; batch_size is global")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=4, help="data-loading worker processes per rank")
+    p.add_argument("--seed", type=_NON_NEGATIVE, required=True)
+    p.add_argument("--workers", type=_NON_NEGATIVE, required=True, help="data-loading worker processes per rank")
     _add_device_options(p)
     p.set_defaults(func=_cmd_pretrain)
 
@@ -303,10 +323,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--manifest", required=True)
     p.add_argument("--metrics", required=True)
     p.add_argument("--predictions", required=True)
-    p.add_argument("--scramble-grid", type=int, default=4)
-    p.add_argument("--sweep-grids", type=int, nargs="*", default=[], help="grids of the scrambling sweep")
-    p.add_argument("--scramble-seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--scramble-grid", type=_POSITIVE, required=True)
+    p.add_argument("--sweep-grids", type=_POSITIVE, nargs="*", required=True, help="grids of the scrambling sweep")
+    p.add_argument("--scramble-seed", type=_NON_NEGATIVE, required=True)
+    p.add_argument("--batch-size", type=_POSITIVE, required=True)
     _add_device_options(p)
     p.set_defaults(func=_cmd_evaluate)
 
@@ -315,13 +335,13 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--checkpoint", help="a trained model (best.pt)")
     source.add_argument("--model", help="an original BagNet, evaluated with its ImageNet weights")
     p.add_argument("--weights-cache", default=None)
-    p.add_argument("--image-size", type=int, default=224, help="input size for --model")
+    p.add_argument("--image-size", type=_POSITIVE, default=224, help="input size for --model (ImageNet's 224)")
     p.add_argument("--manifest", required=True)
     p.add_argument("--out-table", required=True)
     p.add_argument("--out-census", required=True)
     p.add_argument("--out-histogram", required=True)
-    p.add_argument("--max-images", type=int, default=None, help="first N test images only (default all)")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--max-images", type=_POSITIVE, default=None, help="first N test images only (default all)")
+    p.add_argument("--batch-size", type=_POSITIVE, required=True)
     _add_device_options(p)
     p.set_defaults(func=_cmd_precision)
 
@@ -341,35 +361,50 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("holdout-split", help="stratified train/hold-out split of <dir>/<class>/ images")
     p.add_argument("--train-dir", required=True)
     p.add_argument("--out", required=True, help="TSV: split (train|val), class, path")
-    p.add_argument("--holdout", type=float, default=0.05)
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--holdout", type=_fraction, required=True)
+    p.add_argument("--seed", type=_NON_NEGATIVE, required=True)
     p.set_defaults(func=_cmd_holdout_split)
 
     p = sub.add_parser("summarize", help="Table 1 with bootstrap CIs, McNemar tests, per-class metrics, sweep")
-    p.add_argument("--models", nargs="+", required=True)
-    p.add_argument("--seeds", nargs="+", type=int, required=True)
-    p.add_argument("--pattern", required=True, help="predictions path with {model} and {seed}")
-    p.add_argument("--out-dir", required=True)
-    p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap draws")
-    p.add_argument("--bootstrap-seed", type=int, default=0)
+    p.add_argument("--predictions", nargs=3, action="append", required=True, metavar=("MODEL", "SEED", "TSV"),
+                   help="one evaluated run: its model, seed and predictions file (repeat per run)")
+    for name in ("table1", "mcnemar", "per-class", "confusion", "sweep"):
+        p.add_argument(f"--{name}", required=True, help=f"output CSV: {name.replace('-', ' ')}")
+    p.add_argument("--bootstrap", type=_POSITIVE, default=2000, help="bootstrap draws")
+    p.add_argument("--bootstrap-seed", type=_NON_NEGATIVE, default=0)
     p.set_defaults(func=_cmd_summarize)
 
     p = sub.add_parser("heatmaps", help="stride-1 patch heatmaps of chosen test images (Figures 2-4)")
     p.add_argument("--checkpoints", nargs="+", required=True, help="best.pt of each original BagNet")
     p.add_argument("--predictions", required=True, help="predictions TSV of the model that picks the images")
     p.add_argument("--out", required=True, help=".npz with images, heatmaps and logits")
-    p.add_argument("--count", type=int, default=3, help="images to pick when --images is not given")
+    p.add_argument("--count", type=_POSITIVE, required=True, help="images to pick when --images is not given")
     p.add_argument("--images", nargs="*", default=[], help="test image file names to draw")
-    p.add_argument("--scramble-grid", type=int, default=4)
-    p.add_argument("--scramble-seed", type=int, default=0)
-    p.add_argument("--memory-mb", type=float, default=2048, help="activation budget of one dense band")
+    p.add_argument("--scramble-grid", type=_POSITIVE, required=True)
+    p.add_argument("--scramble-seed", type=_NON_NEGATIVE, required=True)
+    p.add_argument("--memory-mb", type=float, required=True, help="activation budget of one dense band")
     _add_device_options(p)
     p.set_defaults(func=_cmd_heatmaps)
 
+    p = sub.add_parser("explain", help="heatmaps of your own images (any size): overlay figure and logit arrays")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--model", default="bagnet33", help="bagnet9|17|33 (exact heatmaps), or *_v2 with --method upsampled")
+    p.add_argument("--weights", default="imagenet",
+                   help="imagenet, a state-dict path/URL (e.g. BagNets-v2's), or a best.pt of this pipeline")
+    p.add_argument("--classes", type=_POSITIVE, default=3, help="the K most likely classes to draw")
+    p.add_argument("--out", default="explained", help="folder for <image>.pdf/.png/.npz")
+    p.add_argument("--image-size", type=_count(9), default=None, help="resize to N x N first (default: as is)")
+    p.add_argument("--method", default="fast", help="fast (exact, default), reference (patch cropping) or upsampled")
+    p.add_argument("--memory-mb", type=float, default=2048, help="activation budget of one dense band")
+    p.add_argument("--weights-cache", default=None, help="default $BAGNET_REPRO_CACHE or ~/.cache/bagnet-repro")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
+    p.add_argument("--threads", type=_POSITIVE, default=os.cpu_count() or 1, help="CPU threads for torch")
+    p.set_defaults(func=_cmd_explain)
+
     p = sub.add_parser("receptive-fields", help="per-layer receptive fields (Figure 1) and a per-model summary")
     p.add_argument("--models", nargs="+", required=True)
-    p.add_argument("--image-size", type=int, default=224)
-    p.add_argument("--measure-size", type=int, default=96, help="input size of the gradient measurement")
+    p.add_argument("--image-size", type=_POSITIVE, required=True)
+    p.add_argument("--measure-size", type=_count(40), required=True, help="input size of the gradient measurement")
     p.add_argument("--layers", required=True)
     p.add_argument("--summary", required=True)
     p.set_defaults(func=_cmd_receptive_fields)

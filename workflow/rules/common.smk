@@ -12,24 +12,26 @@ from snakemake.utils import validate
 
 PROJECT_DIR = Path(workflow.basedir)
 SCHEMA = PROJECT_DIR / "workflow" / "schemas" / "config.schema.yaml"
-MODEL_NAMES = [
-    "bagnet9",
-    "bagnet17",
-    "bagnet33",
-    "bagnet9_v2",
-    "bagnet17_v2",
-    "bagnet33_v2",
-    "resnet50",
-    "densenet121",
-    "densenet169",
-    "cbam_resnet50",
-]
+# The package's torch-free modules (model names, recipe presets) are read at parse time, so the model
+# list and the presets live in the package alone.
+sys.path.insert(0, str(PROJECT_DIR / "src"))
+from bagnet_repro import catalog
+from bagnet_repro.errors import UserError
+from bagnet_repro.training.recipes import recipe_values
+
 # The rules call the package from its source tree, so the same command works in the project's venv and
 # in the conda environments of envs/ (which hold the dependencies, not the package itself).
 _SRC_ON_PATH = f"PYTHONPATH={shlex.quote(str(PROJECT_DIR / 'src'))}${{PYTHONPATH:+:$PYTHONPATH}}"
 BAGNET = f"{_SRC_ON_PATH} python -m bagnet_repro"
 # torchrun on one node; --standalone picks a free rendezvous port, so several jobs can share a node.
 TORCHRUN = f"{_SRC_ON_PATH} python -m torch.distributed.run --standalone --nnodes 1"
+# Every notebook rule: input.notebook executed into output.notebook with params.parameters (a JSON object
+# of explicit input and output paths); the package's drawing helpers are importable from the kernel.
+_SRC_ON_PATH_IN_SHELL = _SRC_ON_PATH.replace("{", "{{").replace("}", "}}")  # braces survive formatting
+PAPERMILL = (
+    f"{_SRC_ON_PATH_IN_SHELL} papermill {{input.notebook:q}} {{output.notebook:q}} -k python3 --cwd . "
+    "-y {params.parameters:q} > {log} 2>&1"
+)
 
 
 def config_error_line(instance, schema_path):
@@ -85,10 +87,25 @@ def seeds():
     return config["seeds"]
 
 
+def train_settings():
+    """The training settings of the config: the recipe's preset with the keys given under ``train:`` on top.
+
+    Resolved here so each train command shows every value it runs with (and a change of recipe reruns it)."""
+    overrides = {k: v for k, v in config["train"].items() if k != "recipe"}
+    try:
+        return recipe_values(config["train"]["recipe"], overrides)
+    except UserError as exc:
+        sys.exit(f"config error at 'train.recipe': {exc}")
+
+
 def train_options(wildcards):
-    """The config's training keys that override the recipe preset, as a quoted JSON object."""
-    options = {k: v for k, v in config["train"].items() if k not in ("recipe", "device", "threads")}
-    return shlex.quote(json.dumps(options, sort_keys=True))
+    """The resolved training settings, as a quoted JSON object."""
+    return shlex.quote(json.dumps(train_settings(), sort_keys=True))
+
+
+def compute():
+    """Device and CPU threads of the train, evaluate, heatmap and precision jobs."""
+    return config["compute"]
 
 
 def per_seed(pattern, model_list=None):
@@ -156,9 +173,9 @@ def uses_cuda(device):
     return _cuda_available
 
 
-def train_gpus():
-    """1 when the training device is CUDA, so schedulers reserve a GPU."""
-    return int(uses_cuda(config["train"]["device"]))
+def job_gpus():
+    """1 when compute.device is CUDA, so schedulers reserve a GPU for the job."""
+    return int(uses_cuda(compute()["device"]))
 
 
 def pretrain_gpus():
@@ -172,15 +189,22 @@ def pretrain_options(wildcards):
 
 
 def heatmap_models():
-    """The original BagNets among the configured models: the ones with exact stride-1 heatmaps."""
-    return [m for m in models() if m in ("bagnet9", "bagnet17", "bagnet33")]
+    """The original BagNets among the configured models (exact stride-1 heatmaps), smallest patch first."""
+    return catalog.heatmap_models(models())
+
+
+def main_heatmap_model():
+    """The BagNet that picks the heatmap images and draws Figures 2 and 4 (the largest patch)."""
+    return catalog.main_heatmap_model(models())
+
+
+HEATMAP_FIGURES = ("heatmaps_classes", "heatmaps_models", "heatmaps_scrambled")
 
 
 def heatmap_outputs():
     if not heatmap_models():
         return []
-    names = ["heatmaps_classes", "heatmaps_models", "heatmaps_scrambled"]
-    return [f"report/figures/{name}.{ext}" for name in names for ext in ("pdf", "png")]
+    return [f"report/figures/{name}.{ext}" for name in HEATMAP_FIGURES for ext in ("pdf", "png")]
 
 
 def imagenette_archive():
@@ -230,12 +254,38 @@ def max_images_arg(wildcards):
     return f"--max-images {limit}" if limit else ""
 
 
-def precision_inputs(name):
-    """Per-model files of the precision study: every trained model, plus the original ImageNet BagNets
-    whose weights the config fetches."""
-    trained = [f"results/precision/{m}/{name}" for m in models()]
-    imagenet = [f"results/precision_imagenet/{m}/{name}" for m in heatmap_models() if model_weights(m) == "imagenet"]
+PRECISION_SOURCES = ("trained", "imagenet")
+
+
+def precision_runs():
+    """(source, model) of the precision study: every trained model (first seed), plus the original ImageNet
+    BagNets whose weights the config fetches."""
+    trained = [("trained", m) for m in models()]
+    imagenet = [("imagenet", m) for m in heatmap_models() if model_weights(m) == "imagenet"]
     return trained + imagenet
+
+
+def precision_inputs(name):
+    return [f"results/precision/{source}/{model}/{name}" for source, model in precision_runs()]
+
+
+def precision_model_input(wildcards):
+    """A trained run's best.pt (first seed), or the verified ImageNet weights of an original BagNet."""
+    if wildcards.source == "trained":
+        return f"results/models/{wildcards.model}/seed{seeds()[0]}/best.pt"
+    return f"results/weights/{wildcards.model}.json"
+
+
+def precision_model_args(wildcards, input):
+    if wildcards.source == "trained":
+        return f"--checkpoint {shlex.quote(input.model)}"
+    cache = config["weights"]["cache"]
+    return f"--model {wildcards.model}" + (f" --weights-cache {shlex.quote(cache)}" if cache else "")
+
+
+def prediction_runs():
+    """(model, seed, predictions file) of every evaluated run, in the config's order."""
+    return [(m, s, f"results/predictions/{m}/seed{s}.tsv") for m in models() for s in seeds()]
 
 
 def all_outputs():

@@ -12,14 +12,14 @@ rule evaluate:
         "logs/evaluate/{model}_seed{seed}.log",
     conda:
         "../../envs/torch.yaml"
-    threads: config["train"]["threads"]
+    threads: compute()["threads"]
     resources:
-        gpu=train_gpus(),
+        gpu=job_gpus(),
     params:
         cli=BAGNET,
         evaluate=lambda wildcards: config["evaluate"],
         sweep=" ".join(str(g) for g in config["evaluate"]["sweep_grids"]),
-        device=config["train"]["device"],
+        device=compute()["device"],
     shell:
         "{params.cli} evaluate --checkpoint {input.model} --manifest {input.manifest} "
         "--metrics {output.metrics} --predictions {output.predictions} "

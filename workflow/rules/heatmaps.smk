@@ -3,23 +3,25 @@
 
 rule heatmaps:
     input:
-        models=expand("results/models/{model}/seed{seed}/best.pt", model=heatmap_models(), seed=seeds()[0]),
-        predictions=lambda wildcards: f"results/predictions/{heatmap_models()[-1]}/seed{seeds()[0]}.tsv",
+        models=lambda wildcards: expand(
+            "results/models/{model}/seed{seed}/best.pt", model=heatmap_models(), seed=seeds()[0]
+        ),
+        predictions=lambda wildcards: f"results/predictions/{main_heatmap_model()}/seed{seeds()[0]}.tsv",
     output:
         "results/heatmaps/heatmaps.npz",
     log:
         "logs/heatmaps/heatmaps.log",
     conda:
         "../../envs/torch.yaml"
-    threads: config["train"]["threads"]
+    threads: compute()["threads"]
     resources:
-        gpu=train_gpus(),
+        gpu=job_gpus(),
     params:
         cli=BAGNET,
         heatmaps=config["heatmaps"],
         images=lambda wildcards: " ".join(shlex.quote(i) for i in config["heatmaps"]["images"]),
         evaluate=config["evaluate"],
-        device=config["train"]["device"],
+        device=compute()["device"],
     shell:
         "{params.cli} heatmaps --checkpoints {input.models} --predictions {input.predictions} --out {output} "
         "--count {params.heatmaps[count]} --images {params.images} "
@@ -59,10 +61,12 @@ rule heatmap_figures:
         parameters=lambda wildcards, input, output: json.dumps(
             {
                 "heatmaps_file": input.heatmaps,
-                "figure_dir": str(Path(output.classes_pdf).parent),
+                "main_model": main_heatmap_model(),
                 "classes_shown": config["heatmaps"]["classes_shown"],
+                "classes_figure": [output.classes_pdf, output.classes_png],
+                "models_figure": [output.models_pdf, output.models_png],
+                "scrambled_figure": [output.scrambled_pdf, output.scrambled_png],
             }
         ),
     shell:
-        "papermill {input.notebook:q} {output.notebook:q} -k python3 --cwd . "
-        "-y {params.parameters:q} > {log} 2>&1"
+        PAPERMILL

@@ -1,58 +1,35 @@
-"""Precision study: accuracy and logit drift under TF32/bf16/fp16, dead-layer census, weight distributions."""
+"""Precision study: accuracy and logit drift under TF32/bf16/fp16, dead-layer census, weight distributions.
+
+One job per model and source: ``trained`` (the model fine-tuned here, first seed) or ``imagenet`` (an
+original BagNet with its published ImageNet weights).
+"""
 
 
 rule precision:
     input:
-        model=lambda wildcards: f"results/models/{wildcards.model}/seed{seeds()[0]}/best.pt",
+        model=precision_model_input,
         manifest="results/data/manifest.tsv",
     output:
-        table="results/precision/{model}/modes.tsv",
-        census="results/precision/{model}/census.tsv",
-        histogram="results/precision/{model}/weights.tsv",
+        table="results/precision/{source}/{model}/modes.tsv",
+        census="results/precision/{source}/{model}/census.tsv",
+        histogram="results/precision/{source}/{model}/weights.tsv",
     log:
-        "logs/precision/{model}.log",
+        "logs/precision/{source}_{model}.log",
+    wildcard_constraints:
+        source="|".join(PRECISION_SOURCES),
     conda:
         "../../envs/torch.yaml"
-    threads: config["train"]["threads"]
+    threads: compute()["threads"]
     resources:
-        gpu=train_gpus(),
+        gpu=job_gpus(),
     params:
         cli=BAGNET,
-        device=config["train"]["device"],
+        model=precision_model_args,
+        device=compute()["device"],
         batch_size=config["evaluate"]["batch_size"],
         max_images=max_images_arg,
     shell:
-        "{params.cli} precision --checkpoint {input.model} --manifest {input.manifest} {params.max_images} "
-        "--out-table {output.table} --out-census {output.census} --out-histogram {output.histogram} "
-        "--batch-size {params.batch_size} --device {params.device} --threads {threads} > {log} 2>&1"
-
-
-rule precision_imagenet:
-    input:
-        weights="results/weights/{model}.json",
-        manifest="results/data/manifest.tsv",
-    output:
-        table="results/precision_imagenet/{model}/modes.tsv",
-        census="results/precision_imagenet/{model}/census.tsv",
-        histogram="results/precision_imagenet/{model}/weights.tsv",
-    log:
-        "logs/precision/{model}_imagenet.log",
-    conda:
-        "../../envs/torch.yaml"
-    threads: config["train"]["threads"]
-    resources:
-        gpu=train_gpus(),
-    params:
-        cli=BAGNET,
-        device=config["train"]["device"],
-        batch_size=config["evaluate"]["batch_size"],
-        max_images=max_images_arg,
-        cache=lambda wildcards: (
-            f"--weights-cache {shlex.quote(config['weights']['cache'])}" if config["weights"]["cache"] else ""
-        ),
-    shell:
-        "{params.cli} precision --model {wildcards.model} {params.cache} --manifest {input.manifest} "
-        "{params.max_images} "
+        "{params.cli} precision {params.model} --manifest {input.manifest} {params.max_images} "
         "--out-table {output.table} --out-census {output.census} --out-histogram {output.histogram} "
         "--batch-size {params.batch_size} --device {params.device} --threads {threads} > {log} 2>&1"
 
@@ -91,10 +68,12 @@ rule precision_report:
                 "table_files": list(input.tables),
                 "census_files": list(input.census),
                 "histogram_files": list(input.histograms),
-                "table_dir": str(Path(output.table).parent),
-                "figure_dir": str(Path(output.figure_pdf).parent),
+                "table_csv": output.table,
+                "table_md": output.table_md,
+                "census_csv": output.census,
+                "census_md": output.census_md,
+                "figure": [output.figure_pdf, output.figure_png],
             }
         ),
     shell:
-        "papermill {input.notebook:q} {output.notebook:q} -k python3 --cwd . "
-        "-y {params.parameters:q} > {log} 2>&1"
+        PAPERMILL

@@ -3,7 +3,7 @@
 
 rule summarize:
     input:
-        predictions=per_seed("results/predictions/{model}/seed{seed}.tsv"),
+        predictions=[path for _, _, path in prediction_runs()],
     output:
         table1="results/statistics/table1.csv",
         mcnemar="results/statistics/mcnemar.csv",
@@ -16,18 +16,20 @@ rule summarize:
         "../../envs/torch.yaml"
     params:
         cli=BAGNET,
-        models=" ".join(models()),
-        seeds=" ".join(str(s) for s in seeds()),
-        pattern=lambda wildcards: "results/predictions/{model}/seed{seed}.tsv",
+        runs=" ".join(f"--predictions {m} {s} {shlex.quote(path)}" for m, s, path in prediction_runs()),
     shell:
-        "{params.cli} summarize --models {params.models} --seeds {params.seeds} --pattern {params.pattern:q} "
-        "--out-dir $(dirname {output.table1}) > {log} 2>&1"
+        "{params.cli} summarize {params.runs} --table1 {output.table1} --mcnemar {output.mcnemar} "
+        "--per-class {output.per_class} --confusion {output.confusion} --sweep {output.sweep} > {log} 2>&1"
 
 
 rule table1:
     input:
-        statistics=rules.summarize.output,
-        histories=per_seed("results/models/{model}/seed{seed}/history.csv"),
+        table1=rules.summarize.output.table1,
+        mcnemar=rules.summarize.output.mcnemar,
+        per_class=rules.summarize.output.per_class,
+        confusion=rules.summarize.output.confusion,
+        sweep=rules.summarize.output.sweep,
+        histories=[f"results/models/{m}/seed{seeds()[0]}/history.csv" for m in models()],
         notebook=str(PROJECT_DIR / "notebooks" / "table1.ipynb"),
     output:
         csv=report(
@@ -64,15 +66,27 @@ rule table1:
     params:
         parameters=lambda wildcards, input, output: json.dumps(
             {
-                "statistics_dir": str(Path(input.statistics[0]).parent),
-                "history_files": list(input.histories),
-                "table_dir": str(Path(output.csv).parent),
-                "figure_dir": str(Path(output.pdf).parent),
+                "table1_file": input.table1,
+                "mcnemar_file": input.mcnemar,
+                "per_class_file": input.per_class,
+                "confusion_file": input.confusion,
+                "sweep_file": input.sweep,
+                "history_files": dict(zip(models(), input.histories)),
+                "table1_csv": output.csv,
+                "table1_md": output.md,
+                "table1_tex": output.tex,
+                "mcnemar_csv": output.mcnemar,
+                "mcnemar_md": output.mcnemar_md,
+                "per_class_csv": output.per_class,
+                "curves_figure": [output.pdf, output.png],
+                "sweep_figure": [output.sweep_pdf, output.sweep_png],
+                "confusion_figures": {
+                    m: [pdf, png] for m, pdf, png in zip(models(), output.confusion_pdf, output.confusion_png)
+                },
             }
         ),
     shell:
-        "papermill {input.notebook:q} {output.notebook:q} -k python3 --cwd . "
-        "-y {params.parameters:q} > {log} 2>&1"
+        PAPERMILL
 
 
 rule receptive_fields:
@@ -85,7 +99,7 @@ rule receptive_fields:
         "../../envs/torch.yaml"
     params:
         cli=BAGNET,
-        models=lambda wildcards: " ".join(config["models"]),
+        models=lambda wildcards: " ".join(models()),
         image_size=config["receptive_fields"]["image_size"],
         measure_size=config["receptive_fields"]["measure_size"],
     shell:
@@ -123,9 +137,9 @@ rule receptive_field_tables:
             {
                 "layers_file": input.layers,
                 "summary_file": input.summary,
-                "table_dir": str(Path(output.figure1).parent),
+                "figure1_tables": [output.figure1, output.figure1_md, output.figure1_tex],
+                "summary_tables": [output.summary, output.summary_md, output.summary_tex],
             }
         ),
     shell:
-        "papermill {input.notebook:q} {output.notebook:q} -k python3 --cwd . "
-        "-y {params.parameters:q} > {log} 2>&1"
+        PAPERMILL

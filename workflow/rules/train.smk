@@ -23,7 +23,6 @@ rule fetch_weights:
         "{params.cli} fetch-weights --model {wildcards.model} {params.weights} --out {output} > {log} 2>&1"
 
 
-
 rule train:
     input:
         manifest="results/data/manifest.tsv",
@@ -35,15 +34,15 @@ rule train:
         "logs/train/{model}_seed{seed}.log",
     conda:
         "../../envs/torch.yaml"
-    threads: config["train"]["threads"]
+    threads: compute()["threads"]
     resources:
-        gpu=train_gpus(),
+        gpu=job_gpus(),
     params:
         cli=BAGNET,
         checkpoint="results/checkpoints/{model}/seed{seed}/last.pt",
         recipe=config["train"]["recipe"],
         options=train_options,
-        device=config["train"]["device"],
+        device=compute()["device"],
         weights=weights_args,
     shell:
         "{params.cli} train --manifest {input.manifest} --model {wildcards.model} "

@@ -83,3 +83,15 @@ def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike) -> Path
         else:
             raise UserError(f"not a zip or tar archive: {archive}")
     return dest
+
+
+def extract_archives(archives: list[str | os.PathLike], dest: str | os.PathLike) -> Path:
+    """One archive is extracted into ``dest`` itself; several go to ``dest/part<i>`` each, and ``dest``
+    appears only when all of them are complete (the inventory finds the layout inside either way)."""
+    if len(archives) == 1:
+        return extract_archive(archives[0], dest)
+    dest = Path(dest)
+    with atomic_dir(dest) as tmp:
+        for index, archive in enumerate(archives):
+            extract_archive(archive, Path(tmp) / f"part{index}")
+    return dest

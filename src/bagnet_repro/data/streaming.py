@@ -12,6 +12,7 @@ from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
 from ..errors import UserError
+from .augmentations import get_augmentations
 from .imagenet import SPLIT_COLUMNS
 from .loading import load_image
 
@@ -38,13 +39,13 @@ def read_split_table(path: str | os.PathLike) -> tuple[dict[str, list[tuple[str,
 
 
 def train_transform(size: int) -> v2.Compose:
-    """ImageNet training augmentation of the BagNet papers: random-resized crop and horizontal flip."""
-    return v2.Compose([v2.RandomResizedCrop(size, antialias=True), v2.RandomHorizontalFlip()])
+    """ImageNet training augmentation of the BagNet papers (uint8 in, uint8 out)."""
+    return get_augmentations(size, normalization=None).train
 
 
 def eval_transform(size: int) -> v2.Compose:
-    """Resize the short side to size/0.875, then centre-crop (the standard ImageNet evaluation)."""
-    return v2.Compose([v2.Resize(round(size / 0.875), antialias=True), v2.CenterCrop(size)])
+    """The standard ImageNet evaluation: resize the short side to size/0.875, then centre-crop."""
+    return get_augmentations(size, normalization=None).test
 
 
 def from_worker(exc: UserError) -> UserError:

@@ -7,7 +7,8 @@ state dicts load unchanged.
 
 The v2 variant (BagNets-v2) drops the 1x1 stem conv (two linear convs in a row are one), pads the 3x3
 convs so no shortcut crop is needed, and keeps the default BN momentum. Padding means border logits are
-no longer those of an isolated patch.
+no longer those of an isolated patch. Its one stem conv is named ``conv1`` as in BagNets-v2, so their
+released state dicts (e.g. ``bagnet33_imagenet_pretrained.pt``) load strictly too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from ..catalog import BAGNETS_V2, ORIGINAL_BAGNETS
 
 
 class Bottleneck(nn.Module):
@@ -60,13 +63,11 @@ class BagNetConfig:
     strides: tuple[int, int, int, int] = (2, 2, 2, 1)
 
 
+# Which stages open with a 3x3 middle conv, by patch width (the receptive field).
+_KERNEL3 = {9: (1, 1, 0, 0), 17: (1, 1, 1, 0), 33: (1, 1, 1, 1)}
 BAGNET_CONFIGS = {
-    "bagnet9": BagNetConfig("bagnet9", (1, 1, 0, 0), 9),
-    "bagnet17": BagNetConfig("bagnet17", (1, 1, 1, 0), 17),
-    "bagnet33": BagNetConfig("bagnet33", (1, 1, 1, 1), 33),
-    "bagnet9_v2": BagNetConfig("bagnet9_v2", (1, 1, 0, 0), 9, padded=True),
-    "bagnet17_v2": BagNetConfig("bagnet17_v2", (1, 1, 1, 0), 17, padded=True),
-    "bagnet33_v2": BagNetConfig("bagnet33_v2", (1, 1, 1, 1), 33, padded=True),
+    **{name: BagNetConfig(name, _KERNEL3[patch], patch) for name, patch in ORIGINAL_BAGNETS.items()},
+    **{name: BagNetConfig(name, _KERNEL3[patch], patch, padded=True) for name, patch in BAGNETS_V2.items()},
 }
 
 
@@ -78,9 +79,9 @@ class BagNet(nn.Module):
         self.config = config
         self.inplanes = 64
         if config.padded:
-            # v2 stem: the one 3x3 conv keeps the original's name, so only conv1 is gone from the state dict.
-            self.conv1 = None
-            self.conv2 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
+            # v2 stem: one padded 3x3 conv, named conv1 as BagNets-v2 names it.
+            self.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
+            self.conv2 = None
             self.bn1 = nn.BatchNorm2d(64)
         else:
             self.conv1 = nn.Conv2d(3, 64, kernel_size=1, stride=1, padding=0, bias=False)
@@ -95,6 +96,8 @@ class BagNet(nn.Module):
         self.num_features = 512 * Bottleneck.expansion
         self.fc: nn.Module = nn.Linear(self.num_features, num_classes)
         self._init_weights()
+        if config.padded:
+            self._register_load_state_dict_pre_hook(_rename_earlier_v2_stem)
 
     def _make_layer(self, planes: int, blocks: int, stride: int, first_kernel: int) -> nn.Sequential:
         downsample = None
@@ -119,9 +122,10 @@ class BagNet(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The B x 2048 x h x w map of local features, one column per input patch."""
-        if self.conv1 is not None:
-            x = self.conv1(x)
-        x = self.relu(self.bn1(self.conv2(x)))
+        x = self.conv1(x)
+        if self.conv2 is not None:  # the original's 3x3 after its 1x1
+            x = self.conv2(x)
+        x = self.relu(self.bn1(x))
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
     def logit_map(self, x: torch.Tensor) -> torch.Tensor:
@@ -133,6 +137,13 @@ class BagNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pooled = torch.flatten(self.avgpool(self.features(x)), 1)
         return self.fc(pooled)
+
+
+def _rename_earlier_v2_stem(state_dict: dict, prefix: str, *args) -> None:
+    """bagnet-repro 0.1 named the v2 stem conv ``conv2``; its fine-tuned files keep loading."""
+    earlier, current = prefix + "conv2.weight", prefix + "conv1.weight"
+    if earlier in state_dict and current not in state_dict:
+        state_dict[current] = state_dict.pop(earlier)
 
 
 def _bagnet(name: str, num_classes: int) -> BagNet:

@@ -11,15 +11,6 @@ import torch
 
 from ..errors import UserError
 
-# Our model name -> pytorchcv's name for the same network.
-PYTORCHCV_NAMES = {
-    "resnet50": "resnet50",
-    "densenet121": "densenet121",
-    "densenet169": "densenet169",
-    "cbam_resnet50": "cbam_resnet50",
-}
-
-
 def convert_state_dict(theirs: dict[str, torch.Tensor], ours: dict[str, torch.Tensor],
                        origin: str) -> dict[str, torch.Tensor]:
     """Rename pytorchcv's tensors to our keys by position; refuse on any count or shape mismatch."""

@@ -1,6 +1,7 @@
 """Pretrained weights: where each source lives, a per-machine cache, verified downloads, strict loading.
 
-Sources (the ``weights`` argument of ``build_model`` and the ``train.weights`` config map):
+Sources (the ``weights`` argument of ``build_model`` and the ``weights.models`` config map; which model
+offers which file is the one table of ``sources.py``):
 
 - ``imagenet``: the original BagNet files on Bitbucket. Their names carry the first 8 hex digits of the
   file's sha256 (the torch.hub convention), which is what a download is checked against.
@@ -27,15 +28,8 @@ import torch
 
 from ..data.download import check_digest, download
 from ..errors import UserError
+from .sources import BITBUCKET, IMGCLSMOB, weight_sources
 
-BITBUCKET = ("https://bitbucket.org/wielandbrendel/bag-of-feature-pretrained-models/raw/"
-             "249e8fa82c0913623a807d9d35eeab9da7dcc2a8/")
-BAGNET_FILES = {
-    "bagnet9": "bagnet8-34f4ccd2.pth.tar",
-    "bagnet17": "bagnet16-105524de.pth.tar",
-    "bagnet33": "bagnet32-2ddd53ed.pth.tar",
-}
-IMGCLSMOB = "https://github.com/osmr/imgclsmob"
 KEYWORD_SOURCES = ("imagenet", "pytorchcv", "torchvision")
 
 
@@ -77,9 +71,9 @@ def bagnet_imagenet_file(model: str, cache: Path, base_url: str = BITBUCKET, sha
 
     Checked against the sha256 prefix in the published file name unless a full ``sha256`` is given.
     """
-    if model not in BAGNET_FILES:
+    name = weight_sources(model).imagenet
+    if name is None:
         raise UserError(f"no published ImageNet weights for {model}; give a path or URL to a state dict")
-    name = BAGNET_FILES[model]
     target = cache / "bagnet" / name
     expected = sha256 or name.split("-")[-1].split(".")[0]
     if not target.is_file():

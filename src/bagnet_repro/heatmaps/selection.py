@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data.classes import REPORT_CLASSES
-from .data.loading import load_image, normalize
-from .device import resolve_device
-from .errors import UserError
-from .evaluation import load_trained
-from .fileio import atomic_path
-from .heatmaps import patch_logits
-from .scramble import scramble_batch
+from ..data.classes import REPORT_CLASSES
+from ..data.loading import load_image, normalize
+from ..device import resolve_device
+from ..errors import UserError
+from ..models.trained import load_trained
+from ..fileio import atomic_path
+from .patches import patch_logits
+from ..evaluation.scramble import scramble_batch
 
 
 def choose_images(predictions_path: str, count: int, wanted: list[str]) -> list[dict]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from torchvision.models import resnet50 as torchvision_resnet50
 
-from .fileio import write_table_atomic
-from .models import build_model
-from .receptive import LAYER_COLUMNS, layer_table, measure_receptive_field
+from ..fileio import write_table_atomic
+from ..models import build_model
+from .fields import LAYER_COLUMNS, layer_table, measure_receptive_field
 
 SUMMARY_COLUMNS = ("model", "theoretical_rf", "stride", "measured_rf", "measured_stride", "measure_size", "note")
 

@@ -20,15 +20,23 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .data.classes import REPORT_CLASSES
-from .data.inventory import read_records
-from .data.loading import ImageSet, load_split, normalize
-from .device import resolve_device
-from .errors import UserError
-from .fileio import atomic_path, write_table_atomic
-from .models import build_model
+from ..data.augmentations import get_augmentations
+from ..data.classes import REPORT_CLASSES
+from ..data.inventory import read_records
+from ..data.loading import ImageSet, load_split, normalize
+from ..device import resolve_device
+from ..errors import UserError
+from ..evaluation.inference import AUTOCAST_DTYPES, predict
+from ..fileio import atomic_path, write_table_atomic
+from ..models import build_model
+from ..models.trained import save_trained
+from .recipes import RECIPES
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "is_best", "lr", "seconds")
+
+
+# Fields a recipe sets take their default from the report's preset: recipes.py is where they live.
+_REPORT = RECIPES["report"]
 
 
 @dataclass(frozen=True)
@@ -37,27 +45,27 @@ class TrainSettings:
 
     model: str
     image_size: int = 224
-    epochs: int = 40
-    batch_size: int = 4
-    optimizer: str = "adam"  # adam | sgd
-    lr: float = 4e-5
+    epochs: int = _REPORT["epochs"]
+    batch_size: int = _REPORT["batch_size"]
+    optimizer: str = _REPORT["optimizer"]  # adam | sgd
+    lr: float = _REPORT["lr"]
     lr_scale_batch: int = 0  # >0: lr is per this many images and scales linearly with batch_size
     momentum: float = 0.9
-    weight_decay: float = 0.0
-    scheduler: str = "none"  # none | step | cosine
+    weight_decay: float = _REPORT["weight_decay"]
+    scheduler: str = _REPORT["scheduler"]  # none | step | cosine
     warmup_epochs: int = 0
     warmup_factor: float = 0.01
     step_size: int = 30
     gamma: float = 0.1
-    label_smoothing: float = 0.0
-    augment: str = "none"  # none | modern
-    mix: str = "none"  # none | cutmix_mixup
-    precision: str = "fp32"  # fp32 | bf16 | fp16 (autocast)
+    label_smoothing: float = _REPORT["label_smoothing"]
+    augment: str = _REPORT["augment"]  # none | modern
+    mix: str = _REPORT["mix"]  # none | cutmix_mixup
+    precision: str = _REPORT["precision"]  # fp32 | bf16 | fp16 (autocast)
     tf32: bool = False
     channels_last: bool = False
     compile: bool = False
-    select: str = "val_acc"  # keep the best val_acc, or the lowest val_loss
-    patience: int = 0  # >0: stop after this many epochs without improvement of the selection metric
+    select: str = _REPORT["select"]  # keep the best val_acc, or the lowest val_loss
+    patience: int = _REPORT["patience"]  # >0: stop after this many epochs without a better selection metric
     min_delta: float = 0.0
     head: str = "report"
     weights: str | dict | None = None
@@ -95,25 +103,6 @@ def set_rng_states(states: dict) -> None:
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
-@torch.no_grad()
-def predict(model: nn.Module, images: torch.Tensor, device: torch.device, batch_size: int = 64,
-            desc: str = "eval", autocast_dtype: torch.dtype | None = None,
-            channels_last: bool = False) -> torch.Tensor:
-    """Logits (fp32, on the CPU) for a uint8 image tensor, in batches, in eval mode."""
-    model.eval()
-    outputs = []
-    for start in tqdm(range(0, len(images), batch_size), desc=desc, unit="batch", mininterval=1.0, leave=False):
-        batch = normalize(images[start:start + batch_size]).to(device)
-        if channels_last:
-            batch = batch.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-            outputs.append(model(batch).float().cpu())
-    return torch.cat(outputs)
-
-
-AUTOCAST_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
 def build_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
     if settings.optimizer == "adam":
         return torch.optim.Adam(model.parameters(), lr=settings.effective_lr, weight_decay=settings.weight_decay)
@@ -147,11 +136,8 @@ def batch_augmentation(settings: TrainSettings, num_classes: int):
 
     per_image = None
     if settings.augment == "modern":
-        per_image = v2.Compose([
-            v2.RandomResizedCrop(settings.image_size, antialias=True),
-            v2.RandomHorizontalFlip(),
-            v2.TrivialAugmentWide(),
-        ])
+        crop_and_flip = get_augmentations(settings.image_size, normalization=None).train
+        per_image = v2.Compose([crop_and_flip, v2.TrivialAugmentWide()])
     elif settings.augment != "none":
         raise UserError(f"unknown augmentation {settings.augment!r}; choose none or modern")
     mix = None
@@ -406,10 +392,9 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
     if state["best_state"] is None:
         raise UserError(f"training {settings.model}: train.epochs must be at least 1")
     write_table_atomic(history_path, HISTORY_COLUMNS, state["history"], delimiter=",")
-    save_atomic({"model": settings.model, "head": settings.head, "classes": list(REPORT_CLASSES),
-           "image_size": settings.image_size, "epoch": state["best_epoch"], "val_acc": state["best_val_acc"],
-           "val_loss": state["best_val_loss"], "settings": asdict(settings), "state_dict": state["best_state"]},
-          Path(best_path))
+    save_trained(best_path, model=settings.model, head=settings.head, classes=list(REPORT_CLASSES),
+                 image_size=settings.image_size, epoch=state["best_epoch"], val_acc=state["best_val_acc"],
+                 val_loss=state["best_val_loss"], settings=asdict(settings), state_dict=state["best_state"])
     discard_checkpoint(checkpoint_path)
     return {"best_epoch": state["best_epoch"], "best_val_acc": state["best_val_acc"],
             "best_val_loss": state["best_val_loss"], "epochs_run": state["epoch"]}

@@ -10,7 +10,7 @@ import hashlib
 
 import torch
 
-from .errors import UserError
+from ..errors import UserError
 
 
 def image_permutation(key: str, seed: int, pieces: int) -> torch.Tensor:

@@ -21,8 +21,8 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 from tqdm.auto import tqdm
 
-from .errors import UserError
-from .models.bagnet import BagNet
+from ..errors import UserError
+from ..models.bagnet import BagNet
 
 METHODS = ("fast", "reference", "upsampled")
 

@@ -14,8 +14,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from .device import resolve_device
-from .errors import UserError
+from ..device import resolve_device
+from ..errors import UserError
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from .training import AUTOCAST_DTYPES, predict
+from ..data.inventory import read_records
+from ..data.loading import load_split
+from ..device import resolve_device
+from ..fileio import write_table_atomic
+from ..models import get_bagnet
+from ..models.trained import load_trained
+from .inference import AUTOCAST_DTYPES, predict
 
 MODES = ("fp32", "tf32", "bf16", "fp16")
 DEAD_THRESHOLD = 1e-6
@@ -88,4 +94,31 @@ def precision_rows(model: nn.Module, images: torch.Tensor, labels: torch.Tensor 
             "max_abs_logit_diff": float((logits - reference).abs().max()),
             "top1_agreement": float((logits.argmax(1) == reference.argmax(1)).double().mean()),
         })
+    return rows
+
+
+def run_precision(manifest_path: str, table_path: str, census_path: str, histogram_path: str, *,
+                  checkpoint: str | None = None, imagenet_model: str | None = None, image_size: int = 224,
+                  weights_cache: str | None = None, max_images: int | None = None, batch_size: int = 64,
+                  device: str = "auto") -> list[dict]:
+    """The precision study of one model: a fine-tuned ``checkpoint``, or an original BagNet with its
+    ImageNet weights (``imagenet_model``; 1000 classes, so agreement and logit drift only)."""
+    dev = resolve_device(device)
+    if checkpoint:
+        model, saved = load_trained(checkpoint, dev)
+        name, size, with_labels = saved["model"], saved["image_size"], True
+    else:
+        model = get_bagnet(imagenet_model, weights="imagenet", cache=weights_cache).to(dev).eval()
+        name, size, with_labels = f"{imagenet_model} (ImageNet weights)", image_size, False
+    test = load_split(read_records(manifest_path), "test", size)
+    images, labels = test.images[:max_images], test.labels[:max_images]  # None: all
+    rows = [{"model": name, "n_images": len(images), **row}
+            for row in precision_rows(model, images, labels if with_labels else None, dev, batch_size)]
+    census = [{"model": name, **row} for row in dead_layer_census(model)]
+    counts, edges = weight_histogram(model)
+    write_table_atomic(table_path, list(rows[0]), rows)
+    write_table_atomic(census_path, list(census[0]), census)
+    write_table_atomic(histogram_path, ["model", "bin_low", "bin_high", "count"],
+                       [{"model": name, "bin_low": lo, "bin_high": hi, "count": int(c)}
+                        for lo, hi, c in zip(edges[:-1], edges[1:], counts)])
     return rows

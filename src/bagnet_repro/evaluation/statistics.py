@@ -15,9 +15,9 @@ import pandas as pd
 from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from .data.classes import REPORT_CLASSES
-from .errors import UserError
-from .fileio import write_text_atomic
+from ..data.classes import REPORT_CLASSES
+from ..errors import UserError
+from ..fileio import write_text_atomic
 
 # The report's Table 1 (validation / test / 16-piece scrambled test); None where it gives no value.
 REPORT_TABLE1 = {
@@ -142,13 +142,20 @@ def sweep(predictions: pd.DataFrame, models: list[str], draws: int = 2000, seed:
     return pd.DataFrame(rows)
 
 
-def summarize(files: dict[tuple[str, int], str], out_dir: str, draws: int = 2000, seed: int = 0) -> dict:
-    """Write table1.csv, mcnemar.csv, per_class.csv, confusion.csv and sweep.csv to ``out_dir``."""
+SUMMARY_TABLES = ("table1", "mcnemar", "per_class", "confusion", "sweep")
+
+
+def summarize(files: dict[tuple[str, int], str], outputs: dict[str, str], draws: int = 2000,
+              seed: int = 0) -> dict:
+    """Write each table of ``SUMMARY_TABLES`` to the path ``outputs`` gives it; models keep ``files``' order."""
+    missing = [name for name in SUMMARY_TABLES if name not in outputs]
+    if missing:
+        raise UserError(f"no output path for the {', '.join(missing)} table(s)")
     predictions = read_predictions(files)
     models = list(dict.fromkeys(model for model, _ in files))
-    outputs = {"table1": table1(predictions, models, draws, seed), "mcnemar": mcnemar_table(predictions, models),
-               "sweep": sweep(predictions, models, draws, seed)}
-    outputs["per_class"], outputs["confusion"] = per_class(predictions, models)
-    for name, frame in outputs.items():
-        write_text_atomic(Path(out_dir) / f"{name}.csv", frame.to_csv(index=False, float_format="%.6g"))
-    return {name: len(frame) for name, frame in outputs.items()}
+    frames = {"table1": table1(predictions, models, draws, seed), "mcnemar": mcnemar_table(predictions, models),
+              "sweep": sweep(predictions, models, draws, seed)}
+    frames["per_class"], frames["confusion"] = per_class(predictions, models)
+    for name in SUMMARY_TABLES:
+        write_text_atomic(outputs[name], frames[name].to_csv(index=False, float_format="%.6g"))
+    return {name: len(frames[name]) for name in SUMMARY_TABLES}

@@ -23,20 +23,19 @@ from torch.utils.data import DataLoader, Subset
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
-from . import distributed as D
-from .data.loading import normalize
-from .data.streaming import StreamedImages, eval_transform, from_worker, read_split_table, train_transform
-from .errors import UserError
-from .fileio import write_table_atomic
-from .models import build_model
-from .training import (AUTOCAST_DTYPES, TrainSettings, build_optimizer, build_scheduler, check_choices,
+from ..data.loading import normalize
+from ..data.streaming import StreamedImages, eval_transform, from_worker, read_split_table, train_transform
+from ..errors import UserError
+from ..evaluation.inference import AUTOCAST_DTYPES
+from ..fileio import write_table_atomic
+from ..models import build_model
+from . import distributed
+from .finetune import (TrainSettings, build_optimizer, build_scheduler, check_choices,
                        discard_checkpoint, initial_state, load_optimisation_state, optimisation_state, save_atomic,
                        select_epoch, set_tf32, settings_key)
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_top5", "is_best", "lr",
                    "seconds", "rank_digests")
-# BagNets-v2's ImageNet run (8 GPUs): global batch 1024, 90 epochs, 224 px; recipe and options go on top.
-PRETRAIN_DEFAULTS = {"batch_size": 1024, "epochs": 90, "image_size": 224}
 
 
 def _check_settings(settings: TrainSettings, world: int) -> None:
@@ -48,11 +47,11 @@ def _check_settings(settings: TrainSettings, world: int) -> None:
     check_choices(settings)
 
 
-def _epoch_seed(settings: TrainSettings, epoch: int, ranks: D.Ranks) -> int:
+def _epoch_seed(settings: TrainSettings, epoch: int, ranks: distributed.Ranks) -> int:
     return (settings.seed * 100_003 + epoch) * 1_009 + ranks.rank
 
 
-def _train_loader(data: StreamedImages, settings: TrainSettings, epoch: int, ranks: D.Ranks,
+def _train_loader(data: StreamedImages, settings: TrainSettings, epoch: int, ranks: distributed.Ranks,
                   workers: int) -> DataLoader:
     """This rank's shard of the epoch; its order and augmentation depend only on (seed, epoch, rank)."""
     sampler = DistributedSampler(data, num_replicas=ranks.world, rank=ranks.rank, shuffle=True,
@@ -63,7 +62,7 @@ def _train_loader(data: StreamedImages, settings: TrainSettings, epoch: int, ran
                       generator=generator, pin_memory=ranks.device.type == "cuda")
 
 
-def _val_loader(data: StreamedImages, settings: TrainSettings, ranks: D.Ranks, workers: int) -> DataLoader:
+def _val_loader(data: StreamedImages, settings: TrainSettings, ranks: distributed.Ranks, workers: int) -> DataLoader:
     """Every ``world``-th image from ``rank``: the shards cover the hold-out exactly once."""
     shard = Subset(data, range(ranks.rank, len(data), ranks.world))
     return DataLoader(shard, batch_size=max(1, settings.batch_size // ranks.world), num_workers=workers,
@@ -73,7 +72,7 @@ def _val_loader(data: StreamedImages, settings: TrainSettings, ranks: D.Ranks, w
 class Replica:
     """The DDP-wrapped model with its optimizer, schedule and loss scaler on one rank."""
 
-    def __init__(self, settings: TrainSettings, num_classes: int, ranks: D.Ranks) -> None:
+    def __init__(self, settings: TrainSettings, num_classes: int, ranks: distributed.Ranks) -> None:
         torch.manual_seed(settings.seed)  # the same initial weights on every rank (DDP also broadcasts rank 0's)
         model = build_model(settings.model, num_classes, weights=None, head="linear")
         if ranks.device.type == "cuda":
@@ -123,8 +122,8 @@ class Replica:
             correct += (logits.argmax(1) == labels).sum().item()
             count += len(labels)
         self.scheduler.step()
-        D.average_batchnorm_statistics(self.module, self.ranks.world)
-        loss_sum, correct, count = D.sum_over_ranks([loss_sum, correct, count], device)
+        distributed.average_batchnorm_statistics(self.module, self.ranks.world)
+        loss_sum, correct, count = distributed.sum_over_ranks([loss_sum, correct, count], device)
         return loss_sum / count, correct / count
 
     @torch.no_grad()
@@ -143,7 +142,7 @@ class Replica:
             top5 = logits.topk(min(5, logits.shape[1]), dim=1).indices
             correct5 += (top5 == labels[:, None]).any(1).sum().item()
             count += len(labels)
-        loss_sum, correct, correct5, count = D.sum_over_ranks([loss_sum, correct, correct5, count], device)
+        loss_sum, correct, correct5, count = distributed.sum_over_ranks([loss_sum, correct, correct5, count], device)
         return loss_sum / count, correct / count, correct5 / count
 
     def state(self) -> dict:
@@ -153,11 +152,11 @@ class Replica:
         load_optimisation_state(saved, self.module, self.optimizer, self.scheduler, self.scaler)
 
 
-def _resume_key(settings: TrainSettings, ranks: D.Ranks, split_table: str) -> str:
+def _resume_key(settings: TrainSettings, ranks: distributed.Ranks, split_table: str) -> str:
     return f"{settings_key(settings)} world={ranks.world} split={Path(split_table).resolve()}"
 
 
-def pretrain(split_table: str, settings: TrainSettings, ranks: D.Ranks, out_path: str, history_path: str,
+def pretrain(split_table: str, settings: TrainSettings, ranks: distributed.Ranks, out_path: str, history_path: str,
              checkpoint_path: str, workers: int = 4) -> dict:
     """Pretrain ``settings.model`` on the ``train`` rows of ``split_table``, selecting on its ``val`` rows.
 
@@ -199,14 +198,14 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: D.Ranks, out_path
         if not math.isfinite(val_loss):  # all-reduced, so every rank stops here together
             raise UserError(f"pretraining {settings.model}: the validation loss is not finite after epoch {epoch} "
                             "(the weights diverged); lower the learning rate")
-        digests = D.digests_of_all_ranks(replica.module.state_dict())
+        digests = distributed.digests_of_all_ranks(replica.module.state_dict())
         if len(set(digests)) != 1:
             raise UserError(f"pretraining {settings.model}: the replicas differ after epoch {epoch} "
                             f"(state digests {', '.join(d[:12] for d in digests)})")
         is_best = select_epoch(settings, state, epoch, val_loss, val_acc, replica.module)
         if is_best:
             state["best_val_top5"] = val_top5
-        state["stopped_early"] = D.from_main(state["stopped_early"], ranks.device)
+        state["stopped_early"] = distributed.from_main(state["stopped_early"], ranks.device)
         state["epoch"] = epoch
         state["history"].append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                                  "val_loss": val_loss, "val_acc": val_acc, "val_top5": val_top5,
@@ -223,7 +222,7 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: D.Ranks, out_path
                 print(f"early stop on all ranks: no {settings.select} improvement for {settings.patience} epochs",
                       flush=True)
             save_atomic({"settings": key, **replica.state(), "state": state}, checkpoint)
-        D.dist.barrier()
+        distributed.dist.barrier()
 
     if state["best_state"] is None:
         raise UserError(f"pretraining {settings.model}: pretrain epochs must be at least 1")
@@ -235,7 +234,7 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: D.Ranks, out_path
                      "processes": ranks.world, "settings": asdict(settings),
                      "state_dict": state["best_state"]}, Path(out_path))
         discard_checkpoint(checkpoint)
-    D.dist.barrier()
+    distributed.dist.barrier()
     return {"best_epoch": state["best_epoch"], "best_val_acc": state["best_val_acc"],
             "best_val_top5": state["best_val_top5"], "best_val_loss": state["best_val_loss"],
             "epochs_run": state["epoch"], "processes": ranks.world}

@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import torch
-
-from .data.classes import REPORT_CLASSES
-from .data.inventory import read_records
-from .data.loading import load_split
-from .device import resolve_device
-from .errors import UserError
-from .fileio import write_table_atomic, write_text_atomic
-from .models import build_model
+from ..data.classes import REPORT_CLASSES
+from ..data.inventory import read_records
+from ..data.loading import load_split
+from ..device import resolve_device
+from ..errors import UserError
+from ..fileio import write_table_atomic, write_text_atomic
+from ..models.trained import load_trained
+from .inference import predict
 from .scramble import scramble_batch
-from .training import predict
 
 PREDICTION_COLUMNS = ("split", "path", "sha256", "label", "prediction", "correct")
-
-
-def load_trained(checkpoint: str, device: torch.device) -> tuple[torch.nn.Module, dict]:
-    path = Path(checkpoint)
-    if not path.is_file():
-        raise UserError(f"checkpoint not found: {path}")
-    saved = torch.load(path, map_location="cpu", weights_only=False)
-    if not isinstance(saved, dict) or "state_dict" not in saved or "model" not in saved:
-        raise UserError(f"{path} is not a bagnet-repro checkpoint")
-    model = build_model(saved["model"], len(saved["classes"]), head=saved["head"])
-    model.load_state_dict(saved["state_dict"])
-    return model.to(device).eval(), saved
 
 
 def evaluate(checkpoint: str, manifest_path: str, metrics_path: str, predictions_path: str,

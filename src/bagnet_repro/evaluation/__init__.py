@@ -1,0 +1,1 @@
+"""Evaluation stage: inference, accuracy (clean and scrambled), the precision study and the statistics."""

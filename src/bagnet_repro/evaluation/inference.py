@@ -1,0 +1,32 @@
+"""Inference on in-memory uint8 images: batched, in eval mode, optionally under autocast.
+
+Shared by validation during training, evaluation, the precision study and heatmap selection, so that
+every number of the report comes from the same forward pass.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..data.loading import normalize
+
+# Autocast dtype of each training/evaluation precision (fp32: no autocast).
+AUTOCAST_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+@torch.no_grad()
+def predict(model: nn.Module, images: torch.Tensor, device: torch.device, batch_size: int = 64,
+            desc: str = "eval", autocast_dtype: torch.dtype | None = None,
+            channels_last: bool = False) -> torch.Tensor:
+    """Logits (fp32, on the CPU) for a uint8 image tensor, in batches, in eval mode."""
+    model.eval()
+    outputs = []
+    for start in tqdm(range(0, len(images), batch_size), desc=desc, unit="batch", mininterval=1.0, leave=False):
+        batch = normalize(images[start:start + batch_size]).to(device)
+        if channels_last:
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+            outputs.append(model(batch).float().cpu())
+    return torch.cat(outputs)

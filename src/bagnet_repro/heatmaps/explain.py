@@ -1,0 +1,145 @@
+"""``bagnet-repro explain``: stride-1 patch heatmaps of a user's own images, at any size.
+
+The model is an original BagNet with ImageNet weights, a state dict (path or URL), or a fine-tuned
+``best.pt`` of this pipeline. Each image is used at its own size (or resized with ``image_size``); the
+exact fast method gives, for every pixel, the logit of the patch centred there. Per image, the command
+writes an overlay figure of the top classes (PDF and PNG) and the raw arrays (``.npz``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from ..data.loading import load_image, normalize
+from ..device import resolve_device
+from ..errors import UserError
+from ..fileio import atomic_path
+from ..models import get_bagnet
+from ..models.registry import IMAGENET_CLASSES
+from ..models.trained import is_trained_file, load_trained
+from ..models.weights import parse_weights
+from ..plotting import draw_heatmap, draw_image, save_figure
+from .patches import METHODS, patch_logits
+
+
+@dataclass
+class ExplainedModel:
+    """An eval-mode network, its class names and where its weights came from."""
+
+    model: torch.nn.Module
+    name: str
+    classes: list[str]
+    source: str
+
+
+def imagenet_categories() -> list[str]:
+    """ImageNet's 1000 class names, as torchvision ships them (no download)."""
+    from torchvision.models import ResNet50_Weights
+
+    return list(ResNet50_Weights.IMAGENET1K_V1.meta["categories"])
+
+
+def _trained_record(weights: str) -> bool:
+    """Whether ``weights`` is a local ``best.pt`` of this pipeline (rather than a plain state dict)."""
+    path = Path(weights)
+    if not path.is_file():
+        return False
+    try:
+        return is_trained_file(torch.load(path, map_location="cpu", weights_only=False))
+    except Exception:  # a state dict that torch cannot read this way is checked by the weights loader
+        return False
+
+
+def load_explained_model(model_name: str, weights: str, device: torch.device,
+                         cache: str | None = None) -> ExplainedModel:
+    """The network to explain: ``weights`` is ``imagenet``, a state dict path/URL, or a ``best.pt``."""
+    if parse_weights(weights) is None:
+        raise UserError("explain needs trained weights (--weights imagenet, a state dict, or a best.pt)")
+    if _trained_record(weights):
+        model, saved = load_trained(weights, device)
+        if saved["model"] != model_name:
+            raise UserError(f"{weights} holds a {saved['model']}, not a {model_name} (--model)")
+        return ExplainedModel(model, model_name, list(saved["classes"]), str(weights))
+    model = get_bagnet(model_name, weights=weights, num_classes=None, cache=cache).to(device).eval()
+    count = model.fc.out_features
+    classes = imagenet_categories() if count == IMAGENET_CLASSES else [f"class {i}" for i in range(count)]
+    return ExplainedModel(model, model_name, classes, str(weights))
+
+
+def _output_stems(images: list[str]) -> list[str]:
+    """One file stem per image; repeated names get a counter so no output overwrites another."""
+    stems, seen = [], {}
+    for image in images:
+        stem = Path(image).stem
+        seen[stem] = seen.get(stem, 0) + 1
+        stems.append(stem if seen[stem] == 1 else f"{stem}_{seen[stem]}")
+    return stems
+
+
+def _draw(image: np.ndarray, heatmaps: np.ndarray, top: list[int], logits: np.ndarray, explained: ExplainedModel,
+          title: str, pdf: Path, png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"pdf.fonttype": 42, "font.size": 8})
+    columns = len(top) + 1
+    height, width = image.shape[-2:]
+    panel = 2.0
+    fig, axes = plt.subplots(1, columns, figsize=(panel * columns, panel * height / width + 0.6),
+                             squeeze=False, constrained_layout=True)
+    limit = float(np.abs(heatmaps).max())
+    draw_image(axes[0, 0], image, title)
+    mappable = None
+    for column, (k, heatmap) in enumerate(zip(top, heatmaps), start=1):
+        mappable = draw_heatmap(axes[0, column], heatmap, image, limit,
+                                f"{explained.classes[k]} ({logits[k]:.2f})")
+    fig.colorbar(mappable, ax=axes[0, -1], shrink=0.8, label="patch logit")
+    fig.suptitle(f"{explained.name}: patch logits of the top classes")
+    save_figure(fig, pdf, png)
+
+
+def explain(images: list[str], model_name: str, weights: str, out_dir: str, classes: int = 3,
+            image_size: int | None = None, method: str = "fast", device: str = "auto",
+            memory_mb: float = 2048, cache: str | None = None) -> list[dict]:
+    """Heatmaps of the ``classes`` most likely classes of each image; returns one record per image.
+
+    Writes ``<stem>.pdf``/``<stem>.png`` (the overlay) and ``<stem>.npz`` (``image``, ``classes``, ``top``,
+    ``logits`` of all classes, ``heatmaps``: top classes x H x W) into ``out_dir``.
+    """
+    if classes < 1:
+        raise UserError(f"--classes must be at least 1, got {classes}")
+    if method not in METHODS:
+        raise UserError(f"unknown heatmap method {method!r}; choose one of: {', '.join(METHODS)}")
+    missing = [image for image in images if not Path(image).is_file()]
+    if missing:
+        raise UserError(f"image not found: {missing[0]}")
+    dev = resolve_device(device)
+    explained = load_explained_model(model_name, weights, dev, cache)
+    shown = min(classes, len(explained.classes))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    records = []
+    for path, stem in zip(tqdm(images, desc="explain", unit="image"), _output_stems(images)):
+        image = load_image(path, image_size)
+        batch = normalize(image[None]).to(dev)
+        heatmaps = patch_logits(explained.model, batch, method=method, memory_mb=memory_mb)[0].float().cpu()
+        with torch.no_grad():
+            logits = explained.model(batch)[0].float().cpu()
+        top = torch.argsort(logits, descending=True)[:shown].tolist()
+        arrays = {"image": image.numpy(), "classes": np.array(explained.classes), "top": np.array(top),
+                  "logits": logits.numpy(), "heatmaps": heatmaps[top].numpy(), "method": np.array(method),
+                  "model": np.array(model_name), "weights": np.array(explained.source)}
+        with atomic_path(out / f"{stem}.npz") as tmp, open(tmp, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+        _draw(arrays["image"], arrays["heatmaps"], top, arrays["logits"], explained, Path(path).name,
+              out / f"{stem}.pdf", out / f"{stem}.png")
+        records.append({"image": path, "size": list(image.shape[-2:]), "top": [explained.classes[k] for k in top],
+                        "figure": str(out / f"{stem}.pdf"), "arrays": str(out / f"{stem}.npz")})
+    return records
