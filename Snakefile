@@ -27,6 +27,6 @@ wildcard_constraints:
 
 
 rule all:
+    default_target: True
     input:
         all_outputs(),
-    default_target: True

@@ -51,6 +51,7 @@ if _problem:
     sys.exit(_problem)
 validate(config, SCHEMA)  # fills in the schema's defaults
 
+
 def models():
     return config["models"]
 
@@ -242,8 +243,10 @@ def check_pretrained_weights():
     """``weights: pretrained`` needs a pretraining dataset; say so before anything runs."""
     for model, value in config["weights"]["models"].items():
         if value == "pretrained" and config["pretrain"]["dataset"] == "none":
-            sys.exit(f"config error at 'weights.models.{model}': 'pretrained' needs pretrain.dataset "
-                     "(imagenet or imagenette)")
+            sys.exit(
+                f"config error at 'weights.models.{model}': 'pretrained' needs pretrain.dataset "
+                "(imagenet or imagenette)"
+            )
 
 
 check_pretrained_weights()
@@ -289,19 +292,23 @@ def prediction_runs():
 
 
 def all_outputs():
-    return pretrain_outputs() + heatmap_outputs() + [
-        "report/tables/precision.csv",
-        "report/tables/dead_layers.csv",
-        "report/figures/weight_distribution.pdf",
-        "report/tables/mcnemar.csv",
-        "report/figures/scramble_sweep.pdf",
-        "report/tables/table1.csv",
-        "report/tables/table1.md",
-        "report/tables/table1.tex",
-        "report/figures/training_curves.pdf",
-        "report/figures/training_curves.png",
-        "report/tables/figure1.csv",
-        "report/tables/receptive_fields.csv",
-        "results/data/audit.tsv",
-        "results/data/audit_summary.json",
-    ]
+    return (
+        pretrain_outputs()
+        + heatmap_outputs()
+        + [
+            "report/tables/precision.csv",
+            "report/tables/dead_layers.csv",
+            "report/figures/weight_distribution.pdf",
+            "report/tables/mcnemar.csv",
+            "report/figures/scramble_sweep.pdf",
+            "report/tables/table1.csv",
+            "report/tables/table1.md",
+            "report/tables/table1.tex",
+            "report/figures/training_curves.pdf",
+            "report/figures/training_curves.png",
+            "report/tables/figure1.csv",
+            "report/tables/receptive_fields.csv",
+            "results/data/audit.tsv",
+            "results/data/audit_summary.json",
+        ]
+    )

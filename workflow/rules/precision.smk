@@ -41,9 +41,7 @@ rule precision_report:
         histograms=precision_inputs("weights.tsv"),
         notebook=str(PROJECT_DIR / "notebooks" / "precision.ipynb"),
     output:
-        table=report(
-            "report/tables/precision.csv", caption="../../report/captions/precision.rst", category="Precision"
-        ),
+        table=report("report/tables/precision.csv", caption="../../report/captions/precision.rst", category="Precision"),
         table_md="report/tables/precision.md",
         census=report(
             "report/tables/dead_layers.csv",

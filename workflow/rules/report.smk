@@ -32,9 +32,7 @@ rule table1:
         histories=[f"results/models/{m}/seed{seeds()[0]}/history.csv" for m in models()],
         notebook=str(PROJECT_DIR / "notebooks" / "table1.ipynb"),
     output:
-        csv=report(
-            "report/tables/table1.csv", caption="../../report/captions/table1.rst", category="Table 1"
-        ),
+        csv=report("report/tables/table1.csv", caption="../../report/captions/table1.rst", category="Table 1"),
         md="report/tables/table1.md",
         tex="report/tables/table1.tex",
         mcnemar="report/tables/mcnemar.csv",
