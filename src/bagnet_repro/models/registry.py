@@ -116,7 +116,9 @@ def fetch_weights_file(name: str, weights: str | dict | None,
     if spec.source == "file":
         return weight_files.file_weights(spec, weight_files.cache_dir(cache))
     sources = weight_sources(name)
-    if spec.source == "imagenet" and sources.imagenet:
+    if spec.source == "imagenet" and not sources.imagenet:
+        raise UserError(f"no published ImageNet weights for {name}; give a path or URL to a state dict")
+    if spec.source == "imagenet":
         return weight_files.bagnet_imagenet_file(name, weight_files.cache_dir(cache))
     if spec.source == "pytorchcv" and sources.pytorchcv:
         return weight_files.pytorchcv_file(sources.pytorchcv, weight_files.cache_dir(cache))
