@@ -6,12 +6,13 @@ from conftest import run_cli
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 DIGEST = hashlib.sha256(PAYLOAD).hexdigest()
+RETRIES = ("--retries", "3")  # the rules always pass it
 
 
 def test_download_verifies_and_renames(file_server, tmp_path):
     file_server.files["a.zip"] = PAYLOAD
     out = tmp_path / "dl" / "a.zip"
-    result = run_cli("download", "--retries", "3", "--url", file_server.url("a.zip"), "--sha256", DIGEST, "--out", str(out))
+    result = run_cli("download", *RETRIES, "--url", file_server.url("a.zip"), "--sha256", DIGEST, "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert out.read_bytes() == PAYLOAD
     assert not (tmp_path / "dl" / "a.zip.part").exists()
@@ -21,7 +22,7 @@ def test_interrupted_transfer_resumes_with_range(file_server, tmp_path):
     file_server.files["a.zip"] = PAYLOAD
     file_server.mode["a.zip"] = "flaky"  # the first response stops halfway
     out = tmp_path / "a.zip"
-    result = run_cli("download", "--retries", "3", "--url", file_server.url("a.zip"), "--sha256", DIGEST, "--out", str(out))
+    result = run_cli("download", *RETRIES, "--url", file_server.url("a.zip"), "--sha256", DIGEST, "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert out.read_bytes() == PAYLOAD
     ranges = [r for name, r in file_server.requests if name == "a.zip"]
@@ -32,7 +33,7 @@ def test_truncated_download_fails_cleanly(file_server, tmp_path):
     file_server.files["a.zip"] = PAYLOAD
     file_server.mode["a.zip"] = "truncate"
     out = tmp_path / "a.zip"
-    result = run_cli("download", "--retries", "3", "--url", file_server.url("a.zip"), "--sha256", DIGEST, "--out", str(out),
+    result = run_cli("download", *RETRIES, "--url", file_server.url("a.zip"), "--sha256", DIGEST, "--out", str(out),
                      "--retries", "2")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
@@ -45,7 +46,7 @@ def test_checksum_mismatch_fails_and_keeps_existing_file(file_server, tmp_path):
     file_server.files["a.zip"] = PAYLOAD
     out = tmp_path / "a.zip"
     out.write_bytes(b"the user's own file")
-    result = run_cli("download", "--retries", "3", "--url", file_server.url("a.zip"), "--sha256", "0" * 64, "--out", str(out))
+    result = run_cli("download", *RETRIES, "--url", file_server.url("a.zip"), "--sha256", "0" * 64, "--out", str(out))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("error: checksum mismatch for http://127.0.0.1")
     assert out.read_bytes() == b"the user's own file"
@@ -55,12 +56,14 @@ def test_checksum_mismatch_fails_and_keeps_existing_file(file_server, tmp_path):
 def test_md5_only_archives_are_checked_too(file_server, tmp_path):
     file_server.files["a.tgz"] = PAYLOAD
     out = tmp_path / "a.tgz"
-    wrong = run_cli("download", "--retries", "3", "--url", file_server.url("a.tgz"), "--sha256=", "--md5", "0" * 32, "--out", str(out))
+    wrong = run_cli("download", *RETRIES, "--url", file_server.url("a.tgz"), "--sha256=", "--md5", "0" * 32,
+                    "--out", str(out))
     assert wrong.returncode == 1
     assert wrong.stderr.strip().splitlines()[-1].startswith(f"error: checksum mismatch for {file_server.url('a.tgz')}: "
                                                             f"expected md5 {'0' * 32}, got ")
     assert list(tmp_path.iterdir()) == []
     md5 = hashlib.md5(PAYLOAD).hexdigest()
-    right = run_cli("download", "--retries", "3", "--url", file_server.url("a.tgz"), "--sha256=", "--md5", md5, "--out", str(out))
+    right = run_cli("download", *RETRIES, "--url", file_server.url("a.tgz"), "--sha256=", "--md5", md5,
+                    "--out", str(out))
     assert right.returncode == 0 and f"matches md5 {md5}; its sha256 is {DIGEST}" in right.stdout
     assert out.read_bytes() == PAYLOAD

@@ -388,7 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("explain", help="heatmaps of your own images (any size): overlay figure and logit arrays")
     p.add_argument("images", nargs="+", metavar="IMAGE")
-    p.add_argument("--model", default="bagnet33", help="bagnet9|17|33 (exact heatmaps), or *_v2 with --method upsampled")
+    p.add_argument("--model", default="bagnet33",
+                   help="bagnet9|17|33 (exact heatmaps), or *_v2 with --method upsampled")
     p.add_argument("--weights", default="imagenet",
                    help="imagenet, a state-dict path/URL (e.g. BagNets-v2's), or a best.pt of this pipeline")
     p.add_argument("--classes", type=_POSITIVE, default=3, help="the K most likely classes to draw")

@@ -140,6 +140,7 @@ def explain(images: list[str], model_name: str, weights: str, out_dir: str, clas
             np.savez_compressed(handle, **arrays)
         _draw(arrays["image"], arrays["heatmaps"], top, arrays["logits"], explained, Path(path).name,
               out / f"{stem}.pdf", out / f"{stem}.png")
-        records.append({"image": path, "height_width": list(image.shape[-2:]), "top": [explained.classes[k] for k in top],
+        records.append({"image": path, "height_width": list(image.shape[-2:]),
+                        "top": [explained.classes[k] for k in top],
                         "figure": str(out / f"{stem}.pdf"), "arrays": str(out / f"{stem}.npz")})
     return records
