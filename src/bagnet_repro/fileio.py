@@ -69,6 +69,14 @@ def write_text_atomic(target: str | os.PathLike, text: str) -> None:
         tmp.write_text(text)
 
 
+def write_npz_atomic(target: str | os.PathLike, arrays: dict) -> None:
+    """Write named numpy arrays as one compressed ``.npz``, atomically."""
+    import numpy as np
+
+    with atomic_path(target) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(handle, **arrays)
+
+
 def write_table_atomic(target: str | os.PathLike, columns: Sequence[str], rows: Iterable[dict],
                        delimiter: str = "\t") -> None:
     """Write dict rows as a TSV (or CSV) table, atomically."""

@@ -18,10 +18,10 @@ from tqdm.auto import tqdm
 from ..data.loading import load_image, normalize
 from ..device import resolve_device
 from ..errors import UserError
-from ..fileio import atomic_path
+from ..fileio import write_npz_atomic
 from ..models import get_bagnet
 from ..models.registry import IMAGENET_CLASSES
-from ..models.trained import is_trained_file, load_trained
+from ..models.trained import is_trained_file, model_from_record
 from ..models.weights import parse_weights
 from ..plotting import draw_heatmap, draw_image, save_figure
 from .patches import METHODS, patch_logits
@@ -44,15 +44,16 @@ def imagenet_categories() -> list[str]:
     return list(ResNet50_Weights.IMAGENET1K_V1.meta["categories"])
 
 
-def _trained_record(weights: str) -> bool:
-    """Whether ``weights`` is a local ``best.pt`` of this pipeline (rather than a plain state dict)."""
+def _trained_record(weights: str) -> dict | None:
+    """The record of ``weights`` when it is a local ``best.pt`` of this pipeline, else None (read once)."""
     path = Path(weights)
     if not path.is_file():
-        return False
+        return None
     try:
-        return is_trained_file(torch.load(path, map_location="cpu", weights_only=False))
+        saved = torch.load(path, map_location="cpu", weights_only=False)
     except Exception:  # a state dict that torch cannot read this way is checked by the weights loader
-        return False
+        return None
+    return saved if is_trained_file(saved) else None
 
 
 def load_explained_model(model_name: str, weights: str, device: torch.device,
@@ -60,10 +61,11 @@ def load_explained_model(model_name: str, weights: str, device: torch.device,
     """The network to explain: ``weights`` is ``imagenet``, a state dict path/URL, or a ``best.pt``."""
     if parse_weights(weights) is None:
         raise UserError("explain needs trained weights (--weights imagenet, a state dict, or a best.pt)")
-    if _trained_record(weights):
-        model, saved = load_trained(weights, device)
+    saved = _trained_record(weights)
+    if saved is not None:
         if saved["model"] != model_name:
             raise UserError(f"{weights} holds a {saved['model']}, not a {model_name} (--model)")
+        model = model_from_record(saved, device)
         return ExplainedModel(model, model_name, list(saved["classes"]), str(weights))
     model = get_bagnet(model_name, weights=weights, num_classes=None, cache=cache).to(device).eval()
     count = model.fc.out_features
@@ -136,8 +138,7 @@ def explain(images: list[str], model_name: str, weights: str, out_dir: str, clas
         arrays = {"image": image.numpy(), "classes": np.array(explained.classes), "top": np.array(top),
                   "logits": logits.numpy(), "heatmaps": heatmaps[top].numpy(), "method": np.array(method),
                   "model": np.array(model_name), "weights": np.array(explained.source)}
-        with atomic_path(out / f"{stem}.npz") as tmp, open(tmp, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
+        write_npz_atomic(out / f"{stem}.npz", arrays)
         _draw(arrays["image"], arrays["heatmaps"], top, arrays["logits"], explained, Path(path).name,
               out / f"{stem}.pdf", out / f"{stem}.png")
         records.append({"image": path, "height_width": list(image.shape[-2:]),

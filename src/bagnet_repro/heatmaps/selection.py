@@ -18,7 +18,7 @@ from ..data.loading import load_image, normalize
 from ..device import resolve_device
 from ..errors import UserError
 from ..models.trained import load_trained
-from ..fileio import atomic_path
+from ..fileio import write_npz_atomic
 from .patches import patch_logits
 from ..evaluation.scramble import scramble_batch
 
@@ -77,8 +77,6 @@ def compute_heatmaps(checkpoints: list[str], predictions_path: str, out_path: st
         arrays[f"{name}__heatmaps"] = logits[:-1].numpy()
         arrays[f"{name}__scrambled"] = logits[-1:].numpy()
         arrays[f"{name}__logits"] = pooled.numpy()
-    with atomic_path(out_path) as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
+    write_npz_atomic(out_path, arrays)
     return {"images": [row["path"] for row in chosen], "models": [meta["model"] for meta in saved],
             "image_size": size}

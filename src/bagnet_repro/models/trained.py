@@ -42,9 +42,14 @@ def read_trained(path: str | Path) -> dict:
     return saved
 
 
+def model_from_record(saved: dict, device: torch.device) -> torch.nn.Module:
+    """The network a ``best.pt`` record describes, with its weights, on ``device`` in eval mode."""
+    model = build_model(saved["model"], len(saved["classes"]), head=saved["head"])
+    model.load_state_dict(saved["state_dict"])
+    return model.to(device).eval()
+
+
 def load_trained(path: str | Path, device: torch.device) -> tuple[torch.nn.Module, dict]:
     """The fine-tuned network of ``path`` on ``device`` in eval mode, and its record."""
     saved = read_trained(path)
-    model = build_model(saved["model"], len(saved["classes"]), head=saved["head"])
-    model.load_state_dict(saved["state_dict"])
-    return model.to(device).eval(), saved
+    return model_from_record(saved, device), saved
