@@ -1,10 +1,22 @@
 """bagnet-repro: from 15-scene images to the report's Table 1 (see README.md)."""
 
 import os
+import sys
 
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# The package's torch-free modules are read at parse time (config checks, model names, recipes).
+sys.path.insert(0, os.path.join(workflow.basedir, "src"))
+from bagnet_repro.config_checks import load_yaml_file
+from bagnet_repro.errors import UserError
+
+# A syntax error in config.yaml is named with its line (Snakemake's own message names neither).
+try:
+    load_yaml_file(os.path.join(workflow.basedir, "config.yaml"))
+except UserError as _error:
+    sys.exit(f"error: {_error}")
 
 
 configfile: os.path.join(workflow.basedir, "config.yaml")

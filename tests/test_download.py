@@ -29,7 +29,7 @@ def test_interrupted_transfer_resumes_with_range(file_server, tmp_path):
     assert ranges[0] is None and ranges[1] == f"bytes={len(PAYLOAD) // 2}-"
 
 
-def test_truncated_download_fails_cleanly(file_server, tmp_path):
+def test_truncated_download_fails_and_keeps_the_part_for_the_next_run(file_server, tmp_path):
     file_server.files["a.zip"] = PAYLOAD
     file_server.mode["a.zip"] = "truncate"
     out = tmp_path / "a.zip"
@@ -38,8 +38,14 @@ def test_truncated_download_fails_cleanly(file_server, tmp_path):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("error: download failed after 2 attempts") and "a.zip" in lines[-1]
-    assert "Traceback" not in result.stderr
-    assert list(tmp_path.iterdir()) == []
+    assert "Traceback" not in result.stderr and "the next run resumes them" in lines[-1]
+    assert "attempt 1/2 failed" in result.stdout and "resuming" in result.stdout
+    assert [p.name for p in tmp_path.iterdir()] == ["a.zip.part"]  # no a.zip: nothing unverified appears
+    file_server.mode["a.zip"] = "normal"  # the server is back: the next run resumes the kept bytes
+    have = (tmp_path / "a.zip.part").stat().st_size
+    again = run_cli("download", *RETRIES, "--url", file_server.url("a.zip"), "--sha256", DIGEST, "--out", str(out))
+    assert again.returncode == 0, again.stderr
+    assert file_server.requests[-1] == ("a.zip", f"bytes={have}-") and out.read_bytes() == PAYLOAD
 
 
 def test_checksum_mismatch_fails_and_keeps_existing_file(file_server, tmp_path):

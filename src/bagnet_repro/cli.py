@@ -10,6 +10,15 @@ import sys
 from .errors import UserError
 
 
+def _cmd_check_config(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from .config_checks import check_config_files
+    project = Path(__file__).resolve().parents[2]
+    check_config_files(args.configfile, project / "config.yaml", project / "workflow" / "schemas" / "config.schema.yaml")
+    print(f"config OK: {', '.join(args.configfile) or 'config.yaml'} over config.yaml")
+
+
 def _cmd_make_demo_data(args: argparse.Namespace) -> None:
     from .data.demo import make_demo_data
     make_demo_data(args.out, args.train_per_class, args.test_per_class, args.width, args.height, args.seed)
@@ -17,7 +26,8 @@ def _cmd_make_demo_data(args: argparse.Namespace) -> None:
 
 def _cmd_download(args: argparse.Namespace) -> None:
     from .data.download import download
-    download(args.url, args.out, args.sha256, retries=args.retries, timeout=args.timeout, md5=args.md5 or None)
+    download(args.url, args.out, args.sha256, retries=args.retries, timeout=args.timeout, md5=args.md5 or None,
+             store=args.store)
 
 
 def _cmd_extract(args: argparse.Namespace) -> None:
@@ -176,8 +186,13 @@ def _cmd_heatmaps(args: argparse.Namespace) -> None:
 
     from .heatmaps.selection import compute_heatmaps
     torch.set_num_threads(args.threads)
-    print(json.dumps(compute_heatmaps(args.checkpoints, args.predictions, args.out, args.count, args.images,
-                                      args.scramble_grid, args.scramble_seed, args.device, args.memory_mb)))
+    print(json.dumps(compute_heatmaps(args.checkpoints, args.selection, args.out, args.scramble_grid,
+                                      args.scramble_seed, args.device, args.memory_mb)))
+
+
+def _cmd_select_heatmap_images(args: argparse.Namespace) -> None:
+    from .heatmaps.selection import write_selection
+    print(json.dumps(write_selection(args.predictions, args.count, args.images, args.out)))
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> None:
@@ -247,6 +262,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_NON_NEGATIVE, required=True)
     p.set_defaults(func=_cmd_make_demo_data)
 
+    p = sub.add_parser("check-config", help="check config files (YAML syntax with line, schema, cross-key rules) "
+                       "as the workflow would merge them over config.yaml")
+    p.add_argument("configfile", nargs="*", help="files given to snakemake --configfile, in order")
+    p.set_defaults(func=_cmd_check_config)
+
     p = sub.add_parser("download", help="download a file, verify its sha256, then move it into place")
     p.add_argument("--url", required=True)
     p.add_argument("--sha256", required=True, help="expected digest; an empty string skips the check")
@@ -254,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--retries", type=_POSITIVE, required=True)
     p.add_argument("--timeout", type=float, default=60.0, help="seconds without data before a retry")
+    p.add_argument("--store", help="folder that keeps each verified download (and its .part) across reruns")
     p.set_defaults(func=_cmd_download)
 
     p = sub.add_parser("extract", help="safely extract one or more archives into a directory")
@@ -374,12 +395,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap-seed", type=_NON_NEGATIVE, default=0)
     p.set_defaults(func=_cmd_summarize)
 
-    p = sub.add_parser("heatmaps", help="stride-1 patch heatmaps of chosen test images (Figures 2-4)")
-    p.add_argument("--checkpoints", nargs="+", required=True, help="best.pt of each original BagNet")
+    p = sub.add_parser("select-heatmap-images", help="choose the test images of Figures 2-4")
     p.add_argument("--predictions", required=True, help="predictions TSV of the model that picks the images")
-    p.add_argument("--out", required=True, help=".npz with images, heatmaps and logits")
     p.add_argument("--count", type=_POSITIVE, required=True, help="images to pick when --images is not given")
     p.add_argument("--images", nargs="*", default=[], help="test image file names to draw")
+    p.add_argument("--out", required=True, help="TSV of the chosen images (path, label, sha256)")
+    p.set_defaults(func=_cmd_select_heatmap_images)
+
+    p = sub.add_parser("heatmaps", help="stride-1 patch heatmaps of chosen test images (Figures 2-4)")
+    p.add_argument("--checkpoints", nargs="+", required=True, help="best.pt of each original BagNet")
+    p.add_argument("--selection", required=True, help="the chosen images (select-heatmap-images)")
+    p.add_argument("--out", required=True, help=".npz with images, heatmaps and logits")
     p.add_argument("--scramble-grid", type=_POSITIVE, required=True)
     p.add_argument("--scramble-seed", type=_NON_NEGATIVE, required=True)
     p.add_argument("--memory-mb", type=float, required=True, help="activation budget of one dense band")
@@ -418,6 +444,10 @@ def main(argv: list[str] | None = None) -> int:
         args.func(args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the write errors the package knows are UserErrors; this is the last net
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import hashlib
 import io
 import os
@@ -11,6 +12,16 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
+
+from .errors import UserError
+
+# Write failures the user must act on (space, quota, file size limit, permissions, read-only disk): they
+# are reported as one line naming the output, not as a traceback through the temporary file.
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def _write_error(target: Path, exc: OSError) -> UserError:
+    return UserError(f"cannot write {target}: {exc.strerror or exc}")
 
 
 def _umask() -> int:
@@ -24,8 +35,11 @@ def _umask() -> int:
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` only on success."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _write_error(target, exc) from None
     os.close(fd)
     tmp_path = Path(tmp)
     # mkstemp creates 0600; the output gets the mode a plain open() would give (group members on a
@@ -34,6 +48,10 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp_path
         os.replace(tmp_path, target)
+    except OSError as exc:
+        if exc.errno in _WRITE_ERRNOS and exc.filename in (None, str(tmp_path), str(target)):
+            raise _write_error(target, exc) from None
+        raise
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -75,6 +93,21 @@ def write_npz_atomic(target: str | os.PathLike, arrays: dict) -> None:
 
     with atomic_path(target) as tmp, open(tmp, "wb") as handle:
         np.savez_compressed(handle, **arrays)
+
+
+def save_torch_atomic(obj: object, target: str | os.PathLike) -> None:
+    """``torch.save`` atomically. A failed write inside torch's archive writer surfaces as an opaque
+    RuntimeError; it becomes one line naming the file and the space left on its disk."""
+    import torch
+
+    target = Path(target)
+    with atomic_path(target) as tmp:
+        try:
+            torch.save(obj, tmp)
+        except RuntimeError as exc:
+            free = shutil.disk_usage(target.parent).free
+            raise UserError(f"cannot write {target}: the write failed ({free / 2**20:.0f} MiB free on its disk; "
+                            f"torch: {str(exc).splitlines()[0]})") from None
 
 
 def write_table_atomic(target: str | os.PathLike, columns: Sequence[str], rows: Iterable[dict],

@@ -3,21 +3,20 @@
 import json
 import shlex
 import sys
-from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit
+from pathlib import Path
 
-import jsonschema
-import yaml
 from snakemake.utils import validate
+
+# The package's torch-free modules (model names, recipe presets, config checks) are on sys.path from the
+# Snakefile, so the model list and the presets live in the package alone.
+from bagnet_repro import catalog
+from bagnet_repro.config_checks import archive_name, cross_field_problems, schema_problem
+from bagnet_repro.data.listing import listing_digest
+from bagnet_repro.errors import UserError
+from bagnet_repro.training.recipes import recipe_values
 
 PROJECT_DIR = Path(workflow.basedir)
 SCHEMA = PROJECT_DIR / "workflow" / "schemas" / "config.schema.yaml"
-# The package's torch-free modules (model names, recipe presets) are read at parse time, so the model
-# list and the presets live in the package alone.
-sys.path.insert(0, str(PROJECT_DIR / "src"))
-from bagnet_repro import catalog
-from bagnet_repro.errors import UserError
-from bagnet_repro.training.recipes import recipe_values
 
 # The rules call the package from its source tree, so the same command works in the project's venv and
 # in the conda environments of envs/ (which hold the dependencies, not the package itself).
@@ -34,22 +33,18 @@ PAPERMILL = (
 )
 
 
-def config_error_line(instance, schema_path):
-    """The first schema violation as one line naming the key, or None when the config is valid."""
-    with open(schema_path) as handle:
-        schema = yaml.safe_load(handle)
-    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(instance))
-    if not errors:
-        return None
-    error = jsonschema.exceptions.best_match(errors)
-    key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
-    return f"config error at '{key}': {error.message}"
+# Verified downloads are kept here as well as in the rule's output (a hard link): Snakemake deletes an
+# output before rerunning its rule (e.g. after a pinned sha256 changed), and the kept copy is reused when
+# it still verifies, or replaced only once a new download does. Partial transfers (.part) wait here too.
+DOWNLOAD_STORE = "results/downloads/.verified"
 
 
-_problem = config_error_line(config, SCHEMA)
+_problem = schema_problem(config, SCHEMA)
 if _problem:
     sys.exit(_problem)
 validate(config, SCHEMA)  # fills in the schema's defaults
+for _problem in cross_field_problems(config):
+    sys.exit(_problem)
 
 
 def models():
@@ -62,7 +57,7 @@ def data_source():
 
 def archive_names():
     """File names of the configured downloads, in order (the last path component of each URL)."""
-    return [entry.get("name") or PurePosixPath(urlsplit(entry["url"]).path).name for entry in config["data"]["urls"]]
+    return [archive_name(entry) for entry in config["data"]["urls"]]
 
 
 def archive_entry(name):
@@ -82,6 +77,15 @@ def data_root_input():
 def data_root_path(wildcards, input):
     """The folder the inventory lists: the rule's input, or ``data.local_dir``."""
     return input[0] if input else config["data"]["local_dir"]
+
+
+def local_data_digest():
+    """For ``source: local``, a digest of data.local_dir's listing (see data/listing.py): a parameter of the
+    inventory rule, so pointing at another folder or changing a file in it reruns the inventory and all
+    that depends on it. The other sources are outputs of this workflow, which Snakemake tracks itself."""
+    if data_source() != "local":
+        return ""
+    return listing_digest(config["data"]["local_dir"])
 
 
 def seeds():
@@ -210,7 +214,7 @@ def heatmap_outputs():
 
 def imagenette_archive():
     url = config["pretrain"]["imagenette"]["url"]
-    return PurePosixPath(urlsplit(url).path).name
+    return archive_name({"url": url})
 
 
 def imagenet_download_record(wildcards):

@@ -35,9 +35,10 @@ rule download:
         url=lambda wildcards: archive_entry(wildcards.archive)["url"],
         sha256=lambda wildcards: archive_entry(wildcards.archive).get("sha256") or "",
         retries=lambda wildcards: config["data"]["retries"],
+        store=DOWNLOAD_STORE,
     shell:
         "{params.cli} download --url {params.url:q} --sha256={params.sha256:q} --retries {params.retries} "
-        "--out {output} > {log} 2>&1"
+        "--store {params.store:q} --out {output} > {log} 2>&1"
 
 
 rule extract:
@@ -68,6 +69,7 @@ rule inventory:
     params:
         cli=BAGNET,
         root=data_root_path,
+        local_listing=local_data_digest(),
         per_class=config["split"]["course_train_per_class"],
         seed=config["split"]["seed"],
     shell:

@@ -1,12 +1,32 @@
 """Heatmap stage: stride-1 patch heatmaps of the original BagNets and the report's Figures 2-4."""
 
 
+rule heatmap_selection:
+    input:
+        predictions=lambda wildcards: f"results/predictions/{main_heatmap_model()}/seed{seeds()[0]}.tsv",
+    output:
+        "results/heatmaps/selection.tsv",
+    log:
+        "logs/heatmaps/heatmap_selection.log",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        cli=BAGNET,
+        how_many=config["heatmaps"]["count"],
+        images=lambda wildcards: " ".join(shlex.quote(i) for i in config["heatmaps"]["images"]),
+    shell:
+        "{params.cli} select-heatmap-images --predictions {input.predictions} --count {params.how_many} "
+        "--images {params.images} --out {output} > {log} 2>&1"
+
+
+# The images are chosen by the cheap rule above: a bad heatmaps.images entry fails there, and Snakemake
+# never deletes a good heatmaps.npz to recompute it.
 rule heatmaps:
     input:
         models=lambda wildcards: expand(
             "results/models/{model}/seed{seed}/best.pt", model=heatmap_models(), seed=seeds()[0]
         ),
-        predictions=lambda wildcards: f"results/predictions/{main_heatmap_model()}/seed{seeds()[0]}.tsv",
+        selection="results/heatmaps/selection.tsv",
     output:
         "results/heatmaps/heatmaps.npz",
     log:
@@ -18,15 +38,13 @@ rule heatmaps:
         gpu=job_gpus(),
     params:
         cli=BAGNET,
-        heatmaps=config["heatmaps"],
-        images=lambda wildcards: " ".join(shlex.quote(i) for i in config["heatmaps"]["images"]),
+        memory_mb=config["heatmaps"]["memory_mb"],
         evaluate=config["evaluate"],
         device=compute()["device"],
     shell:
-        "{params.cli} heatmaps --checkpoints {input.models} --predictions {input.predictions} --out {output} "
-        "--count {params.heatmaps[count]} --images {params.images} "
+        "{params.cli} heatmaps --checkpoints {input.models} --selection {input.selection} --out {output} "
         "--scramble-grid {params.evaluate[scramble_grid]} --scramble-seed {params.evaluate[scramble_seed]} "
-        "--memory-mb {params.heatmaps[memory_mb]} --device {params.device} --threads {threads} > {log} 2>&1"
+        "--memory-mb {params.memory_mb} --device {params.device} --threads {threads} > {log} 2>&1"
 
 
 rule heatmap_figures:

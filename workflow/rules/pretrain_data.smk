@@ -23,9 +23,10 @@ rule imagenette_download:
         sha256=lambda wildcards: config["pretrain"]["imagenette"]["sha256"] or "",
         md5=lambda wildcards: config["pretrain"]["imagenette"]["md5"] or "",
         retries=config["data"]["retries"],
+        store=DOWNLOAD_STORE,
     shell:
         "{params.cli} download --url {params.url:q} --out {output} --sha256={params.sha256:q} "
-        "--md5={params.md5:q} --retries {params.retries} > {log} 2>&1"
+        "--md5={params.md5:q} --retries {params.retries} --store {params.store:q} > {log} 2>&1"
 
 
 rule imagenette_extract:

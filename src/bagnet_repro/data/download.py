@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import time
@@ -64,51 +65,97 @@ def check_digest(path: str | os.PathLike, expected: str | None, what: str | os.P
     return actual
 
 
+def _fetch(url: str, part: Path, retries: int, timeout: float, backoff: float) -> None:
+    """Fetch ``url`` into ``part`` with retries, resuming from what is already there. A final failure keeps
+    ``part``, so the next run resumes the transfer instead of starting over."""
+    last_error: Exception | None = None
+    for attempt in range(1, retries + 1):
+        if part.exists() and part.stat().st_size:
+            print(f"resuming {url} from byte {part.stat().st_size} ({part})", flush=True)
+        try:
+            _fetch_once(url, part, timeout)
+            return
+        except (urllib.error.URLError, IOError, TimeoutError, ConnectionError) as exc:
+            if isinstance(exc, urllib.error.HTTPError) and exc.code == 416 and part.exists():
+                return  # Range not satisfiable: what we have may already be complete; the digest decides.
+            last_error = exc
+            if attempt < retries:
+                print(f"attempt {attempt}/{retries} failed: {exc}; retrying in {backoff * attempt:g} s", flush=True)
+                time.sleep(backoff * attempt)
+    kept = part.stat().st_size if part.exists() else 0
+    resume = f"; {kept} bytes are kept in {part} and the next run resumes them" if kept else ""
+    raise UserError(f"download failed after {retries} attempts: {url}: {last_error}{resume}")
+
+
+def _store_folder(store: Path, url: str) -> Path:
+    """The verified copy of ``url`` lives in a folder named by the URL, so another URL never reuses it."""
+    return store / hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def _link_or_copy(source: Path, dest: Path) -> None:
+    tmp = dest.with_name(f".{dest.name}.link")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, dest)
+
+
+def _matches(path: Path, sha256: str | None, md5: str | None) -> bool:
+    try:
+        check_digest(path, sha256, path)
+        check_digest(path, md5, path, "md5")
+    except UserError:
+        return False
+    return True
+
+
 def download(url: str, dest: str | os.PathLike, sha256: str | None, retries: int = 3,
              timeout: float = 60.0, backoff: float = 1.0, announce_unverified: bool = True,
-             md5: str | None = None) -> Path:
+             md5: str | None = None, store: str | os.PathLike | None = None) -> Path:
     """Download ``url`` to ``dest``; verify ``sha256`` (and ``md5`` when given) before ``dest`` appears.
 
     ``sha256`` is the full digest or a prefix of it (see ``check_digest``).
-    A kill leaves ``dest.part`` behind and the next call resumes it; a final failure removes it.
+    A kill or a server that stays down leaves ``<name>.part`` behind and the next call resumes it.
     ``file://`` URLs and plain paths are copied (still verified).
+    With ``store``, the verified file is kept there too (``dest`` is a hard link to it): Snakemake deletes a
+    rule's output before rerunning it, e.g. after the pinned sha256 changed, and the stored copy is then
+    reused if it matches and is only replaced once a new download verifies.
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = _partial_path(dest)
+    stored = None
+    if store is not None:
+        stored = _store_folder(Path(store), url) / dest.name
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        if stored.is_file() and _matches(stored, sha256, md5):
+            print(f"reusing the verified download {stored}", flush=True)
+            _link_or_copy(stored, dest)
+            return dest
+    part = _partial_path(stored if stored is not None else dest)
     if url.startswith("file://") or "://" not in url:
         source = Path(url[len("file://"):] if url.startswith("file://") else url)
         if not source.is_file():
             raise UserError(f"download source not found: {source}")
         shutil.copyfile(source, part)
     else:
-        last_error: Exception | None = None
-        for attempt in range(1, retries + 1):
-            try:
-                _fetch_once(url, part, timeout)
-                last_error = None
-                break
-            except (urllib.error.URLError, IOError, TimeoutError, ConnectionError) as exc:
-                last_error = exc
-                if isinstance(exc, urllib.error.HTTPError) and exc.code == 416 and part.exists():
-                    # Range not satisfiable: what we have may already be complete; verify below.
-                    last_error = None
-                    break
-                if attempt < retries:
-                    time.sleep(backoff * attempt)
-        if last_error is not None:
-            part.unlink(missing_ok=True)
-            raise UserError(f"download failed after {retries} attempts: {url}: {last_error}")
+        _fetch(url, part, retries, timeout, backoff)
     try:
         actual = check_digest(part, sha256, url)
         check_digest(part, md5, url, "md5")
-    except UserError:
-        part.unlink(missing_ok=True)
+    except UserError as exc:
+        part.unlink(missing_ok=True)  # complete and wrong: resuming it could never verify
+        if stored is not None and stored.is_file():
+            raise UserError(f"{exc}; the earlier download is kept in {stored}") from None
         raise
     if not sha256 and md5:
         print(f"{url} matches md5 {md5}; its sha256 is {actual}", flush=True)
     elif not sha256 and announce_unverified:
         print(f"warning: {url} was not verified (no sha256 configured); its sha256 is {actual}", flush=True)
-    os.replace(part, dest)
+    if stored is not None:
+        os.replace(part, stored)
+        _link_or_copy(stored, dest)
+    else:
+        os.replace(part, dest)
     return dest
-

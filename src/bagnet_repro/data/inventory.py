@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from tqdm.auto import tqdm
 
 from ..errors import UserError
 from ..fileio import atomic_path, sha256_file
 from .classes import IMAGE_SUFFIXES, REPORT_CLASSES, SCENE_CATEGORIES_TO_REPORT
-
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,29 @@ def _scene_categories_records(base: Path, train_per_class: int, seed: int) -> li
     return records
 
 
+def _decode_problem(path: str) -> str | None:
+    """Why ``path`` does not decode as an image (every pixel is read), or None."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        return str(exc) or type(exc).__name__
+    return None
+
+
+def _check_decodes(records: list[ImageRecord]) -> None:
+    """Decode every listed image now, so a corrupt one stops the data step, not a job hours later."""
+    bad = [(r.path, problem) for r in tqdm(records, desc="decode", unit="img", mininterval=1.0)
+           if (problem := _decode_problem(r.path))]
+    if bad:
+        shown = "; ".join(f"{path} ({problem})" for path, problem in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise UserError(f"{len(bad)} image(s) do not decode: {shown}{more}")
+
+
 def build_inventory(root: str | os.PathLike, course_train_per_class: int = 100, seed: int = 0) -> list[ImageRecord]:
-    """List every image under ``root`` with course split, report class name and sha256."""
+    """List every image under ``root`` with course split, report class name and sha256; every image must
+    decode."""
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"data directory not found: {root}")
@@ -98,6 +119,7 @@ def build_inventory(root: str | os.PathLike, course_train_per_class: int = 100, 
         records = _course_records(base)
     else:
         records = _scene_categories_records(base, course_train_per_class, seed)
+    _check_decodes(records)
     return [ImageRecord(r.split, r.label, r.path, sha256_file(r.path))
             for r in tqdm(records, desc="checksums", unit="img", mininterval=1.0)]
 

@@ -34,7 +34,14 @@ def seeded_split(inventory: list[ImageRecord], val_fraction: float, test_per_cla
     course_train = [r for r in inventory if r.split == "train"]
     course_test = [r for r in inventory if r.split == "test"]
     labels = [r.label for r in course_train]
-    train, val = train_test_split(course_train, test_size=val_fraction, stratify=labels, random_state=seed)
+    try:
+        train, val = train_test_split(course_train, test_size=val_fraction, stratify=labels, random_state=seed)
+    except ValueError as exc:  # too few images for a stratified split: one line with the numbers
+        counts = {label: len(items) for label, items in _by_class(course_train).items()}
+        fewest = min(counts, key=counts.get) if counts else "-"
+        raise UserError(f"cannot split {len(course_train)} course-train images into train and val by class "
+                        f"(split.val_fraction {val_fraction}; fewest: {counts.get(fewest, 0)} in {fewest}): "
+                        f"{exc}") from None
     rng = np.random.default_rng(seed)
     test: list[ImageRecord] = []
     for label, items in sorted(_by_class(course_test).items()):

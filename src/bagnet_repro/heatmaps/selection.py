@@ -2,7 +2,9 @@
 
 Figures 2-4 need, for a few correctly classified test images of different classes, the stride-1 patch
 logits of all classes under BagNet9/17/33, and for one image those of its scrambled version as well.
-Everything is written to one ``.npz`` that the heatmaps notebook draws from.
+Everything is written to one ``.npz`` that the heatmaps notebook draws from. The images are chosen by a
+step of their own (``write_selection``), so a bad ``heatmaps.images`` entry fails that cheap step, before
+Snakemake would delete a good ``.npz`` to recompute it.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from ..data.classes import REPORT_CLASSES
 from ..data.loading import load_image, normalize
 from ..device import resolve_device
 from ..errors import UserError
-from ..models.trained import load_trained
-from ..fileio import write_npz_atomic
-from .patches import patch_logits
 from ..evaluation.scramble import scramble_batch
+from ..fileio import write_npz_atomic, write_table_atomic
+from ..models.trained import load_trained
+from .patches import patch_logits
 
 
 def choose_images(predictions_path: str, count: int, wanted: list[str]) -> list[dict]:
@@ -46,12 +48,33 @@ def choose_images(predictions_path: str, count: int, wanted: list[str]) -> list[
     return [first_correct[classes[i]] for i in dict.fromkeys(picks.tolist())]
 
 
-def compute_heatmaps(checkpoints: list[str], predictions_path: str, out_path: str, count: int = 3,
-                     wanted: list[str] | None = None, scramble_grid: int = 4, scramble_seed: int = 0,
-                     device: str = "auto", memory_mb: float = 2048) -> dict:
-    """Write images, scrambled image and every model's stride-1 heatmaps (all classes) to ``out_path``."""
+SELECTION_COLUMNS = ("path", "label", "sha256")
+
+
+def write_selection(predictions_path: str, count: int, wanted: list[str], out_path: str) -> list[dict]:
+    """Choose the images (``choose_images``) and write them as a table for ``compute_heatmaps``."""
+    chosen = [{column: row[column] for column in SELECTION_COLUMNS}
+              for row in choose_images(predictions_path, count, wanted)]
+    write_table_atomic(out_path, SELECTION_COLUMNS, chosen)
+    return chosen
+
+
+def read_selection(path: str) -> list[dict]:
+    if not Path(path).is_file():
+        raise UserError(f"image selection not found: {path}")
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    if not rows or set(SELECTION_COLUMNS) - set(rows[0]):
+        raise UserError(f"{path}: expected columns {', '.join(SELECTION_COLUMNS)} and at least one image")
+    return rows
+
+
+def compute_heatmaps(checkpoints: list[str], selection_path: str, out_path: str, scramble_grid: int = 4,
+                     scramble_seed: int = 0, device: str = "auto", memory_mb: float = 2048) -> dict:
+    """Write the selected images, the first one scrambled, and every model's stride-1 heatmaps (all classes)
+    to ``out_path``."""
     dev = resolve_device(device)
-    chosen = choose_images(predictions_path, count, wanted or [])
+    chosen = read_selection(selection_path)
     models, saved = [], []
     for checkpoint in checkpoints:
         model, meta = load_trained(checkpoint, dev)

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from ..errors import UserError
-from ..fileio import atomic_path
+from ..fileio import save_torch_atomic
 from .registry import build_model
 
 
@@ -20,8 +20,7 @@ def save_trained(path: str | Path, *, model: str, head: str, classes: list[str],
     """Write ``best.pt`` atomically (a reader never sees half a file)."""
     record = {"model": model, "head": head, "classes": list(classes), "image_size": image_size, "epoch": epoch,
               "val_acc": val_acc, "val_loss": val_loss, "settings": settings, "state_dict": state_dict}
-    with atomic_path(path) as tmp:
-        torch.save(record, tmp)
+    save_torch_atomic(record, path)
 
 
 def is_trained_file(saved: object) -> bool:

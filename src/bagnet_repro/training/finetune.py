@@ -27,7 +27,7 @@ from ..data.loading import ImageSet, load_split, normalize
 from ..device import resolve_device
 from ..errors import UserError
 from ..evaluation.inference import AUTOCAST_DTYPES, predict
-from ..fileio import atomic_path, write_table_atomic
+from ..fileio import file_digest, save_torch_atomic, write_table_atomic
 from ..models import build_model
 from ..models.trained import save_trained
 from .recipes import RECIPES
@@ -37,6 +37,19 @@ HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "i
 
 # Fields a recipe sets take their default from the report's preset: recipes.py is where they live.
 _REPORT = RECIPES["report"]
+
+
+# Allowed values of the numeric settings: (type, lower bound, bound excluded, upper bound, bound excluded).
+_RANGES = {
+    "image_size": (int, 1, False, None, False), "epochs": (int, 1, False, None, False),
+    "batch_size": (int, 1, False, None, False), "lr": ((int, float), 0, True, None, False),
+    "lr_scale_batch": (int, 0, False, None, False), "momentum": ((int, float), 0, False, 1, True),
+    "weight_decay": ((int, float), 0, False, None, False), "warmup_epochs": (int, 0, False, None, False),
+    "warmup_factor": ((int, float), 0, True, 1, False), "step_size": (int, 1, False, None, False),
+    "gamma": ((int, float), 0, True, None, False), "label_smoothing": ((int, float), 0, False, 1, True),
+    "patience": (int, 0, False, None, False), "min_delta": ((int, float), 0, False, None, False),
+    "seed": (int, 0, False, None, False),
+}
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,19 @@ class TrainSettings:
     weights: str | dict | None = None
     seed: int = 152
     device: str = "auto"
+
+    def __post_init__(self) -> None:
+        for name, (kind, low, low_open, high, high_open) in _RANGES.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, kind):
+                raise UserError(f"training option {name} must be {'an integer' if kind is int else 'a number'}, "
+                                f"got {value!r}")
+            too_low = value <= low if low_open else value < low
+            too_high = high is not None and (value >= high if high_open else value > high)
+            if too_low or too_high:
+                bounds = f"{'>' if low_open else '>='} {low}" + (
+                    f" and {'<' if high_open else '<='} {high}" if high is not None else "")
+                raise UserError(f"training option {name} must be {bounds}, got {value!r}")
 
     @property
     def effective_lr(self) -> float:
@@ -254,11 +280,6 @@ def settings_key(settings: TrainSettings) -> str:
     return json.dumps(asdict(settings), sort_keys=True)
 
 
-def save_atomic(obj: dict, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
-
-
 def check_choices(settings: TrainSettings) -> None:
     """One-line errors for a selection metric or precision this code does not know."""
     if settings.select not in ("val_acc", "val_loss"):
@@ -316,6 +337,31 @@ def load_optimisation_state(saved: dict, model: nn.Module, optimizer, scheduler,
         scaler.load_state_dict(saved["scaler"])
 
 
+def read_resume_checkpoint(path: Path, key: str, data_file: str) -> dict | None:
+    """The resume checkpoint at ``path`` if it continues this run, else None (with a word why).
+
+    A checkpoint records the digest of the data listing it was trained on (the manifest or split table):
+    resuming on other data would mix epochs of two data sets, so that is refused with one line saying
+    what to delete. An unreadable checkpoint is refused the same way, never silently replaced.
+    """
+    if not path.exists():
+        return None
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # truncated or foreign files raise several types
+        raise UserError(f"cannot read the resume checkpoint {path} ({str(exc).splitlines()[0]}); "
+                        "delete it to start this run over") from None
+    if not isinstance(saved, dict) or "state" not in saved:
+        raise UserError(f"{path} is not a resume checkpoint of this pipeline; delete it to start this run over")
+    if saved.get("data") != file_digest(data_file):
+        raise UserError(f"{path} was written on other data ({data_file} has changed since); delete it to start "
+                        "this run over on the new data")
+    if saved.get("settings") != key:
+        print(f"ignoring {path}: it was written with different settings; starting over", flush=True)
+        return None
+    return saved
+
+
 def discard_checkpoint(path: Path) -> None:
     """Delete a finished run's resume checkpoint: its outputs are written, and the checkpoint (weights,
     optimizer state and the best weights, several times the model's size) would only fill the disk."""
@@ -354,15 +400,13 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
 
     checkpoint_path = Path(checkpoint_path)
     state = initial_state()
-    if checkpoint_path.exists():
-        saved = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
-        if saved.get("settings") == settings_key(settings):
-            load_optimisation_state(saved, model, optimizer, scheduler, trainer.scaler)
-            set_rng_states(saved["rng"])
-            state = saved["state"]
-            print(f"resuming {settings.model} after epoch {state['epoch']} from {checkpoint_path}", flush=True)
-        else:
-            print(f"ignoring {checkpoint_path}: it was written with different settings", flush=True)
+    saved = read_resume_checkpoint(checkpoint_path, settings_key(settings), manifest_path)
+    if saved is not None:
+        load_optimisation_state(saved, model, optimizer, scheduler, trainer.scaler)
+        set_rng_states(saved["rng"])
+        state = saved["state"]
+        print(f"resuming {settings.model} after epoch {state['epoch']} from {checkpoint_path}", flush=True)
+    data_key = file_digest(manifest_path)
 
     autocast_dtype = AUTOCAST_DTYPES[settings.precision]
     for epoch in range(state["epoch"] + 1, settings.epochs + 1):
@@ -385,7 +429,7 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
               f"train_acc {train_acc:.4f} val_loss {val_loss:.4f} val_acc {val_acc:.4f}", flush=True)
         if state["stopped_early"]:
             print(f"early stop: no {settings.select} improvement for {settings.patience} epochs", flush=True)
-        save_atomic({"settings": settings_key(settings),
+        save_torch_atomic({"settings": settings_key(settings), "data": data_key,
                      **optimisation_state(model, optimizer, scheduler, trainer.scaler),
                      "rng": rng_states(), "state": state}, checkpoint_path)
 

@@ -27,12 +27,12 @@ from ..data.loading import normalize
 from ..data.streaming import StreamedImages, eval_transform, from_worker, read_split_table, train_transform
 from ..errors import UserError
 from ..evaluation.inference import AUTOCAST_DTYPES
-from ..fileio import write_table_atomic
+from ..fileio import file_digest, save_torch_atomic, write_table_atomic
 from ..models import build_model
 from . import distributed
 from .finetune import (TrainSettings, build_optimizer, build_scheduler, check_choices,
-                       discard_checkpoint, initial_state, load_optimisation_state, optimisation_state, save_atomic,
-                       select_epoch, set_tf32, settings_key)
+                       discard_checkpoint, initial_state, load_optimisation_state, optimisation_state,
+                       read_resume_checkpoint, select_epoch, set_tf32, settings_key)
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_top5", "is_best", "lr",
                    "seconds", "rank_digests")
@@ -152,8 +152,8 @@ class Replica:
         load_optimisation_state(saved, self.module, self.optimizer, self.scheduler, self.scaler)
 
 
-def _resume_key(settings: TrainSettings, ranks: distributed.Ranks, split_table: str) -> str:
-    return f"{settings_key(settings)} world={ranks.world} split={Path(split_table).resolve()}"
+def _resume_key(settings: TrainSettings, ranks: distributed.Ranks) -> str:
+    return f"{settings_key(settings)} world={ranks.world}"
 
 
 def pretrain(split_table: str, settings: TrainSettings, ranks: distributed.Ranks, out_path: str, history_path: str,
@@ -172,17 +172,15 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: distributed.Ranks
     replica = Replica(settings, len(classes), ranks)
 
     checkpoint = Path(checkpoint_path)
-    key = _resume_key(settings, ranks, split_table)
+    key = _resume_key(settings, ranks)
+    data_key = file_digest(split_table)
     state = {**initial_state(), "best_val_top5": -1.0}
-    if checkpoint.exists():
-        saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
-        if saved.get("settings") == key:
-            replica.load(saved)
-            state = saved["state"]
-            if ranks.is_main:
-                print(f"resuming {settings.model} after epoch {state['epoch']} from {checkpoint}", flush=True)
-        elif ranks.is_main:
-            print(f"ignoring {checkpoint}: it was written with different settings or processes", flush=True)
+    saved = read_resume_checkpoint(checkpoint, key, split_table)
+    if saved is not None:
+        replica.load(saved)
+        state = saved["state"]
+        if ranks.is_main:
+            print(f"resuming {settings.model} after epoch {state['epoch']} from {checkpoint}", flush=True)
 
     for epoch in range(state["epoch"] + 1, settings.epochs + 1):
         if state["stopped_early"]:
@@ -221,14 +219,14 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: distributed.Ranks
             if state["stopped_early"]:
                 print(f"early stop on all ranks: no {settings.select} improvement for {settings.patience} epochs",
                       flush=True)
-            save_atomic({"settings": key, **replica.state(), "state": state}, checkpoint)
+            save_torch_atomic({"settings": key, "data": data_key, **replica.state(), "state": state}, checkpoint)
         distributed.dist.barrier()
 
     if state["best_state"] is None:
         raise UserError(f"pretraining {settings.model}: pretrain epochs must be at least 1")
     if ranks.is_main:
         write_table_atomic(history_path, HISTORY_COLUMNS, state["history"], delimiter=",")
-        save_atomic({"model": settings.model, "classes": classes, "image_size": settings.image_size,
+        save_torch_atomic({"model": settings.model, "classes": classes, "image_size": settings.image_size,
                      "epoch": state["best_epoch"], "val_acc": state["best_val_acc"],
                      "val_loss": state["best_val_loss"], "val_top5": state["best_val_top5"],
                      "processes": ranks.world, "settings": asdict(settings),

@@ -1,0 +1,133 @@
+"""Checks of a workflow config beyond its JSON schema: YAML syntax with file and line, and the rules that
+tie several keys together. Torch-free: the Snakefile runs them at start-up, before any job, and
+``bagnet-repro check-config`` runs them on a file (Snakemake reads ``--configfile`` files before the
+workflow starts and reports a syntax error there without its line)."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
+
+from .errors import UserError
+
+NUM_CLASSES = 15  # the 15 scene classes (data/classes.py, kept import-free here)
+
+
+def load_yaml_file(path: str | os.PathLike) -> dict:
+    """The mapping in ``path``; a syntax error becomes one line ``path:line:column: problem``."""
+    import yaml
+
+    try:
+        with open(path) as handle:
+            loaded = yaml.safe_load(handle)
+    except OSError as exc:
+        raise UserError(f"cannot read config file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UserError(f"{where}: YAML syntax error: {problem}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise UserError(f"{path}: a config file must be a mapping of keys, not {type(loaded).__name__}")
+    return loaded
+
+
+def schema_problem(config: dict, schema_path: str | os.PathLike) -> str | None:
+    """The first schema violation as one line naming the key, or None when the config is valid."""
+    import jsonschema
+    import yaml
+
+    with open(schema_path) as handle:
+        schema = yaml.safe_load(handle)
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(config))
+    if not errors:
+        return None
+    error = jsonschema.exceptions.best_match(errors)
+    key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+    return f"config error at '{key}': {error.message}"
+
+
+def merged(base: dict, update: dict) -> dict:
+    """``update`` over ``base``, mappings merged key by key (as Snakemake merges --configfile files)."""
+    result = dict(base)
+    for key, value in update.items():
+        result[key] = merged(result[key], value) if isinstance(value, dict) and isinstance(
+            result.get(key), dict) else value
+    return result
+
+
+def check_config_files(paths: list[str | os.PathLike], base: str | os.PathLike,
+                       schema_path: str | os.PathLike) -> dict:
+    """The config the workflow would run with (``paths`` over ``base``), or the first problem as a UserError."""
+    from snakemake.utils import validate
+
+    config = load_yaml_file(base)
+    for path in paths:
+        config = merged(config, load_yaml_file(path))
+    problem = schema_problem(config, schema_path)
+    if problem is None:
+        validate(config, str(schema_path))  # fills in the schema's defaults
+        problem = next(iter(cross_field_problems(config)), None)
+    if problem:
+        raise UserError(problem)
+    return config
+
+
+def archive_name(entry: dict) -> str:
+    """The file name of a download: ``name``, or the last component of the URL's path."""
+    return entry.get("name") or PurePosixPath(urlsplit(entry["url"]).path).name
+
+
+def _url_problems(config: dict) -> list[str]:
+    if config["data"]["source"] != "url":
+        return []
+    problems, seen = [], {}
+    for index, entry in enumerate(config["data"]["urls"]):
+        name = archive_name(entry)
+        if not name:
+            problems.append(f"config error at 'data.urls.{index}.name': the URL {entry['url']!r} has no file "
+                            "name; give one with name:")
+        elif name in seen:
+            problems.append(f"config error at 'data.urls.{index}.name': {name!r} is also the file name of "
+                            f"data.urls.{seen[name]}; give each download its own name")
+        seen.setdefault(name, index)
+    return problems
+
+
+def _grid_problems(config: dict) -> list[str]:
+    size = config["train"]["image_size"]
+    problems = []
+    evaluate = config["evaluate"]
+    for key, grids in (("evaluate.scramble_grid", [evaluate["scramble_grid"]]),
+                       ("evaluate.sweep_grids", evaluate["sweep_grids"])):
+        for grid in grids:
+            if size % grid:
+                problems.append(f"config error at '{key}': grid {grid} does not divide train.image_size {size}")
+    return problems
+
+
+def _demo_split_problems(config: dict) -> list[str]:
+    """The demo's class sizes are known before any data exists; the other sources are checked by the split."""
+    if config["data"]["source"] != "demo":
+        return []
+    demo, split = config["data"]["demo"], config["split"]
+    problems = []
+    if split["test_per_class"] > demo["test_per_class"]:
+        problems.append(f"config error at 'split.test_per_class': {split['test_per_class']} test images per "
+                        f"class asked, data.demo.test_per_class makes {demo['test_per_class']}")
+    total = demo["train_per_class"] * NUM_CLASSES
+    val = math.ceil(split["val_fraction"] * total)
+    if val < NUM_CLASSES or total - val < NUM_CLASSES:
+        problems.append(f"config error at 'split.val_fraction': {split['val_fraction']} of {total} images gives "
+                        f"{val} validation and {total - val} training images; a stratified split needs at "
+                        f"least one of each class on both sides")
+    return problems
+
+
+def cross_field_problems(config: dict) -> list[str]:
+    """Every violated rule that spans several keys, each as one line naming a key (empty when none)."""
+    return _url_problems(config) + _grid_problems(config) + _demo_split_problems(config)
