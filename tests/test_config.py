@@ -61,3 +61,19 @@ def test_the_recipe_preset_is_the_one_place_of_its_values(tmp_path):
     report = run_snakemake(tmp_path, target, "-n", "-p")
     command = next(line for line in report.stdout.splitlines() if "bagnet_repro train" in line)
     assert '"lr": 4e-05' in command and '"batch_size": 4' in command and '"epochs": 40' in command
+
+
+def test_training_ranges_in_the_package_equal_the_schemas():
+    """--options reach TrainSettings without the schema: both must state the same bounds."""
+    from bagnet_repro.training.finetune import _RANGES
+
+    schema = yaml.safe_load((PROJECT / "workflow/schemas/config.schema.yaml").read_text())
+    train = schema["properties"]["train"]["properties"]
+    shared = sorted(set(_RANGES) & set(train))
+    assert len(shared) == len(_RANGES) - 1  # all but seed (top-level seeds in the config)
+    for name in shared:
+        kind, low, low_open, high, high_open = _RANGES[name]
+        entry = train[name]
+        assert entry["type"] == ("integer" if kind is int else "number"), name
+        assert entry.get("exclusiveMinimum" if low_open else "minimum") == low, name
+        assert entry.get("exclusiveMaximum" if high_open else "maximum") == high, name

@@ -82,6 +82,19 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def check_writable(*targets: str | os.PathLike) -> None:
+    """Fail now, with one line naming the file, if an output of a long job could not be written at its end
+    (a read-only or foreign folder): an empty probe file is created beside each target and removed."""
+    for target in map(Path, targets):
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=target.parent)
+        except OSError as exc:
+            raise _write_error(target, exc) from None
+        os.close(fd)
+        os.unlink(probe)
+
+
 def write_text_atomic(target: str | os.PathLike, text: str) -> None:
     with atomic_path(target) as tmp:
         tmp.write_text(text)

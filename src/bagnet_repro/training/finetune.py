@@ -27,7 +27,7 @@ from ..data.loading import ImageSet, load_split, normalize
 from ..device import resolve_device
 from ..errors import UserError
 from ..evaluation.inference import AUTOCAST_DTYPES, predict
-from ..fileio import file_digest, save_torch_atomic, write_table_atomic
+from ..fileio import check_writable, file_digest, save_torch_atomic, write_table_atomic
 from ..models import build_model
 from ..models.trained import save_trained
 from .recipes import RECIPES
@@ -40,14 +40,16 @@ _REPORT = RECIPES["report"]
 
 
 # Allowed values of the numeric settings: (type, lower bound, bound excluded, upper bound, bound excluded).
+# The config schema states the same bounds for train: (a test holds the two equal).
+_NUMBER = (int, float)
 _RANGES = {
-    "image_size": (int, 1, False, None, False), "epochs": (int, 1, False, None, False),
-    "batch_size": (int, 1, False, None, False), "lr": ((int, float), 0, True, None, False),
-    "lr_scale_batch": (int, 0, False, None, False), "momentum": ((int, float), 0, False, 1, True),
-    "weight_decay": ((int, float), 0, False, None, False), "warmup_epochs": (int, 0, False, None, False),
-    "warmup_factor": ((int, float), 0, True, 1, False), "step_size": (int, 1, False, None, False),
-    "gamma": ((int, float), 0, True, None, False), "label_smoothing": ((int, float), 0, False, 1, True),
-    "patience": (int, 0, False, None, False), "min_delta": ((int, float), 0, False, None, False),
+    "image_size": (int, 32, False, None, False), "epochs": (int, 1, False, None, False),
+    "batch_size": (int, 1, False, None, False), "lr": (_NUMBER, 0, True, None, False),
+    "lr_scale_batch": (int, 0, False, None, False), "momentum": (_NUMBER, 0, False, 1, False),
+    "weight_decay": (_NUMBER, 0, False, None, False), "warmup_epochs": (int, 0, False, None, False),
+    "warmup_factor": (_NUMBER, 0, True, 1, False), "step_size": (int, 1, False, None, False),
+    "gamma": (_NUMBER, 0, True, 1, False), "label_smoothing": (_NUMBER, 0, False, 1, False),
+    "patience": (int, 0, False, None, False), "min_delta": (_NUMBER, 0, False, None, False),
     "seed": (int, 0, False, None, False),
 }
 
@@ -379,6 +381,7 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
     the same result as an uninterrupted run. The checkpoint is deleted once the outputs are written.
     """
     check_choices(settings)
+    check_writable(checkpoint_path, best_path, history_path)
     seed_everything(settings.seed)
     device = resolve_device(settings.device)
     set_tf32(device, settings.tf32)

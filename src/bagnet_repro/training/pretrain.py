@@ -27,7 +27,7 @@ from ..data.loading import normalize
 from ..data.streaming import StreamedImages, eval_transform, from_worker, read_split_table, train_transform
 from ..errors import UserError
 from ..evaluation.inference import AUTOCAST_DTYPES
-from ..fileio import file_digest, save_torch_atomic, write_table_atomic
+from ..fileio import check_writable, file_digest, save_torch_atomic, write_table_atomic
 from ..models import build_model
 from . import distributed
 from .finetune import (TrainSettings, build_optimizer, build_scheduler, check_choices,
@@ -165,6 +165,8 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: distributed.Ranks
     loadable as a weights file for fine-tuning) and the per-epoch history.
     """
     _check_settings(settings, ranks.world)
+    if ranks.is_main:
+        check_writable(checkpoint_path, out_path, history_path)
     splits, classes = read_split_table(split_table)
     train_data = StreamedImages(splits["train"], train_transform(settings.image_size))
     val_data = StreamedImages(splits["val"], eval_transform(settings.image_size))

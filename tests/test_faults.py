@@ -1,0 +1,416 @@
+"""Adversarial input and faults, as a new user meets them: each case asserts the one-line message, the exit
+code, that nothing escaped or was left half-written, and that what the user had before survives.
+
+The cases (numbered as listed in the README's "When something goes wrong"):
+ 1-4   archives: chained links in a zip and a tar, a link fixed up by a later entry (zip and tar)
+ 5-7   local data: another local_dir, a changed image, a corrupt image (named, before any training)
+ 8-10  resume: checkpoint from other data, corrupt last.pt, corrupt best.pt
+ 11-12 writes: full disk (file size limit), read-only checkpoint folder
+ 13-15 numbers: lr -1, image size 0, batch 0 (one line each, from --options as from the config)
+ 16-19 config at start-up: grid not dividing the image size (sweep and scramble), too few images for the
+       stratified split (demo, at start-up; real data, at the split step), URL without a file name
+ 20-21 YAML syntax error in config.yaml (workflow) and in a --configfile (check-config)
+ 22-24 downloads: pinned sha256 changed after a good download, server down past the retries (.part kept,
+       retries and resume logged), checksum mismatch of the re-download
+ 25    a bad heatmaps.images entry keeps the good heatmaps.npz
+ 26    outputs follow the user's umask
+ 27    the README says how to clear Snakemake's lock after a kill
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+import pytest
+
+from bagnet_repro.data.demo import make_demo_data
+from bagnet_repro.data.inventory import build_inventory, write_records
+from bagnet_repro.data.split import seeded_split
+from conftest import PROJECT, run_cli, run_snakemake
+from test_extract import _tar, _zip
+
+
+def last_line(result: subprocess.CompletedProcess) -> str:
+    lines = result.stderr.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def assert_one_line_error(result, *words):
+    assert result.returncode == 1, result.stderr[-2000:]
+    line = last_line(result)
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert all(word in line for word in words), line
+
+
+def leftovers(folder):
+    """Temporary files of the atomic writers (``.name.xxx.tmp``/``.probe``) under ``folder``."""
+    return [p for p in folder.rglob(".*") if p.suffix in (".tmp", ".probe")]
+
+
+# 1-4: archives -------------------------------------------------------------------------------------------
+
+# Each link of the chain alone stays inside (lexically), the chain leaves; then a file is written through it.
+CHAIN = ([("s0", ".")] + [(f"s{i}", f"s{i - 1}/..") for i in range(1, 6)], "s5/x.txt")
+# 'late' is checked while 'b' does not exist yet, and 'b' then makes it leave: caught when a file is
+# written through it, or (with no such file) by the check of the finished tree.
+LATE = ([("s0", "."), ("late", "b/.."), ("b", "s0")], "late/x.txt")
+LATE_LINK_ONLY = (LATE[0], None)
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar"])
+@pytest.mark.parametrize("case", [CHAIN, LATE, LATE_LINK_ONLY], ids=["chain", "late_link", "late_link_only"])
+def test_archive_links_resolved_through_each_other_are_refused(tmp_path, kind, case):
+    links, written = case
+    root = tmp_path / "a" / "b" / "c"
+    root.mkdir(parents=True)
+    archive = tmp_path / f"evil.{kind}"
+    files = [(written, b"evil")] if written else []
+    if kind == "zip":
+        _zip(archive, [(n, t.encode(), True) for n, t in links] + [(n, d, False) for n, d in files])
+    else:
+        _tar(archive, [(n, b"", t) for n, t in links] + [(n, d, None) for n, d in files])
+    out = root / "extracted"
+    result = run_cli("extract", "--archive", str(archive), "--out", str(out))
+    assert_one_line_error(result, "unsafe archive", str(archive), "leaves the target")
+    assert not out.exists() and not [p for p in root.iterdir()]  # no output, no temporary folder
+    assert not [p for p in tmp_path.rglob("x.txt")]  # nothing was written anywhere
+
+
+# 5-7: local data -----------------------------------------------------------------------------------------
+
+TINY = {
+    "data": {"source": "local", "urls": []},
+    "split": {"seed": 1, "val_fraction": 0.5, "test_per_class": 2},
+    "models": ["bagnet9"],
+    "weights": {"models": {"bagnet9": "none"}},
+    "seeds": [0],
+    "train": {"image_size": 32, "epochs": 1, "batch_size": 8, "head": "linear"},
+    "compute": {"device": "cpu", "threads": 1},
+    "evaluate": {"scramble_grid": 4, "sweep_grids": [1, 2, 4], "batch_size": 64},
+}
+
+
+def tiny_data(folder, seed):
+    make_demo_data(folder, train_per_class=6, test_per_class=4, width=32, height=32, seed=seed)
+    return folder
+
+
+def write_config(path, **sections):
+    config = json.loads(json.dumps(TINY))
+    for key, value in sections.items():
+        config[key] = {**config.get(key, {}), **value} if isinstance(value, dict) else value
+    path.write_text(json.dumps(config))  # JSON is YAML
+    return str(path)
+
+
+def snake(workdir, config, *targets, env=None):
+    return run_snakemake(workdir, "--cores", "1", *targets, "--configfile", config, env=env)
+
+
+def manifest_paths(workdir):
+    return {line.split("\t")[2] for line in (workdir / "results/data/manifest.tsv").read_text().splitlines()[1:]}
+
+
+def test_local_data_changes_rerun_what_depends_on_them(tmp_path):
+    work = tmp_path / "work"
+    data_a, data_b = tiny_data(tmp_path / "A", 0), tiny_data(tmp_path / "B", 1)
+    model = "results/models/bagnet9/seed0/best.pt"
+    config = write_config(tmp_path / "a.yaml", data={"local_dir": str(data_a)})
+    env = dict(os.environ)
+    first = snake(work, config, model, env=env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert all(p.startswith(str(data_a)) for p in manifest_paths(work))
+    again = snake(work, config, model)
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+    # 5: another folder: inventory, split and training run again, on the new images.
+    config = write_config(tmp_path / "b.yaml", data={"local_dir": str(data_b)})
+    second = snake(work, config, model)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert all(p.startswith(str(data_b)) for p in manifest_paths(work))
+    for rule in ("inventory", "split", "train"):
+        assert f"rule {rule}:" in second.stderr, rule
+
+    # 6: one image rewritten in place: the inventory (and so the rest) runs again.
+    image = sorted((data_b / "train" / "Coast").iterdir())[0]
+    image.write_bytes((data_b / "train" / "Forest" / sorted(os.listdir(data_b / "train" / "Forest"))[0]).read_bytes())
+    third = snake(work, config, model)
+    assert third.returncode == 0 and "rule inventory:" in third.stderr and "rule train:" in third.stderr
+
+    # 7: a corrupt image stops the inventory with its name, before any training; the trained model stays.
+    image.write_bytes(b"not a jpeg")
+    before = (work / model).read_bytes()
+    fourth = snake(work, config, model)
+    assert fourth.returncode == 1 and f"1 image(s) do not decode: {image}" in fourth.stderr
+    assert "rule train:" not in fourth.stderr and (work / model).read_bytes() == before
+
+
+# 8-10: resume --------------------------------------------------------------------------------------------
+
+def tiny_manifest(tmp_path, seed):
+    path = tmp_path / f"manifest{seed}.tsv"
+    records = build_inventory(tiny_data(tmp_path / f"data{seed}", seed))
+    write_records(seeded_split(records, 0.5, test_per_class=2, seed=0), path, "split")
+    return path
+
+
+def train_args(manifest, out, **options):
+    settings = {"image_size": 32, "epochs": 3, "batch_size": 8, "head": "linear", **options}
+    return ["train", "--manifest", str(manifest), "--model", "bagnet9", "--best", str(out / "best.pt"),
+            "--history", str(out / "history.csv"), "--checkpoint", str(out / "last.pt"), "--recipe", "report",
+            "--options", json.dumps(settings), "--seed", "0", "--device", "cpu", "--threads", "1"]
+
+
+LONG = {"epochs": 200}  # far more than the run can finish before the kill
+
+
+def killed_after_first_epoch(manifest, out):
+    env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"), OMP_NUM_THREADS="1")
+    process = subprocess.Popen([sys.executable, "-m", "bagnet_repro", *train_args(manifest, out, **LONG)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not (out / "last.pt").exists() and time.monotonic() < deadline:  # written after epoch 1
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+
+
+def test_checkpoint_from_other_data_is_refused_and_kept(tmp_path):
+    out = tmp_path / "run"
+    killed_after_first_epoch(tiny_manifest(tmp_path, 0), out)
+    saved = (out / "last.pt").read_bytes()
+    other = tiny_manifest(tmp_path, 1)  # the demo seed changed: other images
+    result = run_cli(*train_args(other, out, **LONG))  # the same settings, other data
+    assert_one_line_error(result, str(out / "last.pt"), "written on other data", "delete it")
+    assert (out / "last.pt").read_bytes() == saved and not (out / "best.pt").exists()
+
+
+def test_corrupt_resume_checkpoint_is_one_line_and_kept(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "last.pt").write_bytes(b"PK\x03\x04 half a checkpoint")
+    result = run_cli(*train_args(tiny_manifest(tmp_path, 0), out))
+    assert_one_line_error(result, f"cannot read the resume checkpoint {out / 'last.pt'}", "delete it")
+    assert (out / "last.pt").read_bytes() == b"PK\x03\x04 half a checkpoint"
+
+
+def test_corrupt_best_checkpoint_is_one_line(tmp_path):
+    best = tmp_path / "best.pt"
+    best.write_bytes(b"\x80\x02 garbage")
+    out = tmp_path / "predictions.tsv"
+    result = run_cli("evaluate", "--checkpoint", str(best), "--manifest", str(tiny_manifest(tmp_path, 0)),
+                     "--predictions", str(out), "--metrics", str(tmp_path / "metrics.json"), "--scramble-grid", "4",
+                     "--sweep-grids", "1", "2", "--scramble-seed", "0", "--batch-size", "8", "--device", "cpu",
+                     "--threads", "1")
+    assert_one_line_error(result, f"cannot read checkpoint {best}")
+    assert not out.exists() and not leftovers(tmp_path)
+
+
+# 11-12: writes -------------------------------------------------------------------------------------------
+
+def test_full_disk_is_one_line_and_leaves_no_partial_file(tmp_path):
+    out = tmp_path / "run"
+
+    def small_files():  # writes past 200 kB fail with EFBIG, as they would with ENOSPC on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+
+    env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"))
+    manifest = tiny_manifest(tmp_path, 0)
+    result = subprocess.run([sys.executable, "-m", "bagnet_repro", *train_args(manifest, out)], env=env,
+                            capture_output=True, text=True, preexec_fn=small_files)
+    assert_one_line_error(result, f"cannot write {out / 'last.pt'}", "the write failed", "MiB free")
+    assert not (out / "last.pt").exists() and not (out / "best.pt").exists() and not leftovers(out)
+
+
+def read_only_folder(tmp_path):
+    """A folder this process cannot write in: a chmod-ed one, or for root (who ignores modes) /sys."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "read_only"
+        folder.mkdir()
+        folder.chmod(0o555)
+        return folder
+    try:
+        os.close(tempfile.mkstemp(dir="/sys")[0])
+    except OSError:
+        return "/sys"
+    pytest.skip("no read-only folder available to root here")
+
+
+def test_read_only_checkpoint_folder_fails_before_training(tmp_path):
+    folder = read_only_folder(tmp_path)
+    out = tmp_path / "run"
+    args = train_args(tiny_manifest(tmp_path, 0), out)
+    args[args.index("--checkpoint") + 1] = f"{folder}/last.pt"
+    result = run_cli(*args)
+    assert_one_line_error(result, f"cannot write {folder}/last.pt")
+    assert "epoch 1/" not in result.stdout  # refused before any training
+    assert not (out / "best.pt").exists()
+
+
+# 13-15: numbers ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("option,value,words", [
+    ("lr", -1, "training option lr must be > 0, got -1"),
+    ("image_size", 0, "training option image_size must be >= 32, got 0"),
+    ("batch_size", 0, "training option batch_size must be >= 1, got 0"),
+])
+def test_out_of_range_numbers_are_one_line(tmp_path, option, value, words):
+    out = tmp_path / "run"
+    result = run_cli(*train_args(tmp_path / "never_read.tsv", out, **{option: value}))
+    assert_one_line_error(result, words)
+    assert not out.exists()
+    config = write_config(tmp_path / "c.yaml", data={"local_dir": str(tmp_path)}, train={option: value})
+    planned = run_snakemake(tmp_path / "work", "-n", "--configfile", config)
+    assert planned.returncode == 1 and f"config error at 'train.{option}'" in planned.stderr
+
+
+# 16-19: config checks at start-up ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sections,words", [
+    ({"evaluate": {"sweep_grids": [1, 2, 5]}}, "config error at 'evaluate.sweep_grids': grid 5 does not divide "
+                                               "train.image_size 32"),
+    ({"evaluate": {"scramble_grid": 3}}, "config error at 'evaluate.scramble_grid': grid 3 does not divide"),
+    ({"data": {"source": "demo", "demo": {"train_per_class": 2}}, "split": {"val_fraction": 0.2}},
+     "config error at 'split.val_fraction': 0.2 of 30 images gives 6 validation"),
+    ({"data": {"source": "url", "urls": [{"url": "https://example.org/", "sha256": None}]}},
+     "config error at 'data.urls.0.name': the URL 'https://example.org/' has no file name"),
+])
+def test_config_problems_stop_the_start(tmp_path, sections, words):
+    sections.setdefault("data", {}).setdefault("local_dir", str(tmp_path))
+    config = write_config(tmp_path / "c.yaml", **sections)
+    result = run_snakemake(tmp_path / "work", "-n", "--configfile", config)
+    assert result.returncode == 1 and words in result.stderr, result.stderr[-2000:]
+    assert not (tmp_path / "work" / "results").exists()
+    checked = run_cli("check-config", config)
+    assert_one_line_error(checked, words)
+
+
+def test_too_few_images_for_the_stratified_split_is_one_line(tmp_path):
+    inventory = tmp_path / "inventory.tsv"
+    data = tmp_path / "data"
+    make_demo_data(data, train_per_class=2, test_per_class=2, width=32, height=32, seed=0)
+    write_records(build_inventory(data), inventory, "course_split")
+    out = tmp_path / "manifest.tsv"
+    result = run_cli("split", "--inventory", str(inventory), "--out", str(out), "--val-fraction", "0.2",
+                     "--test-per-class", "1", "--seed", "0")
+    assert_one_line_error(result, "cannot split 30 course-train images into train and val by class",
+                          "split.val_fraction 0.2")
+    assert not out.exists()
+
+
+# 20-21: YAML -------------------------------------------------------------------------------------------------
+
+def test_yaml_syntax_error_names_file_and_line(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("data:\n  source: local\n  urls: [a, b\nmodels: [bagnet9]\n")
+    checked = run_cli("check-config", str(broken))
+    assert_one_line_error(checked, f"{broken}:4:", "YAML syntax error")
+    # config.yaml itself is read by the Snakefile, which names the line before Snakemake's own message.
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("Snakefile", "workflow", "src", "envs", "notebooks", "report", "profiles"):
+        source = PROJECT / name
+        if source.is_dir():
+            shutil.copytree(source, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, project / name)
+    (project / "config.yaml").write_text((PROJECT / "config.yaml").read_text().replace("seeds: [152]", "seeds: [152"))
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(project / "Snakefile"), "-n",
+                             "--directory", str(tmp_path / "work")], cwd=project, capture_output=True, text=True)
+    assert result.returncode == 1 and f"{project / 'config.yaml'}:" in result.stderr
+    assert "YAML syntax error" in result.stderr
+
+
+# 22-24: downloads ----------------------------------------------------------------------------------------
+
+def zip_bytes():
+    buffer = tempfile.SpooledTemporaryFile()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("readme.txt", "x" * 50_000)
+    buffer.seek(0)
+    return buffer.read()
+
+
+def test_download_changes_never_lose_the_verified_archive(tmp_path, file_server):
+    payload = zip_bytes()
+    digest = hashlib.sha256(payload).hexdigest()
+    file_server.files["scenes.zip"] = payload
+    work = tmp_path / "work"
+    target = "results/downloads/scenes.zip"
+
+    def config(sha256, name="c.yaml"):
+        return write_config(tmp_path / name, data={"source": "url", "retries": 2, "urls": [
+            {"url": file_server.url("scenes.zip"), "sha256": sha256}]})
+
+    assert snake(work, config(None), target).returncode == 0
+    requests = len(file_server.requests)
+    # 22: the user pins the digest the log printed: Snakemake deletes the output to rerun the rule, and
+    # the kept verified copy is reused (no new request).
+    pinned = snake(work, config(digest), target)
+    assert pinned.returncode == 0 and len(file_server.requests) == requests
+    assert "reusing the verified download" in (work / "logs/data/download_scenes.zip.log").read_text()
+    # 24: a wrong pin: the re-download does not verify, the error says where the earlier one is kept.
+    wrong = snake(work, config("0" * 64, "wrong.yaml"), target)
+    log = (work / "logs/data/download_scenes.zip.log").read_text()
+    assert wrong.returncode == 1 and "checksum mismatch" in log and "the earlier download is kept in" in log
+    kept = [p for p in (work / "results/downloads/.verified").rglob("scenes.zip")]
+    assert len(kept) == 1 and kept[0].read_bytes() == payload
+    # 23: the server goes down mid-transfer past the retries: the .part stays and the next run resumes it.
+    file_server.files["scenes.zip"] = payload + b"more"  # a new release: a new pinned digest
+    new_digest = hashlib.sha256(payload + b"more").hexdigest()
+    file_server.mode["scenes.zip"] = "truncate"
+    down = snake(work, config(new_digest, "new.yaml"), target)
+    log = (work / "logs/data/download_scenes.zip.log").read_text()
+    assert down.returncode == 1 and "attempt 1/2 failed" in log and "the next run resumes them" in log
+    assert kept[0].read_bytes() == payload and list((work / "results/downloads/.verified").rglob("*.part"))
+    file_server.mode["scenes.zip"] = "normal"
+    back = snake(work, config(new_digest, "new.yaml"), target)
+    assert back.returncode == 0 and "resuming" in (work / "logs/data/download_scenes.zip.log").read_text()
+    assert (work / target).read_bytes() == payload + b"more"
+
+
+# 25: heatmaps --------------------------------------------------------------------------------------------
+
+def test_bad_heatmap_image_keeps_the_good_heatmaps(tmp_path):
+    work = tmp_path / "work"
+    data = tiny_data(tmp_path / "data", 0)
+    target = "results/heatmaps/heatmaps.npz"
+    good = snake(work, write_config(tmp_path / "a.yaml", data={"local_dir": str(data)}), target)
+    assert good.returncode == 0, good.stderr[-3000:]
+    before = (work / target).read_bytes()
+    bad = write_config(tmp_path / "b.yaml", data={"local_dir": str(data)}, heatmaps={"images": ["nope.jpg"]})
+    result = snake(work, bad, target)
+    assert result.returncode == 1
+    assert "heatmaps.images: 'nope.jpg' is not a test image" in (work / "logs/heatmaps/heatmap_selection.log").read_text()
+    assert (work / target).read_bytes() == before
+
+
+# 26-27 -------------------------------------------------------------------------------------------------------
+
+def test_outputs_follow_the_umask(tmp_path):
+    work = tmp_path / "work"
+    config = write_config(tmp_path / "c.yaml", data={"local_dir": str(tiny_data(tmp_path / "data", 0))})
+    previous = os.umask(0o027)
+    try:
+        result = snake(work, config, "results/data/manifest.tsv")
+    finally:
+        os.umask(previous)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for name in ("inventory.tsv", "manifest.tsv"):
+        assert (work / "results/data" / name).stat().st_mode & 0o777 == 0o640, name
+
+
+def test_readme_says_how_to_unlock_after_a_kill():
+    readme = (PROJECT / "README.md").read_text()
+    assert "--unlock" in readme
