@@ -101,12 +101,12 @@ def test_four_micro_batches_give_the_gradients_of_one_batch():
 
 
 def test_non_finite_loss_names_epoch_and_step():
-    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 4 * 4, 15))
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 15))
     torch.nn.init.constant_(model[1].weight, float("nan"))
-    settings = TrainSettings(model="toy", image_size=4, batch_size=2, device="cpu")
+    settings = TrainSettings(model="toy", image_size=32, batch_size=2, device="cpu")
     trainer = _Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1), settings, torch.device("cpu"), 15)
     with pytest.raises(UserError, match="non-finite loss at epoch 3, step 2"):
-        trainer.step(torch.randn(2, 3, 4, 4), torch.tensor([0, 1]), epoch=3, step=2)
+        trainer.step(torch.randn(2, 3, 32, 32), torch.tensor([0, 1]), epoch=3, step=2)
 
 
 def test_unknown_training_option_is_one_line(manifest, tmp_path):

@@ -82,6 +82,10 @@ def test_truncated_and_corrupted_downloads_fail_and_are_not_cached(tmp_path, fil
     file_server.mode["cut.pth.tar"] = "truncate"
     with pytest.raises(UserError, match="download failed after 3 attempts"):
         build_model("bagnet9", 15, weights={"url": file_server.url("cut.pth.tar"), "sha256": digest}, cache=cache)
+    # What arrived is kept as a .part for the next attempt to resume; nothing unverified is in the cache.
+    parts = [p for p in cache.rglob("*.part")]
+    assert len(parts) == 1 and parts[0].stat().st_size < len(data)
+    parts[0].unlink()
     flipped = bytearray(data)
     flipped[len(flipped) // 2] ^= 0xFF
     file_server.files["flipped.pth.tar"] = bytes(flipped)
