@@ -29,7 +29,7 @@ def test_slurm_profile_dry_run_requests_gpus(tmp_path):
     rules = "".join(p.read_text() for p in (PROJECT / "workflow" / "rules").glob("*.smk"))
     declared = re.findall(r"localrules:\n((?:    \w+,\n)+)", rules)
     local = sorted(name.strip(" ,") for block in declared for name in block.splitlines())
-    assert local == ["download", "fetch_weights", "imagenet_kaggle", "imagenette_download"]
+    assert local == ["download", "feature_amount_data", "fetch_weights", "imagenet_kaggle", "imagenette_download"]
 
 
 def test_slurm_profile_gives_pretraining_all_gpus_on_one_node(tmp_path):

@@ -19,6 +19,29 @@ def _cmd_check_config(args: argparse.Namespace) -> None:
     print(f"config OK: {', '.join(args.configfile) or 'config.yaml'} over config.yaml")
 
 
+def _cmd_feature_amount_data(args: argparse.Namespace) -> None:
+    from .feature_amounts.data import fetch_dataset
+    record = fetch_dataset(args.dataset, args.root, args.out)
+    print(f"{args.dataset}: {len(record['files'])} files in {record['root']}")
+
+
+def _cmd_feature_amount_run(args: argparse.Namespace) -> None:
+    import torch
+
+    from .feature_amounts.study import run_variant
+    from .training.finetune import TrainSettings
+    torch.set_num_threads(args.threads)
+    settings = TrainSettings(**_settings_values(args))
+    print(json.dumps(run_variant(args.dataset, args.data, args.depth, args.variant, settings, args.metrics,
+                                 args.history, args.checkpoint)))
+
+
+def _cmd_feature_amount_table(args: argparse.Namespace) -> None:
+    from .feature_amounts.study import write_table
+    rows = write_table(args.metrics, args.out)
+    print(f"{len(rows)} runs in {args.out}")
+
+
 def _cmd_make_demo_data(args: argparse.Namespace) -> None:
     from .data.demo import make_demo_data
     make_demo_data(args.out, args.train_per_class, args.test_per_class, args.width, args.height, args.seed)
@@ -266,6 +289,33 @@ def build_parser() -> argparse.ArgumentParser:
                        "as the workflow would merge them over config.yaml")
     p.add_argument("configfile", nargs="*", help="files given to snakemake --configfile, in order")
     p.set_defaults(func=_cmd_check_config)
+
+    p = sub.add_parser("feature-amount-data", help="download a torchvision data set once into a cache, "
+                       "recording its files' sha256 (seed 001's study)")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--root", required=True, help="the cache folder torchvision downloads into")
+    p.add_argument("--out", required=True, help="JSON record of the files (the runs' data key)")
+    p.set_defaults(func=_cmd_feature_amount_data)
+
+    p = sub.add_parser("feature-amount-run", help="train one variant of the feature-amount study")
+    p.add_argument("--dataset", required=True, help="cifar10, cifar100, mnist, fashionmnist, kmnist or scene15")
+    p.add_argument("--data", required=True, help="the data record (torchvision sets) or the manifest (scene15)")
+    p.add_argument("--depth", type=_count(10), required=True)
+    p.add_argument("--variant", required=True, help="a model id of the family, or uniform")
+    p.add_argument("--metrics", required=True)
+    p.add_argument("--history", required=True)
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--model", default="feature_amounts", help=argparse.SUPPRESS)
+    p.add_argument("--recipe", required=True, help="feature_amounts (training/recipes.py) or another preset")
+    p.add_argument("--options", default=None, help="JSON object of TrainSettings values that override the recipe")
+    p.add_argument("--seed", type=_NON_NEGATIVE, required=True)
+    _add_device_options(p)
+    p.set_defaults(func=_cmd_feature_amount_run)
+
+    p = sub.add_parser("feature-amount-table", help="the study's table from its runs' metrics")
+    p.add_argument("--metrics", nargs="+", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_feature_amount_table)
 
     p = sub.add_parser("download", help="download a file, verify its sha256, then move it into place")
     p.add_argument("--url", required=True)

@@ -31,7 +31,7 @@ FC_LAYERS = 2
 class Variant:
     """One network of the family: its id (the reference's loop order), profile and per-layer widths."""
 
-    model_id: int
+    model_id: int | str  # the reference's id, or "uniform"
     location: float
     scale: float
     shape: float
@@ -105,3 +105,33 @@ def profile_moments(features: tuple[int, ...]) -> tuple[float, float, float]:
     variance = float((weights * (index - mean) ** 2).sum())
     skew = float((weights * (index - mean) ** 3).sum() / variance ** 1.5) if variance > 0 else 0.0
     return mean, variance, skew
+
+
+UNIFORM = "uniform"  # the unchanged VGG network (VGG-D at depth 16), for comparison
+
+
+def variant(key: str | int, depth: int = 16, image_size: int = 32) -> Variant:
+    """The variant with model id ``key``, or the uniform VGG network for ``"uniform"``."""
+    if str(key) == UNIFORM:
+        return Variant(UNIFORM, math.nan, math.nan, math.nan, uniform_features(depth, image_size))
+    family = variants(depth, image_size)
+    try:
+        index = int(key)
+    except ValueError:
+        index = -1
+    if not 0 <= index < len(family):
+        raise ValueError(f"no variant {key!r} at depth {depth}: ids are 0..{len(family) - 1} or {UNIFORM!r}")
+    return family[index]
+
+
+def select_ids(depth: int, which: str | list | dict, image_size: int = 32) -> list[int]:
+    """The model ids a config selects: ``all``, a list of ids, or ``{every: k}`` (ids 0, k, 2k, ...)."""
+    count = len(variants(depth, image_size))
+    if which == "all":
+        return list(range(count))
+    if isinstance(which, dict):
+        return list(range(0, count, int(which["every"])))
+    bad = [i for i in which if not 0 <= int(i) < count]
+    if bad:
+        raise ValueError(f"no variant {bad[0]} at depth {depth}: ids are 0..{count - 1}")
+    return [int(i) for i in which]

@@ -50,6 +50,8 @@ _RANGES = {
     "warmup_factor": (_NUMBER, 0, True, 1, False), "step_size": (int, 1, False, None, False),
     "gamma": (_NUMBER, 0, True, 1, False), "label_smoothing": (_NUMBER, 0, False, 1, False),
     "patience": (int, 0, False, None, False), "min_delta": (_NUMBER, 0, False, None, False),
+    "restart_epochs": (int, 1, False, None, False), "min_lr": (_NUMBER, 0, False, None, False),
+    "abandon_after": (int, 0, False, None, False),
     "seed": (int, 0, False, None, False),
 }
 
@@ -67,11 +69,14 @@ class TrainSettings:
     lr_scale_batch: int = 0  # >0: lr is per this many images and scales linearly with batch_size
     momentum: float = 0.9
     weight_decay: float = _REPORT["weight_decay"]
-    scheduler: str = _REPORT["scheduler"]  # none | step | cosine
+    scheduler: str = _REPORT["scheduler"]  # none | step | cosine | sgdr (per mini-batch)
     warmup_epochs: int = 0
     warmup_factor: float = 0.01
     step_size: int = 30
     gamma: float = 0.1
+    restart_epochs: int = 10  # sgdr: the first cycle's length in epochs (then doubling)
+    min_lr: float = 0.0  # sgdr: the learning rate at the end of each cycle
+    abandon_after: int = 0  # >0: after this epoch, stop (abandoned) if train accuracy is below twice chance
     label_smoothing: float = _REPORT["label_smoothing"]
     augment: str = _REPORT["augment"]  # none | modern
     mix: str = _REPORT["mix"]  # none | cutmix_mixup
@@ -140,10 +145,18 @@ def build_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Op
     raise UserError(f"unknown optimizer {settings.optimizer!r}; choose adam or sgd")
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, settings: TrainSettings):
-    """Per-epoch learning-rate factor: optional linear warm-up, then constant, step or cosine decay."""
-    if settings.scheduler not in ("none", "step", "cosine"):
-        raise UserError(f"unknown scheduler {settings.scheduler!r}; choose none, step or cosine")
+PER_STEP_SCHEDULERS = ("sgdr",)
+
+
+def build_scheduler(optimizer: torch.optim.Optimizer, settings: TrainSettings, steps_per_epoch: int = 1):
+    """Per-epoch learning-rate factor: optional linear warm-up, then constant, step or cosine decay; or
+    ``sgdr``, stepped per mini-batch: cosine warm restarts (Loshchilov and Hutter), the first cycle
+    ``restart_epochs`` long and each next one twice as long, down to ``min_lr``."""
+    if settings.scheduler not in ("none", "step", "cosine", "sgdr"):
+        raise UserError(f"unknown scheduler {settings.scheduler!r}; choose none, step, cosine or sgdr")
+    if settings.scheduler == "sgdr":
+        return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+            optimizer, T_0=settings.restart_epochs * steps_per_epoch, T_mult=2, eta_min=settings.min_lr)
 
     def factor(epoch: int) -> float:  # epoch counts from 0
         if epoch < settings.warmup_epochs:
@@ -206,8 +219,10 @@ def _next_divisor(batch: int, current: int) -> int | None:
 class _Trainer:
     """One epoch at a time; keeps the micro-batch count that fits the GPU across steps."""
 
-    def __init__(self, model, optimizer, settings: TrainSettings, device: torch.device, num_classes: int) -> None:
+    def __init__(self, model, optimizer, settings: TrainSettings, device: torch.device, num_classes: int,
+                 step_scheduler=None) -> None:
         self.model, self.optimizer, self.settings, self.device = model, optimizer, settings, device
+        self.step_scheduler = step_scheduler  # stepped after every optimizer step (sgdr)
         self.loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
         self.autocast_dtype = AUTOCAST_DTYPES[settings.precision]
         use_scaler = settings.precision == "fp16" and device.type == "cuda"
@@ -258,6 +273,8 @@ class _Trainer:
             self.scaler.update()
         else:
             self.optimizer.step()
+        if self.step_scheduler is not None:
+            self.step_scheduler.step()
         return loss, logits
 
     def epoch(self, data: ImageSet, epoch: int) -> tuple[float, float]:
@@ -293,7 +310,7 @@ def check_choices(settings: TrainSettings) -> None:
 def initial_state() -> dict:
     """The bookkeeping a run starts from (and a checkpoint carries): no epoch done, no best weights yet."""
     return {"epoch": 0, "best_val_acc": -1.0, "best_val_loss": float("inf"), "best_epoch": 0,
-            "best_state": None, "since_best": 0, "stopped_early": False, "history": []}
+            "best_state": None, "since_best": 0, "stopped_early": False, "abandoned": False, "history": []}
 
 
 def select_epoch(settings: TrainSettings, state: dict, epoch: int, val_loss: float, val_acc: float,
@@ -372,44 +389,39 @@ def discard_checkpoint(path: Path) -> None:
         print(f"removed the resume checkpoint {path}: the run is complete", flush=True)
 
 
-def train(manifest_path: str, settings: TrainSettings, best_path: str, history_path: str,
-          checkpoint_path: str, weights_cache: str | None = None) -> dict:
-    """Train ``settings.model`` and write the best weights (by ``settings.select``) and the per-epoch history.
+def fit(model: nn.Module, train_set: ImageSet, val_set: ImageSet, settings: TrainSettings, num_classes: int,
+        history_path: str, checkpoint_path: str, data_file: str) -> dict:
+    """The epoch loop every training in the pipeline runs: fine-tuning here, and the feature-amount study.
 
     After every epoch the model, optimizer, scheduler, scaler, RNG states and bookkeeping are written
-    atomically to ``checkpoint_path``; a rerun with the same settings continues from there and ends with
-    the same result as an uninterrupted run. The checkpoint is deleted once the outputs are written.
+    atomically to ``checkpoint_path``, keyed by the settings and by the digest of ``data_file`` (the data
+    listing); a rerun continues from there and ends with the same result as an uninterrupted run. Writes
+    the per-epoch history and returns the final bookkeeping (best weights, epoch, scores, stop reason);
+    the caller writes its outputs and then deletes the checkpoint.
     """
-    check_choices(settings)
-    check_writable(checkpoint_path, best_path, history_path)
-    seed_everything(settings.seed)
     device = resolve_device(settings.device)
     set_tf32(device, settings.tf32)
-    manifest = read_records(manifest_path)
-    train_set = load_split(manifest, "train", settings.image_size)
-    val_set = load_split(manifest, "val", settings.image_size)
-    model = build_model(settings.model, len(REPORT_CLASSES), weights=settings.weights, head=settings.head,
-                        cache=weights_cache)
-    print(f"{settings.model}: starting from {settings.weights or 'random init'}", flush=True)
     model.to(device)
     if settings.channels_last:
         model.to(memory_format=torch.channels_last)
+    steps_per_epoch = math.ceil(len(train_set.labels) / settings.batch_size)
     optimizer = build_optimizer(model, settings)
-    scheduler = build_scheduler(optimizer, settings)
-    trainer = _Trainer(model, optimizer, settings, device, len(REPORT_CLASSES))
+    scheduler = build_scheduler(optimizer, settings, steps_per_epoch)
+    per_step = settings.scheduler in PER_STEP_SCHEDULERS
+    trainer = _Trainer(model, optimizer, settings, device, num_classes, scheduler if per_step else None)
     forward = torch.compile(model) if settings.compile else model
     trainer.model = forward
     loss_fn = nn.CrossEntropyLoss()
 
     checkpoint_path = Path(checkpoint_path)
     state = initial_state()
-    saved = read_resume_checkpoint(checkpoint_path, settings_key(settings), manifest_path)
+    saved = read_resume_checkpoint(checkpoint_path, settings_key(settings), data_file)
     if saved is not None:
         load_optimisation_state(saved, model, optimizer, scheduler, trainer.scaler)
         set_rng_states(saved["rng"])
-        state = saved["state"]
+        state = {**initial_state(), **saved["state"]}
         print(f"resuming {settings.model} after epoch {state['epoch']} from {checkpoint_path}", flush=True)
-    data_key = file_digest(manifest_path)
+    data_key = file_digest(data_file)
 
     autocast_dtype = AUTOCAST_DTYPES[settings.precision]
     for epoch in range(state["epoch"] + 1, settings.epochs + 1):
@@ -417,7 +429,8 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
             break
         started = time.perf_counter()
         train_loss, train_acc = trainer.epoch(train_set, epoch)
-        scheduler.step()
+        if not per_step:
+            scheduler.step()
         val_logits = predict(forward, val_set.images, device, desc="validate", autocast_dtype=autocast_dtype,
                              channels_last=settings.channels_last)
         val_loss = loss_fn(val_logits, val_set.labels).item()
@@ -432,16 +445,38 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
               f"train_acc {train_acc:.4f} val_loss {val_loss:.4f} val_acc {val_acc:.4f}", flush=True)
         if state["stopped_early"]:
             print(f"early stop: no {settings.select} improvement for {settings.patience} epochs", flush=True)
+        if epoch == settings.abandon_after and train_acc < 2 / num_classes:
+            state.update(abandoned=True, stopped_early=True)
+            print(f"abandoned: train accuracy {train_acc:.4f} after epoch {epoch} is below twice chance "
+                  f"({2 / num_classes:.4f})", flush=True)
         save_torch_atomic({"settings": settings_key(settings), "data": data_key,
-                     **optimisation_state(model, optimizer, scheduler, trainer.scaler),
-                     "rng": rng_states(), "state": state}, checkpoint_path)
+                           **optimisation_state(model, optimizer, scheduler, trainer.scaler),
+                           "rng": rng_states(), "state": state}, checkpoint_path)
 
     if state["best_state"] is None:
         raise UserError(f"training {settings.model}: train.epochs must be at least 1")
     write_table_atomic(history_path, HISTORY_COLUMNS, state["history"], delimiter=",")
+    return state
+
+
+def train(manifest_path: str, settings: TrainSettings, best_path: str, history_path: str,
+          checkpoint_path: str, weights_cache: str | None = None) -> dict:
+    """Fine-tune ``settings.model`` on the manifest's train split (``fit``, resumable), keep the best weights
+    (by ``settings.select``) in ``best_path`` and the per-epoch history; then delete the checkpoint."""
+    check_choices(settings)
+    check_writable(checkpoint_path, best_path, history_path)
+    seed_everything(settings.seed)
+    manifest = read_records(manifest_path)
+    train_set = load_split(manifest, "train", settings.image_size)
+    val_set = load_split(manifest, "val", settings.image_size)
+    model = build_model(settings.model, len(REPORT_CLASSES), weights=settings.weights, head=settings.head,
+                        cache=weights_cache)
+    print(f"{settings.model}: starting from {settings.weights or 'random init'}", flush=True)
+    state = fit(model, train_set, val_set, settings, len(REPORT_CLASSES), history_path, checkpoint_path,
+                manifest_path)
     save_trained(best_path, model=settings.model, head=settings.head, classes=list(REPORT_CLASSES),
                  image_size=settings.image_size, epoch=state["best_epoch"], val_acc=state["best_val_acc"],
                  val_loss=state["best_val_loss"], settings=asdict(settings), state_dict=state["best_state"])
-    discard_checkpoint(checkpoint_path)
+    discard_checkpoint(Path(checkpoint_path))
     return {"best_epoch": state["best_epoch"], "best_val_acc": state["best_val_acc"],
             "best_val_loss": state["best_val_loss"], "epochs_run": state["epoch"]}

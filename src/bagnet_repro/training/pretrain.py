@@ -30,7 +30,7 @@ from ..evaluation.inference import AUTOCAST_DTYPES
 from ..fileio import check_writable, file_digest, save_torch_atomic, write_table_atomic
 from ..models import build_model
 from . import distributed
-from .finetune import (TrainSettings, build_optimizer, build_scheduler, check_choices,
+from .finetune import (PER_STEP_SCHEDULERS, TrainSettings, build_optimizer, build_scheduler, check_choices,
                        discard_checkpoint, initial_state, load_optimisation_state, optimisation_state,
                        read_resume_checkpoint, select_epoch, set_tf32, settings_key)
 
@@ -42,6 +42,8 @@ def _check_settings(settings: TrainSettings, world: int) -> None:
     if settings.batch_size % world:
         raise UserError(f"pretrain batch_size {settings.batch_size} (the global batch) is not divisible by "
                         f"the {world} processes")
+    if settings.scheduler in PER_STEP_SCHEDULERS:
+        raise UserError(f"pretraining steps its schedule per epoch; scheduler {settings.scheduler!r} is per step")
     if settings.augment != "none" or settings.mix != "none":
         raise UserError("pretraining augments with random-resized crops and flips; set augment and mix to none")
     check_choices(settings)

@@ -1,0 +1,124 @@
+"""Seed 001's layer-wise feature-amount study: one job per (variant, seed) of the VGG family, so a rerun
+after a crash redoes only what is missing and a cluster spreads the variants over its GPUs; then the
+study's table, its figures and an interactive page."""
+
+
+localrules:
+    feature_amount_data,
+
+
+# torchvision's data sets are downloaded once, on the submitting host, into the cache (like weights).
+rule feature_amount_data:
+    output:
+        "results/feature_amounts/data/{dataset}.json",
+    log:
+        "logs/feature_amounts/data_{dataset}.log",
+    wildcard_constraints:
+        dataset="|".join(FEATURE_AMOUNT_DOWNLOADS),
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        cli=BAGNET,
+        root=feature_amount_cache(),
+    shell:
+        "{params.cli} feature-amount-data --dataset {wildcards.dataset} --root {params.root:q} --out {output} "
+        "> {log} 2>&1"
+
+
+rule feature_amount_run:
+    input:
+        data=feature_amount_data_file(),
+    output:
+        metrics=f"{FEATURE_AMOUNT_DIR}/{{variant}}/seed{{seed}}/metrics.json",
+        history=f"{FEATURE_AMOUNT_DIR}/{{variant}}/seed{{seed}}/history.csv",
+    log:
+        f"logs/feature_amounts/{FEATURE_AMOUNT_STUDY}/{{variant}}_seed{{seed}}.log",
+    wildcard_constraints:
+        variant=r"[0-9]+|uniform",
+        seed=r"[0-9]+",
+    conda:
+        "../../envs/torch.yaml"
+    threads: compute()["threads"]
+    resources:
+        gpu=job_gpus(),
+    params:
+        cli=BAGNET,
+        dataset=config["feature_amounts"]["dataset"],
+        depth=config["feature_amounts"]["depth"],
+        recipe=config["feature_amounts"]["recipe"],
+        options=feature_amount_options,
+        checkpoint=lambda wildcards: (
+            f"results/checkpoints/feature_amounts/{FEATURE_AMOUNT_STUDY}/{wildcards.variant}/seed{wildcards.seed}.pt"
+        ),
+        device=compute()["device"],
+    shell:
+        "{params.cli} feature-amount-run --dataset {params.dataset} --data {input.data} --depth {params.depth} "
+        "--variant {wildcards.variant} --metrics {output.metrics} --history {output.history} "
+        "--checkpoint {params.checkpoint} --recipe {params.recipe} --options {params.options} "
+        "--seed {wildcards.seed} --device {params.device} --threads {threads} > {log} 2>&1"
+
+
+rule feature_amount_table:
+    input:
+        feature_amount_metrics(),
+    output:
+        report(
+            "report/tables/feature_amounts.tsv",
+            caption="../../report/captions/feature_amounts_table.rst",
+            category="Feature amounts",
+        ),
+    log:
+        "logs/feature_amounts/table.log",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        cli=BAGNET,
+    shell:
+        "{params.cli} feature-amount-table --metrics {input} --out {output} > {log} 2>&1"
+
+
+rule feature_amount_figures:
+    input:
+        table="report/tables/feature_amounts.tsv",
+        notebook=str(PROJECT_DIR / "notebooks" / "feature_amounts.ipynb"),
+    output:
+        notebook="results/notebooks/feature_amounts.ipynb",
+        accuracy_pdf="report/figures/feature_amounts_accuracy.pdf",
+        accuracy_png=report(
+            "report/figures/feature_amounts_accuracy.png",
+            caption="../../report/captions/feature_amounts_accuracy.rst",
+            category="Feature amounts",
+        ),
+        profiles_pdf="report/figures/feature_amounts_profiles.pdf",
+        profiles_png=report(
+            "report/figures/feature_amounts_profiles.png",
+            caption="../../report/captions/feature_amounts_profiles.rst",
+            category="Feature amounts",
+        ),
+        parameters_pdf="report/figures/feature_amounts_parameters.pdf",
+        parameters_png=report(
+            "report/figures/feature_amounts_parameters.png",
+            caption="../../report/captions/feature_amounts_parameters.rst",
+            category="Feature amounts",
+        ),
+        html=report(
+            "report/feature_amounts.html",
+            caption="../../report/captions/feature_amounts_html.rst",
+            category="Feature amounts",
+        ),
+    log:
+        "logs/report/feature_amount_figures.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        parameters=lambda wildcards, input, output: json.dumps(
+            {
+                "table": input.table,
+                "accuracy": [output.accuracy_pdf, output.accuracy_png],
+                "profiles": [output.profiles_pdf, output.profiles_png],
+                "parameters": [output.parameters_pdf, output.parameters_png],
+                "html": output.html,
+            }
+        ),
+    shell:
+        PAPERMILL
