@@ -51,11 +51,11 @@ def test_demo_workflow_end_to_end(tmp_path):
     # The feature-amount study in miniature: its table (two variants and the uniform VGG), figures and page.
     with open(tmp_path / "report/tables/feature_amounts.tsv", newline="") as handle:
         study = list(csv.DictReader(handle, delimiter="\t"))
-    assert [r["model_id"] for r in study] == ["0", "192", "uniform"]
+    assert [r["model_id"] for r in study] == ["160", "192", "uniform"]
     assert all(r["epochs_run"] == "1" and 0.0 <= float(r["best_val_acc"]) <= 1.0 for r in study)
     for name in ("accuracy", "profiles", "parameters"):
         assert (tmp_path / f"report/figures/feature_amounts_{name}.pdf").read_bytes().startswith(b"%PDF"), name
-    assert "plotly" in (tmp_path / "report/feature_amounts.html").read_text()
+    assert "plotly" in (tmp_path / "report/figures/feature_amounts.html").read_text()
 
     with open(tmp_path / "report/tables/receptive_fields.csv", newline="") as handle:
         fields = {r["model"]: r for r in csv.DictReader(handle)}

@@ -176,7 +176,7 @@ STUDY = {
     "models": ["bagnet9"],
     "weights": {"models": {"bagnet9": "none"}},
     "compute": {"device": "cpu", "threads": 1},
-    "feature_amounts": {"dataset": "scene15", "variants": [0, 96, 192], "uniform": True,
+    "feature_amounts": {"dataset": "scene15", "variants": [160, 176, 192], "uniform": True,
                         "options": {"epochs": 1, "batch_size": 16}},
 }
 
@@ -208,7 +208,7 @@ def test_killed_study_reruns_only_the_missing_variants(tmp_path):
     for name, mtime in done.items():
         assert (runs / name / "seed0" / "metrics.json").stat().st_mtime_ns == mtime, name
     table = (work / "report/tables/feature_amounts.tsv").read_text().splitlines()
-    assert [line.split("\t")[2] for line in table[1:]] == ["0", "96", "192", "uniform"]
+    assert [line.split("\t")[2] for line in table[1:]] == ["160", "176", "192", "uniform"]
 
 
 def test_slurm_plans_one_gpu_job_per_variant_and_seed(tmp_path):
@@ -218,7 +218,7 @@ def test_slurm_plans_one_gpu_job_per_variant_and_seed(tmp_path):
                                   "compute": {"device": "cuda", "threads": 4}}))
     env = {**os.environ, "BAGNET_SLURM_PARTITION": "gpu-queue", "BAGNET_SLURM_ACCOUNT": "lab42"}
     result = run_snakemake(tmp_path, "-n", "--profile", str(PROJECT / "profiles" / "slurm"), "--workflow-profile",
-                           "none", "report/feature_amounts.html", "--configfile", str(config), env=env)
+                           "none", "report/figures/feature_amounts.html", "--configfile", str(config), env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = re.split(r"\n(?=rule |localrule )", result.stdout)
     runs = [job for job in jobs if job.startswith("rule feature_amount_run:")]

@@ -349,7 +349,7 @@ def feature_amount_outputs():
         return []
     figures = [f"report/figures/feature_amounts_{name}.{ext}" for name in ("accuracy", "profiles", "parameters")
                for ext in ("pdf", "png")]
-    return ["report/tables/feature_amounts.tsv", "report/feature_amounts.html"] + figures
+    return ["report/tables/feature_amounts.tsv", "report/figures/feature_amounts.html"] + figures
 
 
 def all_outputs():

@@ -102,7 +102,7 @@ rule feature_amount_figures:
             category="Feature amounts",
         ),
         html=report(
-            "report/feature_amounts.html",
+            "report/figures/feature_amounts.html",
             caption="../../report/captions/feature_amounts_html.rst",
             category="Feature amounts",
         ),
