@@ -167,6 +167,31 @@ def test_mnist_format_data_trains_a_variant_and_records_its_files(tmp_path):
     missing = run_cli("feature-amount-data", "--dataset", "kmnist", "--root", str(tmp_path / "empty"),
                       "--out", str(tmp_path / "k.json"))
     assert missing.returncode == 1 and "kmnist in" in missing.stderr.strip().splitlines()[-1]
+    unknown = run_cli("feature-amount-run", "--dataset", "mnist", "--data", str(tmp_path / "mnist.json"),
+                      "--depth", "16", "--variant", "193", "--metrics", str(out / "m.json"), "--history",
+                      str(out / "h.csv"), "--checkpoint", str(out / "c.pt"), "--recipe", "feature_amounts",
+                      "--seed", "0", "--device", "cpu", "--threads", "1")
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip().splitlines()[-1] == "error: no variant '193' at depth 16: ids are 0..192 or 'uniform'"
+
+
+def test_data_normalization_uses_the_training_sets_channel_statistics():
+    from bagnet_repro.data.loading import channel_statistics, normalize
+    from bagnet_repro.data.loading import ImageSet
+    from bagnet_repro.training.finetune import input_statistics
+
+    images = torch.randint(0, 256, (50, 3, 8, 8), dtype=torch.uint8)
+    images[:, 1] //= 4  # a darker second channel
+    mean, std = channel_statistics(images)
+    scaled = images.double() / 255
+    torch.testing.assert_close(torch.tensor(mean, dtype=torch.float64), scaled.mean(dim=(0, 2, 3)))
+    torch.testing.assert_close(torch.tensor(std, dtype=torch.float64), scaled.std(dim=(0, 2, 3), correction=0))
+    data = ImageSet(images, torch.zeros(50, dtype=torch.long), [], [])
+    settings = TrainSettings(model="feature_amounts", image_size=32, normalization="data")
+    normalised = normalize(images, input_statistics(settings, data))
+    torch.testing.assert_close(normalised.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-5, rtol=0)
+    plain = TrainSettings(model="feature_amounts", image_size=32, normalization="none")
+    torch.testing.assert_close(normalize(images, input_statistics(plain, data)), images.float() / 255)
 
 
 STUDY = {

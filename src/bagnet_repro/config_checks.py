@@ -128,6 +128,16 @@ def _demo_split_problems(config: dict) -> list[str]:
     return problems
 
 
+def _feature_amount_problems(config: dict) -> list[str]:
+    """The study's networks pool five times: their input size must be a multiple of 32."""
+    size = config.get("feature_amounts", {}).get("options", {}).get("image_size", 32)
+    if not isinstance(size, int) or size < 32 or size % 32:
+        return [f"config error at 'feature_amounts.options.image_size': {size!r} is not a multiple of 32 "
+                "(the VGG variants pool five times)"]
+    return []
+
+
 def cross_field_problems(config: dict) -> list[str]:
     """Every violated rule that spans several keys, each as one line naming a key (empty when none)."""
-    return _url_problems(config) + _grid_problems(config) + _demo_split_problems(config)
+    return (_url_problems(config) + _grid_problems(config) + _demo_split_problems(config)
+            + _feature_amount_problems(config))

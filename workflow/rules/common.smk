@@ -13,8 +13,8 @@ from snakemake.utils import validate
 from bagnet_repro import catalog
 from bagnet_repro.config_checks import archive_name, cross_field_problems, schema_problem
 from bagnet_repro.data.listing import listing_digest
-from bagnet_repro.feature_amounts.family import UNIFORM, select_ids
 from bagnet_repro.errors import UserError
+from bagnet_repro.feature_amounts.family import UNIFORM, select_ids
 from bagnet_repro.training.recipes import recipe_values
 
 PROJECT_DIR = Path(workflow.basedir)

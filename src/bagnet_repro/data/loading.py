@@ -49,6 +49,21 @@ def load_split(manifest: list[ImageRecord], split: str, size: int) -> ImageSet:
     return ImageSet(images, labels, [r.sha256 for r in records], [r.path for r in records])
 
 
-def normalize(batch: torch.Tensor) -> torch.Tensor:
-    """uint8 batch -> float, ImageNet mean/std (the report's preprocessing)."""
-    return F.normalize(batch.float().div_(255), IMAGENET_MEAN, IMAGENET_STD)
+def normalize(batch: torch.Tensor, statistics: tuple = (IMAGENET_MEAN, IMAGENET_STD)) -> torch.Tensor:
+    """uint8 batch -> float in [0, 1], then per-channel (mean, std): ImageNet's, the report's preprocessing,
+    unless other ``statistics`` are given."""
+    return F.normalize(batch.float().div_(255), *statistics)
+
+
+def channel_statistics(images: torch.Tensor) -> tuple[list[float], list[float]]:
+    """Per-channel mean and std of a uint8 N x C x H x W set, on the [0, 1] scale."""
+    mean = torch.zeros(images.shape[1], dtype=torch.float64)
+    square = torch.zeros_like(mean)
+    for start in range(0, len(images), 1024):  # in chunks: a float copy of all of CIFAR would be 600 MB
+        chunk = images[start:start + 1024].double().div_(255)
+        mean += chunk.sum(dim=(0, 2, 3))
+        square += chunk.square().sum(dim=(0, 2, 3))
+    count = images.numel() / images.shape[1]
+    mean /= count
+    std = (square / count - mean.square()).clamp_min(1e-12).sqrt()
+    return mean.tolist(), std.tolist()

@@ -19,12 +19,14 @@ AUTOCAST_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 @torch.no_grad()
 def predict(model: nn.Module, images: torch.Tensor, device: torch.device, batch_size: int = 64,
             desc: str = "eval", autocast_dtype: torch.dtype | None = None,
-            channels_last: bool = False) -> torch.Tensor:
-    """Logits (fp32, on the CPU) for a uint8 image tensor, in batches, in eval mode."""
+            channels_last: bool = False, statistics: tuple | None = None) -> torch.Tensor:
+    """Logits (fp32, on the CPU) for a uint8 image tensor, in batches, in eval mode (normalised with
+    ImageNet's statistics unless ``statistics`` (mean, std) are given)."""
     model.eval()
     outputs = []
     for start in tqdm(range(0, len(images), batch_size), desc=desc, unit="batch", mininterval=1.0, leave=False):
-        batch = normalize(images[start:start + batch_size]).to(device)
+        batch = images[start:start + batch_size]
+        batch = (normalize(batch) if statistics is None else normalize(batch, statistics)).to(device)
         if channels_last:
             batch = batch.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):

@@ -16,7 +16,7 @@ from ..errors import UserError
 from ..fileio import check_writable, write_table_atomic, write_text_atomic
 from ..training.finetune import TrainSettings, discard_checkpoint, fit, seed_everything
 from .data import load_study_data
-from .family import UNIFORM, profile_moments, variant
+from .family import profile_moments, variant
 from .model import build_feature_amount_model
 
 TABLE_COLUMNS = ("dataset", "depth", "model_id", "seed", "location", "scale", "shape", "features", "parameters",
@@ -28,7 +28,13 @@ def run_variant(dataset: str, data_file: str, depth: int, key: str, settings: Tr
                 history_path: str, checkpoint_path: str) -> dict:
     """Train variant ``key`` (a model id, or ``uniform``) of depth ``depth`` on ``dataset``; write metrics."""
     check_writable(metrics_path, history_path, checkpoint_path)
-    chosen = variant(key, depth, settings.image_size)
+    if settings.image_size % 32:
+        raise UserError(f"training option image_size must be a multiple of 32 for the VGG variants (five "
+                        f"2x2 pools), got {settings.image_size}")
+    try:
+        chosen = variant(key, depth, settings.image_size)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     seed_everything(settings.seed)
     train_set, val_set, classes = load_study_data(dataset, data_file, settings.image_size)
     model = build_feature_amount_model(chosen.features, classes, settings.image_size)
@@ -67,6 +73,3 @@ def write_table(metrics_paths: list[str], out_path: str) -> list[dict]:
         rows.append({column: _cell(metrics[column]) for column in TABLE_COLUMNS})
     write_table_atomic(out_path, TABLE_COLUMNS, rows)
     return rows
-
-
-__all__ = ["UNIFORM", "TABLE_COLUMNS", "run_variant", "write_table"]

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from ..data.augmentations import get_augmentations
 from ..data.classes import REPORT_CLASSES
 from ..data.inventory import read_records
-from ..data.loading import ImageSet, load_split, normalize
+from ..data.loading import IMAGENET_MEAN, IMAGENET_STD, ImageSet, channel_statistics, load_split, normalize
 from ..device import resolve_device
 from ..errors import UserError
 from ..evaluation.inference import AUTOCAST_DTYPES, predict
@@ -88,6 +88,7 @@ class TrainSettings:
     patience: int = _REPORT["patience"]  # >0: stop after this many epochs without a better selection metric
     min_delta: float = 0.0
     head: str = "report"
+    normalization: str = "imagenet"  # imagenet | data (the training set's per-channel mean/std) | none
     weights: str | dict | None = None
     seed: int = 152
     device: str = "auto"
@@ -220,8 +221,9 @@ class _Trainer:
     """One epoch at a time; keeps the micro-batch count that fits the GPU across steps."""
 
     def __init__(self, model, optimizer, settings: TrainSettings, device: torch.device, num_classes: int,
-                 step_scheduler=None) -> None:
+                 step_scheduler=None, statistics: tuple = (IMAGENET_MEAN, IMAGENET_STD)) -> None:
         self.model, self.optimizer, self.settings, self.device = model, optimizer, settings, device
+        self.statistics = statistics  # per-channel (mean, std) of the inputs
         self.step_scheduler = step_scheduler  # stepped after every optimizer step (sgdr)
         self.loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
         self.autocast_dtype = AUTOCAST_DTYPES[settings.precision]
@@ -237,7 +239,7 @@ class _Trainer:
     def _inputs(self, images: torch.Tensor, labels: torch.Tensor):
         if self.per_image is not None:
             images = torch.stack([self.per_image(image) for image in images])
-        inputs = normalize(images)
+        inputs = normalize(images, self.statistics)
         if self.erase is not None:
             inputs = torch.stack([self.erase(image) for image in inputs])
         targets = labels
@@ -305,6 +307,21 @@ def check_choices(settings: TrainSettings) -> None:
         raise UserError(f"unknown selection metric {settings.select!r}; choose val_acc or val_loss")
     if settings.precision not in AUTOCAST_DTYPES:
         raise UserError(f"unknown precision {settings.precision!r}; choose one of: {', '.join(AUTOCAST_DTYPES)}")
+    if settings.normalization not in NORMALIZATIONS:
+        raise UserError(f"unknown normalization {settings.normalization!r}; choose one of: "
+                        f"{', '.join(NORMALIZATIONS)}")
+
+
+NORMALIZATIONS = ("imagenet", "data", "none")
+
+
+def input_statistics(settings: TrainSettings, train_set: ImageSet) -> tuple:
+    """(mean, std) per channel that inputs are normalised with: ImageNet's, the training set's, or none."""
+    if settings.normalization == "data":
+        return channel_statistics(train_set.images)
+    if settings.normalization == "none":
+        return [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]
+    return IMAGENET_MEAN, IMAGENET_STD
 
 
 def initial_state() -> dict:
@@ -408,7 +425,9 @@ def fit(model: nn.Module, train_set: ImageSet, val_set: ImageSet, settings: Trai
     optimizer = build_optimizer(model, settings)
     scheduler = build_scheduler(optimizer, settings, steps_per_epoch)
     per_step = settings.scheduler in PER_STEP_SCHEDULERS
-    trainer = _Trainer(model, optimizer, settings, device, num_classes, scheduler if per_step else None)
+    statistics = input_statistics(settings, train_set)
+    trainer = _Trainer(model, optimizer, settings, device, num_classes, scheduler if per_step else None,
+                       statistics)
     forward = torch.compile(model) if settings.compile else model
     trainer.model = forward
     loss_fn = nn.CrossEntropyLoss()
@@ -432,7 +451,7 @@ def fit(model: nn.Module, train_set: ImageSet, val_set: ImageSet, settings: Trai
         if not per_step:
             scheduler.step()
         val_logits = predict(forward, val_set.images, device, desc="validate", autocast_dtype=autocast_dtype,
-                             channels_last=settings.channels_last)
+                             channels_last=settings.channels_last, statistics=statistics)
         val_loss = loss_fn(val_logits, val_set.labels).item()
         val_acc = (val_logits.argmax(1) == val_set.labels).float().mean().item()
         is_best = select_epoch(settings, state, epoch, val_loss, val_acc, model)
@@ -464,6 +483,9 @@ def train(manifest_path: str, settings: TrainSettings, best_path: str, history_p
     """Fine-tune ``settings.model`` on the manifest's train split (``fit``, resumable), keep the best weights
     (by ``settings.select``) in ``best_path`` and the per-epoch history; then delete the checkpoint."""
     check_choices(settings)
+    if settings.normalization != "imagenet":
+        raise UserError("normalization is an option of the feature-amount study: the fine-tuned models are "
+                        "evaluated with ImageNet's statistics, so they are trained with them")
     check_writable(checkpoint_path, best_path, history_path)
     seed_everything(settings.seed)
     manifest = read_records(manifest_path)
