@@ -347,8 +347,11 @@ def feature_amount_options(wildcards):
 def feature_amount_outputs():
     if config["feature_amounts"]["dataset"] == "none":
         return []
-    figures = [f"report/figures/feature_amounts_{name}.{ext}" for name in ("accuracy", "profiles", "parameters")
-               for ext in ("pdf", "png")]
+    figures = [
+        f"report/figures/feature_amounts_{name}.{ext}"
+        for name in ("accuracy", "profiles", "parameters")
+        for ext in ("pdf", "png")
+    ]
     return ["report/tables/feature_amounts.tsv", "report/figures/feature_amounts.html"] + figures
 
 
