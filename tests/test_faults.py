@@ -394,7 +394,8 @@ def test_bad_heatmap_image_keeps_the_good_heatmaps(tmp_path):
     bad = write_config(tmp_path / "b.yaml", data={"local_dir": str(data)}, heatmaps={"images": ["nope.jpg"]})
     result = snake(work, bad, target)
     assert result.returncode == 1
-    assert "heatmaps.images: 'nope.jpg' is not a test image" in (work / "logs/heatmaps/heatmap_selection.log").read_text()
+    log = (work / "logs/heatmaps/heatmap_selection.log").read_text()
+    assert "heatmaps.images: 'nope.jpg' is not a test image" in log
     assert (work / target).read_bytes() == before
 
 

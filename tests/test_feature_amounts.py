@@ -153,8 +153,8 @@ def test_mnist_format_data_trains_a_variant_and_records_its_files(tmp_path):
     result = run_cli("feature-amount-run", "--dataset", "mnist", "--data", str(tmp_path / "mnist.json"),
                      "--depth", "16", "--variant", "120", "--metrics", str(out / "metrics.json"),
                      "--history", str(out / "history.csv"), "--checkpoint", str(out / "last.pt"),
-                     "--recipe", "feature_amounts", "--options", json.dumps({"epochs": 2, "batch_size": 16,
-                                                                               "restart_epochs": 1, "abandon_after": 1}),
+                     "--recipe", "feature_amounts",
+                     "--options", json.dumps({"epochs": 2, "batch_size": 16, "restart_epochs": 1, "abandon_after": 1}),
                      "--seed", "0", "--device", "cpu", "--threads", "1")
     assert result.returncode == 0, result.stderr[-2000:]
     metrics = json.loads((out / "metrics.json").read_text())

@@ -15,7 +15,8 @@ def _cmd_check_config(args: argparse.Namespace) -> None:
 
     from .config_checks import check_config_files
     project = Path(__file__).resolve().parents[2]
-    check_config_files(args.configfile, project / "config.yaml", project / "workflow" / "schemas" / "config.schema.yaml")
+    schema = project / "workflow" / "schemas" / "config.schema.yaml"
+    check_config_files(args.configfile, project / "config.yaml", schema)
     print(f"config OK: {', '.join(args.configfile) or 'config.yaml'} over config.yaml")
 
 
