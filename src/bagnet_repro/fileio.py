@@ -31,17 +31,23 @@ def _umask() -> int:
     return mask
 
 
+def _empty_file_beside(target: Path, suffix: str) -> Path:
+    """A new empty file ``.<name>.<random><suffix>`` in ``target``'s folder (created if missing); a folder
+    that cannot be written is one line naming ``target``."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, path = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    except OSError as exc:
+        raise _write_error(target, exc) from None
+    os.close(fd)
+    return Path(path)
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` only on success."""
     target = Path(target)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise _write_error(target, exc) from None
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = _empty_file_beside(target, ".tmp")
     # mkstemp creates 0600; the output gets the mode a plain open() would give (group members on a
     # shared cluster can read it).
     os.chmod(tmp_path, 0o666 & ~_umask())
@@ -86,13 +92,7 @@ def check_writable(*targets: str | os.PathLike) -> None:
     """Fail now, with one line naming the file, if an output of a long job could not be written at its end
     (a read-only or foreign folder): an empty probe file is created beside each target and removed."""
     for target in map(Path, targets):
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=target.parent)
-        except OSError as exc:
-            raise _write_error(target, exc) from None
-        os.close(fd)
-        os.unlink(probe)
+        _empty_file_beside(target, ".probe").unlink()
 
 
 def write_text_atomic(target: str | os.PathLike, text: str) -> None:

@@ -14,7 +14,6 @@ from bagnet_repro import catalog
 from bagnet_repro.config_checks import archive_name, cross_field_problems, schema_problem
 from bagnet_repro.data.listing import listing_digest
 from bagnet_repro.errors import UserError
-from bagnet_repro.feature_amounts.family import UNIFORM, select_ids
 from bagnet_repro.training.recipes import recipe_values
 
 PROJECT_DIR = Path(workflow.basedir)
@@ -305,6 +304,10 @@ FEATURE_AMOUNT_DOWNLOADS = ("cifar10", "cifar100", "mnist", "fashionmnist", "kmn
 
 def feature_amount_variants():
     """The configured model ids (in the family's order), then the uniform network if asked for."""
+    # Imported and computed only when the study's outputs are asked for: the family needs numpy and scipy,
+    # and every start (every cluster job parses the workflow) would otherwise pay for it.
+    from bagnet_repro.feature_amounts.family import UNIFORM, select_ids
+
     study = config["feature_amounts"]
     image_size = study["options"].get("image_size", 32)
     try:

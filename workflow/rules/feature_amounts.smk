@@ -60,7 +60,7 @@ rule feature_amount_run:
 
 rule feature_amount_table:
     input:
-        feature_amount_metrics(),
+        lambda wildcards: feature_amount_metrics(),
     output:
         report(
             "report/tables/feature_amounts.tsv",

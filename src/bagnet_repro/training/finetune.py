@@ -373,10 +373,11 @@ def load_optimisation_state(saved: dict, model: nn.Module, optimizer, scheduler,
         scaler.load_state_dict(saved["scaler"])
 
 
-def read_resume_checkpoint(path: Path, key: str, data_file: str) -> dict | None:
+def read_resume_checkpoint(path: Path, key: str, data_file: str, data_key: str) -> dict | None:
     """The resume checkpoint at ``path`` if it continues this run, else None (with a word why).
 
-    A checkpoint records the digest of the data listing it was trained on (the manifest or split table):
+    A checkpoint records ``data_key``, the digest of the data listing it was trained on (``data_file``, the
+    manifest or split table):
     resuming on other data would mix epochs of two data sets, so that is refused with one line saying
     what to delete. An unreadable checkpoint is refused the same way, never silently replaced.
     """
@@ -389,7 +390,7 @@ def read_resume_checkpoint(path: Path, key: str, data_file: str) -> dict | None:
                         "delete it to start this run over") from None
     if not isinstance(saved, dict) or "state" not in saved:
         raise UserError(f"{path} is not a resume checkpoint of this pipeline; delete it to start this run over")
-    if saved.get("data") != file_digest(data_file):
+    if saved.get("data") != data_key:
         raise UserError(f"{path} was written on other data ({data_file} has changed since); delete it to start "
                         "this run over on the new data")
     if saved.get("settings") != key:
@@ -434,13 +435,13 @@ def fit(model: nn.Module, train_set: ImageSet, val_set: ImageSet, settings: Trai
 
     checkpoint_path = Path(checkpoint_path)
     state = initial_state()
-    saved = read_resume_checkpoint(checkpoint_path, settings_key(settings), data_file)
+    data_key = file_digest(data_file)
+    saved = read_resume_checkpoint(checkpoint_path, settings_key(settings), data_file, data_key)
     if saved is not None:
         load_optimisation_state(saved, model, optimizer, scheduler, trainer.scaler)
         set_rng_states(saved["rng"])
         state = {**initial_state(), **saved["state"]}
         print(f"resuming {settings.model} after epoch {state['epoch']} from {checkpoint_path}", flush=True)
-    data_key = file_digest(data_file)
 
     autocast_dtype = AUTOCAST_DTYPES[settings.precision]
     for epoch in range(state["epoch"] + 1, settings.epochs + 1):

@@ -179,7 +179,7 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: distributed.Ranks
     key = _resume_key(settings, ranks)
     data_key = file_digest(split_table)
     state = {**initial_state(), "best_val_top5": -1.0}
-    saved = read_resume_checkpoint(checkpoint, key, split_table)
+    saved = read_resume_checkpoint(checkpoint, key, split_table, data_key)
     if saved is not None:
         replica.load(saved)
         state = saved["state"]
