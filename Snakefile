@@ -31,6 +31,7 @@ include: "workflow/rules/precision.smk"
 include: "workflow/rules/pretrain_data.smk"
 include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/feature_amounts.smk"
+include: "workflow/rules/backbones.smk"
 include: "workflow/rules/report.smk"
 
 

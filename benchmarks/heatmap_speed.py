@@ -11,38 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import time
 from pathlib import Path
 
 import torch
 
+from bagnet_repro.device import describe_device, timed
 from bagnet_repro.heatmaps import patch_logits
 from bagnet_repro.models import get_bagnet
-
-
-def timed(fn, device: torch.device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    result = fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return result, time.perf_counter() - start
-
-
-def machine(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu} ({torch.get_num_threads()} threads)"
 
 
 def main() -> None:
@@ -67,7 +42,7 @@ def main() -> None:
         _, forward = timed(lambda: model(image), device)
     fast, fast_s = timed(lambda: patch_logits(model, image, "fast", progress=False), device)
     result = {
-        "machine": machine(device), "device": str(device), "torch": torch.__version__,
+        "machine": describe_device(device), "device": str(device), "torch": torch.__version__,
         "model": args.model, "classes": args.classes, "image_size": args.size,
         "threads": torch.get_num_threads(), "forward_s": forward, "fast_s": fast_s,
         "fast_in_forward_passes": fast_s / forward,

@@ -27,7 +27,7 @@ from bagnet_repro.data.streaming import StreamedImages, train_transform
 from bagnet_repro.training.pretrain import Replica, pretrain_settings
 from bagnet_repro.training.recipes import recipe_values
 
-from heatmap_speed import machine, timed
+from bagnet_repro.device import describe_device, timed
 
 
 def synthetic_jpegs(folder: Path, count: int) -> list[tuple[str, int]]:
@@ -83,7 +83,7 @@ def main() -> None:
     training = step_rate(args.model, args.device, args.batch, 224, args.steps, precision)
     per_worker = max(rate / int(w) for w, rate in loading.items())
     result = {
-        "machine": machine(torch.device(args.device)),
+        "machine": describe_device(torch.device(args.device)),
         "model": args.model, "image_size": 224, "precision": precision, "batch_per_rank": args.batch,
         "loader_images_per_s_by_workers": loading,
         "train_images_per_s_per_rank": round(training, 2),

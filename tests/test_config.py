@@ -39,13 +39,15 @@ def test_bad_config_fails_with_one_line(tmp_path, edit, expected):
 
 
 def test_demo_and_full_configs_plan_all_models(tmp_path):
-    # The full config fetches the report's pretrained weights; the demo (random init) downloads nothing.
-    for args, fetches, runs in (([], 7, 7), (["--configfile", str(PROJECT / "configs" / "demo.yaml")], 0, 7)):
+    # The full config fetches the report's pretrained weights; the demo (random init, plus VoVNet-19-slim)
+    # downloads nothing.
+    for args, fetches, runs in (([], 7, 7), (["--configfile", str(PROJECT / "configs" / "demo.yaml")], 0, 8)):
         result = run_snakemake(tmp_path, "-n", *args)
         assert result.returncode == 0, result.stderr
         plan = result.stdout + result.stderr
         assert plan.count("rule train:") == runs and plan.count("rule evaluate:") == runs
         assert plan.count("rule fetch_weights:") == fetches
+        assert plan.count("rule backbone_table:") == 1
 
 
 def test_the_recipe_preset_is_the_one_place_of_its_values(tmp_path):

@@ -16,7 +16,8 @@ def test_demo_workflow_end_to_end(tmp_path):
 
     with open(tmp_path / "report/tables/table1.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    models = ["bagnet9", "bagnet17", "bagnet33", "resnet50", "densenet121", "densenet169", "cbam_resnet50"]
+    models = ["bagnet9", "bagnet17", "bagnet33", "resnet50", "densenet121", "densenet169", "cbam_resnet50",
+              "vovnet19_slim"]
     assert [r["model"] for r in rows] == models
     for row in rows:
         for metric in ("val_acc", "test_acc", "scrambled_test_acc"):
@@ -56,6 +57,14 @@ def test_demo_workflow_end_to_end(tmp_path):
     for name in ("accuracy", "profiles", "parameters"):
         assert (tmp_path / f"report/figures/feature_amounts_{name}.pdf").read_bytes().startswith(b"%PDF"), name
     assert "plotly" in (tmp_path / "report/figures/feature_amounts.html").read_text()
+
+    # Seed 003's table for the demo's six backbones, with latency named by the machine.
+    with open(tmp_path / "report/tables/backbones.csv", newline="") as handle:
+        backbones = {r["backbone"]: r for r in csv.DictReader(handle)}
+    assert list(backbones) == ["darknet19", "cspdarknet19", "vovnet19_slim", "resnet18", "mobilenet_v3_small",
+                               "efficientnet_b0"]
+    assert backbones["resnet18"]["params_m"] == "11.18" and backbones["resnet18"]["seed_params_m"] == "11.18"
+    assert all(float(r["latency_ms_batch4"]) > 0 and "threads" in r["device"] for r in backbones.values())
 
     with open(tmp_path / "report/tables/receptive_fields.csv", newline="") as handle:
         fields = {r["model"]: r for r in csv.DictReader(handle)}

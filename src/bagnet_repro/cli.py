@@ -43,6 +43,17 @@ def _cmd_feature_amount_table(args: argparse.Namespace) -> None:
     print(f"{len(rows)} runs in {args.out}")
 
 
+def _cmd_backbone_table(args: argparse.Namespace) -> None:
+    import torch
+
+    from .complexity.backbone_table import write_backbone_table
+    from .device import resolve_device
+    torch.set_num_threads(args.threads)
+    table = write_backbone_table(args.names, args.csv, args.md, args.tex, resolve_device(args.device),
+                                 args.latency_batches, args.repeats)
+    print(table.drop(columns=["device"]).to_string(index=False))
+
+
 def _cmd_make_demo_data(args: argparse.Namespace) -> None:
     from .data.demo import make_demo_data
     make_demo_data(args.out, args.train_per_class, args.test_per_class, args.width, args.height, args.seed)
@@ -317,6 +328,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", nargs="+", required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(func=_cmd_feature_amount_table)
+
+    p = sub.add_parser("backbone-table", help="seed 003's params/FLOPs table with forward latency, as csv/md/tex")
+    p.add_argument("--names", nargs="+", required=True, help="backbone names (bagnet_repro.catalog.BACKBONE_NAMES)")
+    p.add_argument("--csv", required=True)
+    p.add_argument("--md", required=True)
+    p.add_argument("--tex", required=True)
+    p.add_argument("--latency-batches", type=_POSITIVE, nargs="+", required=True)
+    p.add_argument("--repeats", type=_POSITIVE, required=True, help="timed passes per batch size (median)")
+    _add_device_options(p)
+    p.set_defaults(func=_cmd_backbone_table)
 
     p = sub.add_parser("download", help="download a file, verify its sha256, then move it into place")
     p.add_argument("--url", required=True)

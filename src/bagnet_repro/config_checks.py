@@ -48,7 +48,12 @@ def schema_problem(config: dict, schema_path: str | os.PathLike) -> str | None:
         return None
     error = jsonschema.exceptions.best_match(errors)
     key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
-    return f"config error at '{key}': {error.message}"
+    message = error.message
+    allowed = [value for sub in error.context or () if sub.validator == "enum" for value in sub.validator_value]
+    if error.validator == "anyOf" and allowed:
+        # A name from one of several lists (model_name): say which names would do, not "any of the schemas".
+        message = f"{error.instance!r} is not one of {sorted(set(allowed), key=allowed.index)}"
+    return f"config error at '{key}': {message}"
 
 
 def merged(base: dict, update: dict) -> dict:

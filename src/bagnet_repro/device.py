@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import platform
+import time
+from pathlib import Path
+from typing import Callable
+
 import torch
 
 from .errors import UserError
@@ -16,3 +21,29 @@ def resolve_device(name: str) -> torch.device:
         return torch.device(name)
     except RuntimeError:
         raise UserError(f"unknown device {name!r}; use auto, cpu or cuda") from None
+
+
+def describe_device(device: torch.device) -> str:
+    """The machine a measurement ran on, in words: the GPU's name, or the CPU model and torch's threads."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu} ({torch.get_num_threads()} threads)"
+
+
+def timed(fn: Callable[[], object], device: torch.device) -> tuple[object, float]:
+    """``fn()`` and its wall time in seconds, synchronising CUDA before and after so the GPU's work counts."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    result = fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return result, time.perf_counter() - start

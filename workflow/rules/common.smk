@@ -358,10 +358,21 @@ def feature_amount_outputs():
     return ["report/tables/feature_amounts.tsv", "report/figures/feature_amounts.html"] + figures
 
 
+def backbone_names():
+    """The backbones of seed 003's table (backbones.names: all, or a list; [] skips the table)."""
+    names = config["backbones"]["names"]
+    return list(catalog.BACKBONE_NAMES) if names == "all" else names
+
+
+def backbone_outputs():
+    return [f"report/tables/backbones.{ext}" for ext in ("csv", "md", "tex")] if backbone_names() else []
+
+
 def all_outputs():
     return (
         pretrain_outputs()
         + feature_amount_outputs()
+        + backbone_outputs()
         + heatmap_outputs()
         + [
             "report/tables/precision.csv",

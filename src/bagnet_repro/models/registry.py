@@ -10,10 +10,11 @@ import torch
 from torch import nn
 from torchvision import models as tv_models
 
-from ..catalog import BAGNET_NAMES, MODEL_NAMES
+from ..catalog import BACKBONE_CLASSIFIERS, BAGNET_NAMES, MODEL_NAMES
 from ..data.download import download
 from ..errors import UserError
 from . import weights as weight_files
+from .backbones import BackboneClassifier, build_backbone
 from .bagnet import BAGNET_CONFIGS, BagNet
 from .cbam import cbam_resnet50
 from .pytorchcv_compat import convert_state_dict
@@ -25,6 +26,8 @@ _CNN_BUILDERS: dict[str, Callable[[int], nn.Module]] = {
     "densenet121": lambda n: tv_models.densenet121(weights=None, num_classes=n),
     "densenet169": lambda n: tv_models.densenet169(weights=None, num_classes=n),
     "cbam_resnet50": cbam_resnet50,
+    **{name: (lambda n, backbone=backbone: BackboneClassifier(build_backbone(backbone), n))
+       for name, backbone in BACKBONE_CLASSIFIERS.items()},
 }
 HEADS = ("report", "linear")
 IMAGENET_CLASSES = 1000

@@ -31,7 +31,7 @@ def write_receptive_fields(models: list[str], image_size: int, measure_size: int
             summary["note"] = "the report's ResNet-50 (pytorchcv): stride in the first 1x1 conv of each stage"
         summary_rows.append(summary)
         print(summary, flush=True)
-        if name == "resnet50":
+        if name == "resnet50" and "resnet50_torchvision" not in models:
             # The figure usually quoted (427) is torchvision's layout, which strides in the 3x3 conv.
             reference = layer_table(torchvision_resnet50(), image_size)[-1]
             summary_rows.append({"model": "resnet50_torchvision", "theoretical_rf": reference["receptive_field"],

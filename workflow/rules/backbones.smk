@@ -1,0 +1,30 @@
+"""Seed 003's vision backbones: their params/FLOPs table beside the seed's values, with forward latency
+measured on the machine that runs the job (named in the table)."""
+
+
+rule backbone_table:
+    output:
+        csv=report(
+            "report/tables/backbones.csv",
+            caption="../../report/captions/backbones.rst",
+            category="Backbones",
+        ),
+        md="report/tables/backbones.md",
+        tex="report/tables/backbones.tex",
+    log:
+        "logs/backbones/table.log",
+    conda:
+        "../../envs/torch.yaml"
+    threads: compute()["threads"]
+    resources:
+        gpu=job_gpus(),
+    params:
+        cli=BAGNET,
+        names=" ".join(backbone_names()),
+        batches=" ".join(map(str, config["backbones"]["latency_batches"])),
+        repeats=config["backbones"]["latency_repeats"],
+        device=compute()["device"],
+    shell:
+        "{params.cli} backbone-table --names {params.names} --csv {output.csv} --md {output.md} "
+        "--tex {output.tex} --latency-batches {params.batches} --repeats {params.repeats} "
+        "--device {params.device} --threads {threads} > {log} 2>&1"
