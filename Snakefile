@@ -33,6 +33,7 @@ include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/feature_amounts.smk"
 include: "workflow/rules/backbones.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/paper.smk"
 
 
 wildcard_constraints:

@@ -43,6 +43,7 @@ def test_demo_workflow_end_to_end(tmp_path):
     with open(tmp_path / "report/tables/precision.csv", newline="") as handle:
         modes = list(csv.DictReader(handle))
     assert {m["mode"] for m in modes} == {"fp32", "tf32", "bf16", "fp16"} and len(modes) == 4 * len(models)
+    assert all(m["n_images"] == "15" for m in modes)
     assert (tmp_path / "report/tables/dead_layers.csv").is_file()
     assert (tmp_path / "results/notebooks/table1.ipynb").is_file()
     for model in ("bagnet33", "resnet50"):
@@ -58,13 +59,13 @@ def test_demo_workflow_end_to_end(tmp_path):
         assert (tmp_path / f"report/figures/feature_amounts_{name}.pdf").read_bytes().startswith(b"%PDF"), name
     assert "plotly" in (tmp_path / "report/figures/feature_amounts.html").read_text()
 
-    # Seed 003's table for the demo's six backbones, with latency named by the machine.
+    # Seed 003's table for the demo's three backbones, with latency named by the machine.
     with open(tmp_path / "report/tables/backbones.csv", newline="") as handle:
         backbones = {r["backbone"]: r for r in csv.DictReader(handle)}
-    assert list(backbones) == ["darknet19", "cspdarknet19", "vovnet19_slim", "resnet18", "mobilenet_v3_small",
-                               "efficientnet_b0"]
-    assert backbones["resnet18"]["params_m"] == "11.18" and backbones["resnet18"]["seed_params_m"] == "11.18"
-    assert all(float(r["latency_ms_batch4"]) > 0 and "threads" in r["device"] for r in backbones.values())
+    assert list(backbones) == ["darknet19", "vovnet19_slim", "mobilenet_v3_small"]
+    small = backbones["mobilenet_v3_small"]
+    assert (small["params_m"], small["seed_params_m"], small["seed_gflops"]) == ("0.93", "0.93", "0.12")
+    assert all(float(r["latency_ms_batch1"]) > 0 and "threads" in r["device"] for r in backbones.values())
 
     with open(tmp_path / "report/tables/receptive_fields.csv", newline="") as handle:
         fields = {r["model"]: r for r in csv.DictReader(handle)}

@@ -54,6 +54,29 @@ def _cmd_backbone_table(args: argparse.Namespace) -> None:
     print(table.drop(columns=["device"]).to_string(index=False))
 
 
+def _cmd_paper_values(args: argparse.Namespace) -> None:
+    from .paper.provenance import provenance
+    from .paper.settings import settings_values
+    from .paper.values import collect_values, write_values
+    config, files = json.loads(args.config), dict(args.file)
+    required = {"figure1", "table1", "mcnemar", "scramble_sweep", "training_curves", "weight_distribution"}
+    if required - set(files):
+        raise UserError(f"paper-values needs --file for {', '.join(sorted(required - set(files)))}")
+    values = collect_values(
+        files["table1"], files["mcnemar"], args.sweep, args.precision, args.dead_layers, args.audit_summary,
+        args.manifest, provenance(args.project, config, args.manifest, args.histories, args.snakemake_version),
+        settings_values(config, json.loads(args.train_settings)), files,
+        feature_amounts=files.get("feature_amounts_table"), backbones=files.get("backbones"))
+    write_values(values, args.out)
+    print(f"{args.out}: {len(values)} groups of values; provenance {values['provenance']['commit']}")
+
+
+def _cmd_paper(args: argparse.Namespace) -> None:
+    from .paper.build import build_pdf
+    build_pdf(args.template, args.values, args.out)
+    print(f"{args.out}: built from {args.template}")
+
+
 def _cmd_make_demo_data(args: argparse.Namespace) -> None:
     from .data.demo import make_demo_data
     make_demo_data(args.out, args.train_per_class, args.test_per_class, args.width, args.height, args.seed)
@@ -338,6 +361,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=_POSITIVE, required=True, help="timed passes per batch size (median)")
     _add_device_options(p)
     p.set_defaults(func=_cmd_backbone_table)
+
+    p = sub.add_parser("paper-values", help="the named values the report quotes, with the run's provenance")
+    p.add_argument("--file", nargs=2, action="append", metavar=("NAME", "PATH"), required=True,
+                   help="a table or figure the report includes, by name")
+    p.add_argument("--sweep", required=True)
+    p.add_argument("--precision", required=True)
+    p.add_argument("--dead-layers", required=True)
+    p.add_argument("--audit-summary", required=True)
+    p.add_argument("--manifest", required=True)
+    p.add_argument("--histories", nargs="+", required=True)
+    p.add_argument("--config", required=True, help="the resolved config as JSON")
+    p.add_argument("--train-settings", required=True, help="the resolved training settings as JSON")
+    p.add_argument("--project", required=True, help="the workflow's folder (its git commit is recorded)")
+    p.add_argument("--snakemake-version", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_paper_values)
+
+    p = sub.add_parser("paper", help="compile the report (Typst) into a PDF")
+    p.add_argument("--template", required=True)
+    p.add_argument("--values", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_paper)
 
     p = sub.add_parser("download", help="download a file, verify its sha256, then move it into place")
     p.add_argument("--url", required=True)

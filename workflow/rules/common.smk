@@ -6,6 +6,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from snakemake import __version__ as SNAKEMAKE_VERSION
 from snakemake.utils import validate
 
 # The package's torch-free modules (model names, recipe presets, config checks) are on sys.path from the
@@ -368,9 +369,30 @@ def backbone_outputs():
     return [f"report/tables/backbones.{ext}" for ext in ("csv", "md", "tex")] if backbone_names() else []
 
 
+def paper_files():
+    """Name -> file of every table and figure the report includes (the studies' only when configured)."""
+    files = {
+        "figure1": "report/tables/figure1.csv",
+        "table1": "report/tables/table1.csv",
+        "mcnemar": "report/tables/mcnemar.csv",
+        "scramble_sweep": "report/figures/scramble_sweep.pdf",
+        "training_curves": "report/figures/training_curves.pdf",
+        "weight_distribution": "report/figures/weight_distribution.pdf",
+    }
+    if heatmap_models():
+        files.update({name: f"report/figures/{name}.pdf" for name in HEATMAP_FIGURES})
+    if config["feature_amounts"]["dataset"] != "none":
+        files["feature_amounts_table"] = "report/tables/feature_amounts.tsv"
+        files["feature_amounts_accuracy"] = "report/figures/feature_amounts_accuracy.pdf"
+    if backbone_names():
+        files["backbones"] = "report/tables/backbones.csv"
+    return files
+
+
 def all_outputs():
     return (
-        pretrain_outputs()
+        ["report/paper.pdf"]
+        + pretrain_outputs()
         + feature_amount_outputs()
         + backbone_outputs()
         + heatmap_outputs()

@@ -1,0 +1,72 @@
+"""Where a run's numbers come from: commit, config and data digests, package versions, machine, time."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import importlib.metadata
+import json
+import subprocess
+from pathlib import Path
+
+import torch
+
+from ..device import describe_device, resolve_device
+from ..fileio import sha256_file
+
+PACKAGES = ("torch", "torchvision", "numpy", "scikit-learn")
+
+
+def git_state(project: str | Path) -> str:
+    """The checkout's commit, with "(modified)" when tracked files differ from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(project), *args], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return f"{commit} (modified)" if dirty else commit
+
+
+def package_versions(snakemake_version: str) -> dict[str, str]:
+    """Versions of the packages behind the numbers; Snakemake's comes from the workflow (jobs may run in
+    conda environments without it)."""
+    versions = {"snakemake": snakemake_version}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def config_digest(config: dict) -> str:
+    """sha256 of the resolved config as canonical JSON: equal configs, equal digests, whatever the files."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+
+
+def training_seconds(histories: list[str | Path]) -> float:
+    """The summed epoch times of every training run (the ``seconds`` column of each history)."""
+    import pandas as pd
+
+    return float(sum(pd.read_csv(path)["seconds"].sum() for path in histories))
+
+
+def provenance(project: str | Path, config: dict, manifest: str | Path, histories: list[str | Path],
+               snakemake_version: str) -> dict:
+    """The facts the paper's provenance block prints."""
+    device = config["compute"]["device"]
+    seconds = training_seconds(histories)
+    return {
+        "commit": git_state(project),
+        "config_sha256": config_digest(config),
+        "manifest_sha256": sha256_file(manifest),
+        "packages": package_versions(snakemake_version),
+        "device": f"{device} (config compute.device); this build: {describe_device(resolve_device('cpu'))}"
+        + (f", {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "training_time": f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s",
+        "training_runs": len(histories),
+    }

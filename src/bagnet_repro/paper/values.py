@@ -1,0 +1,153 @@
+"""The named values the report's text quotes, each formatted once, from the run's own tables.
+
+The Typst document only prints names from this file (``#v.table1.bagnet33.test.mean``); a number typed into
+the prose would drift from the run, a name cannot. Values are strings, formatted as they are printed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from ..catalog import ORIGINAL_BAGNETS
+from ..fileio import write_text_atomic
+
+METRICS = {"val": "val_acc", "test": "test_acc", "scrambled": "scrambled_test_acc"}
+SIGNIFICANCE = 0.05
+
+
+def _accuracy(value) -> str:
+    return "" if pd.isna(value) else f"{float(value):.3f}"
+
+
+def _signed(value) -> str:
+    return "" if pd.isna(value) else f"{float(value):+.3f}"
+
+
+def _p_value(value: float) -> str:
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def table1_values(table1: pd.DataFrame) -> dict:
+    """Per model and metric: mean, interval, the report's value and our difference."""
+    values = {}
+    for row in table1.to_dict("records"):
+        entry = {"seeds": str(int(row["n_seeds"])), "n_test": str(int(row["n_test"]))}
+        for name, column in METRICS.items():
+            entry[name] = {"mean": _accuracy(row[f"{column}_mean"]), "low": _accuracy(row[f"{column}_ci_low"]),
+                           "high": _accuracy(row[f"{column}_ci_high"]),
+                           "report": _accuracy(row.get(f"{column}_report")),
+                           "diff": _signed(row.get(f"{column}_diff"))}
+        entry["scramble_drop"] = _signed(row["scrambled_test_acc_mean"] - row["test_acc_mean"])
+        values[row["model"]] = entry
+    return values
+
+
+def summary_values(table1: pd.DataFrame) -> dict:
+    """The comparisons the text states in words: best model, and whether accuracy grows with the patch."""
+    best = table1.loc[table1.test_acc_mean.idxmax()]
+    robust = table1.loc[(table1.scrambled_test_acc_mean - table1.test_acc_mean).idxmax()]
+    bagnets = [m for m in ORIGINAL_BAGNETS if m in set(table1.model)]
+    by_model = table1.set_index("model").test_acc_mean
+    growing = len(bagnets) > 1 and all(by_model[a] < by_model[b] for a, b in zip(bagnets, bagnets[1:]))
+    return {"best_model": best.model, "best_test": _accuracy(best.test_acc_mean),
+            "most_robust_model": robust.model,
+            "most_robust_drop": _signed(robust.scrambled_test_acc_mean - robust.test_acc_mean),
+            "bagnets": bagnets, "bagnets_grow_with_patch": growing, "models": list(table1.model)}
+
+
+def mcnemar_values(mcnemar: pd.DataFrame) -> dict:
+    rows = {}
+    for row in mcnemar.to_dict("records"):
+        rows.setdefault(row["model_b"], {})[row["condition"]] = {
+            "p": _p_value(row["p_value"]), "significant": bool(row["p_value"] < SIGNIFICANCE),
+            "a_only": str(row["a_only_correct"]), "b_only": str(row["b_only_correct"]), "pairs": str(row["n_pairs"])}
+    reference = mcnemar.model_a.iloc[0] if len(mcnemar) else ""
+    significant = int((mcnemar.p_value < SIGNIFICANCE).sum())
+    return {"reference": reference, "tests": str(len(mcnemar)), "significant": str(significant),
+            "level": f"{SIGNIFICANCE:g}", "by_model": rows}
+
+
+def sweep_values(sweep: pd.DataFrame) -> dict:
+    """Per model: accuracy at the finest grid, and the pieces there."""
+    finest = sweep.loc[sweep.groupby("model").grid.idxmax()]
+    return {"pieces_max": str(int(sweep.pieces.max())), "grids": [str(g) for g in sorted(sweep.grid.unique())],
+            "finest": {r.model: _accuracy(r.acc_mean) for r in finest.itertuples()}}
+
+
+def precision_values(precision: pd.DataFrame, dead_layers: pd.DataFrame) -> dict:
+    ran = precision[precision.status == "ok"]
+    worst = ran.loc[ran.max_abs_logit_diff.idxmax()] if len(ran) else None
+    return {
+        "modes_run": sorted(set(ran["mode"])),
+        "modes_not_run": sorted(set(precision["mode"]) - set(ran["mode"])),
+        "min_agreement": f"{ran.top1_agreement.min():.3f}" if len(ran) else "",
+        "worst_drift": "" if worst is None else f"{worst.max_abs_logit_diff:.3g}",
+        "worst_drift_model": "" if worst is None else worst.model,
+        "worst_drift_mode": "" if worst is None else worst["mode"],
+        "dead_layers": str(int(dead_layers.dead_layer.astype(str).eq("True").sum())),
+        "layers": str(len(dead_layers)),
+    }
+
+
+def audit_values(summary: dict) -> dict:
+    return {key: str(value) for key, value in summary.items()}
+
+
+def split_values(manifest: pd.DataFrame) -> dict:
+    counts = manifest.split.value_counts()
+    return {"train": str(counts.get("train", 0)), "val": str(counts.get("val", 0)),
+            "test": str(counts.get("test", 0)), "classes": str(manifest["class"].nunique())}
+
+
+def optional_study_values(feature_amounts: str | None, backbones: str | None) -> dict:
+    """The other studies' headline numbers, when the config ran them."""
+    values: dict = {}
+    if feature_amounts:
+        runs = pd.read_csv(feature_amounts, sep="\t")
+        variants = runs[runs.model_id.astype(str) != "uniform"]
+        best = variants.loc[variants.best_val_acc.idxmax()]
+        uniform = runs[runs.model_id.astype(str) == "uniform"]
+        values["feature_amounts"] = {
+            "runs": str(len(runs)), "variants": str(variants.model_id.nunique()),
+            "best_id": str(best.model_id), "best_acc": _accuracy(best.best_val_acc),
+            "uniform_acc": _accuracy(uniform.best_val_acc.max()) if len(uniform) else ""}
+    if backbones:
+        table = pd.read_csv(backbones)
+        published = table.dropna(subset=["seed_params_m"])
+        plain = published[~published.counter_misses_se.astype(bool)]
+        se = published[published.counter_misses_se.astype(bool)]
+        values["backbones"] = {
+            "rows": str(len(table)), "published": str(len(published)),
+            "worst_params_pct": f"{published.params_diff_pct.abs().max():.2f}" if len(published) else "",
+            "worst_flops_pct": f"{plain.gflops_diff_pct.abs().max():.2f}" if len(plain) else "",
+            "se_flops_range": (f"{se.gflops_diff_pct.max():.1f} to {se.gflops_diff_pct.min():.1f}"
+                               if len(se) else ""),
+            "device": str(table.device.iloc[0])}
+    return values
+
+
+def collect_values(table1: str, mcnemar: str, sweep: str, precision: str, dead_layers: str, audit_summary: str,
+                   manifest: str, provenance: dict, settings: dict, files: dict,
+                   feature_amounts: str | None = None, backbones: str | None = None) -> dict:
+    """Every value the report prints, and the files it includes (by name)."""
+    table = pd.read_csv(table1)
+    return {
+        "table1": table1_values(table),
+        "summary": summary_values(table),
+        "mcnemar": mcnemar_values(pd.read_csv(mcnemar)),
+        "sweep": sweep_values(pd.read_csv(sweep)),
+        "precision": precision_values(pd.read_csv(precision), pd.read_csv(dead_layers)),
+        "audit": audit_values(json.loads(Path(audit_summary).read_text())),
+        "split": split_values(pd.read_csv(manifest, sep="\t")),
+        "settings": settings,
+        "provenance": provenance,
+        "files": files,
+        **optional_study_values(feature_amounts, backbones),
+    }
+
+
+def write_values(values: dict, out: str | Path) -> None:
+    write_text_atomic(out, json.dumps(values, indent=2, default=str) + "\n")

@@ -1,0 +1,47 @@
+"""The report as one PDF: the values its text quotes (with the run's provenance), then Typst."""
+
+
+rule paper_values:
+    input:
+        unpack(lambda wildcards: paper_files()),
+        sweep=rules.summarize.output.sweep,
+        precision="report/tables/precision.csv",
+        dead_layers="report/tables/dead_layers.csv",
+        audit="results/data/audit_summary.json",
+        manifest="results/data/manifest.tsv",
+        histories=per_seed("results/models/{model}/seed{seed}/history.csv"),
+    output:
+        "results/paper/values.json",
+    log:
+        "logs/paper/values.log",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        cli=BAGNET,
+        files=" ".join(f"--file {name} {path}" for name, path in paper_files().items()),
+        config=shlex.quote(json.dumps(config, sort_keys=True)),
+        train=train_options,
+        project=str(PROJECT_DIR),
+        snakemake_version=SNAKEMAKE_VERSION,
+    shell:
+        "{params.cli} paper-values {params.files} --sweep {input.sweep} --precision {input.precision} "
+        "--dead-layers {input.dead_layers} --audit-summary {input.audit} --manifest {input.manifest} "
+        "--histories {input.histories} --config {params.config} --train-settings {params.train} "
+        "--project {params.project:q} --snakemake-version {params.snakemake_version} --out {output} > {log} 2>&1"
+
+
+rule paper:
+    input:
+        unpack(lambda wildcards: paper_files()),
+        values=rules.paper_values.output[0],
+        template=str(PROJECT_DIR / "report" / "paper.typ"),
+    output:
+        report("report/paper.pdf", caption="../../report/captions/paper.rst", category="Report"),
+    log:
+        "logs/paper/paper.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        cli=BAGNET,
+    shell:
+        "{params.cli} paper --template {input.template:q} --values {input.values} --out {output} > {log} 2>&1"
