@@ -1,6 +1,9 @@
-"""End to end: the demo config through every rule to every table and figure, then nothing left to do."""
+"""End to end: the demo config through every rule to every table, figure and the report's PDF, then nothing left
+to do; the PDF read as a reader would; one changed result rebuilds only what depends on it."""
 
 import csv
+import json
+import re
 
 import pytest
 
@@ -90,3 +93,104 @@ def test_demo_workflow_end_to_end(tmp_path):
     again = run_snakemake(tmp_path, "-n", "--configfile", DEMO)
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr
+
+    check_paper_like_a_reader(tmp_path)
+    check_one_changed_result_rebuilds_only_what_depends_on_it(tmp_path)
+    report = run_snakemake(tmp_path, "--report", "report.html", "--configfile", DEMO)
+    assert report.returncode == 0, report.stderr[-3000:]
+    html = (tmp_path / "report.html").read_text(errors="replace")
+    assert "paper.pdf" in html and "backbones.csv" in html and "Table 1" in html
+
+
+def pdf_words(path):
+    import pymupdf
+
+    with pymupdf.open(path) as document:
+        return [word for page in document for word in page.get_text("words")], document.page_count
+
+
+def table_rows(page_words, first_column, above):
+    """The words right of each ``first_column`` word on the same line (vertical centres within 3 pt), for the
+    table that ends above the y coordinate ``above`` (its caption)."""
+    rows = {}
+    for x0, y0, x1, y1, text, *_ in page_words:
+        if text in first_column and y1 < above and text not in rows:
+            centre = (y0 + y1) / 2
+            line = sorted((w[0], w[4]) for w in page_words if abs((w[1] + w[3]) / 2 - centre) < 3 and w[0] > x1)
+            rows[text] = " ".join(word for _, word in line)
+    return rows
+
+
+def check_paper_like_a_reader(workdir):
+    """Render every page, read the text, compare Table 1 with its CSV, and check the figures stayed vector."""
+    import re
+
+    import pymupdf
+
+    paper = workdir / "report/paper.pdf"
+    values = json.loads((workdir / "results/paper/values.json").read_text())
+    with pymupdf.open(paper) as document:
+        assert document.page_count >= 4
+        pages = [page.get_text("words") for page in document]
+        text = "\n".join(page.get_text() for page in document)
+        raster_in_paper = sum(len(page.get_images()) for page in document)
+        for index, page in enumerate(document):
+            pixels = page.get_pixmap(dpi=60)
+            pixels.save(workdir / f"page{index + 1}.png")
+            assert len(set(pixels.samples[::97])) > 2, f"page {index + 1} renders blank"
+    # Table 1: every number of the CSV, at the three decimals printed, in its model's row and order.
+    with open(workdir / "report/tables/table1.csv", newline="") as handle:
+        expected = list(csv.DictReader(handle))
+    page = next(words for words in pages if "Validation" in {word[4] for word in words})  # Table 1's header
+    header = min(word[1] for word in page if word[4] == "Validation")
+    caption = min(word[1] for word in page if word[4] == "bootstrap" and word[1] > header)
+    printed = table_rows(page, {row["model"] for row in expected}, caption)
+    assert list(printed) == [row["model"] for row in expected]
+    for row in expected:
+        numbers = [row["n_seeds"]]
+        for metric in ("val_acc", "test_acc", "scrambled_test_acc"):
+            numbers += [f"{float(row[f'{metric}_{part}']):.3f}" for part in ("mean", "ci_low", "ci_high")]
+            numbers += [f"{float(row[f'{metric}_report']):.3f}"] if row[f"{metric}_report"] else []
+        assert re.findall(r"\d+(?:\.\d+)?", printed[row["model"]]) == numbers, row["model"]
+    # Figures: embedded from the notebooks' PDFs as vectors, so their own words are text in the paper and
+    # the only raster images are those inside the figure files (the heatmaps' pixels).
+    paper_words = {word[4] for words in pages for word in words}
+    figures = [workdir / path for path in values["files"].values() if path.endswith(".pdf")]
+    assert len(figures) >= 7
+    raster_in_figures = 0
+    for figure in figures:
+        with pymupdf.open(figure) as source:
+            words = {word[4] for page in source for word in page.get_text("words")}
+            raster_in_figures += sum(len(page.get_images()) for page in source)
+        assert words and words <= paper_words, figure.name
+    assert raster_in_paper == raster_in_figures
+    # No placeholder or missing value reached the text; provenance is on the first page.
+    for placeholder in (r"\bNone\b", r"\bnan\b", r"\bNaN\b", r"\?\?", r"\bTODO\b", r"\bunknown\b",
+                        r"not installed", r"[{}]", r"\bnull\b", r"\bTrue\b", r"\bFalse\b"):
+        assert not re.search(placeholder, text), placeholder
+    first_page = " ".join(word[4] for word in pages[0])
+    assert values["provenance"]["commit"].split()[0] in first_page and "torch" in first_page
+
+
+def check_one_changed_result_rebuilds_only_what_depends_on_it(workdir):
+    predictions = workdir / "results/predictions/resnet50/seed0.tsv"
+    lines = predictions.read_text().splitlines()
+    header = lines[0].split("\t")
+    split, label, prediction, correct = (header.index(name) for name in ("split", "label", "prediction", "correct"))
+    for index, line in enumerate(lines[1:], 1):
+        cells = line.split("\t")
+        if cells[split] == "test":  # the first test image: right becomes wrong, or wrong becomes right
+            right = cells[correct] == "1"
+            cells[prediction] = ("Coast" if cells[label] != "Coast" else "Forest") if right else cells[label]
+            cells[correct] = "0" if right else "1"
+            lines[index] = "\t".join(cells)
+            break
+    predictions.write_text("\n".join(lines) + "\n")
+    before = (workdir / "report/tables/table1.csv").read_text()
+    paper_time = (workdir / "report/paper.pdf").stat().st_mtime
+    result = run_snakemake(workdir, "--cores", "2", "--configfile", DEMO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    ran = set(re.findall(r"^(?:local)?rule (\w+):", result.stdout + result.stderr, re.MULTILINE))
+    assert ran == {"summarize", "table1", "paper_values", "paper", "all"}, ran
+    assert (workdir / "report/tables/table1.csv").read_text() != before
+    assert (workdir / "report/paper.pdf").stat().st_mtime > paper_time

@@ -30,6 +30,15 @@ def _p_value(value: float) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def _range(values: pd.Series) -> str:
+    """'-1.9 to -8.5' (nearest zero first), one value when all agree, '' when there are none."""
+    if not len(values):
+        return ""
+    ordered = sorted(values, key=abs)
+    near, far = f"{ordered[0]:.1f}", f"{ordered[-1]:.1f}"
+    return near if near == far else f"{near} to {far}"
+
+
 def table1_values(table1: pd.DataFrame) -> dict:
     """Per model and metric: mean, interval, the report's value and our difference."""
     values = {}
@@ -123,8 +132,7 @@ def optional_study_values(feature_amounts: str | None, backbones: str | None) ->
             "rows": str(len(table)), "published": str(len(published)),
             "worst_params_pct": f"{published.params_diff_pct.abs().max():.2f}" if len(published) else "",
             "worst_flops_pct": f"{plain.gflops_diff_pct.abs().max():.2f}" if len(plain) else "",
-            "se_flops_range": (f"{se.gflops_diff_pct.max():.1f} to {se.gflops_diff_pct.min():.1f}"
-                               if len(se) else ""),
+            "se_flops_range": _range(se.gflops_diff_pct),
             "device": str(table.device.iloc[0])}
     return values
 
