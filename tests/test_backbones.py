@@ -173,20 +173,21 @@ def test_a_backbone_trains_through_the_train_command(demo_data, tmp_path):
 @pytest.mark.slow
 def test_darknet53_and_vovnet39_run_through_table1_on_the_demo(tmp_path):
     config = tmp_path / "backbones.yaml"
-    config.write_text(
-        "models: [bagnet9, resnet50, darknet53, vovnet39]\n"
-        "weights: {models: {bagnet9: none, resnet50: none, darknet53: none, vovnet39: none}}\n"
+    config.write_text(  # one epoch: the test is about the plumbing, the demo trains for two
+        "models: [resnet50, darknet53, vovnet39]\n"
+        "weights: {models: {resnet50: none, darknet53: none, vovnet39: none}}\n"
+        "train: {epochs: 1}\n"
         "backbones: {names: []}\n")
     result = run_snakemake(tmp_path, "--cores", "2", "report/tables/table1.csv",
                            "--configfile", str(PROJECT / "configs" / "demo.yaml"), str(config))
     assert result.returncode == 0, result.stderr[-4000:]
     with open(tmp_path / "report/tables/table1.csv", newline="") as handle:
         rows = {r["model"]: r for r in csv.DictReader(handle)}
-    assert list(rows) == ["bagnet9", "resnet50", "darknet53", "vovnet39"]
+    assert list(rows) == ["resnet50", "darknet53", "vovnet39"]
     for model in ("darknet53", "vovnet39"):
         assert rows[model]["test_acc_report"] == ""  # the report has no value for them
         assert 0.0 <= float(rows[model]["test_acc_mean"]) <= 1.0
         assert (tmp_path / f"results/predictions/{model}/seed0.tsv").is_file()
-        assert f"{model} epoch 2/2" in (tmp_path / f"logs/train/{model}_seed0.log").read_text()
+        assert f"{model} epoch 1/1" in (tmp_path / f"logs/train/{model}_seed0.log").read_text()
     assert "darknet53" in (tmp_path / "report/tables/table1.md").read_text()
     assert (tmp_path / "results/notebooks/table1.ipynb").is_file()

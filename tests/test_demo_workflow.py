@@ -96,7 +96,7 @@ def test_demo_workflow_end_to_end(tmp_path):
 
     check_paper_like_a_reader(tmp_path)
     check_one_changed_result_rebuilds_only_what_depends_on_it(tmp_path)
-    report = run_snakemake(tmp_path, "--report", "report.html", "--configfile", DEMO)
+    report = run_snakemake(tmp_path, "--report", str(tmp_path / "report.html"), "--configfile", DEMO)
     assert report.returncode == 0, report.stderr[-3000:]
     html = (tmp_path / "report.html").read_text(errors="replace")
     assert "paper.pdf" in html and "backbones.csv" in html and "Table 1" in html

@@ -25,11 +25,15 @@ def test_slurm_profile_dry_run_requests_gpus(tmp_path):
         assert "gpu=1" in resources and "slurm_partition=gpu-queue" in resources
         assert "slurm_account=lab42" in resources and "runtime=720" in resources
     assert len([job for job in jobs if re.match(r"(local)?rule (fetch_weights|download):", job)]) == 8
-    # Downloads run on the submit host, which has the internet (a dry run does not show "localrule").
+    # Downloads run on the submit host, which has the internet (a dry run does not show "localrule"); so do the
+    # report's two cheap steps.
     rules = "".join(p.read_text() for p in (PROJECT / "workflow" / "rules").glob("*.smk"))
     declared = re.findall(r"localrules:\n((?:    \w+,\n)+)", rules)
     local = sorted(name.strip(" ,") for block in declared for name in block.splitlines())
-    assert local == ["download", "feature_amount_data", "fetch_weights", "imagenet_kaggle", "imagenette_download"]
+    assert local == ["download", "feature_amount_data", "fetch_weights", "imagenet_kaggle", "imagenette_download",
+                     "paper", "paper_values"]
+    backbones = next(job for job in jobs if job.startswith("rule backbone_table:"))
+    assert "gpu=1" in re.search(r"resources: (.*)", backbones).group(1)
 
 
 def test_slurm_profile_gives_pretraining_all_gpus_on_one_node(tmp_path):

@@ -79,11 +79,12 @@ SMALL=(--configfile "$PROJECT/configs/demo.yaml" "$WORK/small.yaml")
 SNAKEMAKE=(python -m snakemake -s "$PROJECT/Snakefile")
 # As the profile, but sized for this node; training and evaluation still ask for the (stand-in) GPU.
 RESOURCES=(train:mem_mb=2000 train:gpu=1 evaluate:mem_mb=2000 evaluate:gpu=1 heatmaps:mem_mb=2000
-           precision:mem_mb=2000 receptive_fields:mem_mb=2000 feature_amount_run:mem_mb=2000 feature_amount_run:gpu=1)
+           precision:mem_mb=2000 receptive_fields:mem_mb=2000 feature_amount_run:mem_mb=2000 feature_amount_run:gpu=1
+           backbone_table:mem_mb=2000)
 export BAGNET_SLURM_PARTITION=debug BAGNET_SLURM_ACCOUNT=ci
 mkdir -p "$WORK/slurm" "$WORK/local"
 timeout -k 30 900 "${SNAKEMAKE[@]}" --directory "$WORK/slurm" --profile "$PROJECT/profiles/slurm" --workflow-profile none \
-    --set-threads train=1 evaluate=1 heatmaps=1 precision=1 feature_amount_run=1 --set-resources "${RESOURCES[@]}" \
+    --set-threads train=1 evaluate=1 heatmaps=1 precision=1 feature_amount_run=1 backbone_table=1 --set-resources "${RESOURCES[@]}" \
     --jobs 4 "${SMALL[@]}" 2>&1 | tail -n 25
 # slurmctld keeps finished jobs for MinJobAge (300 s): the training jobs must have had a GPU.
 gpu_jobs=$(scontrol show job -o | grep -ci "gres[:/]gpu" || true)
@@ -94,11 +95,12 @@ timeout 900 "${SNAKEMAKE[@]}" --directory "$WORK/local" --cores 2 "${SMALL[@]}" 
 # Same numbers: every metrics file and the statistics tables must be identical.
 status=0
 for file in $(cd "$WORK/local" && ls results/metrics/*/*.json results/statistics/*.csv report/tables/figure1.csv \
-                 results/feature_amounts/*/*/seed*/metrics.json); do
+                 results/feature_amounts/*/*/seed*/metrics.json report/tables/table1.csv); do
     if ! cmp -s "$WORK/local/$file" "$WORK/slurm/$file"; then
         echo "differs: $file"; status=1
     fi
 done
+[ -s "$WORK/slurm/report/paper.pdf" ] || { echo "the SLURM run built no report/paper.pdf"; status=1; }
 echo "SLURM demo vs local: $([ $status = 0 ] && echo identical || echo DIFFERENT); total $(( $(date +%s) - started )) s"
 # Both runs' results are kept only when something failed (an earlier exit keeps them too).
 if [ $status = 0 ]; then rm -rf "$WORK"; fi

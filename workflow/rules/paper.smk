@@ -1,6 +1,12 @@
 """The report as one PDF: the values its text quotes (with the run's provenance), then Typst."""
 
 
+# Seconds of work each, on files already on the submitting host: not worth a cluster job.
+localrules:
+    paper_values,
+    paper,
+
+
 rule paper_values:
     input:
         unpack(lambda wildcards: paper_files()),
