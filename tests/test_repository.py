@@ -18,12 +18,12 @@ def git(*args):
 @needs_git
 def test_run_outputs_are_ignored_and_benchmark_results_are_not():
     outputs = ["results/models/bagnet33/seed0/best.pt", "logs/train/bagnet33_seed0.log", "report/tables/table1.csv",
-               "report/figures/heatmaps_classes.pdf", ".snakemake/log/x.log", "report.html"]
+               "report/figures/heatmaps_classes.pdf", ".snakemake/log/x.log", "report.html", "report/paper.pdf"]
     ignored = git("check-ignore", "--no-index", *outputs).stdout.split()
     assert ignored == outputs
-    kept = ["benchmarks/results/heatmap_speed_cpu_2threads.json", "report/captions/table1.rst"]
+    kept = ["benchmarks/results/heatmap_speed_cpu_2threads.json", "report/captions/table1.rst", "report/paper.typ"]
     assert git("check-ignore", "--no-index", *kept).stdout == ""
-    assert git("ls-files", "logs").stdout == ""
+    assert git("ls-files", "logs").stdout == "" and git("ls-files", "report/paper.pdf").stdout == ""
     assert "benchmarks/results/pretrain_throughput_cpu_2threads.json" in git("ls-files", "benchmarks/results").stdout
 
 
