@@ -27,8 +27,11 @@ def test_demo_workflow_end_to_end(tmp_path):
             low, mean, high = (float(row[f"{metric}_{part}"]) for part in ("ci_low", "mean", "ci_high"))
             assert 0.0 <= low <= mean <= high <= 1.0
         assert row["n_seeds"] == "1" and row["n_test"] == "150" and row["n_val"] == "60"
-        assert float(row["test_acc_diff"]) == pytest.approx(float(row["test_acc_mean"]) - float(row["test_acc_report"]),
-                                                            abs=1e-4)
+        if row["test_acc_report"]:  # the report has no value for seed 003's backbones
+            assert float(row["test_acc_diff"]) == pytest.approx(
+                float(row["test_acc_mean"]) - float(row["test_acc_report"]), abs=1e-4)
+        else:
+            assert row["test_acc_diff"] == ""
     # Training learned something: the best model is far above chance (1/15) on the test set.
     assert max(float(r["test_acc_mean"]) for r in rows) > 0.5
     assert "| Model" in (tmp_path / "report/tables/table1.md").read_text()
