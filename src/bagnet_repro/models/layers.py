@@ -34,20 +34,23 @@ def init_kaiming_fan_out(module: nn.Module) -> None:
 class MultiScaleBackbone(nn.Module):
     """A stem and stages run in turn, returning every stage's output: the maps a detector's neck takes.
 
-    ``out_channels`` and ``strides`` describe the returned list, as a feature pyramid builder needs them.
+    ``out_channels`` and ``strides`` describe the returned list, as a feature pyramid builder needs them;
+    ``stem_output`` puts the stem's map first (VoVNet's stem ends at stride 2, Darknet's at stride 1).
     """
 
-    def __init__(self, stem: nn.Module, stages: list[nn.Module], out_channels: list[int], strides: list[int]) -> None:
+    def __init__(self, stem: nn.Module, stages: list[nn.Module], out_channels: list[int], strides: list[int],
+                 stem_output: bool = False) -> None:
         super().__init__()
         self.stem = stem
+        self.stem_output = stem_output
         self.stages = nn.ModuleList(stages)
         self.out_channels = list(out_channels)
         self.strides = list(strides)
         init_kaiming_fan_out(self)
 
     def forward(self, x):
-        outputs = []
         x = self.stem(x)
+        outputs = [x] if self.stem_output else []
         for stage in self.stages:
             x = stage(x)
             outputs.append(x)

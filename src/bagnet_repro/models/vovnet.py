@@ -87,20 +87,8 @@ def _vovnet(config: VoVNetConfig, residual: bool, ese: bool) -> MultiScaleBackbo
     widths = (STEM_WIDTHS[-1],) + config.out_widths
     stages = [OSAStage(widths[i], config.stage_widths[i], widths[i + 1], config.layers_per_block, blocks,
                        residual, ese) for i, blocks in enumerate(config.blocks)]
-    # The stem's stride-2 map is an output too, as for the other families.
-    return _WithStemOutput(stem, stages, [STEM_WIDTHS[-1], *config.out_widths], [2, 4, 8, 16, 32])
-
-
-class _WithStemOutput(MultiScaleBackbone):
-    """A backbone whose first returned map is the stem's (VoVNet's stem ends at stride 2)."""
-
-    def forward(self, x):
-        x = self.stem(x)
-        outputs = [x]
-        for stage in self.stages:
-            x = stage(x)
-            outputs.append(x)
-        return outputs
+    return MultiScaleBackbone(stem, stages, [STEM_WIDTHS[-1], *config.out_widths], [2, 4, 8, 16, 32],
+                              stem_output=True)
 
 
 def vovnet19_slim(residual: bool = True, ese: bool = True) -> MultiScaleBackbone:

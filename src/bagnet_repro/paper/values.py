@@ -26,10 +26,6 @@ def _signed(value) -> str:
     return "" if pd.isna(value) else f"{float(value):+.3f}"
 
 
-def _p_value(value: float) -> str:
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
-
-
 def _range(values: pd.Series) -> str:
     """'-1.9 to -8.5' (nearest zero first), one value when all agree, '' when there are none."""
     if not len(values):
@@ -68,22 +64,16 @@ def summary_values(table1: pd.DataFrame) -> dict:
 
 
 def mcnemar_values(mcnemar: pd.DataFrame) -> dict:
-    rows = {}
-    for row in mcnemar.to_dict("records"):
-        rows.setdefault(row["model_b"], {})[row["condition"]] = {
-            "p": _p_value(row["p_value"]), "significant": bool(row["p_value"] < SIGNIFICANCE),
-            "a_only": str(row["a_only_correct"]), "b_only": str(row["b_only_correct"]), "pairs": str(row["n_pairs"])}
+    """The tests' reference model and how many reject (Table 2 itself is read from the CSV)."""
     reference = mcnemar.model_a.iloc[0] if len(mcnemar) else ""
     significant = int((mcnemar.p_value < SIGNIFICANCE).sum())
     return {"reference": reference, "tests": str(len(mcnemar)), "significant": str(significant),
-            "level": f"{SIGNIFICANCE:g}", "by_model": rows}
+            "level": f"{SIGNIFICANCE:g}"}
 
 
 def sweep_values(sweep: pd.DataFrame) -> dict:
-    """Per model: accuracy at the finest grid, and the pieces there."""
-    finest = sweep.loc[sweep.groupby("model").grid.idxmax()]
-    return {"pieces_max": str(int(sweep.pieces.max())), "grids": [str(g) for g in sorted(sweep.grid.unique())],
-            "finest": {r.model: _accuracy(r.acc_mean) for r in finest.itertuples()}}
+    """The sweep's grids and its largest number of pieces."""
+    return {"pieces_max": str(int(sweep.pieces.max())), "grids": [str(g) for g in sorted(sweep.grid.unique())]}
 
 
 def precision_values(precision: pd.DataFrame, dead_layers: pd.DataFrame) -> dict:
