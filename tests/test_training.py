@@ -101,12 +101,69 @@ def test_four_micro_batches_give_the_gradients_of_one_batch():
 
 
 def test_non_finite_loss_names_epoch_and_step():
+    # The loss is read once per epoch (no per-step synchronisation), yet the error names the first bad step.
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 15))
-    torch.nn.init.constant_(model[1].weight, float("nan"))
     settings = TrainSettings(model="toy", image_size=32, batch_size=2, device="cpu")
     trainer = _Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1), settings, torch.device("cpu"), 15)
-    with pytest.raises(UserError, match="non-finite loss at epoch 3, step 2"):
-        trainer.step(torch.randn(2, 3, 32, 32), torch.tensor([0, 1]), epoch=3, step=2)
+    images, labels = torch.randint(0, 256, (6, 3, 32, 32), dtype=torch.uint8), torch.tensor([0, 1, 2, 3, 4, 5])
+    original_step = trainer.step
+
+    def step_poisoned_at_2(inputs, targets, epoch, step):
+        if step == 2:
+            torch.nn.init.constant_(model[1].weight, float("nan"))
+        return original_step(inputs, targets, epoch, step)
+
+    trainer.step = step_poisoned_at_2
+    with pytest.raises(UserError, match="non-finite loss at epoch 3, step 2;"):
+        trainer.epoch(images, labels, epoch=3)
+
+
+def test_epoch_tally_counts_on_the_device_and_reads_once():
+    from bagnet_repro.training.tally import EpochTally
+
+    tally = EpochTally(torch.device("cpu"))
+    tally.add(1, torch.tensor(0.5), torch.tensor([[2.0, 1.0], [0.0, 1.0]]), torch.tensor([0, 0]))
+    tally.add(2, torch.tensor(1.5), torch.tensor([[1.0, 0.0]]), torch.tensor([[0.9, 0.1]]))  # soft target
+    assert tally.bad_step() == 0
+    assert tally.totals() == (0.5 * 2 + 1.5 * 1, 2, 3)
+    tally.add(3, torch.tensor(float("inf")), torch.tensor([[1.0, 0.0]]), torch.tensor([0]))
+    tally.add(4, torch.tensor(float("nan")), torch.tensor([[1.0, 0.0]]), torch.tensor([0]))
+    assert tally.bad_step() == 3
+
+
+def test_scratch_recipe_resets_every_batchnorm_momentum(manifest, tmp_path):
+    """The original BagNet stem keeps 0.001; bn_momentum gives every layer the same (the scratch recipe's)."""
+    from bagnet_repro.training.finetune import set_batchnorm_momentum
+    from bagnet_repro.training.recipes import RECIPES
+
+    model = build_model("bagnet33", 15, head="linear")
+    momenta = {m.momentum for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)}
+    assert momenta == {0.1, 0.001}
+    set_batchnorm_momentum(model, RECIPES["scratch"]["bn_momentum"])
+    assert {m.momentum for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)} == {0.1}
+
+
+def test_batched_crop_flip_is_a_crop_of_the_image_and_depends_on_seed_epoch_step():
+    from bagnet_repro.data.batch_augment import crop_flip, crop_flip_matrices, step_generator
+
+    images = torch.rand(64, 3, 40, 40)
+    identity = torch.tensor([[1.0, 0, 0], [0, 1.0, 0]]).expand(64, 2, 3)
+    torch.testing.assert_close(crop_flip(images, identity), images, atol=1e-5, rtol=0)
+    mirror = identity * torch.tensor([[-1.0, 1, 1], [1, 1, 1]])
+    torch.testing.assert_close(crop_flip(images, mirror), images.flip(-1), atol=1e-5, rtol=0)
+    matrices = crop_flip_matrices(64, step_generator(7, 3, 2))
+    assert torch.equal(matrices, crop_flip_matrices(64, step_generator(7, 3, 2)))
+    assert not torch.equal(matrices, crop_flip_matrices(64, step_generator(7, 3, 3)))
+    width, height = matrices[:, 0, 0].abs(), matrices[:, 1, 1]
+    area = width * height
+    assert area.min() >= 0.25 - 1e-6 and width.max() <= 1 and height.max() <= 1
+    assert (matrices[:, 0, 2].abs() <= 1 - width + 1e-6).all() and (matrices[:, 1, 2].abs() <= 1 - height + 1e-6).all()
+    assert 10 < (matrices[:, 0, 0] < 0).sum() < 54  # about half mirrored
+    # A crop of a constant image is that constant; a crop of a horizontal ramp keeps its direction per mirror.
+    ramp = torch.linspace(0, 1, 40).expand(64, 3, 40, 40).contiguous()
+    cropped = crop_flip(ramp, matrices)
+    increasing = cropped[:, 0, 20, -1] > cropped[:, 0, 20, 0]
+    assert torch.equal(increasing, matrices[:, 0, 0] > 0)
 
 
 def test_unknown_training_option_is_one_line(manifest, tmp_path):

@@ -47,3 +47,11 @@ def timed(fn: Callable[[], object], device: torch.device) -> tuple[object, float
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return result, time.perf_counter() - start
+
+
+def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """``tensor`` on ``device``: a host batch bound for a GPU is pinned first so that its copy is asynchronous
+    (PyTorch's pinned-memory cache keeps the buffer until the copy is done); a no-op when it is there."""
+    if device.type == "cuda" and tensor.device.type == "cpu":
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor.to(device)

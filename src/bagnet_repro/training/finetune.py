@@ -21,16 +21,19 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..data.augmentations import get_augmentations
+from ..data.batch_augment import crop_flip, crop_flip_matrices, step_generator
 from ..data.classes import REPORT_CLASSES
 from ..data.inventory import read_records
 from ..data.loading import IMAGENET_MEAN, IMAGENET_STD, ImageSet, channel_statistics, load_split, normalize
-from ..device import resolve_device
+from ..device import resolve_device, to_device
 from ..errors import UserError
-from ..evaluation.inference import AUTOCAST_DTYPES, predict
+from ..evaluation.inference import PRECISIONS, autocast_dtype, predict
 from ..fileio import check_writable, file_digest, save_torch_atomic, write_table_atomic
 from ..models import build_model
 from ..models.trained import save_trained
 from .recipes import RECIPES
+from .staging import stage_images
+from .tally import EpochTally
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "is_best", "lr", "seconds")
 
@@ -51,9 +54,11 @@ _RANGES = {
     "gamma": (_NUMBER, 0, True, 1, False), "label_smoothing": (_NUMBER, 0, False, 1, False),
     "patience": (int, 0, False, None, False), "min_delta": (_NUMBER, 0, False, None, False),
     "restart_epochs": (int, 1, False, None, False), "min_lr": (_NUMBER, 0, False, None, False),
-    "abandon_after": (int, 0, False, None, False),
+    "abandon_after": (int, 0, False, None, False), "eval_batch_size": (int, 1, False, None, False),
+    "bn_momentum": (_NUMBER, 0, True, 1, False),
     "seed": (int, 0, False, None, False),
 }
+_OPTIONAL = ("bn_momentum",)  # None: not set
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ class TrainSettings:
     image_size: int = 224
     epochs: int = _REPORT["epochs"]
     batch_size: int = _REPORT["batch_size"]
-    optimizer: str = _REPORT["optimizer"]  # adam | sgd
+    optimizer: str = _REPORT["optimizer"]  # adam | adamw | sgd
     lr: float = _REPORT["lr"]
     lr_scale_batch: int = 0  # >0: lr is per this many images and scales linearly with batch_size
     momentum: float = 0.9
@@ -78,9 +83,11 @@ class TrainSettings:
     min_lr: float = 0.0  # sgdr: the learning rate at the end of each cycle
     abandon_after: int = 0  # >0: after this epoch, stop (abandoned) if train accuracy is below twice chance
     label_smoothing: float = _REPORT["label_smoothing"]
-    augment: str = _REPORT["augment"]  # none | modern
+    augment: str = _REPORT["augment"]  # none | modern | crop_flip (batched, on the device)
     mix: str = _REPORT["mix"]  # none | cutmix_mixup
-    precision: str = _REPORT["precision"]  # fp32 | bf16 | fp16 (autocast)
+    precision: str = _REPORT["precision"]  # fp32 | bf16 | fp16 (autocast) | auto (bf16 on CUDA, else fp32)
+    bn_momentum: float | None = None  # every BatchNorm layer's momentum; None keeps each model's own
+    eval_batch_size: int = 64  # validation batch
     tf32: bool = False
     channels_last: bool = False
     compile: bool = False
@@ -96,6 +103,8 @@ class TrainSettings:
     def __post_init__(self) -> None:
         for name, (kind, low, low_open, high, high_open) in _RANGES.items():
             value = getattr(self, name)
+            if value is None and name in _OPTIONAL:
+                continue
             if isinstance(value, bool) or not isinstance(value, kind):
                 raise UserError(f"training option {name} must be {'an integer' if kind is int else 'a number'}, "
                                 f"got {value!r}")
@@ -140,10 +149,12 @@ def set_rng_states(states: dict) -> None:
 def build_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
     if settings.optimizer == "adam":
         return torch.optim.Adam(model.parameters(), lr=settings.effective_lr, weight_decay=settings.weight_decay)
+    if settings.optimizer == "adamw":  # decoupled weight decay (Loshchilov and Hutter)
+        return torch.optim.AdamW(model.parameters(), lr=settings.effective_lr, weight_decay=settings.weight_decay)
     if settings.optimizer == "sgd":
         return torch.optim.SGD(model.parameters(), lr=settings.effective_lr, momentum=settings.momentum,
                                weight_decay=settings.weight_decay)
-    raise UserError(f"unknown optimizer {settings.optimizer!r}; choose adam or sgd")
+    raise UserError(f"unknown optimizer {settings.optimizer!r}; choose adam, adamw or sgd")
 
 
 PER_STEP_SCHEDULERS = ("sgdr",)
@@ -173,15 +184,17 @@ def build_scheduler(optimizer: torch.optim.Optimizer, settings: TrainSettings, s
 
 
 def batch_augmentation(settings: TrainSettings, num_classes: int):
-    """(per-image uint8 transform or None, per-batch CutMix/MixUp or None) for the recipe."""
+    """(per-image uint8 transform on the host or None, per-batch CutMix/MixUp or None) for the recipe.
+
+    ``crop_flip`` has neither: it runs on the device, batched (``data/batch_augment.py``)."""
     from torchvision.transforms import v2
 
     per_image = None
     if settings.augment == "modern":
         crop_and_flip = get_augmentations(settings.image_size, normalization=None).train
         per_image = v2.Compose([crop_and_flip, v2.TrivialAugmentWide()])
-    elif settings.augment != "none":
-        raise UserError(f"unknown augmentation {settings.augment!r}; choose none or modern")
+    elif settings.augment not in AUGMENTS:
+        raise UserError(f"unknown augmentation {settings.augment!r}; choose one of: {', '.join(AUGMENTS)}")
     mix = None
     if settings.mix == "cutmix_mixup":
         mix = v2.RandomChoice([v2.CutMix(alpha=1.0, num_classes=num_classes),
@@ -191,24 +204,26 @@ def batch_augmentation(settings: TrainSettings, num_classes: int):
     return per_image, mix
 
 
+AUGMENTS = ("none", "modern", "crop_flip")
+
+
 def accumulate_gradients(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, loss_fn, chunks: int,
-                         autocast_dtype: torch.dtype | None = None, scaler=None) -> tuple[float, torch.Tensor]:
+                         autocast_dtype: torch.dtype | None = None, scaler=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Forward and backward ``inputs`` in ``chunks`` equal micro-batches, each loss weighted by its share.
 
     The summed gradients equal those of one full batch (to rounding) for models whose layers treat
     samples independently; batch norm in training mode sees micro-batch statistics instead.
-    Returns the batch's mean loss and its logits.
+    Returns the batch's mean loss (a detached 0-d tensor on the device: reading it is the caller's choice,
+    since it waits for the device) and its logits.
     """
-    total, logits = 0.0, []
+    total, logits = None, []
     size = len(inputs)
     for part_inputs, part_targets in zip(inputs.chunk(chunks), targets.chunk(chunks)):
         with torch.autocast(inputs.device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
             part_logits = model(part_inputs)
             loss = loss_fn(part_logits.float(), part_targets) * (len(part_inputs) / size)
-        if not torch.isfinite(loss):
-            return float("nan"), part_logits
         (scaler.scale(loss) if scaler is not None else loss).backward()
-        total += loss.item()
+        total = loss.detach() if total is None else total + loss.detach()
         logits.append(part_logits.detach().float())
     return total, torch.cat(logits)
 
@@ -218,7 +233,11 @@ def _next_divisor(batch: int, current: int) -> int | None:
 
 
 class _Trainer:
-    """One epoch at a time; keeps the micro-batch count that fits the GPU across steps."""
+    """One epoch at a time; keeps the micro-batch count that fits the GPU across steps.
+
+    Nothing in a step waits for the device: the batch is indexed from images staged once (``staging.py``),
+    augmented there, and the loss and accuracy are counted there (``tally.py``), read once per epoch.
+    """
 
     def __init__(self, model, optimizer, settings: TrainSettings, device: torch.device, num_classes: int,
                  step_scheduler=None, statistics: tuple = (IMAGENET_MEAN, IMAGENET_STD)) -> None:
@@ -226,7 +245,7 @@ class _Trainer:
         self.statistics = statistics  # per-channel (mean, std) of the inputs
         self.step_scheduler = step_scheduler  # stepped after every optimizer step (sgdr)
         self.loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
-        self.autocast_dtype = AUTOCAST_DTYPES[settings.precision]
+        self.autocast_dtype = autocast_dtype(settings.precision, device)
         use_scaler = settings.precision == "fp16" and device.type == "cuda"
         self.scaler = torch.amp.GradScaler(device.type) if use_scaler else None
         self.per_image, self.mix = batch_augmentation(settings, num_classes)
@@ -236,21 +255,28 @@ class _Trainer:
             self.erase = v2.RandomErasing(p=0.1)
         self.chunks = 1
 
-    def _inputs(self, images: torch.Tensor, labels: torch.Tensor):
+    @property
+    def augments_on_host(self) -> bool:
+        """Whether a batch is augmented image by image on the host (so its images must stay there)."""
+        return self.per_image is not None
+
+    def _inputs(self, images: torch.Tensor, labels: torch.Tensor, epoch: int, step: int):
         if self.per_image is not None:
             images = torch.stack([self.per_image(image) for image in images])
+        images, targets = to_device(images, self.device), to_device(labels, self.device)
         inputs = normalize(images, self.statistics)
+        if self.settings.augment == "crop_flip":
+            matrices = crop_flip_matrices(len(inputs), step_generator(self.settings.seed, epoch, step))
+            inputs = crop_flip(inputs, matrices)
         if self.erase is not None:
             inputs = torch.stack([self.erase(image) for image in inputs])
-        targets = labels
         if self.mix is not None:
-            inputs, targets = self.mix(inputs, labels)
-        inputs, targets = inputs.to(self.device), targets.to(self.device)
+            inputs, targets = self.mix(inputs, targets)
         if self.settings.channels_last:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
         return inputs, targets
 
-    def step(self, inputs, targets, epoch: int, step: int) -> tuple[float, torch.Tensor]:
+    def step(self, inputs, targets, epoch: int, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         while True:
             self.optimizer.zero_grad(set_to_none=True)
             try:
@@ -267,9 +293,6 @@ class _Trainer:
                 print(f"out of memory at epoch {epoch}, step {step}: batch {len(inputs)} is now "
                       f"{chunks} micro-batches of {len(inputs) // chunks} with accumulated gradients", flush=True)
                 self.chunks = chunks
-        if not math.isfinite(loss):
-            raise UserError(f"training {self.settings.model}: non-finite loss at epoch {epoch}, step {step}; "
-                            "lower train.lr or check the data")
         if self.scaler is not None:
             self.scaler.step(self.optimizer)
             self.scaler.update()
@@ -279,22 +302,27 @@ class _Trainer:
             self.step_scheduler.step()
         return loss, logits
 
-    def epoch(self, data: ImageSet, epoch: int) -> tuple[float, float]:
+    def epoch(self, images: torch.Tensor, labels: torch.Tensor, epoch: int) -> tuple[float, float]:
+        """One pass over ``images`` (uint8, staged by ``stage_images``) in the order of (seed, epoch).
+
+        Returns the mean train loss and accuracy. A non-finite loss stops the run at the epoch's end (the
+        first time the host looks), naming the step it happened at."""
         self.model.train()
         settings = self.settings
-        order = epoch_order(len(data.labels), settings.seed, epoch)
-        total_loss, correct = 0.0, 0
+        order = epoch_order(len(labels), settings.seed, epoch).to(images.device)
+        tally = EpochTally(self.device)
         batches = range(0, len(order), settings.batch_size)
         progress = tqdm(batches, desc=f"{settings.model} epoch {epoch}", unit="batch", mininterval=1.0)
         for step, start in enumerate(progress, start=1):
             index = order[start:start + settings.batch_size]
-            inputs, targets = self._inputs(data.images[index], data.labels[index])
+            inputs, targets = self._inputs(images[index], labels[index], epoch, step)
             loss, logits = self.step(inputs, targets, epoch, step)
-            hard = targets.argmax(1) if targets.dim() == 2 else targets
-            total_loss += loss * len(index)
-            correct += (logits.argmax(1) == hard).sum().item()
-            progress.set_postfix(loss=f"{total_loss / (start + len(index)):.3f}")
-        return total_loss / len(order), correct / len(order)
+            tally.add(step, loss, logits, targets)
+        bad_step = tally.bad_step()
+        if bad_step:
+            raise UserError(f"training {settings.model}: non-finite loss at epoch {epoch}, step {bad_step}; "
+                            "lower train.lr or check the data")
+        return tally.means()
 
 
 def settings_key(settings: TrainSettings) -> str:
@@ -305,8 +333,8 @@ def check_choices(settings: TrainSettings) -> None:
     """One-line errors for a selection metric or precision this code does not know."""
     if settings.select not in ("val_acc", "val_loss"):
         raise UserError(f"unknown selection metric {settings.select!r}; choose val_acc or val_loss")
-    if settings.precision not in AUTOCAST_DTYPES:
-        raise UserError(f"unknown precision {settings.precision!r}; choose one of: {', '.join(AUTOCAST_DTYPES)}")
+    if settings.precision not in PRECISIONS:
+        raise UserError(f"unknown precision {settings.precision!r}; choose one of: {', '.join(PRECISIONS)}")
     if settings.normalization not in NORMALIZATIONS:
         raise UserError(f"unknown normalization {settings.normalization!r}; choose one of: "
                         f"{', '.join(NORMALIZATIONS)}")
@@ -350,6 +378,17 @@ def improved(settings: TrainSettings, state: dict, val_loss: float, val_acc: flo
     if settings.select == "val_loss":
         return val_loss < state["best_val_loss"] - settings.min_delta
     return val_acc > state["best_val_acc"] + settings.min_delta
+
+
+def set_batchnorm_momentum(model: nn.Module, momentum: float) -> None:
+    """Give every BatchNorm layer of ``model`` the same running-statistics ``momentum``.
+
+    The original BagNets' stem keeps 0.001, which suits fine-tuning from ImageNet statistics; from random
+    initialisation its running statistics would take thousands of steps to settle, and the network
+    evaluates far below its training accuracy until they do."""
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.momentum = momentum
 
 
 def set_tf32(device: torch.device, enabled: bool) -> None:
@@ -419,6 +458,8 @@ def fit(model: nn.Module, train_set: ImageSet, val_set: ImageSet, settings: Trai
     """
     device = resolve_device(settings.device)
     set_tf32(device, settings.tf32)
+    if settings.bn_momentum is not None:
+        set_batchnorm_momentum(model, settings.bn_momentum)
     model.to(device)
     if settings.channels_last:
         model.to(memory_format=torch.channels_last)
@@ -443,16 +484,19 @@ def fit(model: nn.Module, train_set: ImageSet, val_set: ImageSet, settings: Trai
         state = {**initial_state(), **saved["state"]}
         print(f"resuming {settings.model} after epoch {state['epoch']} from {checkpoint_path}", flush=True)
 
-    autocast_dtype = AUTOCAST_DTYPES[settings.precision]
+    train_images = stage_images(train_set.images, device, on_host=trainer.augments_on_host)
+    train_labels = train_set.labels.to(train_images.device)
+    val_images = stage_images(val_set.images, device)
     for epoch in range(state["epoch"] + 1, settings.epochs + 1):
         if state["stopped_early"]:
             break
         started = time.perf_counter()
-        train_loss, train_acc = trainer.epoch(train_set, epoch)
+        train_loss, train_acc = trainer.epoch(train_images, train_labels, epoch)
         if not per_step:
             scheduler.step()
-        val_logits = predict(forward, val_set.images, device, desc="validate", autocast_dtype=autocast_dtype,
-                             channels_last=settings.channels_last, statistics=statistics)
+        val_logits = predict(forward, val_images, device, settings.eval_batch_size, desc="validate",
+                             autocast_dtype=trainer.autocast_dtype, channels_last=settings.channels_last,
+                             statistics=statistics)
         val_loss = loss_fn(val_logits, val_set.labels).item()
         val_acc = (val_logits.argmax(1) == val_set.labels).float().mean().item()
         is_best = select_epoch(settings, state, epoch, val_loss, val_acc, model)

@@ -26,10 +26,11 @@ from tqdm.auto import tqdm
 from ..data.loading import normalize
 from ..data.streaming import StreamedImages, eval_transform, from_worker, read_split_table, train_transform
 from ..errors import UserError
-from ..evaluation.inference import AUTOCAST_DTYPES
+from ..evaluation.inference import autocast_dtype
 from ..fileio import check_writable, file_digest, save_torch_atomic, write_table_atomic
 from ..models import build_model
 from . import distributed
+from .tally import EpochTally
 from .finetune import (PER_STEP_SCHEDULERS, TrainSettings, build_optimizer, build_scheduler, check_choices,
                        discard_checkpoint, initial_state, load_optimisation_state, optimisation_state,
                        read_resume_checkpoint, select_epoch, set_tf32, settings_key)
@@ -88,12 +89,13 @@ class Replica:
         self.scheduler = build_scheduler(self.optimizer, settings)
         use_scaler = settings.precision == "fp16" and ranks.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda") if use_scaler else None
-        self.autocast_dtype = AUTOCAST_DTYPES[settings.precision]
+        self.autocast_dtype = autocast_dtype(settings.precision, ranks.device)
         self.loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
         self.settings, self.ranks = settings, ranks
 
     def _inputs(self, images: torch.Tensor) -> torch.Tensor:
-        inputs = normalize(images).to(self.ranks.device, non_blocking=True)
+        """The loader's pinned uint8 batch, copied asynchronously, then normalised on the device."""
+        inputs = normalize(images.to(self.ranks.device, non_blocking=True))
         if self.settings.channels_last:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
         return inputs
@@ -101,7 +103,7 @@ class Replica:
     def train_epoch(self, loader: DataLoader, epoch: int) -> tuple[float, float]:
         self.ddp.train()
         device = self.ranks.device
-        loss_sum = correct = count = 0.0
+        tally = EpochTally(device)  # no per-step synchronisation: read once, after the epoch
         progress = tqdm(loader, desc=f"{self.settings.model} epoch {epoch}", unit="batch", mininterval=2.0,
                         disable=not self.ranks.is_main)
         for step, (images, labels) in enumerate(progress, start=1):
@@ -110,9 +112,6 @@ class Replica:
             with torch.autocast(device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None):
                 logits = self.ddp(inputs)
                 loss = self.loss_fn(logits.float(), labels)
-            if not torch.isfinite(loss):
-                raise UserError(f"pretraining {self.settings.model}: non-finite loss at epoch {epoch}, step {step} "
-                                f"on rank {self.ranks.rank}; lower the learning rate or check the data")
             if self.scaler is not None:
                 self.scaler.scale(loss).backward()
                 self.scaler.step(self.optimizer)
@@ -120,30 +119,35 @@ class Replica:
             else:
                 loss.backward()
                 self.optimizer.step()
-            loss_sum += loss.item() * len(labels)
-            correct += (logits.argmax(1) == labels).sum().item()
-            count += len(labels)
+            tally.add(step, loss, logits, labels)
+        bad_step = tally.bad_step()
+        if bad_step:
+            raise UserError(f"pretraining {self.settings.model}: non-finite loss at epoch {epoch}, step {bad_step} "
+                            f"on rank {self.ranks.rank}; lower the learning rate or check the data")
+        loss_sum, correct, count = tally.totals()
         self.scheduler.step()
         distributed.average_batchnorm_statistics(self.module, self.ranks.world)
         loss_sum, correct, count = distributed.sum_over_ranks([loss_sum, correct, count], device)
         return loss_sum / count, correct / count
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def validate(self, loader: DataLoader) -> tuple[float, float, float]:
-        """Loss, top-1 and top-5 accuracy over the whole hold-out (all ranks' shards)."""
+        """Loss, top-1 and top-5 accuracy over the whole hold-out (all ranks' shards); the sums stay on the
+        device until the end."""
         self.module.eval()
         device = self.ranks.device
         loss_fn = nn.CrossEntropyLoss(reduction="sum")
-        loss_sum = correct = correct5 = count = 0.0
+        sums = torch.zeros(3, dtype=torch.float64, device=device)  # loss, top-1 and top-5 correct
+        count = 0
         for images, labels in loader:
-            labels = labels.to(device)
+            labels = labels.to(device, non_blocking=True)
             with torch.autocast(device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None):
                 logits = self.module(self._inputs(images)).float()
-            loss_sum += loss_fn(logits, labels).item()
-            correct += (logits.argmax(1) == labels).sum().item()
             top5 = logits.topk(min(5, logits.shape[1]), dim=1).indices
-            correct5 += (top5 == labels[:, None]).any(1).sum().item()
+            sums += torch.stack([loss_fn(logits, labels).double(), (logits.argmax(1) == labels).sum().double(),
+                                 (top5 == labels[:, None]).any(1).sum().double()])
             count += len(labels)
+        loss_sum, correct, correct5 = sums.tolist()
         loss_sum, correct, correct5, count = distributed.sum_over_ranks([loss_sum, correct, correct5, count], device)
         return loss_sum / count, correct / count, correct5 / count
 

@@ -1,0 +1,49 @@
+"""Random resized crop and horizontal flip of a whole batch at once, on the device that holds the batch.
+
+One ``affine_grid`` + ``grid_sample`` per batch replaces a per-image pipeline on the host, so a GPU never
+waits for augmentation. The crop boxes are drawn on the CPU from a generator seeded by (seed, epoch, step):
+an epoch's augmentation is the same after a resume, with no random state to save.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch.nn import functional as F
+
+# Fraction of the image's area a crop keeps, and its aspect range: milder than ImageNet's (0.08, 1), because
+# the cached images are already the network's input size and a scene is mostly identified by its layout.
+CROP_SCALE = (0.25, 1.0)
+CROP_RATIO = (3 / 4, 4 / 3)
+
+
+def step_generator(seed: int, epoch: int, step: int) -> torch.Generator:
+    """A CPU generator that depends on (seed, epoch, step) alone."""
+    return torch.Generator().manual_seed((seed * 1_000_003 + epoch) * 1_000_003 + step)
+
+
+def crop_flip_matrices(batch: int, generator: torch.Generator, scale: tuple = CROP_SCALE,
+                       ratio: tuple = CROP_RATIO) -> torch.Tensor:
+    """``batch`` x 2 x 3 affine matrices taking the output grid to a random box of the input (in
+    ``affine_grid``'s [-1, 1] coordinates), mirrored left-right with probability 0.5."""
+    area = torch.empty(batch).uniform_(*scale, generator=generator)
+    aspect = torch.empty(batch).uniform_(math.log(ratio[0]), math.log(ratio[1]), generator=generator).exp()
+    width = (area * aspect).sqrt().clamp(max=1.0)  # box width as a fraction of the image width
+    height = (area / aspect).sqrt().clamp(max=1.0)
+    centre_x = (torch.rand(batch, generator=generator) * 2 - 1) * (1 - width)  # the box stays inside
+    centre_y = (torch.rand(batch, generator=generator) * 2 - 1) * (1 - height)
+    mirror = torch.where(torch.rand(batch, generator=generator) < 0.5, -1.0, 1.0)
+    matrices = torch.zeros(batch, 2, 3)
+    matrices[:, 0, 0] = width * mirror
+    matrices[:, 0, 2] = centre_x
+    matrices[:, 1, 1] = height
+    matrices[:, 1, 2] = centre_y
+    return matrices
+
+
+def crop_flip(images: torch.Tensor, matrices: torch.Tensor) -> torch.Tensor:
+    """Resample a float N x C x H x W batch through ``matrices`` (bilinear, same size out)."""
+    matrices = matrices.to(images.device, images.dtype, non_blocking=True)
+    grid = F.affine_grid(matrices, list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
