@@ -190,3 +190,22 @@ def test_best_epoch_and_early_stop_bookkeeping():
     assert flags == [(True, False), (True, False), (False, False), (True, False), (False, False), (False, True)]
     assert state["best_epoch"] == 4 and state["best_val_loss"] == 0.3
     assert torch.equal(state["best_state"]["weight"], torch.full((2, 2), 4.0))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_scratch_recipe_on_cuda_stages_images_and_trains_in_bf16(manifest, tmp_path):
+    """On CUDA: the split lives on the GPU, steps run under bf16 autocast, and the run is resumable as on the
+    CPU (same history after a kill between epochs is covered on the CPU; here it must simply train)."""
+    from bagnet_repro.training.finetune import TrainSettings, train
+    from bagnet_repro.training.recipes import recipe_values
+    from bagnet_repro.training.staging import stage_images
+
+    values = recipe_values("scratch", {"image_size": 32, "epochs": 2, "batch_size": 16, "warmup_epochs": 0,
+                                       "head": "linear", "device": "cuda"})
+    settings = TrainSettings(model="bagnet9", seed=0, **values)
+    images = torch.zeros(4, 3, 32, 32, dtype=torch.uint8)
+    assert stage_images(images, torch.device("cuda")).is_cuda
+    result = train(str(manifest), settings, str(tmp_path / "best.pt"), str(tmp_path / "history.csv"),
+                   str(tmp_path / "last.pt"))
+    assert result["epochs_run"] == 2 and (tmp_path / "best.pt").exists() and not (tmp_path / "last.pt").exists()
