@@ -106,7 +106,7 @@ def test_a_batch_over_the_memory_budget_is_split_with_the_same_gradients(capsys)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # lr 0: the weights stay for the comparison
         trainer = _Trainer(wrapped, optimizer, settings, torch.device("cpu"), 10)
         loss, _ = trainer.step(inputs, targets, epoch=1, step=1)
-        return loss, trainer.chunks, {n: p.grad.clone() for n, p in model.named_parameters()}
+        return float(loss), trainer.chunks, {n: p.grad.clone() for n, p in model.named_parameters()}
 
     full_loss, full_chunks, full = gradients(model)
     budget = OutOfMemoryAbove(model, limit=5)
