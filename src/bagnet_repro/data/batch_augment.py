@@ -12,6 +12,8 @@ import math
 import torch
 from torch.nn import functional as F
 
+from ..device import to_device
+
 # Fraction of the image's area a crop keeps, and its aspect range: milder than ImageNet's (0.08, 1), because
 # the cached images are already the network's input size and a scene is mostly identified by its layout.
 CROP_SCALE = (0.25, 1.0)
@@ -44,6 +46,6 @@ def crop_flip_matrices(batch: int, generator: torch.Generator, scale: tuple = CR
 
 def crop_flip(images: torch.Tensor, matrices: torch.Tensor) -> torch.Tensor:
     """Resample a float N x C x H x W batch through ``matrices`` (bilinear, same size out)."""
-    matrices = matrices.to(images.device, images.dtype, non_blocking=True)
+    matrices = to_device(matrices, images.device).to(images.dtype)  # pinned: no wait on a GPU
     grid = F.affine_grid(matrices, list(images.shape), align_corners=False)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
