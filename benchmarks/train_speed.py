@@ -111,8 +111,8 @@ def main() -> None:
             torch.cuda.empty_cache()
     result = {"machine": describe_device(device), "device": str(device), "torch": torch.__version__,
               "image_size": args.size, "images": args.images, "batch_size": values["batch_size"],
-              "autocast": str(autocast_dtype(values["precision"], device) or "none (fp32)"), "epochs_timed": args.epochs,
-              "rows": rows}
+              "autocast": str(autocast_dtype(values["precision"], device) or "none (fp32)"),
+              "epochs_timed": args.epochs, "rows": rows}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
