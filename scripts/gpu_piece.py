@@ -23,15 +23,20 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
+import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT / "src"))
+
+from bagnet_repro.data.extract import extract_archive  # noqa: E402 (the package is found through PROJECT)
+from bagnet_repro.errors import UserError  # noqa: E402
+
 PIECE_RULES = ("inventory", "split", "train", "evaluate")  # in dependency order
 FINISH_RULES = ("summarize", "table1")
-PROJECT = Path(__file__).resolve().parents[1]
 
 
 def dry_run(targets: list[str], configfiles: list[str], seed: int | None) -> str:
@@ -84,14 +89,15 @@ def plan(args: argparse.Namespace) -> None:
 
 
 def finish(args: argparse.Namespace) -> None:
-    for name in args.archives:
-        with tarfile.open(name) as archive:
-            for member in archive.getmembers():
-                path = Path(member.name)
-                if path.is_absolute() or ".." in path.parts or not (member.isfile() or member.isdir()):
-                    sys.exit(f"error: {name} holds {member.name!r}, which would leave the project")
-            archive.extractall(".", filter="data")
-        print(f"unpacked {name}")
+    # The workflow's own safe extraction (no entry or link may leave the target), then merged into the project.
+    with tempfile.TemporaryDirectory(dir=".") as unpacked:
+        for index, name in enumerate(args.archives):
+            try:
+                part = extract_archive(name, Path(unpacked) / f"part{index}")
+            except UserError as exc:
+                sys.exit(f"error: {exc}")
+            shutil.copytree(part, ".", dirs_exist_ok=True)
+            print(f"unpacked {name}")
     for job in jobs(dry_run(["report/tables/table1.csv"], args.configfile, None), FINISH_RULES):
         for path in job["output"] + job["log"]:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -105,16 +111,14 @@ def pack_images(args: argparse.Namespace) -> None:
     import torch
     from PIL import Image
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from bagnet_repro.data.loading import load_image
+    from bagnet_repro.data.split import SPLIT_FILE_NAMES, course_folder
 
     source, target = Path(args.source), Path(args.out)
     with open(source / args.split_file, newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
-    # split_from_file's rule: the course_split folder, else test rows from test/ and the others from train/
-    files = sorted({source / (row.get("course_split") or ("test" if row["report_split"].startswith("test")
-                                                           else "train")) / row["class"] / row["file"]
-                    for row in rows})
+    files = sorted({source / course_folder(row, SPLIT_FILE_NAMES.get(row["report_split"], "")) / row["class"]
+                    / row["file"] for row in rows})
     for path in files:
         image = load_image(str(path), args.size)[0]  # the grey channel, resized as training resizes it
         destination = target / path.relative_to(source)

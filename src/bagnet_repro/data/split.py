@@ -56,6 +56,12 @@ def seeded_split(inventory: list[ImageRecord], val_fraction: float, test_per_cla
     return _ordered(tagged)
 
 
+def course_folder(row: dict, split: str) -> str:
+    """The folder (train or test) a split-file row's image is in: its course_split column, else test for
+    test rows and train for the others."""
+    return row.get("course_split") or ("test" if split == "test" else "train")
+
+
 def split_from_file(inventory: list[ImageRecord], split_file: str | os.PathLike) -> list[ImageRecord]:
     """Reproduce the split listed in ``split_file`` (columns report_split, class, file[, course_split])."""
     split_file = Path(split_file)
@@ -75,7 +81,7 @@ def split_from_file(inventory: list[ImageRecord], split_file: str | os.PathLike)
             split = SPLIT_FILE_NAMES.get(row["report_split"])
             if split is None:
                 raise UserError(f"{split_file}:{line}: unknown report_split {row['report_split']!r}")
-            course = row.get("course_split") or ("test" if split == "test" else "train")
+            course = course_folder(row, split)
             record = index.get((course, row["class"], row["file"]))
             if record is None:
                 raise UserError(f"{split_file}:{line}: {course}/{row['class']}/{row['file']} is not in the data")
