@@ -27,6 +27,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from bagnet_repro.catalog import CNN_BASELINES, ORIGINAL_BAGNETS
+from bagnet_repro.data.classes import REPORT_CLASSES
 from bagnet_repro.data.loading import normalize
 from bagnet_repro.device import describe_device, timed
 from bagnet_repro.evaluation.inference import autocast_dtype
@@ -35,8 +37,8 @@ from bagnet_repro.training.finetune import TrainSettings, _Trainer, build_optimi
 from bagnet_repro.training.recipes import recipe_values
 from bagnet_repro.training.staging import stage_images
 
-REPORT_MODELS = ["bagnet9", "bagnet17", "bagnet33", "resnet50", "densenet121", "densenet169", "cbam_resnet50"]
-CLASSES = 15
+REPORT_MODELS = [*ORIGINAL_BAGNETS, *CNN_BASELINES]  # the report's seven, from the catalog
+CLASSES = len(REPORT_CLASSES)  # the 15 scenes
 
 
 def ours(settings: TrainSettings, images: torch.Tensor, labels: torch.Tensor, device: torch.device,
