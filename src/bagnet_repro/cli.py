@@ -29,9 +29,11 @@ def _cmd_feature_amount_data(args: argparse.Namespace) -> None:
 def _cmd_feature_amount_run(args: argparse.Namespace) -> None:
     import torch
 
+    from .device import start_device
     from .feature_amounts.study import run_variant
     from .training.finetune import TrainSettings
     torch.set_num_threads(args.threads)
+    start_device(args.device, args.gpus)
     settings = TrainSettings(**_settings_values(args))
     print(json.dumps(run_variant(args.dataset, args.data, args.depth, args.variant, settings, args.metrics,
                                  args.history, args.checkpoint)))
@@ -47,8 +49,9 @@ def _cmd_backbone_table(args: argparse.Namespace) -> None:
     import torch
 
     from .complexity.backbone_table import write_backbone_table
-    from .device import resolve_device
+    from .device import resolve_device, start_device
     torch.set_num_threads(args.threads)
+    start_device(args.device, args.gpus)
     table = write_backbone_table(args.names, args.csv, args.md, args.tex, resolve_device(args.device),
                                  args.latency_batches, args.repeats)
     print(table.drop(columns=["device"]).to_string(index=False))
@@ -160,8 +163,10 @@ def _settings_values(args: argparse.Namespace) -> dict:
 def _cmd_train(args: argparse.Namespace) -> None:
     import torch
 
+    from .device import start_device
     from .training.finetune import TrainSettings, train
     torch.set_num_threads(args.threads)
+    start_device(args.device, args.gpus)
     settings = TrainSettings(**_settings_values(args), weights=_weights_arg(args))
     print(json.dumps(train(args.manifest, settings, args.best, args.history, args.checkpoint,
                            weights_cache=args.weights_cache)))
@@ -170,12 +175,15 @@ def _cmd_train(args: argparse.Namespace) -> None:
 def _cmd_pretrain(args: argparse.Namespace) -> None:
     import torch
 
+    from .device import claim_device, device_line
     from .training import distributed
     from .training.pretrain import pretrain, pretrain_settings
     settings = pretrain_settings(_settings_values(args))
+    slot = claim_device(settings.device, args.gpus)
     ranks = distributed.init_group(settings.device)
     try:
         torch.set_num_threads(max(1, args.threads // ranks.world))
+        print(device_line(str(ranks.device), slot), file=sys.stderr, flush=True)
         result = pretrain(args.split, settings, ranks, args.out, args.history, args.checkpoint, workers=args.workers)
     finally:
         distributed.close_group()
@@ -186,8 +194,10 @@ def _cmd_pretrain(args: argparse.Namespace) -> None:
 def _cmd_precision(args: argparse.Namespace) -> None:
     import torch
 
+    from .device import start_device
     from .evaluation.precision import run_precision
     torch.set_num_threads(args.threads)
+    start_device(args.device, args.gpus)
     rows = run_precision(args.manifest, args.out_table, args.out_census, args.out_histogram,
                          checkpoint=args.checkpoint, imagenet_model=args.model, image_size=args.image_size,
                          weights_cache=args.weights_cache, max_images=args.max_images,
@@ -198,8 +208,10 @@ def _cmd_precision(args: argparse.Namespace) -> None:
 def _cmd_explain(args: argparse.Namespace) -> None:
     import torch
 
+    from .device import start_device
     from .heatmaps.explain import explain
     torch.set_num_threads(args.threads)
+    start_device(args.device)
     records = explain(args.images, args.model, args.weights, args.out, args.classes, args.image_size,
                       args.method, args.device, args.memory_mb, args.weights_cache)
     for record in records:
@@ -242,8 +254,10 @@ def _cmd_summarize(args: argparse.Namespace) -> None:
 def _cmd_heatmaps(args: argparse.Namespace) -> None:
     import torch
 
+    from .device import start_device
     from .heatmaps.selection import compute_heatmaps
     torch.set_num_threads(args.threads)
+    start_device(args.device, args.gpus)
     print(json.dumps(compute_heatmaps(args.checkpoints, args.selection, args.out, args.scramble_grid,
                                       args.scramble_seed, args.device, args.memory_mb)))
 
@@ -256,8 +270,10 @@ def _cmd_select_heatmap_images(args: argparse.Namespace) -> None:
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     import torch
 
+    from .device import start_device
     from .evaluation.evaluate import evaluate
     torch.set_num_threads(args.threads)
+    start_device(args.device, args.gpus)
     print(json.dumps(evaluate(args.checkpoint, args.manifest, args.metrics, args.predictions,
                               args.scramble_grid, args.scramble_seed, args.batch_size, args.device,
                               tuple(args.sweep_grids))))
@@ -303,6 +319,8 @@ def _add_weights_file_options(p: argparse.ArgumentParser) -> None:
 def _add_device_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", required=True, help="auto, cpu or cuda[:N]")
     p.add_argument("--threads", type=_POSITIVE, required=True, help="CPU threads for torch")
+    p.add_argument("--gpus", type=_NON_NEGATIVE, default=0,
+                   help="GPUs the rule gave this job: unusable CUDA then stops it at once (docs/environments.md)")
 
 
 # The rules pass every option of the stage commands explicitly; their values and defaults live in
