@@ -1,5 +1,6 @@
 # Sourced by the scripts in this folder: create .venv at the project root (reused when present),
-# install the project with its test extras when pyproject.toml changed, and put .venv/bin first on PATH.
+# install requirements.lock and the project (editable) when either or pyproject.toml changed, and put
+# .venv/bin first on PATH.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 python=${PYTHON:-python3}
@@ -17,7 +18,9 @@ if [ ! -x .venv/bin/python ]; then
     fi
 fi
 stamp=.venv/.bagnet-repro-installed
-wanted=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+# The exact versions come from requirements.lock (scripts/lock.sh makes it; docs/environments.md), checked by
+# their sha256; the project itself goes in editable on top, without dependencies of its own choosing.
+wanted=$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     # torch comes with about 6 GB of CUDA libraries. pip runs without its cache (a second copy of every
     # wheel) and unpacks beside the venv rather than in a possibly small /tmp.
@@ -30,18 +33,20 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     pip=(env PIP_NO_CACHE_DIR=1 TMPDIR="$scratch" .venv/bin/python -m pip install --quiet)
     "${pip[@]}" --upgrade pip
     # pip holds every downloaded wheel until it is done (2.5 GB here), so the large ones (torch, triton and
-    # the CUDA libraries) go in first, one per call, at the versions the full resolution picks.
-    "${pip[@]}" --dry-run --ignore-installed --report "$scratch/plan.json" -e ".[test]"
-    large=$(.venv/bin/python -c '
-import json, re, sys
-for item in json.load(open(sys.argv[1]))["install"]:
-    meta = item["metadata"]
-    if re.fullmatch(r"torch|triton|nvidia-.*|cuda-.*", meta["name"], re.IGNORECASE):
-        print("%s==%s" % (meta["name"], meta["version"]))' "$scratch/plan.json")
-    for pin in $large; do
-        "${pip[@]}" --no-deps "$pin"
+    # the CUDA libraries) go in first, one per call, each with its locked hashes.
+    .venv/bin/python - requirements.lock "$scratch" <<'PY'
+import re, sys
+from pathlib import Path
+blocks = re.split(r"\n(?=[^\s#])", Path(sys.argv[1]).read_text())
+large = [b for b in blocks if re.match(r"(torch|triton|nvidia-[\w-]+|cuda-[\w-]+)==", b, re.IGNORECASE)]
+for number, block in enumerate(large):
+    Path(sys.argv[2], f"large-{number:02d}.txt").write_text(block.strip() + "\n")
+PY
+    for part in "$scratch"/large-*.txt; do
+        "${pip[@]}" --no-deps --require-hashes -r "$part"
     done
-    "${pip[@]}" -e ".[test]"
+    "${pip[@]}" --require-hashes -r requirements.lock
+    "${pip[@]}" --no-deps -e .
     rm -rf "$scratch"
     echo "$wanted" > "$stamp"
 fi
