@@ -84,15 +84,16 @@ def _wants_cuda(name: str, given: str | None) -> bool:
     return name.startswith("cuda") or (name == "auto" and given is not None)
 
 
-def _take_slot(name: str, gpus: int, env: Mapping[str, str]) -> str | None:
-    """On a machine of several GPUs that no scheduler divided, lock GPUs for this job and show it only those."""
+def take_slot(name: str, gpus: int, count: int, env: Mapping[str, str] | None = None) -> str | None:
+    """On a machine of ``count`` GPUs that no scheduler divided, lock GPUs for this job and show it only those
+    (CUDA_VISIBLE_DEVICES, set before CUDA starts). Returns the slot in words, or None where none is needed."""
+    env = os.environ if env is None else env
     if name not in ("auto", "cuda") or "CUDA_VISIBLE_DEVICES" in env or "LOCAL_RANK" in env:
         return None  # an index the user chose, a scheduler's assignment, or torchrun's ranks (one job, all GPUs)
-    if any(_names_devices(env.get(v)) for v in _SCHEDULER_GPU_VARIABLES) or torch.cuda.is_initialized():
+    if any(_names_devices(env.get(v)) for v in _SCHEDULER_GPU_VARIABLES) or count < 2:
         return None
-    count = cuda_probe.physical_gpu_count()
-    if count < 2:
-        return None
+    if torch.cuda.is_initialized():
+        return None  # too late to choose: CUDA read CUDA_VISIBLE_DEVICES when it started
     indices = gpu_slots.claim(count, max(1, gpus))
     os.environ.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")  # CUDA's numbering as NVML's, which the locks use
     os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, indices))
@@ -103,7 +104,7 @@ def claim_device(name: str, gpus: int = 0) -> str | None:
     """Check, before any work, that a job meant to compute on CUDA can; take its GPU slot. Returns the slot's
     description (or None). Raises UserError naming the cause when a GPU was given (or asked for) but is unusable."""
     given = gpu_given(gpus)
-    slot = _take_slot(name, gpus, os.environ) if name != "cpu" else None
+    slot = take_slot(name, gpus, cuda_probe.physical_gpu_count()) if name in ("auto", "cuda") else None
     if not _wants_cuda(name, given):
         return slot
     available, visible, start_error = _cuda_facts()
