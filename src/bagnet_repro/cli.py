@@ -20,6 +20,11 @@ def _cmd_check_config(args: argparse.Namespace) -> None:
     print(f"config OK: {', '.join(args.configfile) or 'config.yaml'} over config.yaml")
 
 
+def _cmd_code_digest(args: argparse.Namespace) -> None:
+    from .code_digest import code_sha256
+    print(code_sha256())
+
+
 def _cmd_feature_amount_data(args: argparse.Namespace) -> None:
     from .feature_amounts.data import fetch_dataset
     record = fetch_dataset(args.dataset, args.root, args.out)
@@ -67,7 +72,8 @@ def _cmd_paper_values(args: argparse.Namespace) -> None:
         raise UserError(f"paper-values needs --file for {', '.join(sorted(required - set(files)))}")
     values = collect_values(
         files["table1"], files["mcnemar"], args.sweep, args.precision, args.dead_layers, args.audit_summary,
-        args.manifest, provenance(args.project, config, args.manifest, args.histories, args.snakemake_version),
+        args.manifest, provenance(args.project, config, args.manifest, args.histories, args.snakemake_version,
+                                  args.results),
         settings_values(config, json.loads(args.train_settings)), files,
         feature_amounts=files.get("feature_amounts_table"), backbones=files.get("backbones"))
     write_values(values, args.out)
@@ -343,6 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("configfile", nargs="*", help="files given to snakemake --configfile, in order")
     p.set_defaults(func=_cmd_check_config)
 
+    p = sub.add_parser("code-digest", help="sha256 of the package's code, as each result records it "
+                       "(docs/environments.md: rerun on code changes)")
+    p.set_defaults(func=_cmd_code_digest)
+
     p = sub.add_parser("feature-amount-data", help="download a torchvision data set once into a cache, "
                        "recording its files' sha256 (seed 001's study)")
     p.add_argument("--dataset", required=True)
@@ -389,6 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--audit-summary", required=True)
     p.add_argument("--manifest", required=True)
     p.add_argument("--histories", nargs="+", required=True)
+    p.add_argument("--results", nargs="*", default=[], help="more results whose code digest is checked "
+                   "(e.g. the runs' metrics.json; the histories always are)")
     p.add_argument("--config", required=True, help="the resolved config as JSON")
     p.add_argument("--train-settings", required=True, help="the resolved training settings as JSON")
     p.add_argument("--project", required=True, help="the workflow's folder (its git commit is recorded)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ..code_digest import code_sha256
 from ..data.classes import REPORT_CLASSES
 from ..data.inventory import read_records
 from ..data.loading import load_split
@@ -35,7 +36,8 @@ def evaluate(checkpoint: str, manifest_path: str, metrics_path: str, predictions
     manifest = read_records(manifest_path)
     rows, metrics = [], {"model": saved["model"], "seed": saved["settings"].get("seed"),
                          "best_epoch": saved["epoch"], "image_size": size, "scramble_grid": scramble_grid,
-                         "sweep_grids": list(sweep_grids), "scramble_seed": scramble_seed}
+                         "sweep_grids": list(sweep_grids), "scramble_seed": scramble_seed,
+                         "code_sha256": code_sha256()}
     for split in ("val", "test"):
         data = load_split(manifest, split, size)
         conditions = {split: None}  # condition -> scramble grid (None: the intact images)

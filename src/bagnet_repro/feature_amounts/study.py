@@ -12,6 +12,7 @@ import math
 from dataclasses import asdict
 from pathlib import Path
 
+from ..code_digest import code_sha256
 from ..errors import UserError
 from ..fileio import check_writable, write_table_atomic, write_text_atomic
 from ..training.finetune import TrainSettings, discard_checkpoint, fit, seed_everything
@@ -48,7 +49,8 @@ def run_variant(dataset: str, data_file: str, depth: int, key: str, settings: Tr
                "features": list(chosen.features), "parameters": parameters, "mean": mean, "variance": variance,
                "skew": skew, "best_val_acc": state["best_val_acc"], "best_epoch": state["best_epoch"],
                "last_train_acc": last["train_acc"], "last_val_acc": last["val_acc"],
-               "epochs_run": state["epoch"], "abandoned": bool(state["abandoned"]), "settings": asdict(settings)}
+               "epochs_run": state["epoch"], "abandoned": bool(state["abandoned"]), "settings": asdict(settings),
+               "code_sha256": code_sha256()}
     write_text_atomic(metrics_path, json.dumps(metrics, indent=2) + "\n")
     discard_checkpoint(Path(checkpoint_path))
     return {k: metrics[k] for k in ("model_id", "best_val_acc", "best_epoch", "abandoned")}

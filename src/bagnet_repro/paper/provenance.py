@@ -1,4 +1,4 @@
-"""Where a run's numbers come from: commit, config and data digests, package versions, machine, time."""
+"""Where a run's numbers come from: commit, code, config and data digests, package versions, machine, time."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from ..code_digest import code_check
 from ..device import describe_device, resolve_device
 from ..fileio import sha256_file
 
@@ -55,12 +56,14 @@ def training_seconds(histories: list[str | Path]) -> float:
 
 
 def provenance(project: str | Path, config: dict, manifest: str | Path, histories: list[str | Path],
-               snakemake_version: str) -> dict:
-    """The facts the paper's provenance block prints."""
+               snakemake_version: str, results: list[str | Path] = ()) -> dict:
+    """The facts the paper's provenance block prints. ``code`` names every result (the histories and
+    ``results``, e.g. the runs' metrics.json) made by package code other than the code now installed."""
     device = config["compute"]["device"]
     seconds = training_seconds(histories)
     return {
         "commit": git_state(project),
+        "code": code_check(list(histories) + list(results)),
         "config_sha256": config_digest(config),
         "manifest_sha256": sha256_file(manifest),
         "packages": package_versions(snakemake_version),

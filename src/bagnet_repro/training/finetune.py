@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..code_digest import code_sha256
 from ..data.augmentations import get_augmentations
 from ..data.batch_augment import crop_flip, crop_flip_matrices, step_generator
 from ..data.classes import REPORT_CLASSES
@@ -35,7 +36,9 @@ from .recipes import RECIPES
 from .staging import stage_images
 from .tally import EpochTally
 
-HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "is_best", "lr", "seconds")
+# code_sha256: the package code of each epoch (code_digest.py)
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "is_best", "lr", "code_sha256",
+                   "seconds")
 
 
 # Fields a recipe sets take their default from the report's preset: recipes.py is where they live.
@@ -503,7 +506,7 @@ def fit(model: nn.Module, train_set: ImageSet, val_set: ImageSet, settings: Trai
         state["history"].append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                                  "val_loss": val_loss, "val_acc": val_acc, "is_best": int(is_best),
                                  "lr": optimizer.param_groups[0]["lr"],
-                                 "seconds": round(time.perf_counter() - started, 3)})
+                                 "seconds": round(time.perf_counter() - started, 3), "code_sha256": code_sha256()})
         state["epoch"] = epoch
         print(f"{settings.model} epoch {epoch}/{settings.epochs}: train_loss {train_loss:.4f} "
               f"train_acc {train_acc:.4f} val_loss {val_loss:.4f} val_acc {val_acc:.4f}", flush=True)

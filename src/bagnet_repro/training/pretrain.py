@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader, Subset
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
+from ..code_digest import code_sha256
 from ..data.loading import normalize
 from ..data.streaming import StreamedImages, eval_transform, from_worker, read_split_table, train_transform
 from ..errors import UserError
@@ -36,7 +37,7 @@ from .finetune import (PER_STEP_SCHEDULERS, TrainSettings, build_optimizer, buil
                        read_resume_checkpoint, select_epoch, set_tf32, settings_key)
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_top5", "is_best", "lr",
-                   "seconds", "rank_digests")
+                   "code_sha256", "seconds", "rank_digests")
 
 
 def _check_settings(settings: TrainSettings, world: int) -> None:
@@ -218,7 +219,7 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: distributed.Ranks
                                  "is_best": int(is_best),
                                  "lr": replica.optimizer.param_groups[0]["lr"],
                                  "seconds": round(time.perf_counter() - started, 3),
-                                 "rank_digests": " ".join(digests)})
+                                 "rank_digests": " ".join(digests), "code_sha256": code_sha256()})
         if ranks.is_main:
             print(f"{settings.model} epoch {epoch}/{settings.epochs} on {ranks.world} ranks: train_loss "
                   f"{train_loss:.4f} train_acc {train_acc:.4f} val_loss {val_loss:.4f} val_acc {val_acc:.4f} "
