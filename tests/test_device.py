@@ -57,9 +57,8 @@ def test_given_gpu_without_a_driver_stops_in_one_line(tmp_path, command, env):
     result, seconds = _run(_commands(tmp_path)[command], **env)
     name, value = next(iter(env.items()))
     assert result.returncode == 1, result.stderr
-    assert result.stderr.splitlines() == [
-        f"error: this job was given a GPU ({name}={value}) but cannot use it: "
-        "no NVIDIA driver is loaded on this machine (libcuda.so.1 not found)"]
+    assert result.stderr.splitlines() == [(f"error: this job was given a GPU ({name}={value}) but cannot use it: "
+                                           "no NVIDIA driver is loaded on this machine (libcuda.so.1 not found)")]
     assert seconds < 120 and not (tmp_path / "out").exists()
 
 
