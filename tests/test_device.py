@@ -16,8 +16,8 @@ from bagnet_repro import cuda_probe
 from bagnet_repro.device import cuda_problem, gpu_given
 from conftest import PROJECT
 
-pytestmark = pytest.mark.skipif(cuda_probe.driver_cuda_version() is not None,
-                                reason="this host has an NVIDIA driver: a given GPU may well be usable")
+no_driver = pytest.mark.skipif(cuda_probe.driver_cuda_version() is not None,
+                               reason="this host has an NVIDIA driver: a given GPU may well be usable")
 
 
 def _run(args, **env):
@@ -47,6 +47,7 @@ def _commands(tmp_path, device="auto", gpus=None):
     }
 
 
+@no_driver
 @pytest.mark.parametrize("command, env", [
     ("train", {"CUDA_VISIBLE_DEVICES": "0"}),
     ("evaluate", {"SLURM_GPUS_ON_NODE": "1"}),
@@ -62,6 +63,7 @@ def test_given_gpu_without_a_driver_stops_in_one_line(tmp_path, command, env):
     assert seconds < 120 and not (tmp_path / "out").exists()
 
 
+@no_driver
 def test_the_rules_gpus_flag_counts_as_given(tmp_path):
     result, _ = _run(_commands(tmp_path, gpus=1)["evaluate"])
     assert result.returncode == 1

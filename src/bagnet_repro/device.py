@@ -108,7 +108,10 @@ def claim_device(name: str, gpus: int = 0) -> str | None:
     if not _wants_cuda(name, given):
         return slot
     available, visible, start_error = _cuda_facts()
-    problem = cuda_problem(torch.version.cuda, cuda_probe.driver_cuda_version(), visible, available, start_error)
+    if torch.version.hip is not None:  # ROCm's torch: no NVIDIA driver to ask, only whether it starts
+        problem = None if visible else f"ROCm did not start: {start_error or 'no device visible'}"
+    else:
+        problem = cuda_problem(torch.version.cuda, cuda_probe.driver_cuda_version(), visible, available, start_error)
     if problem is None and name.startswith("cuda:") and name[5:].isdigit() and int(name[5:]) >= visible:
         problem = f"{name} was asked for but {visible} device(s) are visible"
     if problem:
