@@ -139,3 +139,18 @@ def test_relu_by_default_and_leaky_relu_on_request():
 def test_an_unknown_activation_is_one_line():
     with pytest.raises(UserError, match="unknown Darknet activation 'gelu'; choose one of: relu, leaky_relu"):
         build_backbone("darknet19", activation="gelu")
+
+
+@pytest.mark.parametrize("name,stage,typo", [("darknet53", 2, 258), ("cspdarknet53", 2, 258)])
+def test_the_seed_s_published_counts_are_its_code_s_typo_widths(monkeypatch, name, stage, typo):
+    """The table's note: the seed's 40.64 M / 26.28 M are what the original's 258-channel typo gives."""
+    from bagnet_repro.complexity.backbone_table import NOTES, SEED_VALUES
+    from bagnet_repro.models import darknet
+
+    widths = list(darknet.STAGE_WIDTHS)
+    widths[stage] = typo
+    monkeypatch.setattr(darknet, "STAGE_WIDTHS", tuple(widths))
+    with torch.device("meta"):
+        backbone = build_backbone(name)
+    assert round(count_parameters(backbone) / 1e6, 2) == SEED_VALUES[name][0]
+    assert any(str(typo) in note for note in NOTES)
