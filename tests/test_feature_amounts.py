@@ -26,7 +26,8 @@ from bagnet_repro.training.finetune import TrainSettings, _Trainer
 from conftest import PROJECT, run_cli, run_snakemake
 
 
-@pytest.mark.parametrize("depth,count,layers,total", [(16, 193, 15, 5248), (11, 153, 9, 2688), (19, 139, 18, 6528)])
+@pytest.mark.parametrize("depth,count,layers,total", [(16, 193, 15, 5248), (10, 153, 9, 2688), (13, 194, 12, 3968),
+                                                     (19, 139, 18, 6528)])
 def test_family_sizes_layer_counts_and_totals(depth, count, layers, total):
     family = variants(depth)
     assert len(family) == count
@@ -39,6 +40,36 @@ def test_family_sizes_layer_counts_and_totals(depth, count, layers, total):
         # (almost) the total T, never more than T plus one per layer from the rounding up
         assert 0.95 * total < sum(member.features) <= total + layers
         assert list(member.features) == [math.ceil(s * total) for s in shares]
+
+
+@pytest.mark.parametrize("depth", [11, 12])
+def test_a_depth_the_family_lacks_is_refused_at_start_up_in_one_line(tmp_path, depth):
+    """Depth 11 once built the depth-10 network and filed its results as depth 11."""
+    config = tmp_path / "depth.yaml"
+    config.write_text(json.dumps({"feature_amounts": {"dataset": "cifar10", "depth": depth}}))
+    expected = (f"error: config error at 'feature_amounts.depth': {depth} is not a depth of the VGG family "
+                "(7 + 3L, L >= 1); choose one of 10, 13, 16, 19, 22, ...")
+    planned = run_snakemake(tmp_path, "-n", "report/tables/feature_amounts.tsv", "--configfile", str(config))
+    checked = run_cli("check-config", str(config))
+    for result in (planned, checked):
+        assert result.returncode != 0
+        lines = [line for line in (result.stdout + result.stderr).splitlines() if "feature_amounts.depth" in line]
+        assert len(lines) == 1 and lines[0].endswith(expected.removeprefix("error: ")), result.stderr[-2000:]
+    assert checked.stderr.strip() == expected
+    assert not (tmp_path / "results").exists()
+    with pytest.raises(ValueError, match=f"{depth} is not a depth of the VGG family"):
+        variants(depth)
+
+
+@pytest.mark.parametrize("depth", [10, 13, 16, 19, 22])
+def test_every_depth_of_the_family_plans_its_variants(tmp_path, depth):
+    config = tmp_path / "depth.yaml"
+    config.write_text(json.dumps({"feature_amounts": {"dataset": "cifar10", "depth": depth, "uniform": True}}))
+    result = run_snakemake(tmp_path, "-n", "report/tables/feature_amounts.tsv", "--configfile", str(config))
+    assert result.returncode == 0, result.stderr[-3000:]
+    plan = result.stdout + result.stderr
+    assert plan.count("rule feature_amount_run:") == len(variants(depth)) + 1
+    assert f"results/feature_amounts/cifar10_depth{depth}/uniform/seed0/metrics.json" in plan
 
 
 def test_model_ids_follow_the_reference_loop_order():
