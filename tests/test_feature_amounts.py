@@ -4,6 +4,7 @@ the middle of the study, then a rerun that does only what is missing; the SLURM 
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import math
@@ -194,6 +195,7 @@ def test_mnist_format_data_trains_a_variant_and_records_its_files(tmp_path):
     # Random pixels: train accuracy stays below twice chance after the first cycle, so it is abandoned.
     assert metrics["abandoned"] == (metrics["last_train_acc"] < 0.2)
     assert metrics["epochs_run"] == (1 if metrics["abandoned"] else 2)
+    assert metrics["settings"]["augment"] == "none"  # the authors trained the MNIST family unaugmented
     assert not (out / "last.pt").exists()
     missing = run_cli("feature-amount-data", "--dataset", "kmnist", "--root", str(tmp_path / "empty"),
                       "--out", str(tmp_path / "k.json"))
@@ -204,6 +206,47 @@ def test_mnist_format_data_trains_a_variant_and_records_its_files(tmp_path):
                       "--seed", "0", "--device", "cpu", "--threads", "1")
     assert unknown.returncode == 1
     assert unknown.stderr.strip().splitlines()[-1] == "error: no variant '193' at depth 16: ids are 0..192 or 'uniform'"
+
+
+def test_pad_crop_flip_takes_a_window_of_the_zero_padded_image_mirrored_half_the_time():
+    from bagnet_repro.data.batch_augment import pad_crop_flip, step_generator
+
+    images = torch.randint(1, 256, (400, 3, 32, 32), dtype=torch.uint8)  # no zero pixel of its own
+    out = pad_crop_flip(images, step_generator(0, 1, 1))
+    assert out.dtype == torch.uint8 and out.shape == images.shape
+    padded = torch.nn.functional.pad(images, (4, 4, 4, 4))
+    shifts, mirrored = set(), 0
+    for image, window in zip(padded, out):
+        found = [(y, x, flip) for y in range(9) for x in range(9) for flip in (False, True)
+                 if torch.equal(window, (lambda w: w.flip(-1) if flip else w)(image[:, y:y + 32, x:x + 32]))]
+        assert found, "every output is a 32-px window of the padded image, or its mirror"
+        shifts.add(found[0][:2])
+        mirrored += found[0][2]
+    assert len(shifts) == 81  # every offset 0..8 in both directions occurs in 400 draws
+    assert 140 < mirrored < 260
+    assert torch.equal(out, pad_crop_flip(images, step_generator(0, 1, 1)))
+    assert not torch.equal(out, pad_crop_flip(images, step_generator(0, 1, 2)))
+
+
+def test_the_study_recipe_augments_cifar_as_the_authors_and_the_trainer_runs_it():
+    from bagnet_repro.feature_amounts.data import STUDY_AUGMENTATION, TORCHVISION_SETS, study_augmentation
+    from bagnet_repro.training.recipes import RECIPES
+
+    assert RECIPES["feature_amounts"]["augment"] == "by_dataset"
+    resolved = {name: study_augmentation(name, "by_dataset") for name in [*TORCHVISION_SETS, "scene15"]}
+    assert resolved == {"cifar10": "pad_crop_flip", "cifar100": "pad_crop_flip", "mnist": "none",
+                        "fashionmnist": "none", "kmnist": "none", "scene15": "none"} == STUDY_AUGMENTATION
+    assert study_augmentation("cifar10", "none") == "none"  # an explicit option wins
+    settings = TrainSettings(model="feature_amounts", image_size=32, normalization="none",
+                             augment=resolved["cifar10"], device="cpu")
+    trainer = _Trainer(torch.nn.Identity(), None, settings, torch.device("cpu"), 10, statistics=([0.0] * 3, [1.0] * 3))
+    images = torch.randint(1, 256, (64, 3, 32, 32), dtype=torch.uint8)
+    inputs, _ = trainer._inputs(images, torch.zeros(64, dtype=torch.long), epoch=1, step=1)
+    assert (inputs == 0).any() and not torch.equal(inputs, images.float() / 255)  # black padding came in
+    plain = _Trainer(torch.nn.Identity(), None, dataclasses.replace(settings, augment="none"), torch.device("cpu"),
+                     10, statistics=([0.0] * 3, [1.0] * 3))
+    unchanged, _ = plain._inputs(images, torch.zeros(64, dtype=torch.long), epoch=1, step=1)
+    torch.testing.assert_close(unchanged, images.float() / 255)
 
 
 def test_data_normalization_uses_the_training_sets_channel_statistics():

@@ -21,7 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..data.augmentations import get_augmentations
-from ..data.batch_augment import crop_flip, crop_flip_matrices, step_generator
+from ..data.batch_augment import crop_flip, crop_flip_matrices, pad_crop_flip, step_generator
 from ..data.classes import REPORT_CLASSES
 from ..data.inventory import read_records
 from ..data.loading import IMAGENET_MEAN, IMAGENET_STD, ImageSet, channel_statistics, load_split, normalize
@@ -83,7 +83,7 @@ class TrainSettings:
     min_lr: float = 0.0  # sgdr: the learning rate at the end of each cycle
     abandon_after: int = 0  # >0: after this epoch, stop (abandoned) if train accuracy is below twice chance
     label_smoothing: float = _REPORT["label_smoothing"]
-    augment: str = _REPORT["augment"]  # none | modern | crop_flip (batched, on the device)
+    augment: str = _REPORT["augment"]  # none | modern | crop_flip | pad_crop_flip (the last two batched, on the device)
     mix: str = _REPORT["mix"]  # none | cutmix_mixup
     precision: str = _REPORT["precision"]  # fp32 | bf16 | fp16 (autocast) | auto (bf16 on CUDA, else fp32)
     bn_momentum: float | None = None  # every BatchNorm layer's momentum; None keeps each model's own
@@ -186,7 +186,7 @@ def build_scheduler(optimizer: torch.optim.Optimizer, settings: TrainSettings, s
 def batch_augmentation(settings: TrainSettings, num_classes: int):
     """(per-image uint8 transform on the host or None, per-batch CutMix/MixUp or None) for the recipe.
 
-    ``crop_flip`` has neither: it runs on the device, batched (``data/batch_augment.py``)."""
+    ``crop_flip`` and ``pad_crop_flip`` have neither: they run on the device, batched (``data/batch_augment.py``)."""
     from torchvision.transforms import v2
 
     per_image = None
@@ -204,7 +204,7 @@ def batch_augmentation(settings: TrainSettings, num_classes: int):
     return per_image, mix
 
 
-AUGMENTS = ("none", "modern", "crop_flip")
+AUGMENTS = ("none", "modern", "crop_flip", "pad_crop_flip")
 
 
 def accumulate_gradients(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, loss_fn, chunks: int,
@@ -264,6 +264,8 @@ class _Trainer:
         if self.per_image is not None:
             images = torch.stack([self.per_image(image) for image in images])
         images, targets = to_device(images, self.device), to_device(labels, self.device)
+        if self.settings.augment == "pad_crop_flip":  # on the stored pixels: the padding is black
+            images = pad_crop_flip(images, step_generator(self.settings.seed, epoch, step))
         inputs = normalize(images, self.statistics)
         if self.settings.augment == "crop_flip":
             matrices = crop_flip_matrices(len(inputs), step_generator(self.settings.seed, epoch, step))
