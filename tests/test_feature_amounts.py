@@ -326,3 +326,55 @@ def test_slurm_plans_one_gpu_job_per_variant_and_seed(tmp_path):
         resources = re.search(r"resources: (.*)", job).group(1)
         assert "gpu=1" in resources and "runtime=720" in resources and "slurm_partition=gpu-queue" in resources
     assert len([job for job in jobs if re.match(r"(local)?rule feature_amount_data:", job)]) == 1
+
+
+def authors_sgdr_rates(epochs, samples, batch, lr, first_cycle, min_lr):
+    """The feature-amount authors' schedule as their training loop runs it: per epoch an epoch counter within
+    the cycle; per batch b (from 1) the rate at counter + b / floor(samples / batch), after which the cycle
+    is renewed (length doubled, counter 0) if the counter has reached the cycle's length."""
+    rates, counter, cycle = [], 0, first_cycle
+    for _ in range(epochs):
+        for b in range(1, math.ceil(samples / batch) + 1):
+            position = counter + b / (samples // batch)
+            rates.append(min_lr + 0.5 * (lr - min_lr) * (1 + math.cos(math.pi * position / cycle)))
+            if counter > 0 and counter % cycle == 0:
+                cycle, counter = 2 * cycle, 0
+        counter += 1
+    return rates
+
+
+def scheduled_rates(settings, samples):
+    from bagnet_repro.training.finetune import build_optimizer, build_scheduler
+
+    steps = math.ceil(samples / settings.batch_size)
+    parameter = torch.nn.Linear(1, 1, bias=False)
+    optimizer = build_optimizer(parameter, settings)
+    scheduler = build_scheduler(optimizer, settings, steps, samples)
+    rates = []
+    for _ in range(settings.epochs * steps):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return rates
+
+
+def test_sgdr_authors_is_their_schedule_and_sgdr_restarts_on_the_epoch_boundary():
+    from bagnet_repro.training.recipes import RECIPES
+
+    recipe = RECIPES["feature_amounts"]
+    assert recipe["scheduler"] == "sgdr_authors"
+    settings = TrainSettings(model="feature_amounts", **{**recipe, "batch_size": 128})
+    samples, steps = 1000, 8  # 7 full batches and one of 104: their floor(1000 / 128) = 7
+    authors = scheduled_rates(settings, samples)
+    expected = authors_sgdr_rates(150, samples, 128, 0.01, 10, 1e-5)
+    assert len(authors) == len(expected) == 150 * steps
+    for step, (ours, theirs) in enumerate(zip(authors, expected)):
+        assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-15), step
+    corrected = scheduled_rates(dataclasses.replace(settings, scheduler="sgdr"), samples)
+    assert corrected[0] == 0.01 and authors[0] < 0.01
+    for epoch in (10, 30, 70):  # epochs 11, 31 and 71 begin new cycles
+        first = epoch * steps
+        # Theirs: the first batch still gets the end of the old cycle, the second the top of the new one.
+        assert authors[first] < 1e-4 and authors[first + 1] > 0.0099
+        # Corrected: the cycle restarts at the first batch of the epoch.
+        assert corrected[first] == pytest.approx(0.01) and corrected[first - 1] < 1e-4

@@ -74,7 +74,7 @@ class TrainSettings:
     lr_scale_batch: int = 0  # >0: lr is per this many images and scales linearly with batch_size
     momentum: float = 0.9
     weight_decay: float = _REPORT["weight_decay"]
-    scheduler: str = _REPORT["scheduler"]  # none | step | cosine | sgdr (per mini-batch)
+    scheduler: str = _REPORT["scheduler"]  # none | step | cosine | sgdr | sgdr_authors (the last two per batch)
     warmup_epochs: int = 0
     warmup_factor: float = 0.01
     step_size: int = 30
@@ -157,18 +157,48 @@ def build_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Op
     raise UserError(f"unknown optimizer {settings.optimizer!r}; choose adam, adamw or sgd")
 
 
-PER_STEP_SCHEDULERS = ("sgdr",)
+PER_STEP_SCHEDULERS = ("sgdr", "sgdr_authors")
+SCHEDULERS = ("none", "step", "cosine", *PER_STEP_SCHEDULERS)
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, settings: TrainSettings, steps_per_epoch: int = 1):
-    """Per-epoch learning-rate factor: optional linear warm-up, then constant, step or cosine decay; or
-    ``sgdr``, stepped per mini-batch: cosine warm restarts (Loshchilov and Hutter), the first cycle
-    ``restart_epochs`` long and each next one twice as long, down to ``min_lr``."""
-    if settings.scheduler not in ("none", "step", "cosine", "sgdr"):
-        raise UserError(f"unknown scheduler {settings.scheduler!r}; choose none, step, cosine or sgdr")
+def sgdr_authors_lr(step: int, settings: TrainSettings, steps_per_epoch: int, samples: int) -> float:
+    """The learning rate of optimizer step ``step`` (from 0) in the feature-amount study's own SGDR code.
+
+    Their batch b of an epoch (from 1) sits at ``epoch + b / floor(samples / batch)`` of the cycle, so the
+    first batch is already past the maximum, an epoch's ceil(samples / batch) batches run slightly beyond it,
+    and the cycle is renewed only after the first batch of the next one has been given the end-of-cycle rate:
+    each restart comes one batch late (batch 2 of epochs 11, 31, 71 at the defaults)."""
+    epoch, batch = divmod(step, steps_per_epoch)
+    batch += 1
+    per_epoch = max(1, samples // settings.batch_size)  # theirs divides by zero below one full batch
+    start, period = 0, settings.restart_epochs
+    while epoch >= start + period:
+        start, period = start + period, 2 * period
+    position = epoch - start + batch / per_epoch
+    if start and epoch == start and batch == 1:  # the old cycle's end, one batch into the new one
+        period //= 2
+        position = period + batch / per_epoch
+    high, low = settings.effective_lr, settings.min_lr
+    return low + 0.5 * (high - low) * (1 + math.cos(math.pi * position / period))
+
+
+def build_scheduler(optimizer: torch.optim.Optimizer, settings: TrainSettings, steps_per_epoch: int = 1,
+                    samples: int | None = None):
+    """Per-epoch learning-rate factor: optional linear warm-up, then constant, step or cosine decay; or,
+    stepped per mini-batch, cosine warm restarts (Loshchilov and Hutter), the first cycle ``restart_epochs``
+    long and each next one twice as long, down to ``min_lr``: ``sgdr`` restarts on the epoch boundary (the
+    first batch of a cycle at the full rate), ``sgdr_authors`` is the feature-amount authors' schedule batch
+    for batch (``sgdr_authors_lr``; ``samples`` is the training set's size)."""
+    if settings.scheduler not in SCHEDULERS:
+        raise UserError(f"unknown scheduler {settings.scheduler!r}; choose one of: {', '.join(SCHEDULERS)}")
     if settings.scheduler == "sgdr":
         return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
             optimizer, T_0=settings.restart_epochs * steps_per_epoch, T_mult=2, eta_min=settings.min_lr)
+    if settings.scheduler == "sgdr_authors":
+        samples = steps_per_epoch * settings.batch_size if samples is None else samples
+        high = settings.effective_lr
+        return torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: sgdr_authors_lr(step, settings, steps_per_epoch, samples) / high)
 
     def factor(epoch: int) -> float:  # epoch counts from 0
         if epoch < settings.warmup_epochs:
@@ -467,7 +497,7 @@ def fit(model: nn.Module, train_set: ImageSet, val_set: ImageSet, settings: Trai
         model.to(memory_format=torch.channels_last)
     steps_per_epoch = math.ceil(len(train_set.labels) / settings.batch_size)
     optimizer = build_optimizer(model, settings)
-    scheduler = build_scheduler(optimizer, settings, steps_per_epoch)
+    scheduler = build_scheduler(optimizer, settings, steps_per_epoch, len(train_set.labels))
     per_step = settings.scheduler in PER_STEP_SCHEDULERS
     statistics = input_statistics(settings, train_set)
     trainer = _Trainer(model, optimizer, settings, device, num_classes, scheduler if per_step else None,
