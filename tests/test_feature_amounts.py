@@ -5,7 +5,6 @@ the middle of the study, then a rerun that does only what is missing; the SLURM 
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import json
 import math
 import os

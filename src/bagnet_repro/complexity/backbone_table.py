@@ -1,4 +1,5 @@
-"""The vision-backbones table (Thien Tran's vision-toolbox README): backbone parameters and FLOPs at 1x3x224x224 beside the seed's published values.
+"""The vision-backbones table (Thien Tran's vision-toolbox README): backbone parameters and FLOPs at
+1x3x224x224 beside the seed's published values.
 
 Parameters are the backbone's alone (no pooling or classifier), as the seed counts them. Latency is
 measured where the job runs and named by its device, so tables from two machines are never mixed up.

@@ -1,4 +1,4 @@
-"""``build_backbone``: the vision-backbones project's multi-scale backbones, and the classifier every one of them becomes.
+"""``build_backbone``: the vision-backbones project's multi-scale backbones, and the classifier each becomes.
 
 A backbone returns the list of its stage maps (strides 2, 4, 8, 16, 32) and carries ``out_channels`` and
 ``strides``. The classifier pools the last map and applies a linear layer named ``fc``, so the report's
