@@ -4,7 +4,7 @@ the middle of the study, then a rerun that does only what is missing; the SLURM 
 
 from __future__ import annotations
 
-import gzip
+import dataclasses
 import json
 import math
 import os
@@ -26,7 +26,8 @@ from bagnet_repro.training.finetune import TrainSettings, _Trainer
 from conftest import PROJECT, run_cli, run_snakemake
 
 
-@pytest.mark.parametrize("depth,count,layers,total", [(16, 193, 15, 5248), (11, 153, 9, 2688), (19, 139, 18, 6528)])
+@pytest.mark.parametrize("depth,count,layers,total", [(16, 193, 15, 5248), (10, 153, 9, 2688), (13, 194, 12, 3968),
+                                                     (19, 139, 18, 6528)])
 def test_family_sizes_layer_counts_and_totals(depth, count, layers, total):
     family = variants(depth)
     assert len(family) == count
@@ -39,6 +40,36 @@ def test_family_sizes_layer_counts_and_totals(depth, count, layers, total):
         # (almost) the total T, never more than T plus one per layer from the rounding up
         assert 0.95 * total < sum(member.features) <= total + layers
         assert list(member.features) == [math.ceil(s * total) for s in shares]
+
+
+@pytest.mark.parametrize("depth", [11, 12])
+def test_a_depth_the_family_lacks_is_refused_at_start_up_in_one_line(tmp_path, depth):
+    """Depth 11 once built the depth-10 network and filed its results as depth 11."""
+    config = tmp_path / "depth.yaml"
+    config.write_text(json.dumps({"feature_amounts": {"dataset": "cifar10", "depth": depth}}))
+    expected = (f"error: config error at 'feature_amounts.depth': {depth} is not a depth of the VGG family "
+                "(7 + 3L, L >= 1); choose one of 10, 13, 16, 19, 22, ...")
+    planned = run_snakemake(tmp_path, "-n", "report/tables/feature_amounts.tsv", "--configfile", str(config))
+    checked = run_cli("check-config", str(config))
+    for result in (planned, checked):
+        assert result.returncode != 0
+        lines = [line for line in (result.stdout + result.stderr).splitlines() if "feature_amounts.depth" in line]
+        assert len(lines) == 1 and lines[0].endswith(expected.removeprefix("error: ")), result.stderr[-2000:]
+    assert checked.stderr.strip() == expected
+    assert not (tmp_path / "results").exists()
+    with pytest.raises(ValueError, match=f"{depth} is not a depth of the VGG family"):
+        variants(depth)
+
+
+@pytest.mark.parametrize("depth", [10, 13, 16, 19, 22])
+def test_every_depth_of_the_family_plans_its_variants(tmp_path, depth):
+    config = tmp_path / "depth.yaml"
+    config.write_text(json.dumps({"feature_amounts": {"dataset": "cifar10", "depth": depth, "uniform": True}}))
+    result = run_snakemake(tmp_path, "-n", "report/tables/feature_amounts.tsv", "--configfile", str(config))
+    assert result.returncode == 0, result.stderr[-3000:]
+    plan = result.stdout + result.stderr
+    assert plan.count("rule feature_amount_run:") == len(variants(depth)) + 1
+    assert f"results/feature_amounts/cifar10_depth{depth}/uniform/seed0/metrics.json" in plan
 
 
 def test_model_ids_follow_the_reference_loop_order():
@@ -163,6 +194,7 @@ def test_mnist_format_data_trains_a_variant_and_records_its_files(tmp_path):
     # Random pixels: train accuracy stays below twice chance after the first cycle, so it is abandoned.
     assert metrics["abandoned"] == (metrics["last_train_acc"] < 0.2)
     assert metrics["epochs_run"] == (1 if metrics["abandoned"] else 2)
+    assert metrics["settings"]["augment"] == "none"  # the authors trained the MNIST family unaugmented
     assert not (out / "last.pt").exists()
     missing = run_cli("feature-amount-data", "--dataset", "kmnist", "--root", str(tmp_path / "empty"),
                       "--out", str(tmp_path / "k.json"))
@@ -173,6 +205,47 @@ def test_mnist_format_data_trains_a_variant_and_records_its_files(tmp_path):
                       "--seed", "0", "--device", "cpu", "--threads", "1")
     assert unknown.returncode == 1
     assert unknown.stderr.strip().splitlines()[-1] == "error: no variant '193' at depth 16: ids are 0..192 or 'uniform'"
+
+
+def test_pad_crop_flip_takes_a_window_of_the_zero_padded_image_mirrored_half_the_time():
+    from bagnet_repro.data.batch_augment import pad_crop_flip, step_generator
+
+    images = torch.randint(1, 256, (400, 3, 32, 32), dtype=torch.uint8)  # no zero pixel of its own
+    out = pad_crop_flip(images, step_generator(0, 1, 1))
+    assert out.dtype == torch.uint8 and out.shape == images.shape
+    padded = torch.nn.functional.pad(images, (4, 4, 4, 4))
+    shifts, mirrored = set(), 0
+    for image, window in zip(padded, out):
+        found = [(y, x, flip) for y in range(9) for x in range(9) for flip in (False, True)
+                 if torch.equal(window, (lambda w: w.flip(-1) if flip else w)(image[:, y:y + 32, x:x + 32]))]
+        assert found, "every output is a 32-px window of the padded image, or its mirror"
+        shifts.add(found[0][:2])
+        mirrored += found[0][2]
+    assert len(shifts) == 81  # every offset 0..8 in both directions occurs in 400 draws
+    assert 140 < mirrored < 260
+    assert torch.equal(out, pad_crop_flip(images, step_generator(0, 1, 1)))
+    assert not torch.equal(out, pad_crop_flip(images, step_generator(0, 1, 2)))
+
+
+def test_the_study_recipe_augments_cifar_as_the_authors_and_the_trainer_runs_it():
+    from bagnet_repro.feature_amounts.data import STUDY_AUGMENTATION, TORCHVISION_SETS, study_augmentation
+    from bagnet_repro.training.recipes import RECIPES
+
+    assert RECIPES["feature_amounts"]["augment"] == "by_dataset"
+    resolved = {name: study_augmentation(name, "by_dataset") for name in [*TORCHVISION_SETS, "scene15"]}
+    assert resolved == {"cifar10": "pad_crop_flip", "cifar100": "pad_crop_flip", "mnist": "none",
+                        "fashionmnist": "none", "kmnist": "none", "scene15": "none"} == STUDY_AUGMENTATION
+    assert study_augmentation("cifar10", "none") == "none"  # an explicit option wins
+    settings = TrainSettings(model="feature_amounts", image_size=32, normalization="none",
+                             augment=resolved["cifar10"], device="cpu")
+    trainer = _Trainer(torch.nn.Identity(), None, settings, torch.device("cpu"), 10, statistics=([0.0] * 3, [1.0] * 3))
+    images = torch.randint(1, 256, (64, 3, 32, 32), dtype=torch.uint8)
+    inputs, _ = trainer._inputs(images, torch.zeros(64, dtype=torch.long), epoch=1, step=1)
+    assert (inputs == 0).any() and not torch.equal(inputs, images.float() / 255)  # black padding came in
+    plain = _Trainer(torch.nn.Identity(), None, dataclasses.replace(settings, augment="none"), torch.device("cpu"),
+                     10, statistics=([0.0] * 3, [1.0] * 3))
+    unchanged, _ = plain._inputs(images, torch.zeros(64, dtype=torch.long), epoch=1, step=1)
+    torch.testing.assert_close(unchanged, images.float() / 255)
 
 
 def test_data_normalization_uses_the_training_sets_channel_statistics():
@@ -252,3 +325,55 @@ def test_slurm_plans_one_gpu_job_per_variant_and_seed(tmp_path):
         resources = re.search(r"resources: (.*)", job).group(1)
         assert "gpu=1" in resources and "runtime=720" in resources and "slurm_partition=gpu-queue" in resources
     assert len([job for job in jobs if re.match(r"(local)?rule feature_amount_data:", job)]) == 1
+
+
+def authors_sgdr_rates(epochs, samples, batch, lr, first_cycle, min_lr):
+    """The feature-amount authors' schedule as their training loop runs it: per epoch an epoch counter within
+    the cycle; per batch b (from 1) the rate at counter + b / floor(samples / batch), after which the cycle
+    is renewed (length doubled, counter 0) if the counter has reached the cycle's length."""
+    rates, counter, cycle = [], 0, first_cycle
+    for _ in range(epochs):
+        for b in range(1, math.ceil(samples / batch) + 1):
+            position = counter + b / (samples // batch)
+            rates.append(min_lr + 0.5 * (lr - min_lr) * (1 + math.cos(math.pi * position / cycle)))
+            if counter > 0 and counter % cycle == 0:
+                cycle, counter = 2 * cycle, 0
+        counter += 1
+    return rates
+
+
+def scheduled_rates(settings, samples):
+    from bagnet_repro.training.finetune import build_optimizer, build_scheduler
+
+    steps = math.ceil(samples / settings.batch_size)
+    parameter = torch.nn.Linear(1, 1, bias=False)
+    optimizer = build_optimizer(parameter, settings)
+    scheduler = build_scheduler(optimizer, settings, steps, samples)
+    rates = []
+    for _ in range(settings.epochs * steps):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return rates
+
+
+def test_sgdr_authors_is_their_schedule_and_sgdr_restarts_on_the_epoch_boundary():
+    from bagnet_repro.training.recipes import RECIPES
+
+    recipe = RECIPES["feature_amounts"]
+    assert recipe["scheduler"] == "sgdr_authors"
+    settings = TrainSettings(model="feature_amounts", **{**recipe, "batch_size": 128})
+    samples, steps = 1000, 8  # 7 full batches and one of 104: their floor(1000 / 128) = 7
+    authors = scheduled_rates(settings, samples)
+    expected = authors_sgdr_rates(150, samples, 128, 0.01, 10, 1e-5)
+    assert len(authors) == len(expected) == 150 * steps
+    for step, (ours, theirs) in enumerate(zip(authors, expected)):
+        assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-15), step
+    corrected = scheduled_rates(dataclasses.replace(settings, scheduler="sgdr"), samples)
+    assert corrected[0] == 0.01 and authors[0] < 0.01
+    for epoch in (10, 30, 70):  # epochs 11, 31 and 71 begin new cycles
+        first = epoch * steps
+        # Theirs: the first batch still gets the end of the old cycle, the second the top of the new one.
+        assert authors[first] < 1e-4 and authors[first + 1] > 0.0099
+        # Corrected: the cycle restarts at the first batch of the epoch.
+        assert corrected[first] == pytest.approx(0.01) and corrected[first - 1] < 1e-4

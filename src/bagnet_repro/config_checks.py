@@ -142,7 +142,15 @@ def _feature_amount_problems(config: dict) -> list[str]:
     return []
 
 
+def _feature_amount_depth_problems(config: dict) -> list[str]:
+    """Only the depths the VGG family and its network share (7 + 3L): others would build another depth."""
+    from .feature_amounts.depths import depth_problem
+
+    problem = depth_problem(config.get("feature_amounts", {}).get("depth", 16))
+    return [f"config error at 'feature_amounts.depth': {problem}"] if problem else []
+
+
 def cross_field_problems(config: dict) -> list[str]:
     """Every violated rule that spans several keys, each as one line naming a key (empty when none)."""
     return (_url_problems(config) + _grid_problems(config) + _demo_split_problems(config)
-            + _feature_amount_problems(config))
+            + _feature_amount_problems(config) + _feature_amount_depth_problems(config))

@@ -1,4 +1,5 @@
-"""Seed 003's table: backbone parameters and FLOPs at 1x3x224x224 beside the seed's published values.
+"""The vision-backbones table (Thien Tran's vision-toolbox README): backbone parameters and FLOPs at
+1x3x224x224 beside the seed's published values.
 
 Parameters are the backbone's alone (no pooling or classifier), as the seed counts them. Latency is
 measured where the job runs and named by its device, so tables from two machines are never mixed up.
@@ -43,6 +44,10 @@ NOTES = (
     "out several percent under the seed for that reason, not because the networks differ: their parameters "
     "agree (MobileNetV3-small's 0.12 is also published to two digits only).",
     "Rows without seed values are not published in the seed's README.",
+    "Darknet-53 and CSPDarknet-53: the seed's 40.64 M and 26.28 M were measured with a width typo in its code "
+    "(258 channels instead of 256 in the third stage; its Darknet-19 config had 612 for 512 in the fourth), "
+    "which gives exactly 40.64 M and 26.28 M; its author corrected the widths later, and this table uses the "
+    "corrected ones, hence 0.14% fewer parameters.",
 )
 
 

@@ -1,4 +1,8 @@
-"""Random resized crop and horizontal flip of a whole batch at once, on the device that holds the batch.
+"""Random crops and horizontal flips of a whole batch at once, on the device that holds the batch.
+
+``crop_flip`` is a random resized crop (bilinear); ``pad_crop_flip`` is CIFAR's classic augmentation, a
+random crop of the input's size from the image zero-padded by 4 pixels on every side, and a flip: integer
+shifts of the stored pixels, as the feature-amount study's authors trained CIFAR-10/100.
 
 One ``affine_grid`` + ``grid_sample`` per batch replaces a per-image pipeline on the host, so a GPU never
 waits for augmentation. The crop boxes are drawn on the CPU from a generator seeded by (seed, epoch, step):
@@ -49,3 +53,24 @@ def crop_flip(images: torch.Tensor, matrices: torch.Tensor) -> torch.Tensor:
     matrices = to_device(matrices, images.device).to(images.dtype)  # pinned: no wait on a GPU
     grid = F.affine_grid(matrices, list(images.shape), align_corners=False)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+PAD = 4  # pixels of zero padding on every side (CIFAR's 32-px crop from 40 px)
+
+
+def pad_crop_flip(images: torch.Tensor, generator: torch.Generator, padding: int = PAD) -> torch.Tensor:
+    """Each image of an N x C x H x W batch (any dtype; the stored pixels, before normalisation, so the
+    padding is black) shifted by a random offset of its zero-padded copy and mirrored with probability 0.5.
+
+    The offsets and flips are drawn on the CPU from ``generator``; one indexing gather makes the batch."""
+    batch, _, height, width = images.shape
+    shift_y = torch.randint(0, 2 * padding + 1, (batch,), generator=generator)
+    shift_x = torch.randint(0, 2 * padding + 1, (batch,), generator=generator)
+    mirror = torch.rand(batch, generator=generator) < 0.5
+    rows = shift_y[:, None] + torch.arange(height)  # N x H rows of the padded image
+    columns = shift_x[:, None] + torch.arange(width)
+    columns = torch.where(mirror[:, None], columns.flip(1), columns)
+    padded = F.pad(images, (padding, padding, padding, padding))
+    index = [to_device(t, images.device) for t in (torch.arange(batch)[:, None, None], rows[:, :, None],
+                                                       columns[:, None, :])]
+    return padded.permute(0, 2, 3, 1)[index[0], index[1], index[2]].permute(0, 3, 1, 2).contiguous()

@@ -1,6 +1,18 @@
-"""Seed 001's layer-wise feature-amount study: the VGG family, its networks, and its training runs."""
+"""The layer-wise feature-amount study (Mundt et al., 2018): the VGG family, its networks, its training runs.
 
-from .family import Variant, uniform_features, variants
-from .model import build_feature_amount_model
+The names below are imported on first use, so that the torch-free config check can import ``depths``
+without numpy, scipy or torch.
+"""
 
-__all__ = ["Variant", "build_feature_amount_model", "uniform_features", "variants"]
+_EXPORTS = {"Variant": "family", "uniform_features": "family", "variants": "family",
+            "build_feature_amount_model": "model"}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)

@@ -23,6 +23,16 @@ from ..fileio import sha256_file, write_text_atomic
 TORCHVISION_SETS = {"cifar10": "CIFAR10", "cifar100": "CIFAR100", "mnist": "MNIST",
                     "fashionmnist": "FashionMNIST", "kmnist": "KMNIST"}
 MANIFEST_SETS = ("scene15",)  # the workflow's own data (15-scene or demo): results/data/manifest.tsv
+# The authors' training augmentation per data set (what the recipe's augment "by_dataset" becomes): CIFAR's
+# pad-4 random crop and flip, nothing on the MNIST family; the workflow's own scenes are not theirs and get none.
+STUDY_AUGMENTATION = {"cifar10": "pad_crop_flip", "cifar100": "pad_crop_flip", "mnist": "none",
+                      "fashionmnist": "none", "kmnist": "none", "scene15": "none"}
+BY_DATASET = "by_dataset"
+
+
+def study_augmentation(name: str, augment: str) -> str:
+    """The augmentation a run of data set ``name`` uses: the authors' for ``by_dataset``, else ``augment``."""
+    return STUDY_AUGMENTATION.get(name, "none") if augment == BY_DATASET else augment
 
 
 def _dataset_class(name: str):

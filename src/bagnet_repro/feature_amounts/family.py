@@ -1,13 +1,13 @@
-"""The VGG family of the layer-wise feature-amount study (seed 001): a fixed total of features shifted
-between layers by a skew-normal profile over the layer index.
+"""The VGG family of the layer-wise feature-amount study (Mundt et al., 2018): a fixed total of features
+shifted between layers by a skew-normal profile over the layer index.
 
-The uniform network is VGG-D (depth 16) or its relatives: widths 2x64, 2x128, Lx256, 2Lx512 (L = (depth-7)/3,
-rounded down) and two hidden fully connected widths (512 at <= 100 px, else 4096). A variant keeps the
-total T of those widths and gives layer i the share of a skew-normal density (location xi, scale omega,
-shape alpha) that falls on [i, i+1): the density is sampled every 0.01 from i to i + 0.99 and integrated by
-the trapezoid rule, as the reference does, so that the family (and its model ids) is the reference's.
-Variants are dropped when the scale is 0, when less than 95% of the density falls on the layers, or when a
-layer would get fewer than 2 features.
+The uniform network is VGG-D (depth 16) or its relatives: widths 2x64, 2x128, Lx256, 2Lx512 (L = (depth-7)/3;
+other depths are refused, see depths.py) and two hidden fully connected widths (512 at <= 100 px, else 4096).
+A variant keeps the total T of those widths and gives layer i the share of a skew-normal density (location
+xi, scale omega, shape alpha) that falls on [i, i+1): the density is sampled every 0.01 from i to i + 0.99 and
+integrated by the trapezoid rule, as the reference does, so that the family (and its model ids) is the
+reference's. Variants are dropped when the scale is 0, when less than 95% of the density falls on the layers,
+or when a layer would get fewer than 2 features.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import erf
+
+from .depths import layers_per_deep_block
 
 LOCATION_STEP = 1.0
 SCALES = np.arange(0.0, 5.5 + 0.5, 0.5)
@@ -47,10 +49,8 @@ class Variant:
 
 
 def layers_per_block(depth: int) -> int:
-    """L of the three deep VGG blocks (256 x L, 512 x L, 512 x L)."""
-    if depth < 10:
-        raise ValueError(f"VGG depth must be at least 10, got {depth}")
-    return (depth - 7) // 3
+    """L of the three deep VGG blocks (256 x L, 512 x L, 512 x L); depths other than 7 + 3L are refused."""
+    return layers_per_deep_block(depth)
 
 
 def uniform_features(depth: int = 16, image_size: int = 32) -> tuple[int, ...]:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from ..code_digest import code_sha256
 from ..errors import UserError
 from ..fileio import check_writable, write_table_atomic, write_text_atomic
 from ..training.finetune import TrainSettings, discard_checkpoint, fit, seed_everything
-from .data import load_study_data
+from .data import load_study_data, study_augmentation
 from .family import profile_moments, variant
 from .model import build_feature_amount_model
 
@@ -36,6 +36,7 @@ def run_variant(dataset: str, data_file: str, depth: int, key: str, settings: Tr
         chosen = variant(key, depth, settings.image_size)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    settings = replace(settings, augment=study_augmentation(dataset, settings.augment))
     seed_everything(settings.seed)
     train_set, val_set, classes = load_study_data(dataset, data_file, settings.image_size)
     model = build_feature_amount_model(chosen.features, classes, settings.image_size)

@@ -1,4 +1,4 @@
-"""``build_backbone``: seed 003's multi-scale backbones, and the classifier every one of them becomes.
+"""``build_backbone``: the vision-backbones project's multi-scale backbones, and the classifier each becomes.
 
 A backbone returns the list of its stage maps (strides 2, 4, 8, 16, 32) and carries ``out_channels`` and
 ``strides``. The classifier pools the last map and applies a linear layer named ``fc``, so the report's
@@ -31,7 +31,10 @@ assert tuple(_OWN_BUILDERS) == OWN_BACKBONES, "catalog.OWN_BACKBONES and the bui
 
 
 def build_backbone(name: str, **options) -> nn.Module:
-    """The backbone ``name`` with random weights; ``options`` go to its builder (VoVNet: residual, ese)."""
+    """The backbone ``name`` with random weights; ``options`` go to its builder.
+
+    VoVNet: ``residual=False, ese=False`` for V1. Darknet and CSPDarknet: ``activation="leaky_relu"`` for
+    YOLO's LeakyReLU(0.1) instead of the original code's ReLU."""
     if name not in BACKBONE_NAMES:
         raise UserError(f"unknown backbone {name!r}; choose one of: {', '.join(BACKBONE_NAMES)}")
     if name in _OWN_BUILDERS:

@@ -47,4 +47,7 @@ def settings_values(config: dict, train: dict) -> dict:
         "image_size": str(train["image_size"]),
         "training_description": _training_description(config["train"]["recipe"], train, config["seeds"]),
         "weights_description": _weights_description(config),
+        # Table 1's scrambled test set: evaluate.scramble_grid squared pieces (the report's 4x4 = 16).
+        "scramble_grid": str(config["evaluate"]["scramble_grid"]),
+        "scramble_pieces": str(config["evaluate"]["scramble_grid"] ** 2),
     }

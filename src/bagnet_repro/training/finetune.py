@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from ..code_digest import code_sha256
 from ..data.augmentations import get_augmentations
-from ..data.batch_augment import crop_flip, crop_flip_matrices, step_generator
+from ..data.batch_augment import crop_flip, crop_flip_matrices, pad_crop_flip, step_generator
 from ..data.classes import REPORT_CLASSES
 from ..data.inventory import read_records
 from ..data.loading import IMAGENET_MEAN, IMAGENET_STD, ImageSet, channel_statistics, load_split, normalize
@@ -77,7 +77,7 @@ class TrainSettings:
     lr_scale_batch: int = 0  # >0: lr is per this many images and scales linearly with batch_size
     momentum: float = 0.9
     weight_decay: float = _REPORT["weight_decay"]
-    scheduler: str = _REPORT["scheduler"]  # none | step | cosine | sgdr (per mini-batch)
+    scheduler: str = _REPORT["scheduler"]  # none | step | cosine | sgdr | sgdr_authors (the last two per batch)
     warmup_epochs: int = 0
     warmup_factor: float = 0.01
     step_size: int = 30
@@ -86,7 +86,7 @@ class TrainSettings:
     min_lr: float = 0.0  # sgdr: the learning rate at the end of each cycle
     abandon_after: int = 0  # >0: after this epoch, stop (abandoned) if train accuracy is below twice chance
     label_smoothing: float = _REPORT["label_smoothing"]
-    augment: str = _REPORT["augment"]  # none | modern | crop_flip (batched, on the device)
+    augment: str = _REPORT["augment"]  # none | modern | crop_flip | pad_crop_flip (the last two batched, on the device)
     mix: str = _REPORT["mix"]  # none | cutmix_mixup
     precision: str = _REPORT["precision"]  # fp32 | bf16 | fp16 (autocast) | auto (bf16 on CUDA, else fp32)
     bn_momentum: float | None = None  # every BatchNorm layer's momentum; None keeps each model's own
@@ -160,18 +160,48 @@ def build_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Op
     raise UserError(f"unknown optimizer {settings.optimizer!r}; choose adam, adamw or sgd")
 
 
-PER_STEP_SCHEDULERS = ("sgdr",)
+PER_STEP_SCHEDULERS = ("sgdr", "sgdr_authors")
+SCHEDULERS = ("none", "step", "cosine", *PER_STEP_SCHEDULERS)
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, settings: TrainSettings, steps_per_epoch: int = 1):
-    """Per-epoch learning-rate factor: optional linear warm-up, then constant, step or cosine decay; or
-    ``sgdr``, stepped per mini-batch: cosine warm restarts (Loshchilov and Hutter), the first cycle
-    ``restart_epochs`` long and each next one twice as long, down to ``min_lr``."""
-    if settings.scheduler not in ("none", "step", "cosine", "sgdr"):
-        raise UserError(f"unknown scheduler {settings.scheduler!r}; choose none, step, cosine or sgdr")
+def sgdr_authors_lr(step: int, settings: TrainSettings, steps_per_epoch: int, samples: int) -> float:
+    """The learning rate of optimizer step ``step`` (from 0) in the feature-amount study's own SGDR code.
+
+    Their batch b of an epoch (from 1) sits at ``epoch + b / floor(samples / batch)`` of the cycle, so the
+    first batch is already past the maximum, an epoch's ceil(samples / batch) batches run slightly beyond it,
+    and the cycle is renewed only after the first batch of the next one has been given the end-of-cycle rate:
+    each restart comes one batch late (batch 2 of epochs 11, 31, 71 at the defaults)."""
+    epoch, batch = divmod(step, steps_per_epoch)
+    batch += 1
+    per_epoch = max(1, samples // settings.batch_size)  # theirs divides by zero below one full batch
+    start, period = 0, settings.restart_epochs
+    while epoch >= start + period:
+        start, period = start + period, 2 * period
+    position = epoch - start + batch / per_epoch
+    if start and epoch == start and batch == 1:  # the old cycle's end, one batch into the new one
+        period //= 2
+        position = period + batch / per_epoch
+    high, low = settings.effective_lr, settings.min_lr
+    return low + 0.5 * (high - low) * (1 + math.cos(math.pi * position / period))
+
+
+def build_scheduler(optimizer: torch.optim.Optimizer, settings: TrainSettings, steps_per_epoch: int = 1,
+                    samples: int | None = None):
+    """Per-epoch learning-rate factor: optional linear warm-up, then constant, step or cosine decay; or,
+    stepped per mini-batch, cosine warm restarts (Loshchilov and Hutter), the first cycle ``restart_epochs``
+    long and each next one twice as long, down to ``min_lr``: ``sgdr`` restarts on the epoch boundary (the
+    first batch of a cycle at the full rate), ``sgdr_authors`` is the feature-amount authors' schedule batch
+    for batch (``sgdr_authors_lr``; ``samples`` is the training set's size)."""
+    if settings.scheduler not in SCHEDULERS:
+        raise UserError(f"unknown scheduler {settings.scheduler!r}; choose one of: {', '.join(SCHEDULERS)}")
     if settings.scheduler == "sgdr":
         return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
             optimizer, T_0=settings.restart_epochs * steps_per_epoch, T_mult=2, eta_min=settings.min_lr)
+    if settings.scheduler == "sgdr_authors":
+        samples = steps_per_epoch * settings.batch_size if samples is None else samples
+        high = settings.effective_lr
+        return torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: sgdr_authors_lr(step, settings, steps_per_epoch, samples) / high)
 
     def factor(epoch: int) -> float:  # epoch counts from 0
         if epoch < settings.warmup_epochs:
@@ -189,7 +219,7 @@ def build_scheduler(optimizer: torch.optim.Optimizer, settings: TrainSettings, s
 def batch_augmentation(settings: TrainSettings, num_classes: int):
     """(per-image uint8 transform on the host or None, per-batch CutMix/MixUp or None) for the recipe.
 
-    ``crop_flip`` has neither: it runs on the device, batched (``data/batch_augment.py``)."""
+    ``crop_flip`` and ``pad_crop_flip`` have neither: they run on the device, batched (``data/batch_augment.py``)."""
     from torchvision.transforms import v2
 
     per_image = None
@@ -207,7 +237,7 @@ def batch_augmentation(settings: TrainSettings, num_classes: int):
     return per_image, mix
 
 
-AUGMENTS = ("none", "modern", "crop_flip")
+AUGMENTS = ("none", "modern", "crop_flip", "pad_crop_flip")
 
 
 def accumulate_gradients(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, loss_fn, chunks: int,
@@ -267,6 +297,8 @@ class _Trainer:
         if self.per_image is not None:
             images = torch.stack([self.per_image(image) for image in images])
         images, targets = to_device(images, self.device), to_device(labels, self.device)
+        if self.settings.augment == "pad_crop_flip":  # on the stored pixels: the padding is black
+            images = pad_crop_flip(images, step_generator(self.settings.seed, epoch, step))
         inputs = normalize(images, self.statistics)
         if self.settings.augment == "crop_flip":
             matrices = crop_flip_matrices(len(inputs), step_generator(self.settings.seed, epoch, step))
@@ -468,7 +500,7 @@ def fit(model: nn.Module, train_set: ImageSet, val_set: ImageSet, settings: Trai
         model.to(memory_format=torch.channels_last)
     steps_per_epoch = math.ceil(len(train_set.labels) / settings.batch_size)
     optimizer = build_optimizer(model, settings)
-    scheduler = build_scheduler(optimizer, settings, steps_per_epoch)
+    scheduler = build_scheduler(optimizer, settings, steps_per_epoch, len(train_set.labels))
     per_step = settings.scheduler in PER_STEP_SCHEDULERS
     statistics = input_statistics(settings, train_set)
     trainer = _Trainer(model, optimizer, settings, device, num_classes, scheduler if per_step else None,

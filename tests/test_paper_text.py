@@ -1,0 +1,61 @@
+"""The report's text and the notebooks' titles: sources named by their authors and works, and every number
+that depends on the config read from it (the scrambling grid)."""
+
+import json
+import re
+
+import yaml
+
+from bagnet_repro.config_checks import merged
+from bagnet_repro.paper.settings import settings_values
+from conftest import PROJECT
+
+PUBLISHED = [PROJECT / "report" / "paper.typ", *sorted((PROJECT / "report" / "captions").glob("*.rst"))]
+
+
+def notebook_titles_and_text():
+    """Every markdown cell and every title, suptitle or axis label a notebook's code sets."""
+    found = []
+    for notebook in sorted((PROJECT / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(notebook.read_text())["cells"]:
+            source = "".join(cell["source"])
+            if cell["cell_type"] == "markdown":
+                found.append((notebook.name, source))
+            else:
+                found += [(notebook.name, line) for line in source.splitlines() if re.search(r"title|label", line)]
+    return found
+
+
+def test_no_published_text_or_figure_title_calls_a_source_by_its_seed_number():
+    for path in PUBLISHED:
+        assert not re.search(r"seed 00\d|seed's|seed (001|003)", path.read_text(), re.IGNORECASE), path.name
+    for name, text in notebook_titles_and_text():
+        assert not re.search(r"seed 00\d", text, re.IGNORECASE), (name, text)
+
+
+def test_the_report_lists_its_sources_by_authors_and_titles():
+    template = (PROJECT / "report" / "paper.typ").read_text()
+    for source in ("W. Brendel and M. Bethge", "Approximating CNNs with Bag-of-local-Features models works",
+                   "M. Mundt, S. Majumder, T. Weis and V. Ramesh", "Rethinking layer-wise feature amounts",
+                   "T. Tran (gau-nernst)", "vision-toolbox", "S. Lazebnik"):
+        assert source in " ".join(template.split()), source
+    keys = re.findall(r'#cite-key\("([a-z-]+)"\)', template)
+    assert set(keys) >= {"report", "bagnets", "feature-amounts", "vision-toolbox", "scenes"}
+    assert all(f"  {key}: [" in template for key in keys)  # every cited key is in the list
+
+
+def test_the_scrambling_piece_count_comes_from_the_config():
+    template = (PROJECT / "report" / "paper.typ").read_text()
+    assert "#v.settings.scramble_pieces shuffled pieces" in template
+    # Only the sentence about the report itself may name its own 16 pieces.
+    assert [line for line in template.splitlines() if "16 pieces" in line] == [
+        "- *Scrambling.* The report scrambles into 16 pieces (a 4x4 grid) only; the sweep shows how the gap opens with"]
+    config = yaml.safe_load((PROJECT / "config.yaml").read_text())
+    for grid, pieces in ((4, "16"), (3, "9"), (8, "64")):
+        values = settings_values(merged(config, {"evaluate": {"scramble_grid": grid}}), config["train"]
+                                 | {"optimizer": "adam", "lr": 4e-5, "batch_size": 4, "epochs": 40, "head": "report",
+                                    "image_size": 224})
+        assert (values["scramble_grid"], values["scramble_pieces"]) == (str(grid), pieces)
+    for caption in ("table1.rst", "heatmaps_scrambled.rst"):
+        text = (PROJECT / "report" / "captions" / caption).read_text()
+        assert "{{ grid * grid }}-piece" in text and 'snakemake.config["evaluate"]["scramble_grid"]' in text
