@@ -5,7 +5,7 @@ import tomllib
 
 import yaml
 
-from conftest import PROJECT
+from helpers import PROJECT
 
 
 def _requirement_map(requirements):

@@ -32,12 +32,12 @@ import time
 import zipfile
 
 import pytest
+from test_extract import _tar, _zip
 
 from bagnet_repro.data.demo import make_demo_data
 from bagnet_repro.data.inventory import build_inventory, write_records
 from bagnet_repro.data.split import seeded_split
-from conftest import PROJECT, run_cli, run_snakemake
-from test_extract import _tar, _zip
+from helpers import PROJECT, run_cli, run_snakemake
 
 
 def last_line(result: subprocess.CompletedProcess) -> str:
@@ -337,11 +337,11 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
 # 22-24: downloads ----------------------------------------------------------------------------------------
 
 def zip_bytes():
-    buffer = tempfile.SpooledTemporaryFile()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        zf.writestr("readme.txt", "x" * 50_000)
-    buffer.seek(0)
-    return buffer.read()
+    with tempfile.SpooledTemporaryFile() as buffer:
+        with zipfile.ZipFile(buffer, "w") as zf:
+            zf.writestr("readme.txt", "x" * 50_000)
+        buffer.seek(0)
+        return buffer.read()
 
 
 def test_download_changes_never_lose_the_verified_archive(tmp_path, file_server):

@@ -4,7 +4,6 @@ the middle of the study, then a rerun that does only what is missing; the SLURM 
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
 import os
@@ -23,7 +22,7 @@ from bagnet_repro.feature_amounts import build_feature_amount_model, uniform_fea
 from bagnet_repro.feature_amounts.family import SCALES, SHAPES, layer_shares, select_ids, variant
 from bagnet_repro.feature_amounts.model import block_sizes
 from bagnet_repro.training.finetune import TrainSettings, _Trainer
-from conftest import PROJECT, run_cli, run_snakemake
+from helpers import PROJECT, run_cli, run_snakemake
 
 
 @pytest.mark.parametrize("depth,count,layers,total", [(16, 193, 15, 5248), (11, 153, 9, 2688), (19, 139, 18, 6528)])
@@ -176,8 +175,7 @@ def test_mnist_format_data_trains_a_variant_and_records_its_files(tmp_path):
 
 
 def test_data_normalization_uses_the_training_sets_channel_statistics():
-    from bagnet_repro.data.loading import channel_statistics, normalize
-    from bagnet_repro.data.loading import ImageSet
+    from bagnet_repro.data.loading import ImageSet, channel_statistics, normalize
     from bagnet_repro.training.finetune import input_statistics
 
     images = torch.randint(0, 256, (50, 3, 8, 8), dtype=torch.uint8)

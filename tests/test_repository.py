@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from conftest import PROJECT
+from helpers import PROJECT
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None or not (PROJECT / ".git").exists(),
                                reason="needs a git checkout")
