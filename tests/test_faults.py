@@ -1,7 +1,7 @@
 """Adversarial input and faults, as a new user meets them: each case asserts the one-line message, the exit
 code, that nothing escaped or was left half-written, and that what the user had before survives.
 
-The cases (numbered as listed in the README's "When something goes wrong"):
+The cases (numbered as listed in docs/troubleshooting.md, "When something goes wrong"):
  1-4   archives: chained links in a zip and a tar, a link fixed up by a later entry (zip and tar)
  5-7   local data: another local_dir, a changed image, a corrupt image (named, before any training)
  8-10  resume: checkpoint from other data, corrupt last.pt, corrupt best.pt
@@ -14,7 +14,7 @@ The cases (numbered as listed in the README's "When something goes wrong"):
        retries and resume logged), checksum mismatch of the re-download
  25    a bad heatmaps.images entry keeps the good heatmaps.npz
  26    outputs follow the user's umask
- 27    the README says how to clear Snakemake's lock after a kill
+ 27    the manual says how to clear Snakemake's lock after a kill
 """
 
 from __future__ import annotations
@@ -414,6 +414,6 @@ def test_outputs_follow_the_umask(tmp_path):
         assert (work / "results/data" / name).stat().st_mode & 0o777 == 0o640, name
 
 
-def test_readme_says_how_to_unlock_after_a_kill():
-    readme = (PROJECT / "README.md").read_text()
-    assert "--unlock" in readme
+def test_the_manual_says_how_to_unlock_after_a_kill():
+    assert "--unlock" in (PROJECT / "docs" / "troubleshooting.md").read_text()
+    assert "--unlock" in (PROJECT / "README.md").read_text()
