@@ -63,7 +63,7 @@ def _rows(properties: dict, prefix: str = ""):
 
 def config_table(schema: dict) -> str:
     """Every config key with what it accepts, its default and its description, in the schema's order."""
-    lines = ["Generated from `workflow/schemas/config.schema.yaml` by `python -m bagnet_repro.manual`; "
+    lines = ["Generated from `workflow/schemas/config.schema.yaml` by `python -m bagnet_repro.manual`;",
              "edit the schema, not this table.", "", "| key | accepts | default | what |", "| --- | --- | --- | --- |"]
     names = ", ".join(f"`{name}`: {_cell(spec['description'])}" for name, spec in schema["$defs"].items())
     for row in _rows(schema["properties"]):
@@ -74,7 +74,7 @@ def config_table(schema: dict) -> str:
 def recipe_table(recipes: dict[str, dict]) -> str:
     """Each recipe's values side by side; an empty cell keeps the TrainSettings default."""
     keys = list(dict.fromkeys(k for values in recipes.values() for k in values))
-    lines = ["Generated from `src/bagnet_repro/training/recipes.py` by `python -m bagnet_repro.manual`; "
+    lines = ["Generated from `src/bagnet_repro/training/recipes.py` by `python -m bagnet_repro.manual`;",
              "an empty cell keeps the `TrainSettings` default.", "",
              "| key | " + " | ".join(f"`{name}`" for name in recipes) + " |",
              "| --- |" + " --- |" * len(recipes)]
