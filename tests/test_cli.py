@@ -1,6 +1,7 @@
 """The command line is a package of stages: every stage registers its commands, and the choices it offers come
 from the package's tables (recipes, catalog), so a new recipe or backbone needs no CLI edit."""
 
+import re
 import subprocess
 import sys
 
@@ -23,7 +24,12 @@ def test_every_stage_module_registers_its_commands():
     modules = sorted(p.stem for p in (PROJECT / "src/bagnet_repro/cli").glob("*.py") if p.stem not in
                      ("__init__", "__main__", "arguments"))
     assert sorted(stage.__name__.rsplit(".", 1)[1] for stage in cli.STAGES) == modules
-    assert len(_commands()) == 26
+
+
+def test_every_command_a_rule_runs_is_registered():
+    rules = "".join(p.read_text() for p in (PROJECT / "workflow" / "rules").glob("*.smk"))
+    called = set(re.findall(r"\{params\.cli\} ([a-z-]+)", rules))
+    assert len(called) > 20 and called <= set(_commands())
 
 
 def test_choices_come_from_the_recipe_table_and_the_catalog():
