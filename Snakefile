@@ -1,4 +1,4 @@
-"""bagnet-repro: from 15-scene images to the report's Table 1 (see README.md)."""
+"""bagnet-repro: from 15-scene images to the report's Table 1 (see README.md and docs/)."""
 
 import os
 import sys
@@ -20,6 +20,9 @@ except UserError as _error:
 
 
 configfile: os.path.join(workflow.basedir, "config.yaml")
+
+
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"

@@ -15,7 +15,7 @@ from bagnet_repro.complexity.counting import count_flops, count_parameters
 from bagnet_repro.errors import UserError
 from bagnet_repro.models import build_backbone, build_model
 from bagnet_repro.models.vovnet import VOVNET_CONFIGS, OSABlock
-from conftest import PROJECT, run_cli, run_snakemake
+from helpers import PROJECT, run_cli, run_snakemake
 
 # Values REFERENCE.md gives for rows the seed's README does not publish (correct widths, FLOPs = 2 x MACs).
 UNPUBLISHED_REFERENCE = {"darknet19": (19.82, 5.50), "vovnet19_slim": (2.65, 4.80), "vovnet99": (69.52, 34.51)}
@@ -41,7 +41,7 @@ def test_every_backbone_returns_its_stage_maps_at_strides_2_to_32(name):
             maps = backbone(torch.empty(2, 3, height, width))
         assert [m.shape[1] for m in maps] == backbone.out_channels
         assert [tuple(m.shape[2:]) for m in maps] == list(zip(stride_sizes(height, backbone.strides),
-                                                              stride_sizes(width, backbone.strides)))
+                                                              stride_sizes(width, backbone.strides), strict=True))
         assert all(m.shape[0] == 2 for m in maps)
 
 
@@ -69,7 +69,8 @@ def test_vovnet_v1_and_v2_differ_exactly_by_ese_and_residual(name):
     v2, v1 = on_meta(name), on_meta(name, residual=False, ese=False)
     config = VOVNET_CONFIGS[name]
     # One eSE per block: a 1x1 conv with bias on the block's output width.
-    ese_parameters = sum(blocks * (width * width + width) for width, blocks in zip(config.out_widths, config.blocks))
+    pairs = zip(config.out_widths, config.blocks, strict=True)
+    ese_parameters = sum(blocks * (width * width + width) for width, blocks in pairs)
     assert count_parameters(v2) - count_parameters(v1) == ese_parameters
     v2_keys, v1_keys = set(v2.state_dict()), set(v1.state_dict())
     assert v1_keys < v2_keys and all(".ese.fc." in key for key in v2_keys - v1_keys)

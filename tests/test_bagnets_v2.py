@@ -9,7 +9,7 @@ from torchvision.transforms import v2
 
 from bagnet_repro.errors import UserError
 from bagnet_repro.models import build_model, get_augmentations, get_bagnet
-from conftest import randomize_batchnorm
+from helpers import randomize_batchnorm
 
 
 class _TheirBottleneck(nn.Module):
@@ -44,7 +44,7 @@ class _TheirBagNet(nn.Module):
         self.relu = nn.ReLU()
         inplanes = 64
         for index, (planes, blocks, stride, k3) in enumerate(
-                zip((64, 128, 256, 512), (3, 4, 6, 3), (2, 2, 2, 1), kernel3), start=1):
+                zip((64, 128, 256, 512), (3, 4, 6, 3), (2, 2, 2, 1), kernel3, strict=True), start=1):
             downsample = nn.Sequential(nn.Conv2d(inplanes, planes * 4, 1, stride=stride, bias=False),
                                        nn.BatchNorm2d(planes * 4))
             layers = [_TheirBottleneck(inplanes, planes, stride, 3 if k3 else 1, downsample)]

@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from conftest import PROJECT, run_snakemake
+from helpers import PROJECT, run_snakemake
 
 
 def _demo_config():

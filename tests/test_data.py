@@ -12,7 +12,7 @@ from bagnet_repro.data.demo import make_demo_data
 from bagnet_repro.data.inventory import build_inventory
 from bagnet_repro.data.split import seeded_split, split_from_file
 from bagnet_repro.errors import UserError
-from conftest import run_cli
+from helpers import run_cli
 
 
 def test_demo_data_is_deterministic(tmp_path):

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import PROJECT, run_snakemake
+from helpers import PROJECT, run_snakemake
 
 pytestmark = pytest.mark.slow
 DEMO = str(PROJECT / "configs" / "demo.yaml")
@@ -119,7 +119,7 @@ def table_rows(page_words, first_column, above):
     """The words right of each ``first_column`` word on the same line (vertical centres within 3 pt), for the
     table that ends above the y coordinate ``above`` (its caption)."""
     rows = {}
-    for x0, y0, x1, y1, text, *_ in page_words:
+    for _x0, y0, x1, y1, text, *_ in page_words:
         if text in first_column and y1 < above and text not in rows:
             centre = (y0 + y1) / 2
             line = sorted((w[0], w[4]) for w in page_words if abs((w[1] + w[3]) / 2 - centre) < 3 and w[0] > x1)

@@ -2,7 +2,7 @@
 
 import hashlib
 
-from conftest import run_cli
+from helpers import run_cli
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 DIGEST = hashlib.sha256(PAYLOAD).hexdigest()

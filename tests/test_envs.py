@@ -6,7 +6,7 @@ import tomllib
 import yaml
 from packaging.requirements import Requirement
 
-from conftest import PROJECT
+from helpers import PROJECT
 
 
 def _name(text):

@@ -9,7 +9,7 @@ from bagnet_repro.data.loading import load_image, normalize
 from bagnet_repro.heatmaps import patch_logits
 from bagnet_repro.models import get_bagnet
 from bagnet_repro.models.trained import save_trained
-from conftest import randomize_batchnorm, run_cli
+from helpers import randomize_batchnorm, run_cli
 
 
 @pytest.fixture()

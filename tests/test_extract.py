@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 
 
 def _zip(path, entries):

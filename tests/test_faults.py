@@ -1,7 +1,7 @@
 """Adversarial input and faults, as a new user meets them: each case asserts the one-line message, the exit
 code, that nothing escaped or was left half-written, and that what the user had before survives.
 
-The cases (numbered as listed in the README's "When something goes wrong"):
+The cases (numbered as listed in docs/troubleshooting.md, "When something goes wrong"):
  1-4   archives: chained links in a zip and a tar, a link fixed up by a later entry (zip and tar)
  5-7   local data: another local_dir, a changed image, a corrupt image (named, before any training)
  8-10  resume: checkpoint from other data, corrupt last.pt, corrupt best.pt
@@ -14,7 +14,7 @@ The cases (numbered as listed in the README's "When something goes wrong"):
        retries and resume logged), checksum mismatch of the re-download
  25    a bad heatmaps.images entry keeps the good heatmaps.npz
  26    outputs follow the user's umask
- 27    the README says how to clear Snakemake's lock after a kill
+ 27    the manual says how to clear Snakemake's lock after a kill
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ import time
 import zipfile
 
 import pytest
+from test_extract import _tar, _zip
 
 from bagnet_repro.data.demo import make_demo_data
 from bagnet_repro.data.inventory import build_inventory, write_records
 from bagnet_repro.data.split import seeded_split
-from conftest import PROJECT, run_cli, run_snakemake
-from test_extract import _tar, _zip
+from helpers import PROJECT, run_cli, run_snakemake
 
 
 def last_line(result: subprocess.CompletedProcess) -> str:
@@ -337,11 +337,11 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
 # 22-24: downloads ----------------------------------------------------------------------------------------
 
 def zip_bytes():
-    buffer = tempfile.SpooledTemporaryFile()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        zf.writestr("readme.txt", "x" * 50_000)
-    buffer.seek(0)
-    return buffer.read()
+    with tempfile.SpooledTemporaryFile() as buffer:
+        with zipfile.ZipFile(buffer, "w") as zf:
+            zf.writestr("readme.txt", "x" * 50_000)
+        buffer.seek(0)
+        return buffer.read()
 
 
 def test_download_changes_never_lose_the_verified_archive(tmp_path, file_server):
@@ -414,6 +414,6 @@ def test_outputs_follow_the_umask(tmp_path):
         assert (work / "results/data" / name).stat().st_mode & 0o777 == 0o640, name
 
 
-def test_readme_says_how_to_unlock_after_a_kill():
-    readme = (PROJECT / "README.md").read_text()
-    assert "--unlock" in readme
+def test_the_manual_says_how_to_unlock_after_a_kill():
+    assert "--unlock" in (PROJECT / "docs" / "troubleshooting.md").read_text()
+    assert "--unlock" in (PROJECT / "README.md").read_text()

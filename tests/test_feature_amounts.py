@@ -23,7 +23,7 @@ from bagnet_repro.feature_amounts import build_feature_amount_model, uniform_fea
 from bagnet_repro.feature_amounts.family import SCALES, SHAPES, layer_shares, select_ids, variant
 from bagnet_repro.feature_amounts.model import block_sizes
 from bagnet_repro.training.finetune import TrainSettings, _Trainer
-from conftest import PROJECT, run_cli, run_snakemake
+from helpers import PROJECT, run_cli, run_snakemake
 
 
 @pytest.mark.parametrize("depth,count,layers,total", [(16, 193, 15, 5248), (10, 153, 9, 2688), (13, 194, 12, 3968),
@@ -249,8 +249,7 @@ def test_the_study_recipe_augments_cifar_as_the_authors_and_the_trainer_runs_it(
 
 
 def test_data_normalization_uses_the_training_sets_channel_statistics():
-    from bagnet_repro.data.loading import channel_statistics, normalize
-    from bagnet_repro.data.loading import ImageSet
+    from bagnet_repro.data.loading import ImageSet, channel_statistics, normalize
     from bagnet_repro.training.finetune import input_statistics
 
     images = torch.randint(0, 256, (50, 3, 8, 8), dtype=torch.uint8)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import PROJECT
+from helpers import PROJECT
 
 TINY = """models: [bagnet9, resnet50]
 weights: {models: {bagnet9: none, resnet50: none}}

@@ -6,7 +6,7 @@ import torch
 from bagnet_repro.errors import UserError
 from bagnet_repro.heatmaps import patch_logits
 from bagnet_repro.models import build_model, get_bagnet
-from conftest import randomize_batchnorm
+from helpers import randomize_batchnorm
 
 
 def eval_bagnet(name, classes=15, seed=0):

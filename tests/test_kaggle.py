@@ -18,7 +18,7 @@ from PIL import Image
 
 from bagnet_repro.data.kaggle import COMPETITION, download_imagenet, find_credentials
 from bagnet_repro.errors import UserError
-from conftest import PROJECT, run_snakemake
+from helpers import PROJECT, run_snakemake
 
 SECRET = "0123456789abcdef-not-a-real-key"
 WNIDS = ["n01440764", "n02102040"]

@@ -5,9 +5,9 @@ import torch
 import yaml
 
 from bagnet_repro.catalog import BACKBONE_CLASSIFIERS, BACKBONE_NAMES, CNN_BASELINES
-from bagnet_repro.models import MODEL_NAMES, build_model, get_bagnet
 from bagnet_repro.errors import UserError
-from conftest import PROJECT, run_cli
+from bagnet_repro.models import MODEL_NAMES, build_model, get_bagnet
+from helpers import PROJECT, run_cli
 
 
 def n_params(model):
@@ -54,7 +54,8 @@ def test_model_and_recipe_names_are_listed_once_and_agree():
     assert text.count('$ref: "#/$defs/model_name"') == 3 and text.count('$ref: "#/$defs/recipe"') == 3
     assert text.count(" vovnet39,") == 1 and text.count('$ref: "#/$defs/backbone_name"') == 2
     # The package builds exactly the catalog's names; the rules take them from the package.
-    assert set(_CNN_BUILDERS) == set(CNN_BASELINES) | set(BACKBONE_CLASSIFIERS) and set(WEIGHT_SOURCES) <= set(MODEL_NAMES)
+    assert set(_CNN_BUILDERS) == set(CNN_BASELINES) | set(BACKBONE_CLASSIFIERS)
+    assert set(WEIGHT_SOURCES) <= set(MODEL_NAMES)
     rules = "".join(p.read_text() for p in (PROJECT / "workflow" / "rules").glob("*.smk"))
     assert '"bagnet33"' not in rules and '"densenet121"' not in rules
 

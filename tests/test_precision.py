@@ -2,8 +2,8 @@
 
 import torch
 
-from bagnet_repro.models import build_model
 from bagnet_repro.evaluation.precision import dead_layer_census, precision_rows, weight_histogram
+from bagnet_repro.models import build_model
 
 
 def test_census_finds_a_planted_dead_layer_and_dead_filters():

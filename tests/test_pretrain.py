@@ -2,6 +2,7 @@
 ends every rank, a run killed with SIGKILL resumes and ends with the weights of an uninterrupted run, and
 the weights fine-tune on the 15 scenes."""
 
+import contextlib
 import csv
 import os
 import re
@@ -17,9 +18,9 @@ import torch
 from PIL import Image
 
 from bagnet_repro.data.imagenet import holdout_split
-from bagnet_repro.training.distributed import state_digest
 from bagnet_repro.models import build_model
-from conftest import PROJECT, run_cli
+from bagnet_repro.training.distributed import state_digest
+from helpers import PROJECT, run_cli
 
 OPTIONS = '{"epochs": %d, "batch_size": 8, "image_size": 32, "precision": "fp32", "patience": %d, "min_delta": %g}'
 
@@ -48,7 +49,7 @@ def torchrun(split, out_dir: Path, epochs=3, patience=0, min_delta=0.0, nproc=2)
                "--recipe", "bagnets_v2", "--seed", "0",
                "--threads", "2", "--options", OPTIONS % (epochs, patience, min_delta)]
     env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"), OMP_NUM_THREADS="1")
-    log = open(out_dir / "log.txt", "a")
+    log = open(out_dir / "log.txt", "a")  # noqa: SIM115 (the child writes to it after this returns)
     return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
@@ -109,10 +110,8 @@ def test_killed_run_resumes_and_matches_an_uninterrupted_one(split_table, uninte
         assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "log.txt").read_text()
         time.sleep(0.02)
     for pid in [process.pid, *descendants(process.pid)]:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     process.wait()
     assert not (tmp_path / "weights.pt").exists()
     log = finish(torchrun(split_table, tmp_path), tmp_path)

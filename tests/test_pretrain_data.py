@@ -15,7 +15,7 @@ from PIL import Image
 
 from bagnet_repro.data.imagenet import holdout_split, prepare_val
 from bagnet_repro.errors import UserError
-from conftest import PROJECT, run_snakemake
+from helpers import PROJECT, run_snakemake
 
 WNIDS = ["n01440764", "n02102040", "n02979186"]
 
@@ -65,7 +65,7 @@ def test_validation_images_go_to_class_folders_idempotently(tmp_path):
 
 def test_holdout_split_is_stratified_and_seeded(tmp_path):
     train = tmp_path / "train"
-    for c, wnid in enumerate(WNIDS):
+    for wnid in WNIDS:
         (train / wnid).mkdir(parents=True)
         for index in range(40):
             (train / wnid / f"{wnid}_{index}.JPEG").write_bytes(b"x")

@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from conftest import PROJECT
+from helpers import PROJECT
 
 
 def test_slurm_profile_dry_run_requests_gpus(tmp_path):

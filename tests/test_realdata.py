@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from bagnet_repro.data.classes import REPORT_CLASSES
-from conftest import SHARED_SCENE15, run_snakemake
+from helpers import SHARED_SCENE15, run_snakemake
 
 pytestmark = [
     pytest.mark.realdata,

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from conftest import PROJECT
+from helpers import PROJECT
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None or not (PROJECT / ".git").exists(),
                                reason="needs a git checkout")
@@ -21,9 +21,10 @@ def test_run_outputs_are_ignored_and_benchmark_results_are_not():
                "report/figures/heatmaps_classes.pdf", ".snakemake/log/x.log", "report.html", "report/paper.pdf"]
     ignored = git("check-ignore", "--no-index", *outputs).stdout.split()
     assert ignored == outputs
-    kept = ["benchmarks/results/heatmap_speed_cpu_2threads.json", "report/captions/table1.rst", "report/paper.typ"]
+    kept = ["benchmarks/results/heatmap_speed_cpu_2threads.json", "workflow/report/captions/table1.rst",
+            "workflow/report/paper.typ"]
     assert git("check-ignore", "--no-index", *kept).stdout == ""
-    assert git("ls-files", "logs").stdout == "" and git("ls-files", "report/paper.pdf").stdout == ""
+    assert git("ls-files", "logs").stdout == "" and git("ls-files", "report").stdout == ""
     assert "benchmarks/results/pretrain_throughput_cpu_2threads.json" in git("ls-files", "benchmarks/results").stdout
 
 

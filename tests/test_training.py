@@ -16,7 +16,7 @@ from bagnet_repro.data.split import seeded_split
 from bagnet_repro.errors import UserError
 from bagnet_repro.models import build_model
 from bagnet_repro.training.finetune import TrainSettings, _Trainer, accumulate_gradients
-from conftest import PROJECT
+from helpers import PROJECT
 
 # The modern recipe on the CPU in fp32: augmentation, CutMix/MixUp, label smoothing, SGD with warm-up and
 # cosine decay, so the checkpoint must restore optimizer, scheduler and every RNG for an equal result.

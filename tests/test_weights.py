@@ -7,17 +7,16 @@ import zipfile
 
 import pytest
 import torch
+from pytorchcv.model_provider import get_model as pytorchcv_model
+from pytorchcv.models.common.model_store import get_model_name_suffix_data
 
 from bagnet_repro.errors import UserError
 from bagnet_repro.models import build_model, get_bagnet
-from bagnet_repro.models.registry import _CNN_BUILDERS
 from bagnet_repro.models.pytorchcv_compat import convert_state_dict
+from bagnet_repro.models.registry import _CNN_BUILDERS
 from bagnet_repro.models.sources import WEIGHT_SOURCES
 from bagnet_repro.models.weights import bagnet_imagenet_file, pytorchcv_file
-
-from conftest import randomize_batchnorm
-from pytorchcv.model_provider import get_model as pytorchcv_model
-from pytorchcv.models.common.model_store import get_model_name_suffix_data
+from helpers import randomize_batchnorm
 
 
 def serialized(obj) -> bytes:
@@ -178,7 +177,7 @@ def test_fetch_weights_rule_records_the_verified_file(tmp_path, original_bagnet9
 
     import yaml
 
-    from conftest import PROJECT, run_snakemake
+    from helpers import PROJECT, run_snakemake
 
     data, _ = original_bagnet9_file
     weights = tmp_path / "bagnet8.pth.tar"

@@ -6,7 +6,7 @@ rule backbone_table:
     output:
         csv=report(
             "report/tables/backbones.csv",
-            caption="../../report/captions/backbones.rst",
+            caption="../report/captions/backbones.rst",
             category="Backbones",
         ),
         md="report/tables/backbones.md",

@@ -108,7 +108,7 @@ rule audit:
     output:
         table=report(
             "results/data/audit.tsv",
-            caption="../../report/captions/audit.rst",
+            caption="../report/captions/audit.rst",
             category="Data",
         ),
         summary="results/data/audit_summary.json",

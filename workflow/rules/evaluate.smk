@@ -10,6 +10,8 @@ rule evaluate:
         predictions="results/predictions/{model}/seed{seed}.tsv",
     log:
         "logs/evaluate/{model}_seed{seed}.log",
+    benchmark:
+        "logs/benchmarks/evaluate/{model}_seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: compute()["threads"]

@@ -33,6 +33,8 @@ rule feature_amount_run:
         history=f"{FEATURE_AMOUNT_DIR}/{{variant}}/seed{{seed}}/history.csv",
     log:
         f"logs/feature_amounts/{FEATURE_AMOUNT_STUDY}/{{variant}}_seed{{seed}}.log",
+    benchmark:
+        f"logs/benchmarks/feature_amounts/{FEATURE_AMOUNT_STUDY}/{{variant}}_seed{{seed}}.tsv"
     wildcard_constraints:
         variant=r"[0-9]+|uniform",
         seed=r"[0-9]+",
@@ -64,7 +66,7 @@ rule feature_amount_table:
     output:
         report(
             "report/tables/feature_amounts.tsv",
-            caption="../../report/captions/feature_amounts_table.rst",
+            caption="../report/captions/feature_amounts_table.rst",
             category="Feature amounts",
         ),
     log:
@@ -86,24 +88,24 @@ rule feature_amount_figures:
         accuracy_pdf="report/figures/feature_amounts_accuracy.pdf",
         accuracy_png=report(
             "report/figures/feature_amounts_accuracy.png",
-            caption="../../report/captions/feature_amounts_accuracy.rst",
+            caption="../report/captions/feature_amounts_accuracy.rst",
             category="Feature amounts",
         ),
         profiles_pdf="report/figures/feature_amounts_profiles.pdf",
         profiles_png=report(
             "report/figures/feature_amounts_profiles.png",
-            caption="../../report/captions/feature_amounts_profiles.rst",
+            caption="../report/captions/feature_amounts_profiles.rst",
             category="Feature amounts",
         ),
         parameters_pdf="report/figures/feature_amounts_parameters.pdf",
         parameters_png=report(
             "report/figures/feature_amounts_parameters.png",
-            caption="../../report/captions/feature_amounts_parameters.rst",
+            caption="../report/captions/feature_amounts_parameters.rst",
             category="Feature amounts",
         ),
         html=report(
             "report/figures/feature_amounts.html",
-            caption="../../report/captions/feature_amounts_html.rst",
+            caption="../report/captions/feature_amounts_html.rst",
             category="Feature amounts",
         ),
     log:

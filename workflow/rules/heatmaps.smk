@@ -31,6 +31,8 @@ rule heatmaps:
         "results/heatmaps/heatmaps.npz",
     log:
         "logs/heatmaps/heatmaps.log",
+    benchmark:
+        "logs/benchmarks/heatmaps/heatmaps.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: compute()["threads"]
@@ -55,19 +57,19 @@ rule heatmap_figures:
         classes_pdf="report/figures/heatmaps_classes.pdf",
         classes_png=report(
             "report/figures/heatmaps_classes.png",
-            caption="../../report/captions/heatmaps_classes.rst",
+            caption="../report/captions/heatmaps_classes.rst",
             category="Heatmaps",
         ),
         models_pdf="report/figures/heatmaps_models.pdf",
         models_png=report(
             "report/figures/heatmaps_models.png",
-            caption="../../report/captions/heatmaps_models.rst",
+            caption="../report/captions/heatmaps_models.rst",
             category="Heatmaps",
         ),
         scrambled_pdf="report/figures/heatmaps_scrambled.pdf",
         scrambled_png=report(
             "report/figures/heatmaps_scrambled.png",
-            caption="../../report/captions/heatmaps_scrambled.rst",
+            caption="../report/captions/heatmaps_scrambled.rst",
             category="Heatmaps",
         ),
         notebook="results/notebooks/heatmaps.ipynb",

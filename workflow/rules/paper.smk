@@ -40,9 +40,9 @@ rule paper:
     input:
         unpack(lambda wildcards: paper_files()),
         values=rules.paper_values.output[0],
-        template=str(PROJECT_DIR / "report" / "paper.typ"),
+        template=str(PROJECT_DIR / "workflow" / "report" / "paper.typ"),
     output:
-        report("report/paper.pdf", caption="../../report/captions/paper.rst", category="Report"),
+        report("report/paper.pdf", caption="../report/captions/paper.rst", category="Report"),
     log:
         "logs/paper/paper.log",
     conda:

@@ -15,6 +15,8 @@ rule precision:
         histogram="results/precision/{source}/{model}/weights.tsv",
     log:
         "logs/precision/{source}_{model}.log",
+    benchmark:
+        "logs/benchmarks/precision/{source}_{model}.tsv"
     wildcard_constraints:
         source="|".join(PRECISION_SOURCES),
     conda:
@@ -41,18 +43,18 @@ rule precision_report:
         histograms=precision_inputs("weights.tsv"),
         notebook=str(PROJECT_DIR / "notebooks" / "precision.ipynb"),
     output:
-        table=report("report/tables/precision.csv", caption="../../report/captions/precision.rst", category="Precision"),
+        table=report("report/tables/precision.csv", caption="../report/captions/precision.rst", category="Precision"),
         table_md="report/tables/precision.md",
         census=report(
             "report/tables/dead_layers.csv",
-            caption="../../report/captions/dead_layers.rst",
+            caption="../report/captions/dead_layers.rst",
             category="Precision",
         ),
         census_md="report/tables/dead_layers.md",
         figure_pdf="report/figures/weight_distribution.pdf",
         figure_png=report(
             "report/figures/weight_distribution.png",
-            caption="../../report/captions/weight_distribution.rst",
+            caption="../report/captions/weight_distribution.rst",
             category="Precision",
         ),
         notebook="results/notebooks/precision.ipynb",

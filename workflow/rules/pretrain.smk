@@ -12,6 +12,8 @@ rule pretrain:
         history="results/pretrained/{dataset}/{model}/history.csv",
     log:
         "logs/pretrain/{dataset}_{model}.log",
+    benchmark:
+        "logs/benchmarks/pretrain/{dataset}_{model}.tsv"
     wildcard_constraints:
         dataset="imagenet|imagenette",
     conda:

@@ -32,7 +32,7 @@ rule table1:
         histories=[f"results/models/{m}/seed{seeds()[0]}/history.csv" for m in models()],
         notebook=str(PROJECT_DIR / "notebooks" / "table1.ipynb"),
     output:
-        csv=report("report/tables/table1.csv", caption="../../report/captions/table1.rst", category="Table 1"),
+        csv=report("report/tables/table1.csv", caption="../report/captions/table1.rst", category="Table 1"),
         md="report/tables/table1.md",
         tex="report/tables/table1.tex",
         mcnemar="report/tables/mcnemar.csv",
@@ -41,21 +41,25 @@ rule table1:
         pdf="report/figures/training_curves.pdf",
         png=report(
             "report/figures/training_curves.png",
-            caption="../../report/captions/training_curves.rst",
+            caption="../report/captions/training_curves.rst",
             category="Training",
         ),
         sweep_pdf="report/figures/scramble_sweep.pdf",
         sweep_png=report(
             "report/figures/scramble_sweep.png",
-            caption="../../report/captions/scramble_sweep.rst",
+            caption="../report/captions/scramble_sweep.rst",
             category="Scrambling",
         ),
         confusion_pdf=expand("report/figures/confusion_{model}.pdf", model=models()),
-        confusion_png=report(
-            expand("report/figures/confusion_{model}.png", model=models()),
-            caption="../../report/captions/confusion.rst",
-            category="Confusion matrices",
-        ),
+        confusion_png=[
+            report(
+                f"report/figures/confusion_{model}.png",
+                caption="../report/captions/confusion.rst",
+                category="Confusion matrices",
+                labels={"model": model},
+            )
+            for model in models()
+        ],
         notebook="results/notebooks/table1.ipynb",
     log:
         "logs/report/table1.log",
@@ -113,14 +117,14 @@ rule receptive_field_tables:
     output:
         figure1=report(
             "report/tables/figure1.csv",
-            caption="../../report/captions/figure1.rst",
+            caption="../report/captions/figure1.rst",
             category="Figure 1",
         ),
         figure1_md="report/tables/figure1.md",
         figure1_tex="report/tables/figure1.tex",
         summary=report(
             "report/tables/receptive_fields.csv",
-            caption="../../report/captions/receptive_fields.rst",
+            caption="../report/captions/receptive_fields.rst",
             category="Figure 1",
         ),
         summary_md="report/tables/receptive_fields.md",

@@ -32,6 +32,8 @@ rule train:
         history="results/models/{model}/seed{seed}/history.csv",
     log:
         "logs/train/{model}_seed{seed}.log",
+    benchmark:
+        "logs/benchmarks/train/{model}_seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: compute()["threads"]

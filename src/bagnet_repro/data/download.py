@@ -47,7 +47,7 @@ def _fetch_once(url: str, part: Path, timeout: float) -> None:
                 bar.update(len(block))
     got = part.stat().st_size
     if expected is not None and got < expected:
-        raise IOError(f"transfer ended early: {got} of {expected} bytes")
+        raise OSError(f"transfer ended early: {got} of {expected} bytes")
 
 
 def check_digest(path: str | os.PathLike, expected: str | None, what: str | os.PathLike,
@@ -75,7 +75,7 @@ def _fetch(url: str, part: Path, retries: int, timeout: float, backoff: float) -
         try:
             _fetch_once(url, part, timeout)
             return
-        except (urllib.error.URLError, IOError, TimeoutError, ConnectionError) as exc:
+        except (OSError, urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             if isinstance(exc, urllib.error.HTTPError) and exc.code == 416 and part.exists():
                 return  # Range not satisfiable: what we have may already be complete; the digest decides.
             last_error = exc

@@ -53,9 +53,10 @@ def evaluate(checkpoint: str, manifest_path: str, metrics_path: str, predictions
             correct = predicted == data.labels
             metrics[f"{condition}_acc"] = correct.float().mean().item()
             metrics[f"n_{condition}"] = len(correct)
-            rows += [dict(zip(PREDICTION_COLUMNS, (condition, p, k, REPORT_CLASSES[t], REPORT_CLASSES[q], int(c))))
+            rows += [dict(zip(PREDICTION_COLUMNS, (condition, p, k, REPORT_CLASSES[t], REPORT_CLASSES[q], int(c)),
+                                   strict=True))
                      for p, k, t, q, c in zip(data.paths, data.keys, data.labels.tolist(),
-                                              predicted.tolist(), correct.tolist())]
+                                              predicted.tolist(), correct.tolist(), strict=True)]
     write_table_atomic(predictions_path, PREDICTION_COLUMNS, rows)
     write_text_atomic(metrics_path, json.dumps(metrics, indent=2) + "\n")
     return metrics

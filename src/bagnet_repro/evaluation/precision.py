@@ -120,5 +120,5 @@ def run_precision(manifest_path: str, table_path: str, census_path: str, histogr
     write_table_atomic(census_path, list(census[0]), census)
     write_table_atomic(histogram_path, ["model", "bin_low", "bin_high", "count"],
                        [{"model": name, "bin_low": lo, "bin_high": hi, "count": int(c)}
-                        for lo, hi, c in zip(edges[:-1], edges[1:], counts)])
+                        for lo, hi, c in zip(edges[:-1], edges[1:], counts, strict=True)])
     return rows

@@ -79,7 +79,7 @@ def table1(predictions: pd.DataFrame, models: list[str], draws: int = 2000, seed
             row["n_seeds"] = correct.shape[0]
             row[f"n_{condition}"] = correct.shape[1]
         reported = REPORT_TABLE1.get(model, (None, None, None))
-        for metric, value in zip(TABLE1_METRICS, reported):
+        for metric, value in zip(TABLE1_METRICS, reported, strict=True):
             row[f"{metric}_report"] = value
             row[f"{metric}_diff"] = None if value is None else row[f"{metric}_mean"] - value
         rows.append(row)

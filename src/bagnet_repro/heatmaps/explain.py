@@ -99,7 +99,7 @@ def _draw(image: np.ndarray, heatmaps: np.ndarray, top: list[int], logits: np.nd
     limit = float(np.abs(heatmaps).max())
     draw_image(axes[0, 0], image, title)
     mappable = None
-    for column, (k, heatmap) in enumerate(zip(top, heatmaps), start=1):
+    for column, (k, heatmap) in enumerate(zip(top, heatmaps, strict=True), start=1):
         mappable = draw_heatmap(axes[0, column], heatmap, image, limit,
                                 f"{explained.classes[k]} ({logits[k]:.2f})")
     fig.colorbar(mappable, ax=axes[0, -1], shrink=0.8, label="patch logit")
@@ -128,7 +128,7 @@ def explain(images: list[str], model_name: str, weights: str, out_dir: str, clas
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     records = []
-    for path, stem in zip(tqdm(images, desc="explain", unit="image"), _output_stems(images)):
+    for path, stem in zip(tqdm(images, desc="explain", unit="image"), _output_stems(images), strict=True):
         image = load_image(path, image_size)
         batch = normalize(image[None]).to(dev)
         heatmaps = patch_logits(explained.model, batch, method=method, memory_mb=memory_mb)[0].float().cpu()

@@ -92,7 +92,7 @@ def compute_heatmaps(checkpoints: list[str], selection_path: str, out_path: str,
         "scramble_grid": np.array(scramble_grid),
     }
     batch = normalize(torch.cat([images, scrambled])).to(dev)
-    for model, meta in zip(models, saved):
+    for model, meta in zip(models, saved, strict=True):
         name = meta["model"]
         logits = patch_logits(model, batch, method="fast", memory_mb=memory_mb).cpu()
         with torch.no_grad():

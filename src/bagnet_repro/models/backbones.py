@@ -7,7 +7,7 @@ head and pretrained-file loading treat it like the other CNNs.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn

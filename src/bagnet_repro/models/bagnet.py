@@ -90,7 +90,7 @@ class BagNet(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         widths = (64, 128, 256, 512)
         for index, (width, blocks, stride, k3) in enumerate(
-                zip(widths, config.layers, config.strides, config.kernel3), start=1):
+                zip(widths, config.layers, config.strides, config.kernel3, strict=True), start=1):
             setattr(self, f"layer{index}", self._make_layer(width, blocks, stride, 3 if k3 else 1))
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.num_features = 512 * Bottleneck.expansion

@@ -9,6 +9,7 @@ stage 2 keeps its max pool rather than merging it into the stem, as the V1 paper
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import torch
 from torch import nn
@@ -83,7 +84,7 @@ class OSAStage(nn.Sequential):
 
 def _vovnet(config: VoVNetConfig, residual: bool, ese: bool) -> MultiScaleBackbone:
     stem = nn.Sequential(ConvNormAct(3, STEM_WIDTHS[0], 3, 2),
-                         *[ConvNormAct(a, b, 3) for a, b in zip(STEM_WIDTHS, STEM_WIDTHS[1:])])
+                         *[ConvNormAct(a, b, 3) for a, b in pairwise(STEM_WIDTHS)])
     widths = (STEM_WIDTHS[-1],) + config.out_widths
     stages = [OSAStage(widths[i], config.stage_widths[i], widths[i + 1], config.layers_per_block, blocks,
                        residual, ese) for i, blocks in enumerate(config.blocks)]

@@ -69,7 +69,7 @@ def provenance(project: str | Path, config: dict, manifest: str | Path, historie
         "packages": package_versions(snakemake_version),
         "device": f"{device} (config compute.device); this build: {describe_device(resolve_device('cpu'))}"
         + (f", {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""),
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "training_time": f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s",
         "training_runs": len(histories),
     }

@@ -7,6 +7,7 @@ the prose would drift from the run, a name cannot. Values are strings, formatted
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
@@ -56,7 +57,7 @@ def summary_values(table1: pd.DataFrame) -> dict:
     robust = table1.loc[(table1.scrambled_test_acc_mean - table1.test_acc_mean).idxmax()]
     bagnets = [m for m in ORIGINAL_BAGNETS if m in set(table1.model)]
     by_model = table1.set_index("model").test_acc_mean
-    growing = len(bagnets) > 1 and all(by_model[a] < by_model[b] for a, b in zip(bagnets, bagnets[1:]))
+    growing = len(bagnets) > 1 and all(by_model[a] < by_model[b] for a, b in pairwise(bagnets))
     return {"best_model": best.model, "best_test": _accuracy(best.test_acc_mean),
             "most_robust_model": robust.model,
             "most_robust_drop": _signed(robust.scrambled_test_acc_mean - robust.test_acc_mean),

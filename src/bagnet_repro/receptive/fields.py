@@ -6,8 +6,8 @@ the union over several random inputs, computed in float64.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

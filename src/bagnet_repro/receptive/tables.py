@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from torchvision.models import resnet50 as torchvision_resnet50
 
 from ..fileio import write_table_atomic

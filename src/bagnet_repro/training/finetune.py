@@ -251,7 +251,7 @@ def accumulate_gradients(model: nn.Module, inputs: torch.Tensor, targets: torch.
     """
     total, logits = None, []
     size = len(inputs)
-    for part_inputs, part_targets in zip(inputs.chunk(chunks), targets.chunk(chunks)):
+    for part_inputs, part_targets in zip(inputs.chunk(chunks), targets.chunk(chunks), strict=True):
         with torch.autocast(inputs.device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
             part_logits = model(part_inputs)
             loss = loss_fn(part_logits.float(), part_targets) * (len(part_inputs) / size)

@@ -31,10 +31,22 @@ from ..evaluation.inference import autocast_dtype
 from ..fileio import check_writable, file_digest, save_torch_atomic, write_table_atomic
 from ..models import build_model
 from . import distributed
+from .finetune import (
+    PER_STEP_SCHEDULERS,
+    TrainSettings,
+    build_optimizer,
+    build_scheduler,
+    check_choices,
+    discard_checkpoint,
+    initial_state,
+    load_optimisation_state,
+    optimisation_state,
+    read_resume_checkpoint,
+    select_epoch,
+    set_tf32,
+    settings_key,
+)
 from .tally import EpochTally
-from .finetune import (PER_STEP_SCHEDULERS, TrainSettings, build_optimizer, build_scheduler, check_choices,
-                       discard_checkpoint, initial_state, load_optimisation_state, optimisation_state,
-                       read_resume_checkpoint, select_epoch, set_tf32, settings_key)
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_top5", "is_best", "lr",
                    "code_sha256", "seconds", "rank_digests")

@@ -1,0 +1,58 @@
+"""``bagnet-repro <stage> ...``: the commands the Snakemake rules call, one per pipeline stage.
+
+Each module of this package is one stage: its ``register(subparsers)`` adds the stage's commands beside the
+handlers that call the library with keyword arguments. The rules pass every option of the stage commands
+explicitly; their values and defaults live in config.yaml and workflow/schemas/config.schema.yaml alone, so
+those options are required here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import UserError
+from . import (
+    backbones,
+    config,
+    data,
+    evaluate,
+    feature_amounts,
+    heatmaps,
+    paper,
+    precision,
+    pretrain,
+    pretrain_data,
+    receptive,
+    train,
+)
+
+# In the order of the pipeline; `bagnet-repro --help` lists the commands so.
+STAGES = (config, data, train, evaluate, heatmaps, precision, receptive, pretrain_data, pretrain,
+          feature_amounts, backbones, paper)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bagnet-repro", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="stage", required=True)
+    for stage in STAGES:
+        stage.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the write errors the package knows are UserErrors; this is the last net
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    return 0
+

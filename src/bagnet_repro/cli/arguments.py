@@ -1,0 +1,90 @@
+"""Option types and option groups that several stages' commands share (torch-free: ``--help`` stays quick)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..errors import UserError
+
+
+def count(minimum: int):
+    """argparse type: an integer of at least ``minimum`` (the message names the value)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is less than {minimum}")
+        return value
+
+    return parse
+
+
+def fraction(text: str) -> float:
+    """argparse type: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1")
+    return value
+
+
+POSITIVE, NON_NEGATIVE = count(1), count(0)
+CACHE_HELP = "default $BAGNET_REPRO_CACHE or ~/.cache/bagnet-repro"
+
+
+def add_device_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", required=True, help="auto, cpu or cuda[:N]")
+    p.add_argument("--threads", type=POSITIVE, required=True, help="CPU threads for torch")
+    p.add_argument("--gpus", type=NON_NEGATIVE, default=0,
+                   help="GPUs the rule gave this job: unusable CUDA then stops it at once (docs/environments.md)")
+
+
+def add_weights_file_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights-sha256", default=None, help="expected sha256 (or prefix) of a path/URL")
+    p.add_argument("--weights-cache", default=None, help=CACHE_HELP)
+
+
+def add_recipe_options(p: argparse.ArgumentParser, options_help: str) -> None:
+    """``--recipe`` (a preset of training/recipes.py) and ``--options`` (TrainSettings values over it)."""
+    from ..training.recipes import RECIPES
+
+    p.add_argument("--recipe", required=True, choices=tuple(RECIPES), help="a preset of training/recipes.py")
+    p.add_argument("--options", default=None, help=options_help)
+
+
+def weights_arg(args: argparse.Namespace) -> str | dict | None:
+    """``--weights`` (a keyword, path or URL) with ``--weights-sha256`` as the dict form."""
+    if args.weights in (None, "none"):
+        return None
+    return {"url": args.weights, "sha256": args.weights_sha256} if args.weights_sha256 else args.weights
+
+
+def settings_values(args: argparse.Namespace) -> dict:
+    """The recipe's preset with ``--options`` on top; unknown keys are refused by name."""
+    import dataclasses
+
+    from ..training.finetune import TrainSettings
+    from ..training.recipes import recipe_values
+
+    try:
+        options = json.loads(args.options) if args.options else {}
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--options is not a JSON object: {exc}") from None
+    values = recipe_values(args.recipe, options)
+    known = {f.name for f in dataclasses.fields(TrainSettings)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise UserError(f"unknown training option(s): {', '.join(unknown)}")
+    values.update(model=args.model, seed=args.seed, device=args.device)
+    return values
+
+
+def model_help(what: str = "a network") -> str:
+    """Help text naming where the model names live rather than restating them."""
+    return f"{what} of bagnet_repro.catalog.MODEL_NAMES"

@@ -1,0 +1,60 @@
+"""Evaluation and statistics: accuracy clean and scrambled per run, then Table 1 over all runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..errors import UserError
+from .arguments import NON_NEGATIVE, POSITIVE, add_device_options
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    import torch
+
+    from ..device import start_device
+    from ..evaluation.evaluate import evaluate
+
+    torch.set_num_threads(args.threads)
+    start_device(args.device, args.gpus)
+    print(json.dumps(evaluate(checkpoint=args.checkpoint, manifest_path=args.manifest, metrics_path=args.metrics,
+                              predictions_path=args.predictions, scramble_grid=args.scramble_grid,
+                              scramble_seed=args.scramble_seed, batch_size=args.batch_size, device=args.device,
+                              sweep_grids=tuple(args.sweep_grids))))
+
+
+def _summarize(args: argparse.Namespace) -> None:
+    from ..evaluation.statistics import summarize
+
+    files = {}
+    for model, seed, path in args.predictions:
+        try:
+            files[(model, int(seed))] = path
+        except ValueError:
+            raise UserError(f"--predictions {model} {seed} {path}: the seed must be an integer") from None
+    outputs = {"table1": args.table1, "mcnemar": args.mcnemar, "per_class": args.per_class,
+               "confusion": args.confusion, "sweep": args.sweep}
+    print(json.dumps(summarize(files=files, outputs=outputs, draws=args.bootstrap, seed=args.bootstrap_seed)))
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("evaluate", help="accuracy on val, test and 16-piece scrambled test")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--manifest", required=True)
+    p.add_argument("--metrics", required=True)
+    p.add_argument("--predictions", required=True)
+    p.add_argument("--scramble-grid", type=POSITIVE, required=True)
+    p.add_argument("--sweep-grids", type=POSITIVE, nargs="*", required=True, help="grids of the scrambling sweep")
+    p.add_argument("--scramble-seed", type=NON_NEGATIVE, required=True)
+    p.add_argument("--batch-size", type=POSITIVE, required=True)
+    add_device_options(p)
+    p.set_defaults(func=_evaluate)
+
+    p = subparsers.add_parser("summarize", help="Table 1 with bootstrap CIs, McNemar tests, per-class metrics, sweep")
+    p.add_argument("--predictions", nargs=3, action="append", required=True, metavar=("MODEL", "SEED", "TSV"),
+                   help="one evaluated run: its model, seed and predictions file (repeat per run)")
+    for name in ("table1", "mcnemar", "per-class", "confusion", "sweep"):
+        p.add_argument(f"--{name}", required=True, help=f"output CSV: {name.replace('-', ' ')}")
+    p.add_argument("--bootstrap", type=POSITIVE, default=2000, help="bootstrap draws")
+    p.add_argument("--bootstrap-seed", type=NON_NEGATIVE, default=0)
+    p.set_defaults(func=_summarize)

@@ -1,0 +1,82 @@
+"""Heatmaps: the images of Figures 2-4 chosen, their stride-1 patch logits, and ``explain`` for your own."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+from ..catalog import ORIGINAL_BAGNETS
+from .arguments import CACHE_HELP, NON_NEGATIVE, POSITIVE, add_device_options, count
+
+
+def _select_heatmap_images(args: argparse.Namespace) -> None:
+    from ..heatmaps.selection import write_selection
+
+    print(json.dumps(write_selection(predictions_path=args.predictions, count=args.count, wanted=args.images,
+                                     out_path=args.out)))
+
+
+def _heatmaps(args: argparse.Namespace) -> None:
+    import torch
+
+    from ..device import start_device
+    from ..heatmaps.selection import compute_heatmaps
+
+    torch.set_num_threads(args.threads)
+    start_device(args.device, args.gpus)
+    print(json.dumps(compute_heatmaps(checkpoints=args.checkpoints, selection_path=args.selection,
+                                      out_path=args.out, scramble_grid=args.scramble_grid,
+                                      scramble_seed=args.scramble_seed, device=args.device,
+                                      memory_mb=args.memory_mb)))
+
+
+def _explain(args: argparse.Namespace) -> None:
+    import torch
+
+    from ..device import start_device
+    from ..heatmaps.explain import explain
+
+    torch.set_num_threads(args.threads)
+    start_device(args.device)
+    records = explain(images=args.images, model_name=args.model, weights=args.weights, out_dir=args.out,
+                      classes=args.classes, image_size=args.image_size, method=args.method, device=args.device,
+                      memory_mb=args.memory_mb, cache=args.weights_cache)
+    for record in records:
+        print(json.dumps(record))
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("select-heatmap-images", help="choose the test images of Figures 2-4")
+    p.add_argument("--predictions", required=True, help="predictions TSV of the model that picks the images")
+    p.add_argument("--count", type=POSITIVE, required=True, help="images to pick when --images is not given")
+    p.add_argument("--images", nargs="*", default=[], help="test image file names to draw")
+    p.add_argument("--out", required=True, help="TSV of the chosen images (path, label, sha256)")
+    p.set_defaults(func=_select_heatmap_images)
+
+    p = subparsers.add_parser("heatmaps", help="stride-1 patch heatmaps of chosen test images (Figures 2-4)")
+    p.add_argument("--checkpoints", nargs="+", required=True, help="best.pt of each original BagNet")
+    p.add_argument("--selection", required=True, help="the chosen images (select-heatmap-images)")
+    p.add_argument("--out", required=True, help=".npz with images, heatmaps and logits")
+    p.add_argument("--scramble-grid", type=POSITIVE, required=True)
+    p.add_argument("--scramble-seed", type=NON_NEGATIVE, required=True)
+    p.add_argument("--memory-mb", type=float, required=True, help="activation budget of one dense band")
+    add_device_options(p)
+    p.set_defaults(func=_heatmaps)
+
+    p = subparsers.add_parser("explain",
+                              help="heatmaps of your own images (any size): overlay figure and logit arrays")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--model", default="bagnet33",
+                   help=f"{', '.join(ORIGINAL_BAGNETS)} (exact heatmaps), or *_v2 with --method upsampled")
+    p.add_argument("--weights", default="imagenet",
+                   help="imagenet, a state-dict path/URL (e.g. BagNets-v2's), or a best.pt of this pipeline")
+    p.add_argument("--classes", type=POSITIVE, default=3, help="the K most likely classes to draw")
+    p.add_argument("--out", default="explained", help="folder for <image>.pdf/.png/.npz")
+    p.add_argument("--image-size", type=count(9), default=None, help="resize to N x N first (default: as is)")
+    p.add_argument("--method", default="fast", help="fast (exact, default), reference (patch cropping) or upsampled")
+    p.add_argument("--memory-mb", type=float, default=2048, help="activation budget of one dense band")
+    p.add_argument("--weights-cache", default=None, help=CACHE_HELP)
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
+    p.add_argument("--threads", type=POSITIVE, default=os.cpu_count() or 1, help="CPU threads for torch")
+    p.set_defaults(func=_explain)

@@ -1,0 +1,133 @@
+"""The manual's generated sections: the config keys from the schema, the recipes' values from recipes.py.
+
+``python -m bagnet_repro.manual`` rewrites every region between ``<!-- generated:NAME -->`` and ``<!-- end -->``
+in docs/; ``--check`` only reports stale regions (tests/test_manual.py runs it), so a changed schema or recipe
+cannot leave the manual behind. Torch-free: it reads YAML and a dict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+from .fileio import write_text_atomic
+from .training.recipes import RECIPES
+
+PROJECT = Path(__file__).resolve().parents[2]
+SCHEMA = PROJECT / "workflow" / "schemas" / "config.schema.yaml"
+REGION = re.compile(r"(<!-- generated:(?P<name>[a-z_]+) -->\n)(?P<body>.*?)(<!-- end -->)", re.DOTALL)
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _allowed(spec: dict) -> str:
+    """The values a key accepts, in words: its enum, reference, range or pattern."""
+    if "$ref" in spec:
+        return spec["$ref"].rsplit("/", 1)[1].replace("_", " ")
+    if "enum" in spec:
+        return ", ".join(f"`{v}`" for v in spec["enum"])
+    if "const" in spec:
+        return f"`{spec['const']}`"
+    for key in ("oneOf", "anyOf"):
+        if key in spec:
+            return " or ".join(_allowed(option) for option in spec[key])
+    kind = spec.get("type", "object" if "properties" in spec else "")
+    kind = " or ".join(kind) if isinstance(kind, list) else kind
+    if kind == "array" and "items" in spec:
+        kind = f"list of {_allowed(spec['items'])}"
+    bounds = [f">= {spec['minimum']}" if "minimum" in spec else "", f"> {spec['exclusiveMinimum']}"
+              if "exclusiveMinimum" in spec else "", f"<= {spec['maximum']}" if "maximum" in spec else "",
+              f"< {spec['exclusiveMaximum']}" if "exclusiveMaximum" in spec else ""]
+    bounds = ", ".join(b for b in bounds if b)
+    return f"{kind} ({bounds})" if bounds else kind
+
+
+def _rows(properties: dict, prefix: str = ""):
+    for name, spec in properties.items():
+        key = f"{prefix}{name}"
+        default = f"`{yaml.safe_dump(spec['default'], default_flow_style=True).strip().removesuffix('...').strip()}`" \
+            if "default" in spec else ""
+        yield key, _allowed(spec), default, spec.get("description", "")
+        if "properties" in spec:
+            yield from _rows(spec["properties"], key + ".")
+        items = spec.get("items", {})
+        if isinstance(items, dict) and "properties" in items:
+            yield from _rows(items["properties"], key + "[].")
+
+
+def config_table(schema: dict) -> str:
+    """Every config key with what it accepts, its default and its description, in the schema's order."""
+    lines = ["Generated from `workflow/schemas/config.schema.yaml` by `python -m bagnet_repro.manual`;",
+             "edit the schema, not this table.", "", "| key | accepts | default | what |", "| --- | --- | --- | --- |"]
+    names = ", ".join(f"`{name}`: {_cell(spec['description'])}" for name, spec in schema["$defs"].items())
+    for row in _rows(schema["properties"]):
+        lines.append("| " + " | ".join(_cell(c) for c in (f"`{row[0]}`", *row[1:])) + " |")
+    return "\n".join(lines + ["", f"Names: {names}.", ""])
+
+
+def recipe_table(recipes: dict[str, dict]) -> str:
+    """Each recipe's values side by side; an empty cell keeps the TrainSettings default."""
+    keys = list(dict.fromkeys(k for values in recipes.values() for k in values))
+    lines = ["Generated from `src/bagnet_repro/training/recipes.py` by `python -m bagnet_repro.manual`;",
+             "an empty cell keeps the `TrainSettings` default.", "",
+             "| key | " + " | ".join(f"`{name}`" for name in recipes) + " |",
+             "| --- |" + " --- |" * len(recipes)]
+    for key in keys:
+        cells = [f"`{recipes[name][key]}`" if key in recipes[name] else "" for name in recipes]
+        lines.append(f"| `{key}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines + [""])
+
+
+def sections() -> dict[str, str]:
+    schema = yaml.safe_load(SCHEMA.read_text())
+    return {"config": config_table(schema), "recipes": recipe_table(RECIPES)}
+
+
+def render(text: str, generated: dict[str, str], where: str) -> str:
+    """``text`` with each marked region's body replaced by its generated section (unknown names refused)."""
+
+    def replace(match: re.Match) -> str:
+        name = match["name"]
+        if name not in generated:
+            raise SystemExit(f"error: {where}: unknown generated section {name!r}")
+        return match.group(1) + generated[name] + match.group(4)
+
+    return REGION.sub(replace, text)
+
+
+def stale_pages(docs: Path, write: bool) -> list[Path]:
+    """The pages of ``docs`` whose generated regions are out of date (rewritten when ``write``)."""
+    generated, stale = sections(), []
+    for page in sorted(docs.rglob("*.md")):
+        text = page.read_text()
+        new = render(text, generated, str(page))
+        if new != text:
+            stale.append(page)
+            if write:
+                write_text_atomic(page, new)
+    return stale
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bagnet_repro.manual", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report stale pages (exit 1 if any)")
+    parser.add_argument("--docs", type=Path, default=PROJECT / "docs")
+    args = parser.parse_args(argv)
+    stale = stale_pages(args.docs, write=not args.check)
+    for page in stale:
+        print(f"{'stale' if args.check else 'rewrote'}: {page}")
+    if args.check and stale:
+        print("error: the manual's generated sections are out of date; run python -m bagnet_repro.manual",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
