@@ -1,5 +1,18 @@
 """Heatmap stage: stride-1 patch heatmaps of the original BagNets and the report's Figures 2-4."""
 
+def main_heatmap_model():
+    """The BagNet that picks the heatmap images and draws Figures 2 and 4 (the largest patch)."""
+    return catalog.main_heatmap_model(models())
+
+
+HEATMAP_FIGURES = ("heatmaps_classes", "heatmaps_models", "heatmaps_scrambled")
+
+
+def heatmap_outputs():
+    if not heatmap_models():
+        return []
+    return [f"report/figures/{name}.{ext}" for name in HEATMAP_FIGURES for ext in ("pdf", "png")]
+
 
 rule heatmap_selection:
     input:
@@ -50,7 +63,7 @@ rule heatmaps:
 rule heatmap_figures:
     input:
         heatmaps="results/heatmaps/heatmaps.npz",
-        notebook=str(PROJECT_DIR / "notebooks" / "heatmaps.ipynb"),
+        notebook=source_file("notebooks/heatmaps.ipynb"),
     output:
         classes_pdf="report/figures/heatmaps_classes.pdf",
         classes_png=report(

@@ -1,5 +1,9 @@
 """Report stage: papermill runs the notebooks that turn results into tables and figures."""
 
+def prediction_runs():
+    """(model, seed, predictions file) of every evaluated run, in the config's order."""
+    return [(m, s, f"results/predictions/{m}/seed{s}.tsv") for m in models() for s in seeds()]
+
 
 rule summarize:
     input:
@@ -30,7 +34,7 @@ rule table1:
         confusion=rules.summarize.output.confusion,
         sweep=rules.summarize.output.sweep,
         histories=[f"results/models/{m}/seed{seeds()[0]}/history.csv" for m in models()],
-        notebook=str(PROJECT_DIR / "notebooks" / "table1.ipynb"),
+        notebook=source_file("notebooks/table1.ipynb"),
     output:
         csv=report("report/tables/table1.csv", caption="../../report/captions/table1.rst", category="Table 1"),
         md="report/tables/table1.md",
@@ -109,7 +113,7 @@ rule receptive_field_tables:
     input:
         layers="results/receptive_fields/layers.tsv",
         summary="results/receptive_fields/summary.tsv",
-        notebook=str(PROJECT_DIR / "notebooks" / "receptive_fields.ipynb"),
+        notebook=source_file("notebooks/receptive_fields.ipynb"),
     output:
         figure1=report(
             "report/tables/figure1.csv",

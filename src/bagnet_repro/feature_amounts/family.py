@@ -16,7 +16,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import erf
 
 LOCATION_STEP = 1.0
 SCALES = np.arange(0.0, 5.5 + 0.5, 0.5)
@@ -60,10 +59,15 @@ def uniform_features(depth: int = 16, image_size: int = 32) -> tuple[int, ...]:
     return tuple([64] * 2 + [128] * 2 + [256] * per_block + [512] * (2 * per_block) + [fc] * FC_LAYERS)
 
 
+# math.erf element-wise rather than scipy.special.erf: the workflow computes the family while it plans, where
+# only Snakemake (with numpy) may be installed.
+_erf = np.vectorize(math.erf, otypes=[float])
+
+
 def skew_normal_pdf(x: np.ndarray, location: float, scale: float, shape: float) -> np.ndarray:
     z = (x - location) / scale
     density = np.exp(-0.5 * z * z) / (scale * math.sqrt(2 * math.pi))
-    return 2 * density * 0.5 * (1 + erf(shape * z / math.sqrt(2)))
+    return 2 * density * 0.5 * (1 + _erf(shape * z / math.sqrt(2)))
 
 
 def layer_shares(layers: int, location: float, scale: float, shape: float) -> np.ndarray:
