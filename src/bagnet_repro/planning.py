@@ -17,6 +17,18 @@ def gpus_for_device(device: str, per_job: int = 1) -> int:
     raise ValueError(f"unknown device {device!r}: auto, cpu, cuda or cuda:N")
 
 
+def gpu_resources(count: int, kind: str = "gpu") -> dict[str, int | str]:
+    """The resources that ask a scheduler for ``count`` GPUs: ``gpu`` (SLURM's --gpus) or ``gres``
+    (--gres=gpu:N, where a cluster refuses --gpus). The SLURM plugin refuses both at once, so one only."""
+    if not count:
+        return {}
+    if kind == "gres":
+        return {"gres": f"gpu:{count}"}
+    if kind == "gpu":
+        return {"gpu": count}
+    raise ValueError(f"unknown GPU resource {kind!r}: gpu or gres")
+
+
 def weights_arguments(value: str | dict, cache: str | None) -> list[str]:
     """``--weights ... [--weights-sha256 ...] [--weights-cache ...]``: a config's weights entry for the CLI."""
     arguments = ["--weights", value["url"] if isinstance(value, dict) else value]

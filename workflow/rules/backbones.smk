@@ -1,15 +1,6 @@
 """Seed 003's vision backbones: their params/FLOPs table beside the seed's values, with forward latency
 measured on the machine that runs the job (named in the table)."""
 
-def backbone_names():
-    """The backbones of seed 003's table (backbones.names: all, or a list; [] skips the table)."""
-    names = config["backbones"]["names"]
-    return list(catalog.BACKBONE_NAMES) if names == "all" else names
-
-
-def backbone_outputs():
-    return [f"report/tables/backbones.{ext}" for ext in ("csv", "md", "tex")] if backbone_names() else []
-
 
 rule backbone_table:
     output:
@@ -26,7 +17,7 @@ rule backbone_table:
         "../../envs/torch.yaml"
     threads: compute()["threads"]
     resources:
-        gpu=job_gpus(),
+        **gpu_resources(job_gpus()),
     params:
         cli=BAGNET,
         names=" ".join(backbone_names()),

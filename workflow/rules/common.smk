@@ -15,7 +15,7 @@ from snakemake import __version__ as SNAKEMAKE_VERSION
 from bagnet_repro import catalog
 from bagnet_repro.config_checks import SCHEMA, check_workflow_config
 from bagnet_repro.errors import UserError
-from bagnet_repro.planning import gpus_for_device, weights_arguments
+from bagnet_repro import planning
 
 PROJECT_DIR = Path(workflow.basedir)
 
@@ -73,7 +73,12 @@ def compute():
 
 def job_gpus():
     """The GPUs of a train, evaluate, heatmap, precision or study job: from compute.device, not this host."""
-    return gpus_for_device(compute()["device"])
+    return planning.gpus_for_device(compute()["device"])
+
+
+def gpu_resources(count):
+    """``count`` GPUs as the resource compute.gpu_resource names (gpu, or gres for --gres=gpu:N)."""
+    return planning.gpu_resources(count, compute()["gpu_resource"])
 
 
 def model_weights(model):
@@ -92,13 +97,24 @@ def pretrained_weights(model):
 
 def weights_args(wildcards):
     """``--weights ... [--weights-sha256 ...] [--weights-cache ...]`` for the package command."""
-    arguments = weights_arguments(model_weights(wildcards.model), config["weights"]["cache"])
+    arguments = planning.weights_arguments(model_weights(wildcards.model), config["weights"]["cache"])
     return " ".join(shlex.quote(argument) for argument in arguments)
 
 
 def heatmap_models():
     """The original BagNets among the configured models (exact stride-1 heatmaps), smallest patch first."""
     return catalog.heatmap_models(models())
+
+
+include: "helpers/backbones.smk"
+include: "helpers/data.smk"
+include: "helpers/feature_amounts.smk"
+include: "helpers/heatmaps.smk"
+include: "helpers/precision.smk"
+include: "helpers/pretrain.smk"
+include: "helpers/pretrain_data.smk"
+include: "helpers/report.smk"
+include: "helpers/train.smk"
 
 
 def paper_files():

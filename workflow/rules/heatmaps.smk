@@ -1,22 +1,11 @@
 """Heatmap stage: stride-1 patch heatmaps of the original BagNets and the report's Figures 2-4."""
 
-def main_heatmap_model():
-    """The BagNet that picks the heatmap images and draws Figures 2 and 4 (the largest patch)."""
-    return catalog.main_heatmap_model(models())
-
-
-HEATMAP_FIGURES = ("heatmaps_classes", "heatmaps_models", "heatmaps_scrambled")
-
-
-def heatmap_outputs():
-    if not heatmap_models():
-        return []
-    return [f"report/figures/{name}.{ext}" for name in HEATMAP_FIGURES for ext in ("pdf", "png")]
-
 
 rule heatmap_selection:
     input:
-        predictions=lambda wildcards: f"results/predictions/{main_heatmap_model()}/seed{seeds()[0]}.tsv",
+        predictions=lambda wildcards: expand(
+            rules.evaluate.output.predictions, model=main_heatmap_model(), seed=seeds()[0]
+        ),
     output:
         "results/heatmaps/selection.tsv",
     log:
@@ -36,9 +25,7 @@ rule heatmap_selection:
 # never deletes a good heatmaps.npz to recompute it.
 rule heatmaps:
     input:
-        models=lambda wildcards: expand(
-            "results/models/{model}/seed{seed}/best.pt", model=heatmap_models(), seed=seeds()[0]
-        ),
+        models=lambda wildcards: expand(rules.train.output.best, model=heatmap_models(), seed=seeds()[0]),
         selection="results/heatmaps/selection.tsv",
     output:
         "results/heatmaps/heatmaps.npz",
@@ -48,7 +35,7 @@ rule heatmaps:
         "../../envs/torch.yaml"
     threads: compute()["threads"]
     resources:
-        gpu=job_gpus(),
+        **gpu_resources(job_gpus()),
     params:
         cli=BAGNET,
         memory_mb=config["heatmaps"]["memory_mb"],

@@ -32,7 +32,7 @@ rule paper_values:
         "{params.cli} paper-values {params.files} --sweep {input.sweep} --precision {input.precision} "
         "--dead-layers {input.dead_layers} --audit-summary {input.audit} --manifest {input.manifest} "
         "--histories {input.histories} --config {params.config} --train-settings {params.train} "
-        "--project \"$BAGNET_REPRO_PROJECT\" --snakemake-version {params.snakemake_version} --out {output} > {log} 2>&1"
+        '--project "$BAGNET_REPRO_PROJECT" --snakemake-version {params.snakemake_version} --out {output} > {log} 2>&1'
 
 
 rule paper:

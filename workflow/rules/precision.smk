@@ -4,44 +4,11 @@ One job per model and source: ``trained`` (the model fine-tuned here, first seed
 original BagNet with its published ImageNet weights).
 """
 
-def max_images_arg(wildcards):
-    limit = config["precision"]["max_images"]
-    return f"--max-images {limit}" if limit else ""
-
-
-PRECISION_SOURCES = ("trained", "imagenet")
-
-
-def precision_runs():
-    """(source, model) of the precision study: every trained model (first seed), plus the original ImageNet
-    BagNets whose weights the config fetches."""
-    trained = [("trained", m) for m in models()]
-    imagenet = [("imagenet", m) for m in heatmap_models() if model_weights(m) == "imagenet"]
-    return trained + imagenet
-
-
-def precision_inputs(name):
-    return [f"results/precision/{source}/{model}/{name}" for source, model in precision_runs()]
-
-
-def precision_model_input(wildcards):
-    """A trained run's best.pt (first seed), or the verified ImageNet weights of an original BagNet."""
-    if wildcards.source == "trained":
-        return f"results/models/{wildcards.model}/seed{seeds()[0]}/best.pt"
-    return f"results/weights/{wildcards.model}.json"
-
-
-def precision_model_args(wildcards, input):
-    if wildcards.source == "trained":
-        return f"--checkpoint {shlex.quote(input.model)}"
-    cache = config["weights"]["cache"]
-    return f"--model {wildcards.model}" + (f" --weights-cache {shlex.quote(cache)}" if cache else "")
-
 
 rule precision:
     input:
         model=precision_model_input,
-        manifest="results/data/manifest.tsv",
+        manifest=rules.split.output[0],
     output:
         table="results/precision/{source}/{model}/modes.tsv",
         census="results/precision/{source}/{model}/census.tsv",
@@ -54,7 +21,7 @@ rule precision:
         "../../envs/torch.yaml"
     threads: compute()["threads"]
     resources:
-        gpu=job_gpus(),
+        **gpu_resources(job_gpus()),
     params:
         cli=BAGNET,
         model=precision_model_args,
@@ -74,7 +41,11 @@ rule precision_report:
         histograms=precision_inputs("weights.tsv"),
         notebook=source_file("notebooks/precision.ipynb"),
     output:
-        table=report("report/tables/precision.csv", caption="../../report/captions/precision.rst", category="Precision"),
+        table=report(
+            "report/tables/precision.csv",
+            caption="../../report/captions/precision.rst",
+            category="Precision",
+        ),
         table_md="report/tables/precision.md",
         census=report(
             "report/tables/dead_layers.csv",

@@ -3,22 +3,6 @@ feed fine-tuning wherever weights.models.<name> is ``pretrained``.
 
 The per-epoch resume checkpoint lives outside the outputs, so a killed or preempted job continues."""
 
-def pretrain_gpus():
-    """One GPU per torchrun process unless pretraining on the CPU (all on one node: see profiles/)."""
-    return gpus_for_device(config["pretrain"]["device"], per_job=config["pretrain"]["processes"])
-
-
-def pretrain_options(wildcards):
-    """pretrain.options (TrainSettings overrides of the recipe) as a quoted JSON object."""
-    return shlex.quote(json.dumps(config["pretrain"]["options"], sort_keys=True))
-
-
-def pretrain_outputs():
-    dataset = config["pretrain"]["dataset"]
-    if dataset == "none":
-        return []
-    return [f"results/pretrain/{dataset}_split.tsv"] + [pretrained_weights(m) for m in config["pretrain"]["models"]]
-
 
 rule pretrain:
     input:
@@ -34,7 +18,8 @@ rule pretrain:
         "../../envs/torch.yaml"
     threads: config["pretrain"]["threads"]
     resources:
-        gpu=pretrain_gpus(),
+        **gpu_resources(pretrain_gpus()),
+        nodes=1,  # torchrun --standalone: all ranks on one node (one task: see profiles/slurm)
     params:
         torchrun=TORCHRUN,
         processes=config["pretrain"]["processes"],

@@ -1,9 +1,5 @@
 """Report stage: papermill runs the notebooks that turn results into tables and figures."""
 
-def prediction_runs():
-    """(model, seed, predictions file) of every evaluated run, in the config's order."""
-    return [(m, s, f"results/predictions/{m}/seed{s}.tsv") for m in models() for s in seeds()]
-
 
 rule summarize:
     input:
@@ -33,7 +29,7 @@ rule table1:
         per_class=rules.summarize.output.per_class,
         confusion=rules.summarize.output.confusion,
         sweep=rules.summarize.output.sweep,
-        histories=[f"results/models/{m}/seed{seeds()[0]}/history.csv" for m in models()],
+        histories=expand(rules.train.output.history, model=models(), seed=seeds()[0]),
         notebook=source_file("notebooks/table1.ipynb"),
     output:
         csv=report("report/tables/table1.csv", caption="../../report/captions/table1.rst", category="Table 1"),
