@@ -47,12 +47,6 @@ try:
 except UserError as _error:
     sys.exit(str(_error))
 
-# A workstation runs one GPU job at a time unless `--resources gpu=N` says how many GPUs it has (each job
-# then takes a free one); a cluster's executor leaves the GPUs to its scheduler.
-if workflow.local_exec and "gpu" not in workflow.resource_settings.resources:
-    workflow.register_resource("gpu", 1)
-
-
 def models():
     return config["models"]
 
