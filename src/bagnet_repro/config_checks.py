@@ -150,13 +150,21 @@ def typed_by_schema(value, schema: dict, root: dict | None = None):
     if not isinstance(value, str):
         return value
     types = {t for b in branches for t in ([b["type"]] if isinstance(b.get("type"), str) else b.get("type", []))}
+    if "null" in types and value in ("null", "~"):
+        return None
     if "string" in types or not types & set(_SCALARS):
         return value
     try:
-        parsed = yaml.safe_load(value)
+        candidates = [yaml.safe_load(value)]
     except yaml.YAMLError:
-        return value
-    return parsed if any(_SCALARS[t](parsed) for t in types & set(_SCALARS)) else value
+        candidates = []
+    for convert in (int, float):  # YAML 1.1 reads 1e-3 as a string; Python reads it as a number
+        try:
+            candidates.append(convert(value))
+        except ValueError:
+            pass
+    wanted = [_SCALARS[t] for t in types & set(_SCALARS)]
+    return next((c for c in candidates if any(fits(c) for fits in wanted)), value)
 
 
 def _pretrained_problems(config: dict) -> list[str]:
