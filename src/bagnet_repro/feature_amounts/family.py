@@ -59,9 +59,10 @@ def uniform_features(depth: int = 16, image_size: int = 32) -> tuple[int, ...]:
     return tuple([64] * 2 + [128] * 2 + [256] * per_block + [512] * (2 * per_block) + [fc] * FC_LAYERS)
 
 
-# math.erf element-wise rather than scipy.special.erf: the workflow computes the family while it plans, where
-# only Snakemake (with numpy) may be installed.
-_erf = np.vectorize(math.erf, otypes=[float])
+# math.erf element-wise rather than scipy.special.erf (equal to 1e-15): the workflow computes the family while
+# it plans, where only Snakemake (with numpy) may be installed.
+def _erf(x: np.ndarray) -> np.ndarray:
+    return np.fromiter(map(math.erf, np.ravel(x)), float, count=np.size(x)).reshape(np.shape(x))
 
 
 def skew_normal_pdf(x: np.ndarray, location: float, scale: float, shape: float) -> np.ndarray:

@@ -12,7 +12,7 @@ FEATURE_AMOUNT_DOWNLOADS = ("cifar10", "cifar100", "mnist", "fashionmnist", "kmn
 
 def feature_amount_variants():
     """The configured model ids (in the family's order), then the uniform network if asked for."""
-    # Imported and computed only when the study's outputs are asked for: the family needs numpy and scipy,
+    # Imported and computed only when the study's outputs are asked for: the family takes seconds to list,
     # and every start (every cluster job parses the workflow) would otherwise pay for it.
     from bagnet_repro.feature_amounts.family import UNIFORM, select_ids
 
