@@ -14,9 +14,9 @@ SHARED_SCENE15 = PROJECT.parent / "shared" / "data" / "scene15"
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run ``python -m bagnet_repro`` the way the rules do."""
+    """Run ``python -m bagnet_repro`` the way the rules do (from the project folder unless ``cwd`` says)."""
     env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"))
-    return subprocess.run([sys.executable, "-m", "bagnet_repro", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "bagnet_repro", *args], cwd=cwd or PROJECT, env=env,
                           capture_output=True, text=True)
 
 

@@ -10,7 +10,7 @@ import sys
 from bagnet_repro.code_digest import PACKAGE, code_check, code_sha256, digest_of, recorded_code
 from bagnet_repro.data.inventory import build_inventory, write_records
 from bagnet_repro.data.split import seeded_split
-from conftest import PROJECT
+from helpers import PROJECT
 
 
 def test_digest_follows_the_code_not_the_place_nor_caches(tmp_path):

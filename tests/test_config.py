@@ -3,7 +3,10 @@
 import pytest
 import yaml
 
-from helpers import PROJECT, run_snakemake
+from bagnet_repro.config_checks import SCHEMA, check_workflow_config, load_yaml_file, typed_by_schema
+from bagnet_repro.errors import UserError
+from helpers import PROJECT, run_cli, run_snakemake
+from planned import summary
 
 
 def _demo_config():
@@ -27,6 +30,7 @@ def _demo_config():
      "config error at 'pretrain.processes': 0 is less than the minimum of 1"),
 ])
 def test_bad_config_fails_with_one_line(tmp_path, edit, expected):
+    """The workflow's start-up and ``check-config`` run the same check: both refuse with the same line."""
     config = _demo_config()
     edit(config)
     path = tmp_path / "bad.yaml"
@@ -36,6 +40,52 @@ def test_bad_config_fails_with_one_line(tmp_path, edit, expected):
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("config error")]
     assert len(lines) == 1 and lines[0].startswith(expected), result.stdout + result.stderr
     assert not (tmp_path / "results").exists() and not (tmp_path / "report").exists()
+    checked = run_cli("check-config", str(path))
+    assert checked.returncode != 0 and checked.stderr.strip() == f"error: {lines[0]}", checked.stdout + checked.stderr
+
+
+# What users type: Snakemake hands nested --config values over as strings (YAML's base loader).
+@pytest.mark.parametrize("override,trained", [
+    (["seeds=[152,153,154]"], {(m, s) for m in ("bagnet9", "bagnet17", "bagnet33", "resnet50", "densenet121",
+                                                "densenet169", "cbam_resnet50") for s in ("152", "153", "154")}),
+    (["models=[bagnet33,resnet50]"], {("bagnet33", "152"), ("resnet50", "152")}),
+    (["models=[bagnet33,resnet50]", "seeds=[7,8]", "train={epochs: 3, lr: 0.001, patience: 2}",
+      "compute={device: cpu, threads: 4}"], {(m, s) for m in ("bagnet33", "resnet50") for s in ("7", "8")}),
+])
+def test_config_overrides_as_users_type_them(tmp_path, override, trained):
+    rows = summary(tmp_path, "--config", *override)
+    best = {tuple(row["output_file"].split("/")[2:4]) for row in rows
+            if row["rule"] == "train" and row["output_file"].endswith("best.pt")}
+    assert best == {(model, f"seed{seed}") for model, seed in trained}
+    assert all(row["plan"] == "update pending" for row in rows if row["rule"] == "train")
+
+
+def test_nested_override_values_are_typed_by_the_schema(tmp_path):
+    result = run_snakemake(tmp_path, "results/models/bagnet33/seed152/best.pt", "-n", "-p", "--config",
+                           "train={epochs: 3, lr: 0.001, augment: none}", "compute={device: cpu}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    command = next(line for line in result.stdout.splitlines() if "bagnet_repro train" in line)
+    assert '"epochs": 3,' in command and '"lr": 0.001,' in command and '"augment": "none"' in command
+    assert "--device cpu" in command
+
+
+def test_typed_by_schema_converts_only_what_the_schema_types():
+    schema = load_yaml_file(SCHEMA)
+    overrides = {"seeds": ["1", "2"], "train": {"epochs": "3", "lr": "1e-3", "mix": "none"},
+                 "weights": {"models": {"bagnet9": "none"}, "cache": "null"}, "models": ["bagnet9"],
+                 "feature_amounts": {"uniform": "true", "variants": ["1", "2"]}, "heatmaps": {"images": ["12"]}}
+    typed = typed_by_schema(overrides, schema)
+    assert typed["seeds"] == [1, 2] and typed["train"] == {"epochs": 3, "lr": 0.001, "mix": "none"}
+    assert typed["weights"] == {"models": {"bagnet9": "none"}, "cache": None}
+    assert typed["feature_amounts"]["uniform"] is True
+    assert typed["heatmaps"]["images"] == ["12"]  # image names are strings even when they read as numbers
+    assert typed_by_schema({"train": {"epochs": "many"}}, schema) == {"train": {"epochs": "many"}}
+
+
+def test_check_workflow_config_names_an_override_that_is_still_wrong():
+    config = load_yaml_file(PROJECT / "config.yaml")
+    with pytest.raises(UserError, match=r"^config error at 'train.epochs': 'many' is not of type 'integer'$"):
+        check_workflow_config(config, {"train": {"epochs": "many"}})
 
 
 def test_demo_and_full_configs_plan_all_models(tmp_path):
@@ -69,7 +119,7 @@ def test_training_ranges_in_the_package_equal_the_schemas():
     """--options reach TrainSettings without the schema: both must state the same bounds."""
     from bagnet_repro.training.finetune import _RANGES
 
-    schema = yaml.safe_load((PROJECT / "workflow/schemas/config.schema.yaml").read_text())
+    schema = yaml.safe_load((SCHEMA).read_text())
     train = schema["properties"]["train"]["properties"]
     shared = sorted(set(_RANGES) & set(train))
     assert len(shared) == len(_RANGES) - 1  # all but seed (top-level seeds in the config)

@@ -14,7 +14,7 @@ import pytest
 
 from bagnet_repro import cuda_probe
 from bagnet_repro.device import cuda_problem, gpu_given
-from conftest import PROJECT
+from helpers import PROJECT
 
 no_driver = pytest.mark.skipif(cuda_probe.driver_cuda_version() is not None,
                                reason="this host has an NVIDIA driver: a given GPU may well be usable")

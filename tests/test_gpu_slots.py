@@ -10,7 +10,7 @@ import pytest
 from bagnet_repro import gpu_slots
 from bagnet_repro.device import take_slot
 from bagnet_repro.errors import UserError
-from conftest import PROJECT
+from helpers import PROJECT
 
 _JOB = "import sys; from bagnet_repro.gpu_slots import claim; print(*claim({count}, {wanted}), flush=True); " \
        "sys.stdin.read()"

@@ -8,7 +8,7 @@ import yaml
 
 from bagnet_repro.config_checks import merged
 from bagnet_repro.paper.settings import settings_values
-from conftest import PROJECT
+from helpers import PROJECT
 
 PUBLISHED = [PROJECT / "report" / "paper.typ", *sorted((PROJECT / "report" / "captions").glob("*.rst"))]
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from .errors import UserError
 
 NUM_CLASSES = 15  # the 15 scene classes (data/classes.py, kept import-free here)
+# Package data: the workflow and ``check-config`` read this one file, also from a non-editable install.
+SCHEMA = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"
 
 
 def load_yaml_file(path: str | os.PathLike) -> dict:
@@ -36,13 +38,18 @@ def load_yaml_file(path: str | os.PathLike) -> dict:
     return loaded
 
 
-def schema_problem(config: dict, schema_path: str | os.PathLike) -> str | None:
-    """The first schema violation as one line naming the key, or None when the config is valid."""
-    import jsonschema
+def load_schema(schema_path: str | os.PathLike = SCHEMA) -> dict:
     import yaml
 
     with open(schema_path) as handle:
-        schema = yaml.safe_load(handle)
+        return yaml.safe_load(handle)
+
+
+def schema_problem(config: dict, schema_path: str | os.PathLike = SCHEMA) -> str | None:
+    """The first schema violation as one line naming the key, or None when the config is valid."""
+    import jsonschema
+
+    schema = load_schema(schema_path)
     errors = list(jsonschema.Draft202012Validator(schema).iter_errors(config))
     if not errors:
         return None
@@ -66,20 +73,106 @@ def merged(base: dict, update: dict) -> dict:
 
 
 def check_config_files(paths: list[str | os.PathLike], base: str | os.PathLike,
-                       schema_path: str | os.PathLike) -> dict:
+                       schema_path: str | os.PathLike = SCHEMA) -> dict:
     """The config the workflow would run with (``paths`` over ``base``), or the first problem as a UserError."""
-    from snakemake.utils import validate
-
     config = load_yaml_file(base)
     for path in paths:
         config = merged(config, load_yaml_file(path))
+    return check_workflow_config(config, schema_path=schema_path)
+
+
+def check_workflow_config(config: dict, overrides: dict | None = None,
+                          schema_path: str | os.PathLike = SCHEMA) -> dict:
+    """The one check of a merged config, run by the workflow at start-up and by ``check-config``.
+
+    ``overrides`` (Snakemake's ``--config`` values, which reach the workflow as strings below the top
+    level) are typed by the schema and merged over ``config``; then the schema (its defaults filled in)
+    and the rules across keys. ``config`` is updated in place (it is the workflow's global) and returned;
+    the first problem is raised as a UserError of one line naming the key."""
+    from snakemake.utils import validate
+
+    if overrides:
+        config.update(merged(config, typed_by_schema(overrides, load_schema(schema_path))))
     problem = schema_problem(config, schema_path)
     if problem is None:
         validate(config, str(schema_path))  # fills in the schema's defaults
-        problem = next(iter(cross_field_problems(config)), None)
+        problem = next(iter(cross_field_problems(config) + _pretrained_problems(config)), None)
     if problem:
         raise UserError(problem)
     return config
+
+
+def _resolve(schema: dict, root: dict) -> dict:
+    while isinstance(schema, dict) and "$ref" in schema:
+        ref = schema["$ref"]
+        target = root
+        for part in ref.removeprefix("#/").split("/"):
+            target = target[part]
+        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+    return schema if isinstance(schema, dict) else {}
+
+
+def _branches(schema: dict, root: dict) -> list[dict]:
+    """``schema`` and the alternatives it allows (anyOf, oneOf, allOf), each with its $ref resolved."""
+    schema = _resolve(schema, root)
+    found = [schema]
+    for key in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(key, ()):
+            found += _branches(sub, root)
+    return found
+
+
+_SCALARS = {"integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+            "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+            "boolean": lambda v: isinstance(v, bool), "null": lambda v: v is None}
+
+
+def typed_by_schema(value, schema: dict, root: dict | None = None):
+    """``value`` with each string converted to the integer, number, boolean or null its schema asks for.
+
+    Snakemake parses ``--config key=value`` with YAML's base loader, so ``seeds=[1,2]`` arrives as
+    ``['1', '2']`` and ``train={epochs: 3}`` as ``{'epochs': '3'}``. A string stays a string where the
+    schema allows one, or where it does not read as a wanted type (the schema check then names it)."""
+    import yaml
+
+    root = schema if root is None else root
+    branches = _branches(schema, root)
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            subs = [b["properties"][key] for b in branches if key in b.get("properties", {})]
+            subs += [b["additionalProperties"] for b in branches if isinstance(b.get("additionalProperties"), dict)]
+            result[key] = typed_by_schema(item, {"anyOf": subs}, root) if subs else item
+        return result
+    if isinstance(value, list):
+        subs = [b["items"] for b in branches if isinstance(b.get("items"), dict)]
+        return [typed_by_schema(item, {"anyOf": subs}, root) for item in value] if subs else value
+    if not isinstance(value, str):
+        return value
+    types = {t for b in branches for t in ([b["type"]] if isinstance(b.get("type"), str) else b.get("type", []))}
+    if "null" in types and value in ("null", "~"):
+        return None
+    if "string" in types or not types & set(_SCALARS):
+        return value
+    try:
+        candidates = [yaml.safe_load(value)]
+    except yaml.YAMLError:
+        candidates = []
+    for convert in (int, float):  # YAML 1.1 reads 1e-3 as a string; Python reads it as a number
+        try:
+            candidates.append(convert(value))
+        except ValueError:
+            pass
+    wanted = [_SCALARS[t] for t in types & set(_SCALARS)]
+    return next((c for c in candidates if any(fits(c) for fits in wanted)), value)
+
+
+def _pretrained_problems(config: dict) -> list[str]:
+    """``weights: pretrained`` names this workflow's own pretraining, so it needs a pretraining dataset."""
+    if config["pretrain"]["dataset"] != "none":
+        return []
+    return [f"config error at 'weights.models.{model}': 'pretrained' needs pretrain.dataset (imagenet or "
+            "imagenette)" for model, value in config["weights"]["models"].items() if value == "pretrained"]
 
 
 def archive_name(entry: dict) -> str:

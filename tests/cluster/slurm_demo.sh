@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Run a small demo through `--profile profiles/slurm` on a real one-node SLURM (slurmctld, slurmd, munge from
-# apt, a stand-in GPU GRES so --gpus=1 jobs run on the CPU) and check its results equal a local run's.
-# Needs root on Debian (as in CI). Every daemon is stopped by PID on exit. Usage: bash tests/cluster/slurm_demo.sh
+# Run a small demo through `--profile profiles/slurm` (with the workflow profile, profiles/default, as users
+# run it) on a real one-node SLURM (slurmctld, slurmd, munge from apt; a CPU and a GPU partition on the node,
+# a stand-in GPU GRES so --gpus=1 jobs run on the CPU) and check its results equal a local run's, that the
+# GPU jobs went to the GPU partition and the CPU jobs to the CPU one. Needs root on Debian (as in CI). Every
+# daemon is stopped by PID on exit. Usage: bash tests/cluster/slurm_demo.sh [--dry-run]
+# (--dry-run: only the planning, without SLURM: the jobs and the resources they would ask for.)
 set -euo pipefail
 PROJECT="$(cd "$(dirname "$0")/../.." && pwd)"
 # The project's venv (scripts/test.sh makes it); SLURM jobs inherit this environment.
@@ -16,6 +19,33 @@ cleanup() {
 }
 trap cleanup EXIT
 started=$(date +%s)
+
+# A small demo: two models (one BagNet, one baseline), one seed, one epoch; compute.device auto asks a GPU for
+# each GPU job (the stand-in GRES), which then finds no CUDA and runs on the CPU.
+cat >"$WORK/small.yaml" <<CONF
+models: [bagnet9, resnet50]
+seeds: [0]
+train: {epochs: 1}
+compute: {device: auto, threads: 1}
+CONF
+SMALL=(--configfile "$PROJECT/configs/demo.yaml" "$WORK/small.yaml")
+SNAKEMAKE=(python -m snakemake -s "$PROJECT/Snakefile")
+# The plugin picks each job's partition from this file (profiles/slurm/partitions.yaml names a real cluster's).
+cat >"$WORK/partitions.yaml" <<CONF
+partitions:
+  cpu: {}
+  gpu: {max_gpu: 1}
+CONF
+# As users run it, but sized for this node: the command line's --set-resources and --default-resources replace
+# the profiles' per-rule sizes and defaults (the GPU requests come from the config, so they stay).
+ON_SLURM=("${SNAKEMAKE[@]}" --directory "$WORK/slurm" --profile "$PROJECT/profiles/slurm"
+          --slurm-partition-config "$WORK/partitions.yaml" --set-threads pretrain=1
+          --set-resources pretrain:mem_mb=1000 --default-resources mem_mb=1000 runtime=30 --jobs 4 "${SMALL[@]}")
+if [ "${1:-}" = --dry-run ]; then
+    "${ON_SLURM[@]}" -n 2>&1 | grep -E "^(rule|localrule) |resources:|^total"
+    rm -rf "$WORK"
+    exit 0
+fi
 
 if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q slurm-wlm munge >/dev/null \
@@ -54,7 +84,8 @@ ReturnToService=2
 GresTypes=gpu
 DefMemPerCPU=1000
 NodeName=$HOST CPUs=$CPUS RealMemory=$MEMORY Gres=gpu:1 State=UNKNOWN
-PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
+PartitionName=cpu Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
+PartitionName=gpu Nodes=$HOST MaxTime=INFINITE State=UP
 CONF
 echo "Name=gpu File=/dev/null" >/etc/slurm/gres.conf
 sleep 1
@@ -69,27 +100,17 @@ done
 [ "$(sinfo -h -o %T | head -1)" = "idle" ] || { echo "SLURM node not idle"; cat "$WORK"/*.log; exit 1; }
 echo "SLURM up after $(( $(date +%s) - started )) s"
 
-# A small demo: two models (one BagNet, one baseline), one seed, one epoch.
-cat >"$WORK/small.yaml" <<CONF
-models: [bagnet9, resnet50]
-seeds: [0]
-train: {epochs: 1}
-CONF
-SMALL=(--configfile "$PROJECT/configs/demo.yaml" "$WORK/small.yaml")
-SNAKEMAKE=(python -m snakemake -s "$PROJECT/Snakefile")
-# As the profile, but sized for this node; training and evaluation still ask for the (stand-in) GPU.
-RESOURCES=(train:mem_mb=2000 train:gpu=1 evaluate:mem_mb=2000 evaluate:gpu=1 heatmaps:mem_mb=2000
-           precision:mem_mb=2000 receptive_fields:mem_mb=2000 feature_amount_run:mem_mb=2000 feature_amount_run:gpu=1
-           backbone_table:mem_mb=2000)
-export BAGNET_SLURM_PARTITION=debug BAGNET_SLURM_ACCOUNT=ci
 mkdir -p "$WORK/slurm" "$WORK/local"
-timeout -k 30 900 "${SNAKEMAKE[@]}" --directory "$WORK/slurm" --profile "$PROJECT/profiles/slurm" --workflow-profile none \
-    --set-threads train=1 evaluate=1 heatmaps=1 precision=1 feature_amount_run=1 backbone_table=1 --set-resources "${RESOURCES[@]}" \
-    --jobs 4 "${SMALL[@]}" 2>&1 | tail -n 25
-# slurmctld keeps finished jobs for MinJobAge (300 s): the training jobs must have had a GPU.
-gpu_jobs=$(scontrol show job -o | grep -ci "gres[:/]gpu" || true)
-echo "jobs with a GPU request: $gpu_jobs"
-[ "$gpu_jobs" -ge 4 ] || { echo "expected the train and evaluate jobs to request a GPU"; exit 1; }
+timeout -k 30 900 "${ON_SLURM[@]}" 2>&1 | tail -n 25
+# slurmctld keeps finished jobs for MinJobAge (300 s): the GPU jobs must have had a GPU, in the GPU partition.
+jobs_file="$WORK/jobs.txt"
+scontrol show job -o >"$jobs_file"
+gpu_jobs=$(grep -i "gres[:/]gpu" "$jobs_file" | grep -c "Partition=gpu " || true)
+cpu_jobs=$(grep -vi "gres[:/]gpu" "$jobs_file" | grep -c "Partition=cpu " || true)
+echo "jobs with a GPU request in the GPU partition: $gpu_jobs; CPU jobs in the CPU partition: $cpu_jobs"
+[ "$gpu_jobs" -ge 4 ] || { echo "expected the train and evaluate jobs to request a GPU in partition gpu"; exit 1; }
+[ "$cpu_jobs" -ge 3 ] || { echo "expected the data jobs in partition cpu"; exit 1; }
+if grep -i "gres[:/]gpu" "$jobs_file" | grep -q "Partition=cpu "; then echo "a GPU job went to partition cpu"; exit 1; fi
 timeout 900 "${SNAKEMAKE[@]}" --directory "$WORK/local" --cores 2 "${SMALL[@]}" >"$WORK/local.log" 2>&1
 
 # Same numbers: every metrics file and the statistics tables must be identical.

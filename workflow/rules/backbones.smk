@@ -17,7 +17,7 @@ rule backbone_table:
         "../../envs/torch.yaml"
     threads: compute()["threads"]
     resources:
-        gpu=job_gpus(),
+        **gpu_resources(job_gpus()),
     params:
         cli=BAGNET,
         names=" ".join(backbone_names()),

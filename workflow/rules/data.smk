@@ -104,7 +104,7 @@ rule split:
 rule audit:
     input:
         inventory="results/data/inventory.tsv",
-        manifest="results/data/manifest.tsv",
+        manifest=rules.split.output[0],
     output:
         table=report(
             "results/data/audit.tsv",

@@ -3,8 +3,8 @@
 
 rule evaluate:
     input:
-        model="results/models/{model}/seed{seed}/best.pt",
-        manifest="results/data/manifest.tsv",
+        model=rules.train.output.best,
+        manifest=rules.split.output[0],
     output:
         metrics="results/metrics/{model}/seed{seed}.json",
         predictions="results/predictions/{model}/seed{seed}.tsv",
@@ -16,7 +16,7 @@ rule evaluate:
         "../../envs/torch.yaml"
     threads: compute()["threads"]
     resources:
-        gpu=job_gpus(),
+        **gpu_resources(job_gpus()),
     params:
         cli=BAGNET,
         evaluate=lambda wildcards: config["evaluate"],

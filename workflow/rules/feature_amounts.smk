@@ -42,7 +42,7 @@ rule feature_amount_run:
         "../../envs/torch.yaml"
     threads: compute()["threads"]
     resources:
-        gpu=job_gpus(),
+        **gpu_resources(job_gpus()),
     params:
         cli=BAGNET,
         dataset=config["feature_amounts"]["dataset"],
@@ -82,7 +82,7 @@ rule feature_amount_table:
 rule feature_amount_figures:
     input:
         table="report/tables/feature_amounts.tsv",
-        notebook=str(PROJECT_DIR / "notebooks" / "feature_amounts.ipynb"),
+        notebook=source_file("notebooks/feature_amounts.ipynb"),
     output:
         notebook="results/notebooks/feature_amounts.ipynb",
         accuracy_pdf="report/figures/feature_amounts_accuracy.pdf",

@@ -3,7 +3,9 @@
 
 rule heatmap_selection:
     input:
-        predictions=lambda wildcards: f"results/predictions/{main_heatmap_model()}/seed{seeds()[0]}.tsv",
+        predictions=lambda wildcards: expand(
+            rules.evaluate.output.predictions, model=main_heatmap_model(), seed=seeds()[0]
+        ),
     output:
         "results/heatmaps/selection.tsv",
     log:
@@ -23,9 +25,7 @@ rule heatmap_selection:
 # never deletes a good heatmaps.npz to recompute it.
 rule heatmaps:
     input:
-        models=lambda wildcards: expand(
-            "results/models/{model}/seed{seed}/best.pt", model=heatmap_models(), seed=seeds()[0]
-        ),
+        models=lambda wildcards: expand(rules.train.output.best, model=heatmap_models(), seed=seeds()[0]),
         selection="results/heatmaps/selection.tsv",
     output:
         "results/heatmaps/heatmaps.npz",
@@ -37,7 +37,7 @@ rule heatmaps:
         "../../envs/torch.yaml"
     threads: compute()["threads"]
     resources:
-        gpu=job_gpus(),
+        **gpu_resources(job_gpus()),
     params:
         cli=BAGNET,
         memory_mb=config["heatmaps"]["memory_mb"],
@@ -52,7 +52,7 @@ rule heatmaps:
 rule heatmap_figures:
     input:
         heatmaps="results/heatmaps/heatmaps.npz",
-        notebook=str(PROJECT_DIR / "notebooks" / "heatmaps.ipynb"),
+        notebook=source_file("notebooks/heatmaps.ipynb"),
     output:
         classes_pdf="report/figures/heatmaps_classes.pdf",
         classes_png=report(

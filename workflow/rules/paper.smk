@@ -11,11 +11,11 @@ rule paper_values:
     input:
         unpack(lambda wildcards: paper_files()),
         sweep=rules.summarize.output.sweep,
-        precision="report/tables/precision.csv",
-        dead_layers="report/tables/dead_layers.csv",
-        audit="results/data/audit_summary.json",
-        manifest="results/data/manifest.tsv",
-        histories=per_seed("results/models/{model}/seed{seed}/history.csv"),
+        precision=rules.precision_report.output.table,
+        dead_layers=rules.precision_report.output.census,
+        audit=rules.audit.output.summary,
+        manifest=rules.split.output[0],
+        histories=per_seed(rules.train.output.history),
     output:
         "results/paper/values.json",
     log:
@@ -27,20 +27,19 @@ rule paper_values:
         files=" ".join(f"--file {name} {path}" for name, path in paper_files().items()),
         config=shlex.quote(json.dumps(config, sort_keys=True)),
         train=train_options,
-        project=str(PROJECT_DIR),
         snakemake_version=SNAKEMAKE_VERSION,
     shell:
         "{params.cli} paper-values {params.files} --sweep {input.sweep} --precision {input.precision} "
         "--dead-layers {input.dead_layers} --audit-summary {input.audit} --manifest {input.manifest} "
         "--histories {input.histories} --config {params.config} --train-settings {params.train} "
-        "--project {params.project:q} --snakemake-version {params.snakemake_version} --out {output} > {log} 2>&1"
+        '--project "$BAGNET_REPRO_PROJECT" --snakemake-version {params.snakemake_version} --out {output} > {log} 2>&1'
 
 
 rule paper:
     input:
         unpack(lambda wildcards: paper_files()),
         values=rules.paper_values.output[0],
-        template=str(PROJECT_DIR / "workflow" / "report" / "paper.typ"),
+        template=source_file("workflow/report/paper.typ"),
     output:
         report("report/paper.pdf", caption="../report/captions/paper.rst", category="Report"),
     log:

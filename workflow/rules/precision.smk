@@ -8,7 +8,7 @@ original BagNet with its published ImageNet weights).
 rule precision:
     input:
         model=precision_model_input,
-        manifest="results/data/manifest.tsv",
+        manifest=rules.split.output[0],
     output:
         table="results/precision/{source}/{model}/modes.tsv",
         census="results/precision/{source}/{model}/census.tsv",
@@ -23,7 +23,7 @@ rule precision:
         "../../envs/torch.yaml"
     threads: compute()["threads"]
     resources:
-        gpu=job_gpus(),
+        **gpu_resources(job_gpus()),
     params:
         cli=BAGNET,
         model=precision_model_args,
@@ -41,9 +41,13 @@ rule precision_report:
         tables=precision_inputs("modes.tsv"),
         census=precision_inputs("census.tsv"),
         histograms=precision_inputs("weights.tsv"),
-        notebook=str(PROJECT_DIR / "notebooks" / "precision.ipynb"),
+        notebook=source_file("notebooks/precision.ipynb"),
     output:
-        table=report("report/tables/precision.csv", caption="../report/captions/precision.rst", category="Precision"),
+        table=report(
+            "report/tables/precision.csv",
+            caption="../report/captions/precision.rst",
+            category="Precision",
+        ),
         table_md="report/tables/precision.md",
         census=report(
             "report/tables/dead_layers.csv",

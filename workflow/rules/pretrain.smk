@@ -20,7 +20,8 @@ rule pretrain:
         "../../envs/torch.yaml"
     threads: config["pretrain"]["threads"]
     resources:
-        gpu=pretrain_gpus(),
+        **gpu_resources(pretrain_gpus()),
+        nodes=1,  # torchrun --standalone: all ranks on one node (one task: see profiles/slurm)
     params:
         torchrun=TORCHRUN,
         processes=config["pretrain"]["processes"],

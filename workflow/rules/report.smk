@@ -29,8 +29,8 @@ rule table1:
         per_class=rules.summarize.output.per_class,
         confusion=rules.summarize.output.confusion,
         sweep=rules.summarize.output.sweep,
-        histories=[f"results/models/{m}/seed{seeds()[0]}/history.csv" for m in models()],
-        notebook=str(PROJECT_DIR / "notebooks" / "table1.ipynb"),
+        histories=expand(rules.train.output.history, model=models(), seed=seeds()[0]),
+        notebook=source_file("notebooks/table1.ipynb"),
     output:
         csv=report("report/tables/table1.csv", caption="../report/captions/table1.rst", category="Table 1"),
         md="report/tables/table1.md",
@@ -113,7 +113,7 @@ rule receptive_field_tables:
     input:
         layers="results/receptive_fields/layers.tsv",
         summary="results/receptive_fields/summary.tsv",
-        notebook=str(PROJECT_DIR / "notebooks" / "receptive_fields.ipynb"),
+        notebook=source_file("notebooks/receptive_fields.ipynb"),
     output:
         figure1=report(
             "report/tables/figure1.csv",

@@ -25,7 +25,7 @@ rule fetch_weights:
 
 rule train:
     input:
-        manifest="results/data/manifest.tsv",
+        manifest=rules.split.output[0],
         weights=weights_record_input,
     output:
         best="results/models/{model}/seed{seed}/best.pt",
@@ -38,7 +38,7 @@ rule train:
         "../../envs/torch.yaml"
     threads: compute()["threads"]
     resources:
-        gpu=job_gpus(),
+        **gpu_resources(job_gpus()),
     params:
         cli=BAGNET,
         checkpoint="results/checkpoints/{model}/seed{seed}/last.pt",

@@ -16,7 +16,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import erf
 
 from .depths import layers_per_deep_block
 
@@ -60,10 +59,16 @@ def uniform_features(depth: int = 16, image_size: int = 32) -> tuple[int, ...]:
     return tuple([64] * 2 + [128] * 2 + [256] * per_block + [512] * (2 * per_block) + [fc] * FC_LAYERS)
 
 
+# math.erf element-wise rather than scipy.special.erf (equal to 1e-15): the workflow computes the family while
+# it plans, where only Snakemake (with numpy) may be installed.
+def _erf(x: np.ndarray) -> np.ndarray:
+    return np.fromiter(map(math.erf, np.ravel(x)), float, count=np.size(x)).reshape(np.shape(x))
+
+
 def skew_normal_pdf(x: np.ndarray, location: float, scale: float, shape: float) -> np.ndarray:
     z = (x - location) / scale
     density = np.exp(-0.5 * z * z) / (scale * math.sqrt(2 * math.pi))
-    return 2 * density * 0.5 * (1 + erf(shape * z / math.sqrt(2)))
+    return 2 * density * 0.5 * (1 + _erf(shape * z / math.sqrt(2)))
 
 
 def layer_shares(layers: int, location: float, scale: float, shape: float) -> np.ndarray:

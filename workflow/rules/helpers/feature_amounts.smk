@@ -1,0 +1,66 @@
+"""Planning helpers of the feature amounts stage (its rules: workflow/rules/feature_amounts.smk)."""
+
+# The feature-amount study (seed 001): its folder names the data set and depth, so studies do not mix.
+FEATURE_AMOUNT_STUDY = f"{config['feature_amounts']['dataset']}_depth{config['feature_amounts']['depth']}"
+
+
+FEATURE_AMOUNT_DIR = f"results/feature_amounts/{FEATURE_AMOUNT_STUDY}"
+
+
+FEATURE_AMOUNT_DOWNLOADS = ("cifar10", "cifar100", "mnist", "fashionmnist", "kmnist")
+
+
+def feature_amount_variants():
+    """The configured model ids (in the family's order), then the uniform network if asked for."""
+    # Imported and computed only when the study's outputs are asked for: the family takes seconds to list,
+    # and every start (every cluster job parses the workflow) would otherwise pay for it.
+    from bagnet_repro.feature_amounts.family import UNIFORM, select_ids
+
+    study = config["feature_amounts"]
+    image_size = study["options"].get("image_size", 32)
+    try:
+        ids = select_ids(study["depth"], study["variants"], image_size)
+    except ValueError as exc:
+        sys.exit(f"config error at 'feature_amounts.variants': {exc}")
+    return [str(i) for i in ids] + ([UNIFORM] if study["uniform"] else [])
+
+
+def feature_amount_metrics():
+    return expand(
+        f"{FEATURE_AMOUNT_DIR}/{{variant}}/seed{{seed}}/metrics.json",
+        variant=feature_amount_variants(),
+        seed=config["feature_amounts"]["seeds"],
+    )
+
+
+def feature_amount_cache():
+    """Where torchvision's data sets are downloaded once per machine."""
+    configured = config["feature_amounts"]["cache"]
+    if configured:
+        return configured
+    base = os.environ.get("BAGNET_REPRO_CACHE") or os.path.expanduser("~/.cache/bagnet-repro")
+    return os.path.join(base, "datasets")
+
+
+def feature_amount_data_file():
+    """The run's data: this workflow's manifest (scene15), or the record of the downloaded data set."""
+    dataset = config["feature_amounts"]["dataset"]
+    if dataset == "scene15":
+        return rules.split.output[0]
+    return f"results/feature_amounts/data/{dataset}.json"
+
+
+def feature_amount_options(wildcards):
+    """feature_amounts.options (TrainSettings keys over the recipe) as a quoted JSON object."""
+    return shlex.quote(json.dumps(config["feature_amounts"]["options"], sort_keys=True))
+
+
+def feature_amount_outputs():
+    if config["feature_amounts"]["dataset"] == "none":
+        return []
+    figures = [
+        f"report/figures/feature_amounts_{name}.{ext}"
+        for name in ("accuracy", "profiles", "parameters")
+        for ext in ("pdf", "png")
+    ]
+    return ["report/tables/feature_amounts.tsv", "report/figures/feature_amounts.html"] + figures
