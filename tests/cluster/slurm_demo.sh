@@ -21,7 +21,9 @@ trap cleanup EXIT
 started=$(date +%s)
 
 # A small demo: two models (one BagNet, one baseline), one seed, one epoch; compute.device auto asks a GPU for
-# each GPU job (the stand-in GRES), which then finds no CUDA and runs on the CPU.
+# each GPU job (the stand-in GRES), which then finds no CUDA and runs on the CPU: the jobs' check that a GPU they
+# were given is usable is off for these stand-ins (docs/environments.md).
+export BAGNET_REPRO_GPU_CHECK=off
 cat >"$WORK/small.yaml" <<CONF
 models: [bagnet9, resnet50]
 seeds: [0]
