@@ -47,6 +47,14 @@ try:
 except UserError as _error:
     sys.exit(str(_error))
 
+if config["compute"]["rerun_on_code_change"]:
+    # Opt-in: the package code's digest becomes part of every package command, so Snakemake's params trigger
+    # reruns what older code made (off by default: a docstring would retrain everything).
+    from bagnet_repro.code_digest import code_sha256
+
+    BAGNET, TORCHRUN = (f"BAGNET_REPRO_CODE={code_sha256()} {command}" for command in (BAGNET, TORCHRUN))
+
+
 def models():
     return config["models"]
 
