@@ -552,6 +552,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layers", required=True)
     p.add_argument("--summary", required=True)
     p.set_defaults(func=_cmd_receptive_fields)
+
+    from .runs.commands import add_commands as add_run_archive_commands  # export-run, import-run
+
+    add_run_archive_commands(sub)
     return parser
 
 
