@@ -35,24 +35,45 @@ def _progress(total: int, what: str):
     return tqdm(total=total, unit="B", unit_scale=True, desc=what, disable=None, leave=False)
 
 
+def _snakemake_version() -> str:
+    try:
+        import snakemake
+    except ImportError:  # a piece exported on a machine without Snakemake
+        return "not installed"
+    return snakemake.__version__
+
+
 def _workflow_files(workflow, weights: bool) -> list[str]:
     return sorted({name for job in workflow.dag.jobs for name in job_files(job) if mf.travels(name, weights)})
 
 
 def export_run(archive: str | os.PathLike, workdir: str | os.PathLike = ".", configfiles: list[str] = (),
-               weights: bool = True, snakefile: str | os.PathLike | None = None) -> dict:
+               weights: bool = True, snakefile: str | os.PathLike | None = None,
+               listing: str | os.PathLike | None = None) -> dict:
     """Write the run in ``workdir`` (every existing output and log of the workflow that travels) into
-    ``archive``; returns the manifest."""
-    import snakemake
-
+    ``archive``; returns the manifest. With ``listing`` (a JSON file of ``files`` and the resolved ``config``,
+    as scripts/gpu_piece.py plans them) the files are those, and Snakemake is not needed."""
     archive, workdir = Path(archive), Path(workdir).resolve()
     if not archive.name.endswith(".tar.gz"):
         raise UserError(f"{archive}: a run archive is a .tar.gz")
-    with open_workflow(workdir, configfiles, snakefile=snakefile) as workflow:
-        names = [name for name in _workflow_files(workflow, weights) if (workdir / name).is_file()]
-        records = metadata_records(workflow, set(names))
-        config = json.loads(json.dumps(workflow.config, default=str))
-        project = Path(workflow.basedir)
+    if listing is not None:
+        try:
+            planned = json.loads(Path(listing).read_text())
+            listed, config = planned["files"], planned["config"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"{listing}: not a file list of scripts/gpu_piece.py plan ({exc})") from None
+        names = sorted(name for name in listed if mf.travels(name, weights))
+        missing = [name for name in names if not (workdir / name).is_file()]
+        if missing:
+            raise UserError(f"{workdir / missing[0]} is missing ({len(missing)} files of {listing}); did the piece "
+                            "finish?")
+        records, project, version = {}, PROJECT, _snakemake_version()
+    else:
+        with open_workflow(workdir, configfiles, snakefile=snakefile) as workflow:
+            names = [name for name in _workflow_files(workflow, weights) if (workdir / name).is_file()]
+            records = metadata_records(workflow, set(names))
+            config = json.loads(json.dumps(workflow.config, default=str))
+            project, version = Path(workflow.basedir), _snakemake_version()
     if not names:
         raise UserError(f"{workdir}: no finished outputs of the workflow to export (run snakemake first)")
     links = [name for name in names if (workdir / name).is_symlink()]
@@ -62,7 +83,7 @@ def export_run(archive: str | os.PathLike, workdir: str | os.PathLike = ".", con
     with _progress(total, "checksums") as bar:
         files = [mf.file_entry(workdir, name, bar) for name in names]
     manifest = {"format": mf.FORMAT, "files": files, "records": records,
-                "provenance": mf.run_provenance(project, workdir, config, snakemake.__version__)}
+                "provenance": mf.run_provenance(project, workdir, config, version)}
     data = mf.dumps(manifest)
     with atomic_path(archive) as tmp, tarfile.open(tmp, "w:gz", compresslevel=6) as tar, \
             _progress(total, "archive") as bar:
