@@ -45,7 +45,8 @@ def _check_choice(config: dict, key: str, wanted: list, configfiles: list[str]) 
     outside = [value for value in wanted if value not in config[key]]
     if outside:
         raise UserError(f"{key} {' '.join(map(str, outside))} not in the config's {key} {config[key]} "
-                        f"({' '.join(configfiles)}): finish would not use that piece; add it there or pick from them")
+                        f"({' '.join(configfiles)}): finish would not use that piece; add it there or pick "
+                        "from them")
 
 
 def plan(args: argparse.Namespace) -> None:
