@@ -51,11 +51,12 @@ def _check_choice(config: dict, key: str, wanted: list, configfiles: list[str]) 
 
 def plan(args: argparse.Namespace) -> None:
     targets = [f"results/predictions/{model}/seed{args.seed}.tsv" for model in args.models]
-    with open_workflow(Path.cwd(), args.configfile, targets=targets, forceall=True,
-                       snakefile=SNAKEFILE) as workflow:
+    with open_workflow(Path.cwd(), args.configfile, snakefile=SNAKEFILE, dag=False) as workflow:
         _check_choice(workflow.config, "seeds", [args.seed], args.configfile)
         _check_choice(workflow.config, "models", args.models, args.configfile)
         config = json.loads(json.dumps(workflow.config, default=str))
+    with open_workflow(Path.cwd(), args.configfile, targets=targets, forceall=True,
+                       snakefile=SNAKEFILE) as workflow:
         planned = sorted((describe_job(job) for job in planned_jobs(workflow) if job.rule.name in PIECE_RULES),
                          key=lambda job: PIECE_RULES.index(job["rule"]))
     name = f"piece_{args.seed}_{'_'.join(args.models)}"

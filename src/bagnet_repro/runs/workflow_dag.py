@@ -21,9 +21,10 @@ def _first_line(exc: BaseException) -> str:
 @contextlib.contextmanager
 def open_workflow(workdir: str | os.PathLike, configfiles: list[str] = (), targets: list[str] = (),
                   forceall: bool = False, snakefile: str | os.PathLike | None = None,
-                  config: dict | None = None) -> Iterator:
+                  config: dict | None = None, dag: bool = True) -> Iterator:
     """Snakemake's Workflow with its DAG built for ``targets`` (default target when empty), as a dry run
-    builds it. A missing config file or a workflow that fails to parse is one line, not a traceback."""
+    builds it (``dag=False``: parsed only, for its config). A missing config file or a workflow that fails to
+    parse is one line, not a traceback."""
     from snakemake.api import SnakemakeApi
     from snakemake.settings.enums import Quietness
     from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, ResourceSettings
@@ -43,8 +44,9 @@ def open_workflow(workdir: str | os.PathLike, configfiles: list[str] = (), targe
                                                config=config or {}))
             workflow_api.dag(DAGSettings(targets=set(targets), forceall=forceall))
             workflow = workflow_api._workflow  # the parsed workflow, as the DAG API's own methods use it
-            workflow._prepare_dag(forceall=forceall, ignore_incomplete=True, lock_warn_only=True)
-            workflow._build_dag()
+            if dag:
+                workflow._prepare_dag(forceall=forceall, ignore_incomplete=True, lock_warn_only=True)
+                workflow._build_dag()
             yield workflow
     except SystemExit as exc:  # the Snakefile's own config checks end with sys.exit("error: ...")
         message = str(exc.code) if exc.code not in (None, 0, 1) else "the workflow did not parse"
