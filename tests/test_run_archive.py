@@ -11,6 +11,7 @@ import os
 import subprocess
 import tarfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -175,7 +176,10 @@ def test_a_differing_file_here_is_kept_unless_force_and_a_differing_checkout_is_
 
 @pytest.fixture(scope="session")
 def finished_demo(tmp_path_factory):
-    """One finished demo run: the workflow's code here, the run in its own folder."""
+    """One finished demo run: the workflow's code here, the run in its own folder. BAGNET_FINISHED_DEMO may name
+    a finished demo run folder to reuse (it is only read: exported, never changed)."""
+    if os.environ.get("BAGNET_FINISHED_DEMO"):
+        return Path(os.environ["BAGNET_FINISHED_DEMO"])
     work = tmp_path_factory.mktemp("finished_demo")
     result = run_snakemake(work, "--cores", "2", "--configfile", DEMO, timeout=3600)
     assert result.returncode == 0, result.stderr[-3000:]
