@@ -219,6 +219,7 @@ def import_run(archive: str | os.PathLike, workdir: str | os.PathLike = ".", con
         names = [entry["path"] for entry in manifest["files"]]
         with open_workflow(workdir, configfiles, snakefile=snakefile) as workflow:
             known = {name for job in workflow.dag.jobs for name in job_files(job)}
+            outputs = {name for job in workflow.dag.jobs for name in job_files(job, logs=False)}
             config = json.loads(json.dumps(workflow.config, default=str))
             project = Path(workflow.basedir)
         unknown = [name for name in names if name not in known]
@@ -241,7 +242,6 @@ def import_run(archive: str | os.PathLike, workdir: str | os.PathLike = ".", con
         moves = sorted({(manifest["provenance"]["work_dir"], str(workdir)),
                         (manifest["provenance"]["code_dir"], str(project))}, key=lambda m: -len(m[0]))
         records = {key: _relocated(record, moves) for key, record in manifest["records"].items()}
-        outputs = {name for job in workflow.dag.jobs for name in job_files(job, logs=False)}
         write_metadata_records(workdir, records, [n for n in names if n in outputs and n not in records])
     finally:
         shutil.rmtree(stage, ignore_errors=True)
