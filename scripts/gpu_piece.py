@@ -76,8 +76,8 @@ def plan(args: argparse.Namespace) -> None:
                   f"echo \"{job['rule']} {job['output'][0]} $(( $(date +%s) - t )) s\" | tee -a \"$TIMES\""]
     lines += ['echo "piece seed ' + str(args.seed) + ': $(( $(date +%s) - start )) s on $(nvidia-smi '
               '--query-gpu=name --format=csv,noheader 2>/dev/null || echo cpu)" | tee -a "$TIMES"',
-              f'PYTHONPATH="$PWD/src" python -m bagnet_repro export-run "$OUT/{name}.tar.gz" --no-weights '
-              f"--files-from {shlex.quote(str(listing))}"]
+              (f'PYTHONPATH="$PWD/src" python -m bagnet_repro export-run "$OUT/{name}.tar.gz" --no-weights '
+               f"--files-from {shlex.quote(str(listing))}")]
     out.parent.mkdir(parents=True, exist_ok=True)
     listing.write_text(json.dumps({"files": files, "config": config}, indent=1) + "\n")
     out.write_text("\n".join(lines) + "\n")

@@ -52,7 +52,7 @@ def tree(root):
         for name in dirs + files:
             path = os.path.join(folder, name)
             found[os.path.relpath(path, root)] = os.readlink(path) if os.path.islink(path) else \
-                open(path, "rb").read() if os.path.isfile(path) else "dir"
+                Path(path).read_bytes() if os.path.isfile(path) else "dir"
     return found
 
 
@@ -207,12 +207,12 @@ def test_a_finished_demo_travels_to_a_fresh_clone(finished_demo, tmp_path):
     assert exported.returncode == 0, exported.stderr
     with tarfile.open(archive) as tar:
         names = tar.getnames()
+        manifest = json.loads(tar.extractfile(mf.MANIFEST_NAME).read())
     assert names[0] == mf.MANIFEST_NAME
     assert "report/paper.pdf" in names and "results/statistics/sweep.csv" in names
     assert "results/heatmaps/heatmaps.npz" in names and "logs/train/bagnet33_seed0.log" in names
     assert "results/models/bagnet33/seed0/best.pt" in names  # the kept weights, unless --no-weights
     assert not [n for n in names if n.startswith(("results/data/demo", "results/checkpoints", "results/downloads"))]
-    manifest = json.loads(tarfile.open(archive).extractfile(mf.MANIFEST_NAME).read())
     assert manifest["provenance"]["data_manifest_sha256"] and manifest["provenance"]["packages"]["torch"]
     assert len(manifest["records"]) > 50  # Snakemake's records travel with the outputs
 
