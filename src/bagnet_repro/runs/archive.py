@@ -85,7 +85,7 @@ def export_run(archive: str | os.PathLike, workdir: str | os.PathLike = ".", con
     manifest = {"format": mf.FORMAT, "files": files, "records": records,
                 "provenance": mf.run_provenance(project, workdir, config, version)}
     data = mf.dumps(manifest)
-    with atomic_path(archive) as tmp, tarfile.open(tmp, "w:gz", compresslevel=6) as tar, \
+    with atomic_path(archive) as tmp, tarfile.open(tmp, "w:gz", compresslevel=1) as tar, \
             _progress(total, "archive") as bar:
         info = tarfile.TarInfo(mf.MANIFEST_NAME)
         info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
