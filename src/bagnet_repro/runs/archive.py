@@ -96,9 +96,25 @@ def export_run(archive: str | os.PathLike, workdir: str | os.PathLike = ".", con
             info.uname = info.gname = ""
             info.mode = 0o644
             with open(workdir / entry["path"], "rb") as handle:
-                tar.addfile(info, handle)
+                reader = _HashingReader(handle)
+                tar.addfile(info, reader)
+            if info.size != entry["size"] or reader.digest.hexdigest() != entry["sha256"]:
+                raise UserError(f"{workdir / entry['path']} changed while it was exported (is a run still going?); "
+                                "export again when it has finished")
             bar.update(entry["size"])
     return manifest
+
+
+class _HashingReader:
+    """A file's bytes as tar reads them, hashed on the way: what is packed is what the manifest says."""
+
+    def __init__(self, handle) -> None:
+        self.handle, self.digest = handle, hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.digest.update(data)
+        return data
 
 
 class _Refused(UserError):
