@@ -88,11 +88,13 @@ def finish(args: argparse.Namespace) -> None:
     from bagnet_repro.runs.archive import import_run
 
     for archive in args.archives:
-        summary = import_run(archive, Path.cwd(), args.configfile, force=args.force, snakefile=SNAKEFILE)
+        summary = import_run(archive, Path.cwd(), args.configfile, force=args.force, snakefile=SNAKEFILE,
+                             keep_logs=True)  # every piece holds the shared data jobs' logs
         if summary["warnings"]:
             print(f"warning: {archive} comes from another checkout: {'; '.join(summary['warnings'])}",
                   file=sys.stderr)
-        print(f"imported {archive}: {summary['files']} files")
+        kept = f" (kept {len(summary['kept_logs'])} logs of the shared data jobs here)" if summary["kept_logs"] else ""
+        print(f"imported {archive}: {summary['files']} files{kept}")
     with open_workflow(Path.cwd(), args.configfile, targets=[TABLE1], snakefile=SNAKEFILE) as workflow:
         planned = [describe_job(job) for job in planned_jobs(workflow)]
     missing = [job for job in planned if job["rule"] not in FINISH_RULES]

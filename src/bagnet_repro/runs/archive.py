@@ -217,8 +217,10 @@ def _place(staged: Path, target: Path) -> None:
 
 
 def import_run(archive: str | os.PathLike, workdir: str | os.PathLike = ".", configfiles: list[str] = (),
-               force: bool = False, snakefile: str | os.PathLike | None = None) -> dict:
-    """Import ``archive`` into ``workdir``; returns a summary (files, bytes, records, warnings)."""
+               force: bool = False, snakefile: str | os.PathLike | None = None, keep_logs: bool = False) -> dict:
+    """Import ``archive`` into ``workdir``; returns a summary (files, bytes, records, warnings). With
+    ``keep_logs`` a log here that differs from the archive's is kept as it is (pieces of one run share their
+    data jobs, whose outputs must agree but whose logs differ in their times)."""
     archive, workdir = Path(archive), Path(workdir).resolve()
     if not archive.is_file():
         raise UserError(f"archive not found: {archive}")
@@ -243,6 +245,10 @@ def import_run(archive: str | os.PathLike, workdir: str | os.PathLike = ".", con
             _refuse(archive, f"{unknown[0]} is not a file this workflow writes (with its config files); "
                              f"{len(unknown)} such")
         conflicts = _conflicts(workdir, stage, names)
+        kept = [name for name in conflicts if keep_logs and name.startswith("logs/")]
+        for name in kept:
+            (stage / name).unlink()
+        conflicts = [name for name in conflicts if name not in kept]
         if conflicts and not force:
             _refuse(archive, f"{len(conflicts)} files here differ from the archive's (first: {conflicts[0]}); "
                              "move them away, or pass --force to replace them")
@@ -262,7 +268,7 @@ def import_run(archive: str | os.PathLike, workdir: str | os.PathLike = ".", con
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return {"files": len(names), "bytes": sum(entry["size"] for entry in manifest["files"]),
-            "records": len(records), "warnings": warnings, "replaced": conflicts}
+            "records": len(records), "warnings": warnings, "replaced": conflicts, "kept_logs": kept}
 
 
 def _conflicts(workdir: Path, stage: Path, names: list[str]) -> list[str]:
