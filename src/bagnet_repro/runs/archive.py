@@ -256,11 +256,11 @@ def import_run(archive: str | os.PathLike, workdir: str | os.PathLike = ".", con
         order = sorted(manifest["files"], key=lambda entry: entry["mtime_ns"])
         now = time.time_ns()
         for rank, entry in enumerate(order):
-            target = workdir / entry["path"]
-            if (stage / entry["path"]).exists():
+            if (stage / entry["path"]).exists():  # a file identical to one here keeps that one and its time
+                target = workdir / entry["path"]
                 _place(stage / entry["path"], target)
-            stamp = now + rank * 10_000  # 10 us apart: the original order, all newer than the checkout
-            os.utime(target, ns=(stamp, stamp))
+                stamp = now + rank * 10_000  # 10 us apart: the original order, all newer than the checkout
+                os.utime(target, ns=(stamp, stamp))
         moves = sorted({(manifest["provenance"]["work_dir"], str(workdir)),
                         (manifest["provenance"]["code_dir"], str(project))}, key=lambda m: -len(m[0]))
         records = {key: _relocated(record, moves) for key, record in manifest["records"].items()}
