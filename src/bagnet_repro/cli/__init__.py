@@ -24,12 +24,13 @@ from . import (
     pretrain,
     pretrain_data,
     receptive,
+    runs,
     train,
 )
 
 # In the order of the pipeline; `bagnet-repro --help` lists the commands so.
 STAGES = (config, data, train, evaluate, heatmaps, precision, receptive, pretrain_data, pretrain,
-          feature_amounts, backbones, paper)
+          feature_amounts, backbones, paper, runs)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,108 @@
+"""The workflow as Snakemake's own API sees it: its jobs with their outputs, logs and shell commands, the
+resolved config, and the metadata records of .snakemake/. Nothing here reads Snakemake's screen text."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import UserError
+
+PROJECT = Path(__file__).resolve().parents[3]  # the checkout this package runs from (src/bagnet_repro/runs)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+@contextlib.contextmanager
+def open_workflow(workdir: str | os.PathLike, configfiles: list[str] = (), targets: list[str] = (),
+                  forceall: bool = False, snakefile: str | os.PathLike | None = None,
+                  config: dict | None = None, dag: bool = True) -> Iterator:
+    """Snakemake's Workflow with its DAG built for ``targets`` (default target when empty), as a dry run
+    builds it (``dag=False``: parsed only, for its config). A missing config file or a workflow that fails to
+    parse is one line, not a traceback."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.enums import Quietness
+    from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, ResourceSettings
+
+    for name in configfiles:
+        if not Path(name).is_file():
+            raise UserError(f"config file not found: {name}")
+    snakefile = Path(snakefile or PROJECT / "Snakefile").resolve()
+    if not snakefile.is_file():
+        raise UserError(f"Snakefile not found: {snakefile}")
+    here = os.getcwd()
+    try:
+        with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+            workflow_api = api.workflow(
+                resource_settings=ResourceSettings(cores=1), snakefile=snakefile, workdir=Path(workdir).resolve(),
+                config_settings=ConfigSettings(configfiles=[Path(c).resolve() for c in configfiles],
+                                               config=config or {}))
+            workflow_api.dag(DAGSettings(targets=set(targets), forceall=forceall))
+            workflow = workflow_api._workflow  # the parsed workflow, as the DAG API's own methods use it
+            if dag:
+                workflow._prepare_dag(forceall=forceall, ignore_incomplete=True, lock_warn_only=True)
+                workflow._build_dag()
+            yield workflow
+    except SystemExit as exc:  # the Snakefile's own config checks end with sys.exit("error: ...")
+        message = str(exc.code) if exc.code not in (None, 0, 1) else "the workflow did not parse"
+        raise UserError(message.removeprefix("error: ").splitlines()[0]) from None
+    except UserError:
+        raise
+    except Exception as exc:  # Snakemake's WorkflowError, MissingInputException and the like
+        raise UserError(f"snakemake: {_first_line(exc)}") from None
+    finally:
+        os.chdir(here)
+
+
+def job_files(job, logs: bool = True) -> list[str]:
+    """The plain files a job writes (directory outputs are data folders and do not travel)."""
+    from snakemake.io import is_flagged
+
+    files = [str(f) for f in job.output if not is_flagged(f, "directory")]
+    return files + ([str(f) for f in job.log] if logs else [])
+
+
+def describe_job(job) -> dict:
+    """Rule, outputs, logs and the shell command a job runs, as Snakemake formatted it."""
+    from snakemake.io import is_flagged
+
+    return {"rule": job.rule.name, "output": [str(f) for f in job.output],
+            "directories": [str(f) for f in job.output if is_flagged(f, "directory")],
+            "log": [str(f) for f in job.log], "command": job.shellcmd}
+
+
+def planned_jobs(workflow) -> list:
+    """The jobs the dry run would run, in an order that respects their dependencies."""
+    needrun = set(workflow.dag.needrun_jobs())
+    return [job for level in workflow.dag.toposorted() for job in level if job in needrun]
+
+
+def metadata_records(workflow, outputs: set[str]) -> dict[str, dict]:
+    """Snakemake's metadata record of each of ``outputs`` that has one (rule, input, params, shell command,
+    code, software hash, input checksums), keyed by the output's path."""
+    records = {}
+    for job in workflow.dag.jobs:
+        for f in job.output:
+            if str(f) in outputs and (record := workflow.persistence.metadata(f)) is not None:
+                records[str(f)] = record.model_dump(mode="json")
+    return records
+
+
+def write_metadata_records(workdir: str | os.PathLike, records: dict[str, dict], cleared: list[str]) -> None:
+    """Write ``records`` into the checkout's .snakemake/metadata as Snakemake's file backend stores them,
+    and delete the stale record of each path in ``cleared`` (an imported output made without Snakemake)."""
+    from snakemake.persistence import MetadataRecord
+    from snakemake.persistence.file import FilePersistence
+
+    persistence = FilePersistence(path=Path(workdir).resolve() / ".snakemake")
+    for key, record in records.items():
+        persistence._write_record(key, MetadataRecord(**record))  # the backend's own key encoding
+        persistence._unmark_incomplete(key)
+    for key in cleared:
+        persistence._delete_record(key)
+        persistence._unmark_incomplete(key)

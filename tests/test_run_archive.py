@@ -1,0 +1,243 @@
+"""export-run / import-run: a finished demo travels to a fresh clone, where Snakemake plans nothing it covers
+and the PDF rebuilds from the imported files alone; a damaged or hostile archive is refused with one line and
+nothing written."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import PROJECT, run_cli, run_snakemake
+from bagnet_repro.runs import manifest as mf
+
+DEMO = str(PROJECT / "configs" / "demo.yaml")
+
+
+def entry(name: str, data: bytes) -> dict:
+    return {"path": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "mtime_ns": 1}
+
+
+def synthetic_archive(path, files: dict[str, bytes], listed: list[dict] | None = None, extra=(), commit="0" * 40,
+                      config=None):
+    """A run archive of ``files`` whose manifest lists ``listed`` (default: ``files`` as they are); ``extra``
+    are (TarInfo, bytes) members added after them."""
+    manifest = {"format": mf.FORMAT, "files": listed if listed is not None else
+                [entry(name, data) for name, data in files.items()], "records": {},
+                "provenance": {"commit": commit, "config": config or {}, "work_dir": "/elsewhere/run",
+                               "code_dir": "/elsewhere/code"}}
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in [(mf.MANIFEST_NAME, mf.dumps(manifest)), *files.items()]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for info, data in extra:
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return path
+
+
+def tree(root):
+    """Every path under ``root`` with its bytes (links as their target), to show nothing was written (the
+    .snakemake/ folder that reading the workflow makes, as ``snakemake -n`` makes it, aside)."""
+    found = {}
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != ".snakemake"]  # Snakemake's own folder, made by any dry run
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            found[os.path.relpath(path, root)] = os.readlink(path) if os.path.islink(path) else \
+                Path(path).read_bytes() if os.path.isfile(path) else "dir"
+    return found
+
+
+def refused(tmp_path, archive, *options):
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    before = tree(work)
+    result = run_cli("import-run", str(archive), *options, cwd=work)
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert tree(work) == before  # nothing written, not even the stage
+    return lines[0]
+
+
+GOOD = {"results/metrics/bagnet9/seed0.json": b'{"test_acc": 0.5}\n'}
+
+
+def test_a_tampered_file_is_refused(tmp_path):
+    listed = [entry("results/metrics/bagnet9/seed0.json", b'{"test_acc": 0.9}\n')]  # what the exporter hashed
+    line = refused(tmp_path, synthetic_archive(tmp_path / "a.tar.gz", GOOD, listed))
+    assert "results/metrics/bagnet9/seed0.json does not match its manifest" in line and "nothing was written" in line
+
+
+@pytest.mark.parametrize("name, why", [
+    (".git/hooks/pre-commit", "outside results/, logs/ and the rendered report/ outputs"),
+    ("README.md", "outside results/"),
+    ("src/bagnet_repro/__init__.py", "outside results/"),
+    ("report/paper.typ", "outside results/"),
+    ("results/../README.md", "leaves the project"),
+    ("/tmp/planted", "absolute path"),
+    ("results/unlisted.txt", "is not in its manifest"),
+])
+def test_a_member_outside_its_places_or_its_manifest_is_refused(tmp_path, name, why):
+    info = tarfile.TarInfo(name)
+    info.size = 4
+    line = refused(tmp_path, synthetic_archive(tmp_path / "a.tar.gz", GOOD, extra=[(info, b"evil")]))
+    assert why in line and repr(name) in line, line
+
+
+def test_a_manifest_naming_a_file_outside_results_is_refused(tmp_path):
+    files = {"README.md": b"replaced\n"}
+    assert "'README.md' is outside results/" in refused(tmp_path, synthetic_archive(tmp_path / "a.tar.gz", files))
+
+
+@pytest.mark.parametrize("kind, why", [
+    (tarfile.SYMTYPE, "is a link"), (tarfile.LNKTYPE, "is a link"), (tarfile.CHRTYPE, "device or other special"),
+    (tarfile.FIFOTYPE, "device or other special"), (tarfile.DIRTYPE, "is a folder"),
+])
+def test_links_folders_and_special_files_are_refused(tmp_path, kind, why):
+    info = tarfile.TarInfo("results/metrics/odd")
+    info.type = kind
+    info.linkname = "../../README.md" if kind in (tarfile.SYMTYPE, tarfile.LNKTYPE) else ""
+    listed = [*[entry(n, d) for n, d in GOOD.items()], entry("results/metrics/odd", b"")]
+    line = refused(tmp_path, synthetic_archive(tmp_path / "a.tar.gz", GOOD, listed, extra=[(info, None)]))
+    assert why in line and "results/metrics/odd" in line, line
+
+
+def test_a_symlink_loop_is_refused_before_anything_is_written(tmp_path):
+    loop = []
+    for name, target in (("results/a", "b"), ("results/b", "a")):
+        info = tarfile.TarInfo(name)
+        info.type, info.linkname = tarfile.SYMTYPE, target
+        loop.append((info, None))
+    line = refused(tmp_path, synthetic_archive(tmp_path / "a.tar.gz", GOOD, extra=loop))
+    assert "'results/a' is a link" in line
+
+
+def test_a_truncated_archive_is_refused(tmp_path):
+    big = {f"logs/train/m{i}.log": os.urandom(50_000) for i in range(4)}  # incompressible, so a cut loses files
+    whole = synthetic_archive(tmp_path / "whole.tar.gz", big).read_bytes()
+    for cut in (len(whole) // 2, len(whole) - 30):
+        (tmp_path / "cut.tar.gz").write_bytes(whole[:cut])
+        line = refused(tmp_path, tmp_path / "cut.tar.gz")
+        assert "truncated or damaged" in line, line
+
+
+def test_not_a_run_archive_and_a_missing_file_are_refused(tmp_path):
+    plain = tmp_path / "plain.tar.gz"
+    with tarfile.open(plain, "w:gz") as tar:
+        info = tarfile.TarInfo("results/x")
+        tar.addfile(info, io.BytesIO(b""))
+    assert "not a run archive" in refused(tmp_path, plain)
+    listed = [*[entry(n, d) for n, d in GOOD.items()], entry("results/metrics/resnet50/seed0.json", b"{}")]
+    line = refused(tmp_path, synthetic_archive(tmp_path / "a.tar.gz", GOOD, listed))
+    assert "1 files of its manifest are missing from it (first: results/metrics/resnet50/seed0.json)" in line
+    assert refused(tmp_path, tmp_path / "absent.tar.gz") == f"error: archive not found: {tmp_path / 'absent.tar.gz'}"
+
+
+def test_a_file_the_workflow_does_not_write_is_refused(tmp_path):
+    files = {"results/metrics/bagnet9/seed0.json": b"{}", "results/planted.sh": b"rm -rf ~\n"}
+    line = refused(tmp_path, synthetic_archive(tmp_path / "a.tar.gz", files), "--configfile", DEMO)
+    assert "results/planted.sh is not a file this workflow writes" in line, line
+
+
+def test_a_differing_file_here_is_kept_unless_force_and_a_differing_checkout_is_named(tmp_path):
+    work = tmp_path / "work"
+    (work / "results/data").mkdir(parents=True)
+    (work / "results/data/manifest.tsv").write_text("mine\n")
+    from bagnet_repro.runs.workflow_dag import open_workflow
+
+    here = os.getcwd()
+    with open_workflow(work, [DEMO]) as workflow:  # the config this checkout resolves, with other seeds
+        config = json.loads(json.dumps({**workflow.config, "seeds": [5]}))
+    os.chdir(here)
+    archive = synthetic_archive(tmp_path / "a.tar.gz", {"results/data/manifest.tsv": b"theirs\n"}, config=config)
+    line = refused(tmp_path, archive, "--configfile", DEMO)
+    assert "1 files here differ from the archive's (first: results/data/manifest.tsv)" in line
+    assert "--force" in line and (work / "results/data/manifest.tsv").read_text() == "mine\n"
+    forced = run_cli("import-run", str(archive), "--configfile", DEMO, "--force", cwd=work)
+    assert forced.returncode == 0, forced.stderr
+    assert (work / "results/data/manifest.tsv").read_text() == "theirs\n"
+    warning = [line for line in forced.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and "commit 000000000000 there" in warning[0], forced.stderr
+    assert warning[0].endswith("; config seeds"), warning[0]
+    assert "replaced 1 differing files (--force)" in forced.stdout
+    assert not [p for p in os.listdir(work) if p.startswith(".bagnet-import")]
+
+
+# ---- the round trip on the finished demo (slow: the demo trains every model once) ----
+
+@pytest.fixture(scope="session")
+def finished_demo(tmp_path_factory):
+    """One finished demo run: the workflow's code here, the run in its own folder. BAGNET_FINISHED_DEMO may name
+    a finished demo run folder to reuse (it is only read: exported, never changed)."""
+    if os.environ.get("BAGNET_FINISHED_DEMO"):
+        return Path(os.environ["BAGNET_FINISHED_DEMO"])
+    work = tmp_path_factory.mktemp("finished_demo")
+    result = run_snakemake(work, "--cores", "2", "--configfile", DEMO, timeout=3600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return work
+
+
+def planned(workdir, *args):
+    """The jobs a dry run would run, from Snakemake's API (rule names)."""
+    from bagnet_repro.runs.workflow_dag import open_workflow, planned_jobs
+
+    here = os.getcwd()
+    try:
+        with open_workflow(workdir, [DEMO], snakefile=workdir / "Snakefile") as workflow:
+            return sorted(job.rule.name for job in planned_jobs(workflow))
+    finally:
+        os.chdir(here)
+
+
+@pytest.mark.slow
+def test_a_finished_demo_travels_to_a_fresh_clone(finished_demo, tmp_path):
+    archive = tmp_path / "run.tar.gz"
+    start = time.monotonic()
+    exported = run_cli("export-run", str(archive), "--configfile", DEMO, cwd=finished_demo)
+    export_s = time.monotonic() - start
+    assert exported.returncode == 0, exported.stderr
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        manifest = json.loads(tar.extractfile(mf.MANIFEST_NAME).read())
+    assert names[0] == mf.MANIFEST_NAME
+    assert "report/paper.pdf" in names and "results/statistics/sweep.csv" in names
+    assert "results/heatmaps/heatmaps.npz" in names and "logs/train/bagnet33_seed0.log" in names
+    assert "results/models/bagnet33/seed0/best.pt" in names  # the kept weights, unless --no-weights
+    assert not [n for n in names if n.startswith(("results/data/demo", "results/checkpoints", "results/downloads"))]
+    assert manifest["provenance"]["data_manifest_sha256"] and manifest["provenance"]["packages"]["torch"]
+    assert len(manifest["records"]) > 50  # Snakemake's records travel with the outputs
+
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(PROJECT), str(clone)], check=True)
+    start = time.monotonic()
+    imported = subprocess.run(
+        [os.sys.executable, "-m", "bagnet_repro", "import-run", str(archive), "--configfile", DEMO], cwd=clone,
+        env={**os.environ, "PYTHONPATH": str(clone / "src")}, capture_output=True, text=True)
+    import_s = time.monotonic() - start
+    assert imported.returncode == 0, imported.stderr
+    print(f"\nround trip: archive {archive.stat().st_size / 1e6:.1f} MB, export {export_s:.1f} s, "
+          f"import {import_s:.1f} s; {imported.stdout.strip()}")
+    assert planned(clone) == []  # nothing to do for what the archive covers
+    dry = subprocess.run([os.sys.executable, "-m", "snakemake", "-n", "--configfile", DEMO], cwd=clone,
+                         capture_output=True, text=True)
+    assert dry.returncode == 0 and "Nothing to be done" in dry.stdout + dry.stderr, dry.stdout[-3000:]
+
+    # What the archive does not cover is built, from the imported files alone: the PDF and its values.
+    (clone / "report/paper.pdf").unlink()
+    (clone / "results/paper/values.json").unlink()
+    assert planned(clone) == ["all", "paper", "paper_values"]
+    built = subprocess.run([os.sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", DEMO], cwd=clone,
+                           capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr[-3000:]
+    assert (clone / "report/paper.pdf").read_bytes().startswith(b"%PDF")
+    assert not (clone / "results/data/demo").exists()  # no images were needed
+    assert planned(clone) == []
