@@ -32,6 +32,8 @@ import time
 import zipfile
 
 import pytest
+import torch
+from PIL import Image
 
 from bagnet_repro.data.demo import make_demo_data
 from bagnet_repro.data.inventory import build_inventory, write_records
@@ -417,3 +419,87 @@ def test_outputs_follow_the_umask(tmp_path):
 def test_readme_says_how_to_unlock_after_a_kill():
     readme = (PROJECT / "README.md").read_text()
     assert "--unlock" in readme
+
+
+# 28-31: no loaded file runs code ---------------------------------------------------------------------------
+
+class CreatesAFile:
+    """Unpickled without weights_only, this calls open(path, "w"): the file appears if a loader ran it."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+class RunsAShell:
+    """The same through os.system (another module, another opcode path in the unpickler)."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.path}",))
+
+
+def evaluate_args(checkpoint, tmp_path):
+    return ["evaluate", "--checkpoint", str(checkpoint), "--manifest", str(tiny_manifest(tmp_path, 0)),
+            "--predictions", str(tmp_path / "predictions.tsv"), "--metrics", str(tmp_path / "metrics.json"),
+            "--scramble-grid", "4", "--sweep-grids", "1", "2", "--scramble-seed", "0", "--batch-size", "8",
+            "--device", "cpu", "--threads", "1"]
+
+
+def best_shaped(payload):
+    """A file shaped like a best.pt of this pipeline whose weights are the payload."""
+    return {"model": "bagnet9", "head": "linear", "classes": ["a", "b"], "image_size": 32, "epoch": 1,
+            "val_acc": 0.5, "val_loss": 1.0, "settings": {}, "state_dict": payload}
+
+
+@pytest.mark.parametrize("payload", [CreatesAFile, RunsAShell])
+@pytest.mark.parametrize("shape", ["best.pt", "state dict"])
+def test_explain_weights_never_run_code(tmp_path, payload, shape):
+    marker = tmp_path / "created_by_the_payload"
+    evil = tmp_path / "downloaded.pt"
+    torch.save(best_shaped(payload(marker)) if shape == "best.pt" else {"conv1.weight": payload(marker)}, evil)
+    image = tmp_path / "photo.png"
+    Image.new("RGB", (40, 30), (120, 130, 140)).save(image)
+    out = tmp_path / "explained"
+    result = run_cli("explain", str(image), "--model", "bagnet9", "--weights", str(evil), "--out", str(out),
+                     "--device", "cpu", "--threads", "1")
+    assert_one_line_error(result, f"cannot read weights file {evil}", "not loaded", "could run code")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not marker.exists() and not out.exists()
+
+
+def test_best_checkpoint_never_runs_code(tmp_path):
+    marker = tmp_path / "created_by_the_payload"
+    evil = tmp_path / "best.pt"
+    torch.save(best_shaped(CreatesAFile(marker)), evil)
+    result = run_cli(*evaluate_args(evil, tmp_path))
+    out = tmp_path / "predictions.tsv"
+    assert_one_line_error(result, f"cannot read checkpoint {evil}", "io.open", "could run code",
+                          "rerun the train job")
+    assert not marker.exists() and not out.exists()
+
+
+def test_resume_checkpoint_never_runs_code(tmp_path):
+    marker = tmp_path / "created_by_the_payload"
+    out = tmp_path / "run"
+    out.mkdir()
+    torch.save({"settings": "x", "data": "y", "state": RunsAShell(marker)}, out / "last.pt")
+    saved = (out / "last.pt").read_bytes()
+    result = run_cli(*train_args(tiny_manifest(tmp_path, 0), out))
+    assert_one_line_error(result, f"cannot read the resume checkpoint {out / 'last.pt'}", "could run code",
+                          "delete it")
+    assert not marker.exists() and (out / "last.pt").read_bytes() == saved and not (out / "best.pt").exists()
+
+
+def test_a_best_checkpoint_without_its_head_names_the_key(tmp_path):
+    record = best_shaped({"fc.weight": torch.zeros(2, 2)})
+    del record["head"]
+    best = tmp_path / "best.pt"
+    torch.save(record, best)
+    result = run_cli(*evaluate_args(best, tmp_path))
+    assert_one_line_error(result, f"{best} is not a usable bagnet-repro checkpoint: it has no 'head' key",
+                          "rerun the train job")

@@ -21,9 +21,10 @@ from ..errors import UserError
 from ..fileio import write_npz_atomic
 from ..models import get_bagnet
 from ..models.registry import IMAGENET_CLASSES
-from ..models.trained import is_trained_file, model_from_record
+from ..models.trained import checked_record, is_trained_file, model_from_record
 from ..models.weights import parse_weights
 from ..plotting import draw_heatmap, draw_image, save_figure
+from ..torchfile import TorchFileError, read_torch_file
 from .patches import METHODS, patch_logits
 
 
@@ -45,15 +46,23 @@ def imagenet_categories() -> list[str]:
 
 
 def _trained_record(weights: str) -> dict | None:
-    """The record of ``weights`` when it is a local ``best.pt`` of this pipeline, else None (read once)."""
+    """The record of ``weights`` when it is a local ``best.pt`` of this pipeline, else None (read once).
+
+    Read weights-only: a file that asks for code is refused here, before anything of it is built. A file
+    with a state dict but no head (pretraining's ``weights.pt``) is a weights file, for the weights loader.
+    """
     path = Path(weights)
     if not path.is_file():
         return None
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception:  # a state dict that torch cannot read this way is checked by the weights loader
+        saved = read_torch_file(path)
+    except TorchFileError as exc:
+        if exc.unsafe:
+            raise UserError(f"cannot read weights file {path}: {exc.reason}") from None
+        return None  # a truncated or foreign file: the weights loader names it
+    if not is_trained_file(saved) or "head" not in saved:
         return None
-    return saved if is_trained_file(saved) else None
+    return checked_record(saved, path)
 
 
 def load_explained_model(model_name: str, weights: str, device: torch.device,

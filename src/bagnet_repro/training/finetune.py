@@ -31,6 +31,7 @@ from ..evaluation.inference import PRECISIONS, autocast_dtype, predict
 from ..fileio import check_writable, file_digest, save_torch_atomic, write_table_atomic
 from ..models import build_model
 from ..models.trained import save_trained
+from ..torchfile import TorchFileError, read_torch_file
 from .recipes import RECIPES
 from .staging import stage_images
 from .tally import EpochTally
@@ -132,7 +133,11 @@ def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
 
 
 def rng_states() -> dict:
-    states = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    """Every generator's state as tensors and plain data, so the checkpoint reads weights-only."""
+    kind, keys, position, has_gauss, gauss = np.random.get_state()
+    states = {"torch": torch.get_rng_state(), "python": random.getstate(),
+              "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "position": int(position),
+                        "has_gauss": int(has_gauss), "gauss": float(gauss)}}
     if torch.cuda.is_available():
         states["cuda"] = torch.cuda.get_rng_state_all()
     return states
@@ -140,7 +145,9 @@ def rng_states() -> dict:
 
 def set_rng_states(states: dict) -> None:
     torch.set_rng_state(states["torch"])
-    np.random.set_state(states["numpy"])
+    numpy_state = states["numpy"]
+    np.random.set_state((numpy_state["kind"], numpy_state["keys"].numpy().astype(np.uint32),
+                         numpy_state["position"], numpy_state["has_gauss"], numpy_state["gauss"]))
     random.setstate(states["python"])
     if "cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
@@ -423,9 +430,9 @@ def read_resume_checkpoint(path: Path, key: str, data_file: str, data_key: str) 
     if not path.exists():
         return None
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # truncated or foreign files raise several types
-        raise UserError(f"cannot read the resume checkpoint {path} ({str(exc).splitlines()[0]}); "
+        saved = read_torch_file(path)  # weights-only: earlier checkpoints (numpy RNG objects) are refused
+    except TorchFileError as exc:
+        raise UserError(f"cannot read the resume checkpoint {path}: {exc.reason}; "
                         "delete it to start this run over") from None
     if not isinstance(saved, dict) or "state" not in saved:
         raise UserError(f"{path} is not a resume checkpoint of this pipeline; delete it to start this run over")
