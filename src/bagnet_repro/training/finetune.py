@@ -29,6 +29,7 @@ from ..device import resolve_device, to_device
 from ..errors import UserError
 from ..evaluation.inference import PRECISIONS, autocast_dtype, predict
 from ..fileio import check_writable, file_digest, save_torch_atomic, write_table_atomic
+from ..memory import is_out_of_memory
 from ..models import build_model
 from ..models.trained import save_trained
 from ..torchfile import TorchFileError, read_torch_file
@@ -290,7 +291,9 @@ class _Trainer:
                 loss, logits = accumulate_gradients(self.model, inputs, targets, self.loss_fn, self.chunks,
                                                     self.autocast_dtype, self.scaler)
                 break
-            except torch.OutOfMemoryError:
+            except RuntimeError as exc:  # torch.OutOfMemoryError on CUDA, the allocator's RuntimeError on the CPU
+                if not is_out_of_memory(exc):
+                    raise
                 self.optimizer.zero_grad(set_to_none=True)
                 torch.cuda.empty_cache()
                 chunks = _next_divisor(len(inputs), self.chunks)
