@@ -33,11 +33,13 @@ import zipfile
 
 import pytest
 import torch
+import yaml
 from PIL import Image
 
 from bagnet_repro.data.demo import make_demo_data
 from bagnet_repro.data.inventory import build_inventory, write_records
 from bagnet_repro.data.split import seeded_split
+from bagnet_repro.errors import UserError
 from conftest import PROJECT, run_cli, run_snakemake
 from test_extract import _tar, _zip
 
@@ -266,7 +268,7 @@ def test_read_only_checkpoint_folder_fails_before_training(tmp_path):
 
 @pytest.mark.parametrize("option,value,words", [
     ("lr", -1, "training option lr must be > 0, got -1"),
-    ("image_size", 0, "training option image_size must be >= 32, got 0"),
+    ("image_size", 0, "training option image_size must be >= 32 and <= 4096, got 0"),
     ("batch_size", 0, "training option batch_size must be >= 1, got 0"),
 ])
 def test_out_of_range_numbers_are_one_line(tmp_path, option, value, words):
@@ -503,3 +505,39 @@ def test_a_best_checkpoint_without_its_head_names_the_key(tmp_path):
     result = run_cli(*evaluate_args(best, tmp_path))
     assert_one_line_error(result, f"{best} is not a usable bagnet-repro checkpoint: it has no 'head' key",
                           "rerun the train job")
+
+
+# 32: image sizes have an upper bound, with the memory the size would take -------------------------------
+
+@pytest.mark.parametrize("sections,key,gib", [
+    ({"train": {"image_size": 100000}}, "train.image_size", "112 GiB"),
+    ({"receptive_fields": {"measure_size": 5000}}, "receptive_fields.measure_size", "0.279 GiB"),
+    ({"data": {"demo": {"width": 8192}}}, "data.demo.width", "0.75 GiB"),
+    ({"feature_amounts": {"dataset": "cifar10", "options": {"image_size": 8192}}},
+     "feature_amounts.options.image_size", "0.75 GiB"),
+    ({"pretrain": {"options": {"image_size": 100000}}}, "pretrain.options.image_size", "112 GiB"),
+])
+def test_a_huge_image_size_is_refused_at_start_up_with_its_memory(tmp_path, sections, key, gib):
+    sections.setdefault("data", {}).setdefault("local_dir", str(tmp_path))
+    config = write_config(tmp_path / "c.yaml", **sections)
+    words = (f"config error at '{key}':", "is above the maximum image size 4096", f"is {gib} as float32 input")
+    checked = run_cli("check-config", config)
+    assert_one_line_error(checked, *words)
+    if key == "train.image_size":  # the workflow says the same at start-up, before any job
+        planned = run_snakemake(tmp_path / "work", "-n", "--configfile", config)
+        assert planned.returncode == 1 and all(word in planned.stderr for word in words), planned.stderr[-2000:]
+        assert not (tmp_path / "work" / "results").exists()
+
+
+def test_every_image_size_key_of_the_schema_has_the_one_maximum():
+    from bagnet_repro.config_checks import IMAGE_SIZE_KEYS, MAX_IMAGE_SIZE
+    from bagnet_repro.training.finetune import TrainSettings
+
+    schema = yaml.safe_load((PROJECT / "workflow/schemas/config.schema.yaml").read_text())
+    for key in IMAGE_SIZE_KEYS:
+        entry = schema
+        for part in key.split("."):
+            entry = entry["properties"][part]
+        assert entry["maximum"] == MAX_IMAGE_SIZE, key
+    with pytest.raises(UserError, match="image_size must be >= 32 and <= 4096, got 4097"):
+        TrainSettings(model="bagnet9", image_size=MAX_IMAGE_SIZE + 1)  # --options as from the config

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..config_checks import MAX_IMAGE_SIZE
 from ..data.augmentations import get_augmentations
 from ..data.batch_augment import crop_flip, crop_flip_matrices, step_generator
 from ..data.classes import REPORT_CLASSES
@@ -48,7 +49,7 @@ _REPORT = RECIPES["report"]
 # The config schema states the same bounds for train: (a test holds the two equal).
 _NUMBER = (int, float)
 _RANGES = {
-    "image_size": (int, 32, False, None, False), "epochs": (int, 1, False, None, False),
+    "image_size": (int, 32, False, MAX_IMAGE_SIZE, False), "epochs": (int, 1, False, None, False),
     "batch_size": (int, 1, False, None, False), "lr": (_NUMBER, 0, True, None, False),
     "lr_scale_batch": (int, 0, False, None, False), "momentum": (_NUMBER, 0, False, 1, False),
     "weight_decay": (_NUMBER, 0, False, None, False), "warmup_epochs": (int, 0, False, None, False),
