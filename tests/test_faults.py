@@ -541,3 +541,16 @@ def test_every_image_size_key_of_the_schema_has_the_one_maximum():
         assert entry["maximum"] == MAX_IMAGE_SIZE, key
     with pytest.raises(UserError, match="image_size must be >= 32 and <= 4096, got 4097"):
         TrainSettings(model="bagnet9", image_size=MAX_IMAGE_SIZE + 1)  # --options as from the config
+
+
+# 33: a RuntimeError from torch is one line; BAGNET_REPRO_TRACEBACK=1 shows its traceback ---------------------
+
+def test_a_runtime_error_is_one_line_and_its_traceback_on_request(tmp_path):
+    args = ["receptive-fields", "--models", "bagnet9", "--image-size", "1", "--measure-size", "40",
+            "--layers", str(tmp_path / "layers.csv"), "--summary", str(tmp_path / "summary.csv")]
+    result = run_cli(*args)  # a 1 x 1 input reaches a 3 x 3 convolution: torch raises a RuntimeError
+    assert_one_line_error(result, "Kernel size can't be greater than actual input size", "BAGNET_REPRO_TRACEBACK=1")
+    assert not (tmp_path / "layers.csv").exists()
+    env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"), BAGNET_REPRO_TRACEBACK="1")
+    traced = subprocess.run([sys.executable, "-m", "bagnet_repro", *args], env=env, capture_output=True, text=True)
+    assert traced.returncode == 1 and "Traceback" in traced.stderr and "RuntimeError" in traced.stderr
