@@ -167,7 +167,7 @@ def test_a_backbone_trains_through_the_train_command(demo_data, tmp_path):
                      "--seed", "0", "--device", "cpu", "--threads", "1")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "cspdarknet19 epoch 1/1" in result.stdout + result.stderr
-    saved = torch.load(tmp_path / "best.pt", map_location="cpu", weights_only=False)
+    saved = torch.load(tmp_path / "best.pt", map_location="cpu", weights_only=True)
     assert any(key.startswith("backbone.stages.") for key in saved["state_dict"])
 
 

@@ -7,7 +7,8 @@ from PIL import Image
 
 from bagnet_repro.data.loading import load_image, normalize
 from bagnet_repro.heatmaps import patch_logits
-from bagnet_repro.models import get_bagnet
+from bagnet_repro.heatmaps.banded import banded_logits, coarse_logit_map
+from bagnet_repro.models import build_model, get_bagnet
 from bagnet_repro.models.trained import save_trained
 from helpers import randomize_batchnorm, run_cli
 
@@ -83,3 +84,79 @@ def test_explain_errors_are_one_line(tmp_path, photo):
     assert missing.stderr.strip().splitlines()[-1] == f"error: image not found: {tmp_path / 'nope.jpg'}"
     random = run_cli("explain", str(photo), "--model", "bagnet9", "--weights", "none", *common)
     assert random.returncode == 1 and "explain needs trained weights" in random.stderr
+
+
+def explain_cli(tmp_path, *args):
+    return run_cli("explain", *args, "--out", str(tmp_path / "o"), "--device", "cpu", "--threads", "1")
+
+
+def one_line(result):
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    return lines[-1]
+
+
+@pytest.mark.parametrize("model,side", [("bagnet9", 1), ("bagnet33", 20)])
+def test_an_image_smaller_than_the_receptive_field_is_one_line_before_any_forward(tmp_path, model, side):
+    state = tmp_path / "state.pt"
+    torch.save(get_bagnet(model, num_classes=3).state_dict(), state)
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", (side, side + 5), (10, 20, 30)).save(tiny)
+    patch = int(model[len("bagnet"):])
+    line = one_line(explain_cli(tmp_path, str(tiny), "--model", model, "--weights", str(state)))
+    assert line == (f"error: image {tiny} is {side} x {side + 5} px, too small for {model}: it needs at least "
+                    f"{patch} x {patch} px (its receptive field); enlarge it or pass --image-size {patch} or more")
+    assert not (tmp_path / "o").exists()
+
+
+def test_image_size_is_checked_against_the_model(tmp_path, photo):
+    state = tmp_path / "state.pt"
+    torch.save(get_bagnet("bagnet17", num_classes=3).state_dict(), state)
+    line = one_line(explain_cli(tmp_path, str(photo), "--model", "bagnet17", "--weights", str(state),
+                                "--image-size", "9"))
+    assert line == ("error: --image-size 9 is too small for bagnet17: it needs images of at least 17 x 17 px "
+                    "(its receptive field)")
+
+
+@pytest.mark.parametrize("method", ["fast", "upsampled"])
+def test_a_non_bagnet_checkpoint_is_not_told_to_use_upsampled(tmp_path, photo, method):
+    model = build_model("resnet18", 4, head="linear").eval()
+    best = tmp_path / "best.pt"
+    save_trained(best, model="resnet18", head="linear", classes=list("abcd"), image_size=32, epoch=1, val_acc=0.5,
+                 val_loss=1.0, settings={}, state_dict=model.state_dict())
+    line = one_line(explain_cli(tmp_path, str(photo), "--model", "resnet18", "--weights", str(best),
+                                "--method", method))
+    assert "resnet18" in line and "no heatmap method applies to it" in line and "use method" not in line
+
+
+def test_banded_forward_equals_the_whole_image_forward():
+    """Tiles of the feature map (as a 5000 x 5000 image needs) give the logits and the coarse map exactly."""
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 150, 130)
+    for name in ("bagnet9", "bagnet17_v2"):
+        model = randomize_batchnorm(get_bagnet(name, num_classes=5)).eval()
+        with torch.no_grad():
+            whole, coarse = model(x)[0], model.logit_map(x)[0, [3, 1]]
+        tiled = banded_logits(model, x, memory_mb=12)  # 12 MB: several tiles for this image
+        torch.testing.assert_close(tiled, whole, rtol=1e-4, atol=1e-4, msg=name)
+        torch.testing.assert_close(coarse_logit_map(model, x, [3, 1], memory_mb=12), coarse, rtol=1e-4, atol=1e-4,
+                                   msg=name)
+
+
+def test_a_budget_too_small_for_one_band_is_refused_with_the_size_it_needs(tmp_path, photo):
+    state = tmp_path / "state.pt"
+    torch.save(get_bagnet("bagnet9", num_classes=3).state_dict(), state)
+    line = one_line(explain_cli(tmp_path, str(photo), "--model", "bagnet9", "--weights", str(state),
+                                "--memory-mb", "16"))
+    assert line.startswith("error: an image 300 px wide needs a memory budget of at least 87 MB for one band")
+    assert "--memory-mb" in line and not list((tmp_path / "o").glob("*"))
+
+
+def test_a_16_bit_image_is_explained_mid_grey(tmp_path):
+    grey = tmp_path / "grey16.png"
+    Image.fromarray(np.full((24, 30), 0x8080, dtype=np.uint16)).save(grey)
+    state = tmp_path / "state.pt"
+    torch.save(get_bagnet("bagnet9", num_classes=3).state_dict(), state)
+    result = explain_cli(tmp_path, str(grey), "--model", "bagnet9", "--weights", str(state))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert np.unique(np.load(tmp_path / "o" / "grey16.npz")["image"]).tolist() == [128]

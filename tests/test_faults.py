@@ -32,12 +32,16 @@ import time
 import zipfile
 
 import pytest
-from test_extract import _tar, _zip
+import torch
+import yaml
+from PIL import Image
 
 from bagnet_repro.data.demo import make_demo_data
 from bagnet_repro.data.inventory import build_inventory, write_records
 from bagnet_repro.data.split import seeded_split
+from bagnet_repro.errors import UserError
 from helpers import PROJECT, run_cli, run_snakemake
+from test_extract import _tar, _zip
 
 
 def last_line(result: subprocess.CompletedProcess) -> str:
@@ -264,7 +268,7 @@ def test_read_only_checkpoint_folder_fails_before_training(tmp_path):
 
 @pytest.mark.parametrize("option,value,words", [
     ("lr", -1, "training option lr must be > 0, got -1"),
-    ("image_size", 0, "training option image_size must be >= 32, got 0"),
+    ("image_size", 0, "training option image_size must be >= 32 and <= 4096, got 0"),
     ("batch_size", 0, "training option batch_size must be >= 1, got 0"),
 ])
 def test_out_of_range_numbers_are_one_line(tmp_path, option, value, words):
@@ -417,3 +421,136 @@ def test_outputs_follow_the_umask(tmp_path):
 def test_the_manual_says_how_to_unlock_after_a_kill():
     assert "--unlock" in (PROJECT / "docs" / "troubleshooting.md").read_text()
     assert "--unlock" in (PROJECT / "README.md").read_text()
+
+
+# 28-31: no loaded file runs code ---------------------------------------------------------------------------
+
+class CreatesAFile:
+    """Unpickled without weights_only, this calls open(path, "w"): the file appears if a loader ran it."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+class RunsAShell:
+    """The same through os.system (another module, another opcode path in the unpickler)."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.path}",))
+
+
+def evaluate_args(checkpoint, tmp_path):
+    return ["evaluate", "--checkpoint", str(checkpoint), "--manifest", str(tiny_manifest(tmp_path, 0)),
+            "--predictions", str(tmp_path / "predictions.tsv"), "--metrics", str(tmp_path / "metrics.json"),
+            "--scramble-grid", "4", "--sweep-grids", "1", "2", "--scramble-seed", "0", "--batch-size", "8",
+            "--device", "cpu", "--threads", "1"]
+
+
+def best_shaped(payload):
+    """A file shaped like a best.pt of this pipeline whose weights are the payload."""
+    return {"model": "bagnet9", "head": "linear", "classes": ["a", "b"], "image_size": 32, "epoch": 1,
+            "val_acc": 0.5, "val_loss": 1.0, "settings": {}, "state_dict": payload}
+
+
+@pytest.mark.parametrize("payload", [CreatesAFile, RunsAShell])
+@pytest.mark.parametrize("shape", ["best.pt", "state dict"])
+def test_explain_weights_never_run_code(tmp_path, payload, shape):
+    marker = tmp_path / "created_by_the_payload"
+    evil = tmp_path / "downloaded.pt"
+    torch.save(best_shaped(payload(marker)) if shape == "best.pt" else {"conv1.weight": payload(marker)}, evil)
+    image = tmp_path / "photo.png"
+    Image.new("RGB", (40, 30), (120, 130, 140)).save(image)
+    out = tmp_path / "explained"
+    result = run_cli("explain", str(image), "--model", "bagnet9", "--weights", str(evil), "--out", str(out),
+                     "--device", "cpu", "--threads", "1")
+    assert_one_line_error(result, f"cannot read weights file {evil}", "not loaded", "could run code")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not marker.exists() and not out.exists()
+
+
+def test_best_checkpoint_never_runs_code(tmp_path):
+    marker = tmp_path / "created_by_the_payload"
+    evil = tmp_path / "best.pt"
+    torch.save(best_shaped(CreatesAFile(marker)), evil)
+    result = run_cli(*evaluate_args(evil, tmp_path))
+    out = tmp_path / "predictions.tsv"
+    assert_one_line_error(result, f"cannot read checkpoint {evil}", "io.open", "could run code",
+                          "rerun the train job")
+    assert not marker.exists() and not out.exists()
+
+
+def test_resume_checkpoint_never_runs_code(tmp_path):
+    marker = tmp_path / "created_by_the_payload"
+    out = tmp_path / "run"
+    out.mkdir()
+    torch.save({"settings": "x", "data": "y", "state": RunsAShell(marker)}, out / "last.pt")
+    saved = (out / "last.pt").read_bytes()
+    result = run_cli(*train_args(tiny_manifest(tmp_path, 0), out))
+    assert_one_line_error(result, f"cannot read the resume checkpoint {out / 'last.pt'}", "could run code",
+                          "delete it")
+    assert not marker.exists() and (out / "last.pt").read_bytes() == saved and not (out / "best.pt").exists()
+
+
+def test_a_best_checkpoint_without_its_head_names_the_key(tmp_path):
+    record = best_shaped({"fc.weight": torch.zeros(2, 2)})
+    del record["head"]
+    best = tmp_path / "best.pt"
+    torch.save(record, best)
+    result = run_cli(*evaluate_args(best, tmp_path))
+    assert_one_line_error(result, f"{best} is not a usable bagnet-repro checkpoint: it has no 'head' key",
+                          "rerun the train job")
+
+
+# 32: image sizes have an upper bound, with the memory the size would take -------------------------------
+
+@pytest.mark.parametrize("sections,key,gib", [
+    ({"train": {"image_size": 100000}}, "train.image_size", "112 GiB"),
+    ({"receptive_fields": {"measure_size": 5000}}, "receptive_fields.measure_size", "0.279 GiB"),
+    ({"data": {"demo": {"width": 8192}}}, "data.demo.width", "0.75 GiB"),
+    ({"feature_amounts": {"dataset": "cifar10", "options": {"image_size": 8192}}},
+     "feature_amounts.options.image_size", "0.75 GiB"),
+    ({"pretrain": {"options": {"image_size": 100000}}}, "pretrain.options.image_size", "112 GiB"),
+])
+def test_a_huge_image_size_is_refused_at_start_up_with_its_memory(tmp_path, sections, key, gib):
+    sections.setdefault("data", {}).setdefault("local_dir", str(tmp_path))
+    config = write_config(tmp_path / "c.yaml", **sections)
+    words = (f"config error at '{key}':", "is above the maximum image size 4096", f"is {gib} as float32 input")
+    checked = run_cli("check-config", config)
+    assert_one_line_error(checked, *words)
+    if key == "train.image_size":  # the workflow says the same at start-up, before any job
+        planned = run_snakemake(tmp_path / "work", "-n", "--configfile", config)
+        assert planned.returncode == 1 and all(word in planned.stderr for word in words), planned.stderr[-2000:]
+        assert not (tmp_path / "work" / "results").exists()
+
+
+def test_every_image_size_key_of_the_schema_has_the_one_maximum():
+    from bagnet_repro.config_checks import IMAGE_SIZE_KEYS, MAX_IMAGE_SIZE
+    from bagnet_repro.training.finetune import TrainSettings
+
+    schema = yaml.safe_load((PROJECT / "workflow/schemas/config.schema.yaml").read_text())
+    for key in IMAGE_SIZE_KEYS:
+        entry = schema
+        for part in key.split("."):
+            entry = entry["properties"][part]
+        assert entry["maximum"] == MAX_IMAGE_SIZE, key
+    with pytest.raises(UserError, match="image_size must be >= 32 and <= 4096, got 4097"):
+        TrainSettings(model="bagnet9", image_size=MAX_IMAGE_SIZE + 1)  # --options as from the config
+
+
+# 33: a RuntimeError from torch is one line; BAGNET_REPRO_TRACEBACK=1 shows its traceback ---------------------
+
+def test_a_runtime_error_is_one_line_and_its_traceback_on_request(tmp_path):
+    args = ["receptive-fields", "--models", "bagnet9", "--image-size", "1", "--measure-size", "40",
+            "--layers", str(tmp_path / "layers.csv"), "--summary", str(tmp_path / "summary.csv")]
+    result = run_cli(*args)  # a 1 x 1 input reaches a 3 x 3 convolution: torch raises a RuntimeError
+    assert_one_line_error(result, "Kernel size can't be greater than actual input size", "BAGNET_REPRO_TRACEBACK=1")
+    assert not (tmp_path / "layers.csv").exists()
+    env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"), BAGNET_REPRO_TRACEBACK="1")
+    traced = subprocess.run([sys.executable, "-m", "bagnet_repro", *args], env=env, capture_output=True, text=True)
+    assert traced.returncode == 1 and "Traceback" in traced.stderr and "RuntimeError" in traced.stderr

@@ -112,21 +112,42 @@ def test_every_depth16_variant_has_the_parameters_its_widths_give():
     assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
 
 
-class OutOfMemoryAbove(torch.nn.Module):
-    """A device with room for ``limit`` images: a larger forward raises out-of-memory, as CUDA does."""
+def cuda_out_of_memory(size):
+    return torch.OutOfMemoryError(f"CUDA out of memory. Tried to allocate {size} images")
 
-    def __init__(self, model, limit):
+
+def cpu_out_of_memory(size):  # the CPU allocator's own words: a plain RuntimeError
+    return RuntimeError(f"[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
+                        f"you tried to allocate {size * 2**30} bytes. Error code 12 (Cannot allocate memory)")
+
+
+class OutOfMemoryAbove(torch.nn.Module):
+    """A device with room for ``limit`` images: a larger forward raises ``error(size)``, as CUDA or the CPU do."""
+
+    def __init__(self, model, limit, error=cuda_out_of_memory):
         super().__init__()
-        self.model, self.limit, self.sizes = model, limit, []
+        self.model, self.limit, self.error, self.sizes = model, limit, error, []
 
     def forward(self, x):
         self.sizes.append(len(x))
         if len(x) > self.limit:
-            raise torch.OutOfMemoryError(f"planted: {len(x)} images do not fit, room for {self.limit}")
+            raise self.error(len(x))
         return self.model(x)
 
 
-def test_a_batch_over_the_memory_budget_is_split_with_the_same_gradients(capsys):
+def test_another_runtime_error_is_not_taken_for_a_full_memory():
+    model = build_feature_amount_model(variant(60).features, 10).eval()
+    settings = TrainSettings(model="feature_amounts", image_size=32, batch_size=8, device="cpu", lr=0.01)
+    broken = OutOfMemoryAbove(model, limit=2, error=lambda size: RuntimeError("mat1 and mat2 shapes cannot be "
+                                                                               "multiplied"))
+    trainer = _Trainer(broken, torch.optim.SGD(model.parameters(), lr=0.0), settings, torch.device("cpu"), 10)
+    with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
+        trainer.step(torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,)), epoch=1, step=1)
+    assert broken.sizes == [8] and trainer.chunks == 1  # a real bug is raised as it is, not split
+
+
+@pytest.mark.parametrize("error", [cuda_out_of_memory, cpu_out_of_memory], ids=["cuda", "cpu"])
+def test_a_batch_over_the_memory_budget_is_split_with_the_same_gradients(capsys, error):
     torch.manual_seed(0)
     features = variant(60).features
     model = build_feature_amount_model(features, 10).eval()  # BN on running statistics, no dropout
@@ -140,7 +161,7 @@ def test_a_batch_over_the_memory_budget_is_split_with_the_same_gradients(capsys)
         return float(loss), trainer.chunks, {n: p.grad.clone() for n, p in model.named_parameters()}
 
     full_loss, full_chunks, full = gradients(model)
-    budget = OutOfMemoryAbove(model, limit=5)
+    budget = OutOfMemoryAbove(model, limit=5, error=error)
     split_loss, chunks, split = gradients(budget)
     assert full_chunks == 1 and chunks == 4  # 16 -> 2 x 8 (too big) -> 4 x 4 (fits)
     assert budget.sizes == [16, 8, 4, 4, 4, 4]

@@ -113,7 +113,7 @@ def test_imagenette_pretraining_feeds_fine_tuning_through_the_rules(tmp_path, fi
     assert pretrained["classes"] == WNIDS and pretrained["processes"] == 2
     assert "replicas equal" in (tmp_path / "logs/pretrain/imagenette_bagnet9.log").read_text()
     # Fine-tuning started from those weights (the 3-class head replaced by the 15-scene one).
-    fine_tuned = torch.load(tmp_path / "results/models/bagnet9/seed0/best.pt", weights_only=False)
+    fine_tuned = torch.load(tmp_path / "results/models/bagnet9/seed0/best.pt", weights_only=True)
     assert fine_tuned["settings"]["weights"] == "results/pretrained/imagenette/bagnet9/weights.pt"
     assert "starting from results/pretrained/imagenette/bagnet9/weights.pt" in (
         tmp_path / "logs/train/bagnet9_seed0.log").read_text()

@@ -58,7 +58,7 @@ def history_without_times(path):
 @pytest.mark.slow
 def test_kill_9_at_random_points_then_resume_equals_an_uninterrupted_run(manifest, tmp_path):
     finished_run(manifest, tmp_path / "straight")
-    straight = torch.load(tmp_path / "straight" / "best.pt", weights_only=False)
+    straight = torch.load(tmp_path / "straight" / "best.pt", weights_only=True)
     rng = random.Random(20261122)
     for trial in range(3):
         out = tmp_path / f"killed{trial}"
@@ -77,7 +77,7 @@ def test_kill_9_at_random_points_then_resume_equals_an_uninterrupted_run(manifes
         had_checkpoint = (out / "last.pt").exists()  # a kill before the first save leaves none
         resumed = finished_run(manifest, out)
         assert ("resuming resnet50 after epoch" in resumed.stdout) == had_checkpoint
-        again = torch.load(out / "best.pt", weights_only=False)
+        again = torch.load(out / "best.pt", weights_only=True)
         assert (again["epoch"], again["val_acc"]) == (straight["epoch"], straight["val_acc"])
         for key, tensor in straight["state_dict"].items():
             assert torch.equal(again["state_dict"][key], tensor), f"trial {trial}: {key} differs"

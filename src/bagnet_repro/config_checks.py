@@ -15,6 +15,13 @@ from .errors import UserError
 NUM_CLASSES = 15  # the 15 scene classes (data/classes.py, kept import-free here)
 # Package data: the workflow and ``check-config`` read this one file, also from a non-editable install.
 SCHEMA = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"
+# The largest image side any stage accepts: the schema's maximum of every key below (a test holds them equal),
+# and TrainSettings' bound for image_size given through --options.
+MAX_IMAGE_SIZE = 4096
+IMAGE_SIZE_KEYS = ("train.image_size", "receptive_fields.image_size", "receptive_fields.measure_size",
+                   "data.demo.width", "data.demo.height")
+# Image sizes inside free option maps (TrainSettings values), which the schema does not type.
+OPTION_IMAGE_SIZE_KEYS = (("feature_amounts", "options", "image_size"), ("pretrain", "options", "image_size"))
 
 
 def load_yaml_file(path: str | os.PathLike) -> dict:
@@ -60,7 +67,28 @@ def schema_problem(config: dict, schema_path: str | os.PathLike = SCHEMA) -> str
     if error.validator == "anyOf" and allowed:
         # A name from one of several lists (model_name): say which names would do, not "any of the schemas".
         message = f"{error.instance!r} is not one of {sorted(set(allowed), key=allowed.index)}"
+    if error.validator == "maximum" and key in IMAGE_SIZE_KEYS:
+        return image_size_problem(key, error.instance)
     return f"config error at '{key}': {message}"
+
+
+def image_size_problem(key: str, size: int) -> str:
+    """Why ``size`` is refused at ``key``: the bound and the memory one such image takes before any layer."""
+    gib = 3 * size * size * 4 / 2**30
+    return (f"config error at '{key}': {size} is above the maximum image size {MAX_IMAGE_SIZE} (one {size} x {size} "
+            f"image is {gib:.3g} GiB as float32 input alone; a batch and its activations take many times that)")
+
+
+def _option_image_size_problems(config: dict) -> list[str]:
+    """The same bound for the image sizes of the option maps (feature_amounts.options, pretrain.options)."""
+    problems = []
+    for path in OPTION_IMAGE_SIZE_KEYS:
+        value = config
+        for part in path:
+            value = value.get(part, {}) if isinstance(value, dict) else {}
+        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_IMAGE_SIZE:
+            problems.append(image_size_problem(".".join(path), value))
+    return problems
 
 
 def merged(base: dict, update: dict) -> dict:
@@ -246,4 +274,5 @@ def _feature_amount_depth_problems(config: dict) -> list[str]:
 def cross_field_problems(config: dict) -> list[str]:
     """Every violated rule that spans several keys, each as one line naming a key (empty when none)."""
     return (_url_problems(config) + _grid_problems(config) + _demo_split_problems(config)
-            + _feature_amount_problems(config) + _feature_amount_depth_problems(config))
+            + _option_image_size_problems(config) + _feature_amount_problems(config)
+            + _feature_amount_depth_problems(config))

@@ -9,6 +9,7 @@ those options are required here.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..errors import UserError
@@ -55,5 +56,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except RuntimeError as exc:  # torch's errors (out of memory among them); BAGNET_REPRO_TRACEBACK=1 shows them
+        if os.environ.get("BAGNET_REPRO_TRACEBACK"):
+            raise
+        print(f"error: {_runtime_error_line(exc)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _runtime_error_line(exc: RuntimeError) -> str:
+    """One line for a RuntimeError: out of memory says what to lower, anything else points at the traceback."""
+    from ..memory import is_out_of_memory
+
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if is_out_of_memory(exc):
+        return (f"out of memory ({first}); lower the image size, the batch size or --memory-mb, or use a "
+                "device with more memory")
+    return f"{first} (a {type(exc).__name__}; rerun with BAGNET_REPRO_TRACEBACK=1 for the traceback)"
 

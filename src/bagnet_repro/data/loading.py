@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 from torchvision.transforms.v2 import functional as F
@@ -27,14 +28,40 @@ class ImageSet:
     paths: list[str]
 
 
+# Pillow modes that hold more than 8 bits per sample. Pillow decodes 16-bit grey PNGs and TIFFs as I;16*
+# and 16-bit PGMs as I, all with 16-bit values; its convert("RGB") clips them at 255 (mid-grey turns white).
+_SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+
+
+def to_8_bit(image: Image.Image) -> Image.Image:
+    """``image`` with 8 bits per sample, scaled as image libraries convert to 8 bits (ImageMagick's
+    ``-depth 8``, scikit-image's ``img_as_ubyte``), not clipped.
+
+    16-bit samples keep their high byte (value >> 8): the choice Pillow itself makes when it decodes 16-bit
+    RGB PNGs, so a 16-bit grey and a 16-bit colour image of the same scene load alike. ``I`` (32-bit) holds
+    16-bit samples in every format Pillow decodes into it; larger values clip at 255. ``F`` (float) is read
+    on the 0-1 scale when its values lie in it, else on Pillow's 0-255 scale, clipped.
+    """
+    if image.mode in _SIXTEEN_BIT_MODES:
+        samples = np.asarray(image).astype(np.int64) >> 8
+    elif image.mode == "F":
+        samples = np.asarray(image, dtype=np.float64)
+        finite = samples[np.isfinite(samples)]
+        scale = 255.0 if finite.size and finite.min() >= 0 and finite.max() <= 1 else 1.0
+        samples = np.rint(np.nan_to_num(samples) * scale)
+    else:
+        return image
+    return Image.fromarray(np.clip(samples, 0, 255).astype(np.uint8), mode="L")
+
+
 def load_image(path: str, size: int | None) -> torch.Tensor:
     """RGB uint8 tensor resized to ``size`` x ``size`` (no crop: grayscale scenes become 3 equal channels).
 
-    ``size=None`` keeps the image's own size."""
+    ``size=None`` keeps the image's own size. High-bit-depth images are scaled to 8 bits (``to_8_bit``)."""
     try:
         with Image.open(path) as image:
-            tensor = F.pil_to_tensor(image.convert("RGB"))
-    except (OSError, UnidentifiedImageError) as exc:
+            tensor = F.pil_to_tensor(to_8_bit(image).convert("RGB"))
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
         raise UserError(f"cannot read image {path}: {exc}") from None
     return tensor if size is None else F.resize(tensor, [size, size], antialias=True)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 
 from ..data.loading import load_image, normalize
@@ -21,10 +22,12 @@ from ..errors import UserError
 from ..fileio import write_npz_atomic
 from ..models import get_bagnet
 from ..models.registry import IMAGENET_CLASSES
-from ..models.trained import is_trained_file, model_from_record
+from ..models.trained import checked_record, is_trained_file, model_from_record
 from ..models.weights import parse_weights
 from ..plotting import draw_heatmap, draw_image, save_figure
-from .patches import METHODS, patch_logits
+from ..torchfile import TorchFileError, read_torch_file
+from .banded import banded_logits, smallest_side
+from .patches import METHODS, exact_patch_size, method_problem, patch_logits
 
 
 @dataclass
@@ -45,15 +48,23 @@ def imagenet_categories() -> list[str]:
 
 
 def _trained_record(weights: str) -> dict | None:
-    """The record of ``weights`` when it is a local ``best.pt`` of this pipeline, else None (read once)."""
+    """The record of ``weights`` when it is a local ``best.pt`` of this pipeline, else None (read once).
+
+    Read weights-only: a file that asks for code is refused here, before anything of it is built. A file
+    with a state dict but no head (pretraining's ``weights.pt``) is a weights file, for the weights loader.
+    """
     path = Path(weights)
     if not path.is_file():
         return None
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception:  # a state dict that torch cannot read this way is checked by the weights loader
+        saved = read_torch_file(path)
+    except TorchFileError as exc:
+        if exc.unsafe:
+            raise UserError(f"cannot read weights file {path}: {exc.reason}") from None
+        return None  # a truncated or foreign file: the weights loader names it
+    if not is_trained_file(saved) or "head" not in saved:
         return None
-    return saved if is_trained_file(saved) else None
+    return checked_record(saved, path)
 
 
 def load_explained_model(model_name: str, weights: str, device: torch.device,
@@ -71,6 +82,26 @@ def load_explained_model(model_name: str, weights: str, device: torch.device,
     count = model.fc.out_features
     classes = imagenet_categories() if count == IMAGENET_CLASSES else [f"class {i}" for i in range(count)]
     return ExplainedModel(model, model_name, classes, str(weights))
+
+
+def check_sizes(explained: ExplainedModel, images: list[str], image_size: int | None) -> None:
+    """Every image (or ``--image-size``) at least the smallest side the model accepts, before any forward."""
+    side = smallest_side(explained.model)
+    why = "its receptive field" if exact_patch_size(explained.model) else "the smallest its layers reduce"
+    if image_size is not None:
+        if image_size < side:
+            raise UserError(f"--image-size {image_size} is too small for {explained.name}: it needs images of at "
+                            f"least {side} x {side} px ({why})")
+        return
+    for path in images:
+        try:
+            with Image.open(path) as image:
+                width, height = image.size  # read from the header, nothing decoded
+        except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
+            continue  # the loader names an unreadable image in its own words
+        if min(width, height) < side:
+            raise UserError(f"image {path} is {width} x {height} px, too small for {explained.name}: it needs at "
+                            f"least {side} x {side} px ({why}); enlarge it or pass --image-size {side} or more")
 
 
 def _output_stems(images: list[str]) -> list[str]:
@@ -124,6 +155,10 @@ def explain(images: list[str], model_name: str, weights: str, out_dir: str, clas
         raise UserError(f"image not found: {missing[0]}")
     dev = resolve_device(device)
     explained = load_explained_model(model_name, weights, dev, cache)
+    problem = method_problem(explained.model, method, explained.name)
+    if problem:
+        raise UserError(problem)
+    check_sizes(explained, images, image_size)
     shown = min(classes, len(explained.classes))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -131,12 +166,14 @@ def explain(images: list[str], model_name: str, weights: str, out_dir: str, clas
     for path, stem in zip(tqdm(images, desc="explain", unit="image"), _output_stems(images), strict=True):
         image = load_image(path, image_size)
         batch = normalize(image[None]).to(dev)
-        heatmaps = patch_logits(explained.model, batch, method=method, memory_mb=memory_mb)[0].float().cpu()
-        with torch.no_grad():
-            logits = explained.model(batch)[0].float().cpu()
+        # The image's logits and its heatmaps, both within the memory budget (tiles, bands), and the
+        # heatmaps of the top classes only: 1000 ImageNet classes at 5000 x 5000 px would be 100 GB.
+        logits = banded_logits(explained.model, batch, memory_mb).float().cpu()
         top = torch.argsort(logits, descending=True)[:shown].tolist()
+        heatmaps = patch_logits(explained.model, batch, method=method, memory_mb=memory_mb, classes=top)[0]
+        heatmaps = heatmaps.float().cpu()
         arrays = {"image": image.numpy(), "classes": np.array(explained.classes), "top": np.array(top),
-                  "logits": logits.numpy(), "heatmaps": heatmaps[top].numpy(), "method": np.array(method),
+                  "logits": logits.numpy(), "heatmaps": heatmaps.numpy(), "method": np.array(method),
                   "model": np.array(model_name), "weights": np.array(explained.source)}
         write_npz_atomic(out / f"{stem}.npz", arrays)
         _draw(arrays["image"], arrays["heatmaps"], top, arrays["logits"], explained, Path(path).name,

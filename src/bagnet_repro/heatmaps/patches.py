@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from ..errors import UserError
 from ..models.bagnet import BagNet
+from .banded import coarse_logit_map
 
 METHODS = ("fast", "reference", "upsampled")
 
@@ -129,15 +130,22 @@ class _DenseBottleneck(nn.Module):
 
 
 def _rows_per_band(width: int, patch: int, budget_mb: float) -> int:
-    """Output rows per band so that the widest activations (about 8k channels in flight) fit the budget."""
+    """Output rows per band so that the widest activations (about 8k channels in flight) fit the budget;
+    refused up front, with the budget it would need, when not even one row does."""
     bytes_per_row = (width + patch - 1) * 8192 * 4
-    return max(1, int(budget_mb * 2**20 // bytes_per_row) - (patch - 1))
+    rows = int(budget_mb * 2**20 // bytes_per_row) - (patch - 1)
+    if rows < 1:
+        needed = math.ceil(patch * bytes_per_row / 2**20)
+        raise UserError(f"an image {width} px wide needs a memory budget of at least {needed} MB for one band of "
+                        f"the exact method (the budget is {budget_mb:g} MB): raise --memory-mb (heatmaps.memory_mb) "
+                        "or resize the image (--image-size)")
+    return rows
 
 
 @torch.no_grad()
 def dense_patch_logits(model: BagNet, images: torch.Tensor, memory_mb: float = 2048,
-                       progress: bool = True) -> torch.Tensor:
-    """The fast exact method: one dilated pass per image and band of rows."""
+                       progress: bool = True, classes: list[int] | None = None) -> torch.Tensor:
+    """The fast exact method: one dilated pass per image and band of rows (``classes``: only those kept)."""
     patch = exact_patch_size(model)
     dense = DenseBagNet(model)
     batch, _, height, width = images.shape
@@ -150,6 +158,7 @@ def dense_patch_logits(model: BagNet, images: torch.Tensor, memory_mb: float = 2
             for top in range(0, height, rows):
                 bottom = min(height, top + rows)
                 band = dense.logit_map(padded[index:index + 1, :, top:bottom + patch - 1])[0]
+                band = band if classes is None else band[classes]
                 if out is None:
                     out = images.new_empty(batch, band.shape[0], height, width)
                 out[index, :, top:bottom] = band
@@ -158,21 +167,31 @@ def dense_patch_logits(model: BagNet, images: torch.Tensor, memory_mb: float = 2
 
 
 @torch.no_grad()
-def upsampled_logit_map(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
-    """The model's coarse logit map resized (bilinear) to the image: an approximation, named as such."""
-    if not hasattr(model, "logit_map"):
-        raise UserError(f"{type(model).__name__} has no per-location logit map to upsample")
-    coarse = model.logit_map(images)
-    return F.interpolate(coarse, size=images.shape[-2:], mode="bilinear", align_corners=False)
+def upsampled_logit_map(model: nn.Module, images: torch.Tensor, memory_mb: float = 2048,
+                        classes: list[int] | None = None) -> torch.Tensor:
+    """The model's coarse logit map resized (bilinear) to the image: an approximation, named as such.
+
+    The coarse map is computed tile by tile within ``memory_mb`` (``banded.coarse_logit_map``), and only the
+    ``classes`` asked for are resized, so a large image needs no whole-image activations."""
+    if not isinstance(model, BagNet):
+        raise UserError(f"{_describe(model)} has no per-location logit map to upsample (only BagNets have one)")
+    chosen = list(range(_class_count(model))) if classes is None else list(classes)
+    maps = [coarse_logit_map(model, images[index:index + 1], chosen, memory_mb) for index in range(len(images))]
+    return F.interpolate(torch.stack(maps), size=images.shape[-2:], mode="bilinear", align_corners=False)
+
+
+def _class_count(model: BagNet) -> int:
+    head = model.fc
+    return head.out_features if isinstance(head, nn.Linear) else head[-1].out_features
 
 
 def patch_logits(model: nn.Module, images: torch.Tensor, method: str = "fast", batch_size: int = 1000,
-                 memory_mb: float = 2048, progress: bool = True) -> torch.Tensor:
-    """Stride-1 patch logits of every class: B x classes x H x W for normalised images B x 3 x H x W.
+                 memory_mb: float = 2048, progress: bool = True, classes: list[int] | None = None) -> torch.Tensor:
+    """Stride-1 patch logits of every class (or of ``classes``): B x classes x H x W for normalised images.
 
     ``fast`` (dense dilated pass) and ``reference`` (patch cropping) give the same numbers and exist
-    only for the original BagNets; ``upsampled`` is the coarse logit map resized, for any model with
-    ``logit_map`` (e.g. BagNets v2), and is not a patch heatmap.
+    only for the original BagNets; ``upsampled`` is the coarse logit map resized, for any BagNet (the
+    only networks with a per-location logit map; meant for BagNets v2), and is not a patch heatmap.
     """
     if method not in METHODS:
         raise UserError(f"unknown heatmap method {method!r}; choose one of: {', '.join(METHODS)}")
@@ -180,15 +199,34 @@ def patch_logits(model: nn.Module, images: torch.Tensor, method: str = "fast", b
         raise UserError(f"images must be a float tensor B x 3 x H x W, got {tuple(images.shape)} {images.dtype}")
     if model.training:
         raise UserError("patch logits need the model in eval mode (batch norm must use its running statistics)")
+    problem = method_problem(model, method)
+    if problem:
+        raise UserError(problem)
     if method == "upsampled":
-        return upsampled_logit_map(model, images)
+        return upsampled_logit_map(model, images, memory_mb, classes)
     patch = exact_patch_size(model)
-    if patch is None:
-        raise UserError(f"exact stride-1 patch logits need an unpadded BagNet; {_describe(model)} pads its "
-                        "convolutions, so use method='upsampled' (its coarse logit map, resized)")
     if method == "reference":
-        return reference_patch_logits(model, images, patch, batch_size, progress)
-    return dense_patch_logits(model, images, memory_mb, progress)
+        logits = reference_patch_logits(model, images, patch, batch_size, progress)
+        return logits if classes is None else logits[:, classes]
+    return dense_patch_logits(model, images, memory_mb, progress, classes)
+
+
+def method_problem(model: nn.Module, method: str, name: str | None = None) -> str | None:
+    """Why ``method`` cannot draw ``model``'s heatmaps (None when it can); the advice names only what works.
+    ``name``: the model's name for the message (default: its BagNet config or class name)."""
+    name = name or _describe(model)
+    if method == "upsampled":
+        if isinstance(model, BagNet):
+            return None
+        return (f"{name} has no per-location logit map, so no heatmap method applies to it "
+                "(fast and reference need an original BagNet, upsampled any BagNet)")
+    if exact_patch_size(model) is not None:
+        return None
+    if isinstance(model, BagNet):
+        return (f"exact stride-1 patch logits need an unpadded BagNet; {name} pads its "
+                "convolutions, so use method='upsampled' (its coarse logit map, resized)")
+    return (f"exact stride-1 patch logits need an unpadded BagNet, and {name} is not a BagNet: no "
+            "heatmap method applies to it (upsampled needs a BagNet's per-location logit map too)")
 
 
 def _describe(model: nn.Module) -> str:

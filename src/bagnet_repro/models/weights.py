@@ -28,6 +28,7 @@ import torch
 
 from ..data.download import check_digest, download
 from ..errors import UserError
+from ..torchfile import TorchFileError, read_torch_file
 from .sources import BITBUCKET, IMGCLSMOB, weight_sources
 
 KEYWORD_SOURCES = ("imagenet", "pytorchcv", "torchvision")
@@ -128,9 +129,9 @@ def file_weights(spec: WeightsSpec, cache: Path) -> Path:
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """Tensors only (``weights_only=True``); unwraps ``{"state_dict": ...}`` and DataParallel prefixes."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for truncated or foreign files
-        raise UserError(f"cannot read weights file {path}: {str(exc).splitlines()[0]}") from exc
+        state = read_torch_file(path)
+    except TorchFileError as exc:
+        raise UserError(f"cannot read weights file {path}: {exc.reason}") from None
     for key in ("state_dict", "model_state_dict", "model"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]

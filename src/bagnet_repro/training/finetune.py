@@ -21,6 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..code_digest import code_sha256
+from ..config_checks import MAX_IMAGE_SIZE
 from ..data.augmentations import get_augmentations
 from ..data.batch_augment import crop_flip, crop_flip_matrices, pad_crop_flip, step_generator
 from ..data.classes import REPORT_CLASSES
@@ -30,8 +31,10 @@ from ..device import resolve_device, to_device
 from ..errors import UserError
 from ..evaluation.inference import PRECISIONS, autocast_dtype, predict
 from ..fileio import check_writable, file_digest, save_torch_atomic, write_table_atomic
+from ..memory import is_out_of_memory
 from ..models import build_model
 from ..models.trained import save_trained
+from ..torchfile import TorchFileError, read_torch_file
 from .recipes import RECIPES
 from .staging import stage_images
 from .tally import EpochTally
@@ -49,7 +52,7 @@ _REPORT = RECIPES["report"]
 # The config schema states the same bounds for train: (a test holds the two equal).
 _NUMBER = (int, float)
 _RANGES = {
-    "image_size": (int, 32, False, None, False), "epochs": (int, 1, False, None, False),
+    "image_size": (int, 32, False, MAX_IMAGE_SIZE, False), "epochs": (int, 1, False, None, False),
     "batch_size": (int, 1, False, None, False), "lr": (_NUMBER, 0, True, None, False),
     "lr_scale_batch": (int, 0, False, None, False), "momentum": (_NUMBER, 0, False, 1, False),
     "weight_decay": (_NUMBER, 0, False, None, False), "warmup_epochs": (int, 0, False, None, False),
@@ -135,7 +138,11 @@ def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
 
 
 def rng_states() -> dict:
-    states = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    """Every generator's state as tensors and plain data, so the checkpoint reads weights-only."""
+    kind, keys, position, has_gauss, gauss = np.random.get_state()
+    states = {"torch": torch.get_rng_state(), "python": random.getstate(),
+              "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "position": int(position),
+                        "has_gauss": int(has_gauss), "gauss": float(gauss)}}
     if torch.cuda.is_available():
         states["cuda"] = torch.cuda.get_rng_state_all()
     return states
@@ -143,7 +150,9 @@ def rng_states() -> dict:
 
 def set_rng_states(states: dict) -> None:
     torch.set_rng_state(states["torch"])
-    np.random.set_state(states["numpy"])
+    numpy_state = states["numpy"]
+    np.random.set_state((numpy_state["kind"], numpy_state["keys"].numpy().astype(np.uint32),
+                         numpy_state["position"], numpy_state["has_gauss"], numpy_state["gauss"]))
     random.setstate(states["python"])
     if "cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
@@ -318,7 +327,9 @@ class _Trainer:
                 loss, logits = accumulate_gradients(self.model, inputs, targets, self.loss_fn, self.chunks,
                                                     self.autocast_dtype, self.scaler)
                 break
-            except torch.OutOfMemoryError:
+            except RuntimeError as exc:  # torch.OutOfMemoryError on CUDA, the allocator's RuntimeError on the CPU
+                if not is_out_of_memory(exc):
+                    raise
                 self.optimizer.zero_grad(set_to_none=True)
                 torch.cuda.empty_cache()
                 chunks = _next_divisor(len(inputs), self.chunks)
@@ -458,9 +469,9 @@ def read_resume_checkpoint(path: Path, key: str, data_file: str, data_key: str) 
     if not path.exists():
         return None
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # truncated or foreign files raise several types
-        raise UserError(f"cannot read the resume checkpoint {path} ({str(exc).splitlines()[0]}); "
+        saved = read_torch_file(path)  # weights-only: earlier checkpoints (numpy RNG objects) are refused
+    except TorchFileError as exc:
+        raise UserError(f"cannot read the resume checkpoint {path}: {exc.reason}; "
                         "delete it to start this run over") from None
     if not isinstance(saved, dict) or "state" not in saved:
         raise UserError(f"{path} is not a resume checkpoint of this pipeline; delete it to start this run over")

@@ -1,0 +1,109 @@
+"""A BagNet's own forward on an image of any size within a memory budget, by tiles of its feature map.
+
+A whole 5000 x 5000 image through a BagNet needs about 25 GB of activations at the first layers. Every
+location of the final feature map depends only on the pixels of its receptive field, and the network's total
+stride is 8, so a window of the image that starts on a multiple of 8 and reaches a receptive field beyond the
+tile gives that tile's features exactly, padded (v2) or not. The image-level logits are the head on the
+mean of all features (the network's average pool), so they too come out of the tiles, and so does the coarse
+logit map that the ``upsampled`` method resizes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..errors import UserError
+from ..models.bagnet import BagNet
+
+STRIDE = 8  # the BagNets' strides are (2, 2, 2, 1)
+BYTES_PER_PIXEL = 2048  # activations in flight per input pixel of one forward (about 1.1 kB measured, doubled)
+
+
+def smallest_side(model: BagNet) -> int:
+    """The smallest image side ``model`` accepts: an original BagNet's receptive field (it pads nothing), else
+    (v2) the smallest side its padded stem and strided layers still reduce to one location."""
+    if not model.config.padded:
+        return model.config.receptive_field
+    return next(side for side in range(1, STRIDE * 64) if feature_shape(model, side, side) is not None)
+
+
+def feature_shape(model: BagNet, height: int, width: int) -> tuple[int, int] | None:
+    """The (h, w) of the feature map of a height x width image, from a copy of the network on the meta device
+    (shapes only: no memory, no arithmetic); None when the image is too small for its layers."""
+    with torch.device("meta"):
+        shapes_only = BagNet(model.config, num_classes=1).eval()
+        probe = torch.empty(1, 3, height, width)
+    try:
+        with torch.no_grad():
+            return tuple(shapes_only.features(probe).shape[-2:])
+    except RuntimeError:  # "kernel size can't be greater than actual input size" and the like
+        return None
+
+
+def _halo(model: BagNet) -> int:
+    """Input rows beyond a tile that its features depend on (a receptive field, on the stride's grid)."""
+    return STRIDE * math.ceil(model.config.receptive_field / STRIDE) + STRIDE
+
+
+def _tile(model: BagNet, height: int, width: int, memory_mb: float) -> int:
+    """Feature locations per side of a square tile whose window fits ``memory_mb``; refused when none does."""
+    side = math.isqrt(int(memory_mb * 2**20 // BYTES_PER_PIXEL))
+    tile = (side - 2 * _halo(model)) // STRIDE
+    if tile < 1:
+        needed = (STRIDE + 2 * _halo(model)) ** 2 * BYTES_PER_PIXEL / 2**20
+        raise UserError(f"--memory-mb {memory_mb:g} is too small for one tile of {model.config.name}; it needs at "
+                        f"least {math.ceil(needed)}")
+    return tile
+
+
+def feature_tiles(model: BagNet, image: torch.Tensor, memory_mb: float):
+    """Yield (row slice, column slice, features) covering ``model.features(image)`` (1 x 3 x H x W) tile by tile."""
+    height, width = image.shape[-2:]
+    shape = feature_shape(model, height, width)
+    if shape is None:
+        raise UserError(f"a {height} x {width} image is too small for {model.config.name}")
+    if height * width * BYTES_PER_PIXEL <= memory_mb * 2**20:
+        yield slice(0, shape[0]), slice(0, shape[1]), model.features(image)
+        return
+    tile, halo = _tile(model, height, width, memory_mb), _halo(model)
+    for top in range(0, shape[0], tile):
+        rows = slice(top, min(shape[0], top + tile))
+        for left in range(0, shape[1], tile):
+            columns = slice(left, min(shape[1], left + tile))
+            first_row, first_column = max(0, STRIDE * top - halo), max(0, STRIDE * left - halo)
+            window = image[..., first_row:min(height, STRIDE * rows.stop + halo),
+                           first_column:min(width, STRIDE * columns.stop + halo)]
+            features = model.features(window)
+            row0, column0 = top - first_row // STRIDE, left - first_column // STRIDE
+            yield rows, columns, features[..., row0:row0 + rows.stop - top, column0:column0 + columns.stop - left]
+
+
+@torch.no_grad()
+def banded_logits(model: BagNet, image: torch.Tensor, memory_mb: float) -> torch.Tensor:
+    """``model(image)[0]`` for one image, computed tile by tile within ``memory_mb``."""
+    height, width = image.shape[-2:]
+    if height * width * BYTES_PER_PIXEL <= memory_mb * 2**20:
+        return model(image)[0]  # fits: the network's own forward, the very same numbers
+    total, count = None, 0
+    for _, _, features in feature_tiles(model, image, memory_mb):
+        part = features.sum(dim=(0, 2, 3), dtype=torch.float64)
+        total = part if total is None else total + part
+        count += features.shape[-2] * features.shape[-1]
+    pooled = (total / count).to(image.dtype)[None]
+    return model.fc(pooled)[0]
+
+
+@torch.no_grad()
+def coarse_logit_map(model: BagNet, image: torch.Tensor, classes: list[int], memory_mb: float) -> torch.Tensor:
+    """``model.logit_map(image)[0, classes]`` (the head at every location), tile by tile within ``memory_mb``."""
+    out = None
+    for rows, columns, features in feature_tiles(model, image, memory_mb):
+        logits = model.fc(features.permute(0, 2, 3, 1))[0].permute(2, 0, 1)[classes]
+        if out is None:
+            shape = feature_shape(model, *image.shape[-2:])
+            out = image.new_empty(len(classes), *shape)
+        out[:, rows, columns] = logits
+    return out
