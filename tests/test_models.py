@@ -41,7 +41,7 @@ def test_model_and_recipe_names_are_listed_once_and_agree():
     from bagnet_repro.models.sources import WEIGHT_SOURCES
     from bagnet_repro.training.recipes import RECIPES
 
-    schema = yaml.safe_load((PROJECT / "src" / "bagnet_repro" / "schemas" / "config.schema.yaml").read_text())
+    schema = yaml.safe_load((PROJECT / "workflow" / "schemas" / "config.schema.yaml").read_text())
     # A model is one of the report's networks or a backbone's classifier (the backbone list is not repeated).
     report_names, backbones = schema["$defs"]["model_name"]["anyOf"]
     assert backbones == {"$ref": "#/$defs/backbone_name"}
@@ -49,7 +49,7 @@ def test_model_and_recipe_names_are_listed_once_and_agree():
     assert tuple(schema["$defs"]["recipe"]["enum"]) == tuple(RECIPES)
     assert tuple(schema["$defs"]["backbone_name"]["enum"]) == BACKBONE_NAMES
     # Every place of the schema that takes a model or recipe name refers to those definitions.
-    text = (PROJECT / "src" / "bagnet_repro" / "schemas" / "config.schema.yaml").read_text()
+    text = (PROJECT / "workflow" / "schemas" / "config.schema.yaml").read_text()
     assert text.count("cbam_resnet50") == 1 and text.count("bagnets_v2,") == 1
     assert text.count('$ref: "#/$defs/model_name"') == 3 and text.count('$ref: "#/$defs/recipe"') == 3
     assert text.count(" vovnet39,") == 1 and text.count('$ref: "#/$defs/backbone_name"') == 2

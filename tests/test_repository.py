@@ -42,3 +42,17 @@ def test_outputs_get_the_umask_mode_not_the_temporary_files_0600(tmp_path):
         os.umask(previous)
     assert (tmp_path / "table.tsv").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "folder").stat().st_mode & 0o777 == 0o755
+
+
+def test_the_wheel_ships_the_workflows_schema_as_a_file(tmp_path):
+    """workflow/schemas/ holds the one schema; the package links to it, and a built wheel carries its text, so
+    check-config works from a non-editable install."""
+    import zipfile
+
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                            str(tmp_path), str(PROJECT)], capture_output=True, text=True, cwd=tmp_path)
+    assert build.returncode == 0, build.stderr[-2000:]
+    (wheel,) = tmp_path.glob("bagnet_repro-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = archive.read("bagnet_repro/schemas/config.schema.yaml")
+    assert shipped == (PROJECT / "workflow" / "schemas" / "config.schema.yaml").read_bytes()

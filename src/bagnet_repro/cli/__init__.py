@@ -2,7 +2,7 @@
 
 Each module of this package is one stage: its ``register(subparsers)`` adds the stage's commands beside the
 handlers that call the library with keyword arguments. The rules pass every option of the stage commands
-explicitly; their values and defaults live in config.yaml and workflow/schemas/config.schema.yaml alone, so
+explicitly; their values and defaults live in config.yaml and workflow/schemas/config.schema.yaml (shipped in the package) alone, so
 those options are required here.
 """
 
