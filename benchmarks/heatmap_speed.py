@@ -43,18 +43,31 @@ def main() -> None:
         _, forward = timed(lambda: model(image), device)
     fast, fast_s = timed(lambda: patch_logits(model, image, "fast", progress=False), device)
     result = {
-        "machine": describe_device(device), "device": str(device), "torch": torch.__version__,
-        "model": args.model, "classes": args.classes, "image_size": args.size,
-        "threads": torch.get_num_threads(), "forward_s": forward, "fast_s": fast_s,
-        "fast_in_forward_passes": fast_s / forward, "fast_images_per_s": 1 / fast_s,
+        "machine": describe_device(device),
+        "device": str(device),
+        "torch": torch.__version__,
+        "model": args.model,
+        "classes": args.classes,
+        "image_size": args.size,
+        "threads": torch.get_num_threads(),
+        "forward_s": forward,
+        "fast_s": fast_s,
+        "fast_in_forward_passes": fast_s / forward,
+        "fast_images_per_s": 1 / fast_s,
     }
     if not args.skip_reference:
-        reference, reference_s = timed(lambda: patch_logits(model, image, "reference", args.batch_size,
-                                                            progress=False), device)
+        reference, reference_s = timed(
+            lambda: patch_logits(model, image, "reference", args.batch_size, progress=False), device
+        )
         difference = (fast - reference).abs().max().item()
-        result.update(reference_s=reference_s, speedup=reference_s / fast_s, max_abs_diff=difference,
-                      max_abs_logit=reference.abs().max().item(),
-                      reference_patches=args.size * args.size, reference_batch_size=args.batch_size)
+        result.update(
+            reference_s=reference_s,
+            speedup=reference_s / fast_s,
+            max_abs_diff=difference,
+            max_abs_logit=reference.abs().max().item(),
+            reference_patches=args.size * args.size,
+            reference_batch_size=args.batch_size,
+        )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

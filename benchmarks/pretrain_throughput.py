@@ -83,7 +83,10 @@ def main() -> None:
     per_worker = max(rate / int(w) for w, rate in loading.items())
     result = {
         "machine": describe_device(torch.device(args.device)),
-        "model": args.model, "image_size": 224, "precision": precision, "batch_per_rank": args.batch,
+        "model": args.model,
+        "image_size": 224,
+        "precision": precision,
+        "batch_per_rank": args.batch,
         "loader_images_per_s_by_workers": loading,
         "train_images_per_s_per_rank": round(training, 2),
         "workers_per_rank_needed": float(f"{training / per_worker:.3g}"),

@@ -41,8 +41,9 @@ REPORT_MODELS = [*ORIGINAL_BAGNETS, *CNN_BASELINES]  # the report's seven, from 
 CLASSES = len(REPORT_CLASSES)  # the 15 scenes
 
 
-def ours(settings: TrainSettings, images: torch.Tensor, labels: torch.Tensor, device: torch.device,
-         epochs: int) -> float:
+def ours(
+    settings: TrainSettings, images: torch.Tensor, labels: torch.Tensor, device: torch.device, epochs: int
+) -> float:
     model = build_model(settings.model, CLASSES, head="linear").to(device)
     if settings.channels_last:
         model.to(memory_format=torch.channels_last)
@@ -50,13 +51,13 @@ def ours(settings: TrainSettings, images: torch.Tensor, labels: torch.Tensor, de
     staged = stage_images(images, device)
     staged_labels = labels.to(staged.device)
     trainer.epoch(staged, staged_labels, 0)  # warm-up
-    _, seconds = timed(lambda: [trainer.epoch(staged, staged_labels, epoch) for epoch in range(1, epochs + 1)],
-                       device)
+    _, seconds = timed(lambda: [trainer.epoch(staged, staged_labels, epoch) for epoch in range(1, epochs + 1)], device)
     return epochs * len(labels) / seconds
 
 
-def plain(settings: TrainSettings, images: torch.Tensor, labels: torch.Tensor, device: torch.device,
-          epochs: int) -> float:
+def plain(
+    settings: TrainSettings, images: torch.Tensor, labels: torch.Tensor, device: torch.device, epochs: int
+) -> float:
     model = build_model(settings.model, CLASSES, head="linear").to(device)
     optimizer = build_optimizer(model, settings)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
@@ -66,7 +67,7 @@ def plain(settings: TrainSettings, images: torch.Tensor, labels: torch.Tensor, d
         model.train()
         order = torch.randperm(len(labels))
         for start in range(0, len(order), settings.batch_size):
-            index = order[start:start + settings.batch_size]
+            index = order[start : start + settings.batch_size]
             inputs, targets = normalize(images[index]).to(device), labels[index].to(device)
             with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
                 logits = model(inputs)
@@ -106,15 +107,28 @@ def main() -> None:
         plain_rate = plain(settings, images, labels, device, args.epochs)
         torch.manual_seed(0)
         ours_rate = ours(settings, images, labels, device, args.epochs)
-        rows.append({"model": model, "ours_images_per_s": round(ours_rate, 2),
-                     "plain_images_per_s": round(plain_rate, 2), "ours_over_plain": round(ours_rate / plain_rate, 3)})
+        rows.append(
+            {
+                "model": model,
+                "ours_images_per_s": round(ours_rate, 2),
+                "plain_images_per_s": round(plain_rate, 2),
+                "ours_over_plain": round(ours_rate / plain_rate, 3),
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
         if device.type == "cuda":
             torch.cuda.empty_cache()
-    result = {"machine": describe_device(device), "device": str(device), "torch": torch.__version__,
-              "image_size": args.size, "images": args.images, "batch_size": values["batch_size"],
-              "autocast": str(autocast_dtype(values["precision"], device) or "none (fp32)"),
-              "epochs_timed": args.epochs, "rows": rows}
+    result = {
+        "machine": describe_device(device),
+        "device": str(device),
+        "torch": torch.__version__,
+        "image_size": args.size,
+        "images": args.images,
+        "batch_size": values["batch_size"],
+        "autocast": str(autocast_dtype(values["precision"], device) or "none (fp32)"),
+        "epochs_timed": args.epochs,
+        "rows": rows,
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -44,9 +44,11 @@ def _check_choice(config: dict, key: str, wanted: list, configfiles: list[str]) 
     """A piece for a seed or model the config does not list would be made, and then ignored by finish."""
     outside = [value for value in wanted if value not in config[key]]
     if outside:
-        raise UserError(f"{key} {' '.join(map(str, outside))} not in the config's {key} {config[key]} "
-                        f"({' '.join(configfiles)}): finish would not use that piece; add it there or pick "
-                        "from them")
+        raise UserError(
+            f"{key} {' '.join(map(str, outside))} not in the config's {key} {config[key]} "
+            f"({' '.join(configfiles)}): finish would not use that piece; add it there or pick "
+            "from them"
+        )
 
 
 def plan(args: argparse.Namespace) -> None:
@@ -55,29 +57,43 @@ def plan(args: argparse.Namespace) -> None:
         _check_choice(workflow.config, "seeds", [args.seed], args.configfile)
         _check_choice(workflow.config, "models", args.models, args.configfile)
         config = json.loads(json.dumps(workflow.config, default=str))
-    with open_workflow(Path.cwd(), args.configfile, targets=targets, forceall=True,
-                       snakefile=SNAKEFILE) as workflow:
-        planned = sorted((describe_job(job) for job in planned_jobs(workflow) if job.rule.name in PIECE_RULES),
-                         key=lambda job: PIECE_RULES.index(job["rule"]))
+    with open_workflow(Path.cwd(), args.configfile, targets=targets, forceall=True, snakefile=SNAKEFILE) as workflow:
+        planned = sorted(
+            (describe_job(job) for job in planned_jobs(workflow) if job.rule.name in PIECE_RULES),
+            key=lambda job: PIECE_RULES.index(job["rule"]),
+        )
     name = f"piece_{args.seed}_{'_'.join(args.models)}"
     out = Path(args.out)
     listing = out.with_name(f"{out.name}.files.json")  # what export-run packs there, without Snakemake
-    files = sorted({path for job in planned for path in job["output"] + job["log"]} - {
-        path for job in planned for path in job["directories"]})
-    lines = ["#!/usr/bin/env bash", f"# Planned by scripts/gpu_piece.py: seed {args.seed}, {' '.join(args.models)}",
-             "set -euo pipefail", 'OUT="${OUT:?set OUT to the folder the results go to}"',
-             f'TIMES="$OUT/{name}_times.txt"', "start=$(date +%s)"]
+    files = sorted(
+        {path for job in planned for path in job["output"] + job["log"]}
+        - {path for job in planned for path in job["directories"]}
+    )
+    lines = [
+        "#!/usr/bin/env bash",
+        f"# Planned by scripts/gpu_piece.py: seed {args.seed}, {' '.join(args.models)}",
+        "set -euo pipefail",
+        'OUT="${OUT:?set OUT to the folder the results go to}"',
+        f'TIMES="$OUT/{name}_times.txt"',
+        "start=$(date +%s)",
+    ]
     for job in planned:
         command = job["command"].replace(str(PROJECT), "$PWD")  # runs from the other checkout's root
         folders = sorted({str(Path(path).parent) for path in job["output"] + job["log"]})
-        lines += [f"echo '== {job['rule']}: {' '.join(job['output'])}'",
-                  f"mkdir -p {' '.join(map(shlex.quote, folders))}",
-                  f"t=$(date +%s); {command}",
-                  f"echo \"{job['rule']} {job['output'][0]} $(( $(date +%s) - t )) s\" | tee -a \"$TIMES\""]
-    lines += ['echo "piece seed ' + str(args.seed) + ': $(( $(date +%s) - start )) s on $(nvidia-smi '
-              '--query-gpu=name --format=csv,noheader 2>/dev/null || echo cpu)" | tee -a "$TIMES"',
-              (f'PYTHONPATH="$PWD/src" python -m bagnet_repro export-run "$OUT/{name}.tar.gz" --no-weights '
-               f"--files-from {shlex.quote(str(listing))}")]
+        lines += [
+            f"echo '== {job['rule']}: {' '.join(job['output'])}'",
+            f"mkdir -p {' '.join(map(shlex.quote, folders))}",
+            f"t=$(date +%s); {command}",
+            f'echo "{job["rule"]} {job["output"][0]} $(( $(date +%s) - t )) s" | tee -a "$TIMES"',
+        ]
+    lines += [
+        'echo "piece seed ' + str(args.seed) + ": $(( $(date +%s) - start )) s on $(nvidia-smi "
+        '--query-gpu=name --format=csv,noheader 2>/dev/null || echo cpu)" | tee -a "$TIMES"',
+        (
+            f'PYTHONPATH="$PWD/src" python -m bagnet_repro export-run "$OUT/{name}.tar.gz" --no-weights '
+            f"--files-from {shlex.quote(str(listing))}"
+        ),
+    ]
     out.parent.mkdir(parents=True, exist_ok=True)
     listing.write_text(json.dumps({"files": files, "config": config}, indent=1) + "\n")
     out.write_text("\n".join(lines) + "\n")
@@ -88,11 +104,11 @@ def finish(args: argparse.Namespace) -> None:
     from bagnet_repro.runs.archive import import_run
 
     for archive in args.archives:
-        summary = import_run(archive, Path.cwd(), args.configfile, force=args.force, snakefile=SNAKEFILE,
-                             keep_logs=True)  # every piece holds the shared data jobs' logs
+        summary = import_run(
+            archive, Path.cwd(), args.configfile, force=args.force, snakefile=SNAKEFILE, keep_logs=True
+        )  # every piece holds the shared data jobs' logs
         if summary["warnings"]:
-            print(f"warning: {archive} comes from another checkout: {'; '.join(summary['warnings'])}",
-                  file=sys.stderr)
+            print(f"warning: {archive} comes from another checkout: {'; '.join(summary['warnings'])}", file=sys.stderr)
         kept = f" (kept {len(summary['kept_logs'])} logs of the shared data jobs here)" if summary["kept_logs"] else ""
         print(f"imported {archive}: {summary['files']} files{kept}")
     with open_workflow(Path.cwd(), args.configfile, targets=[TABLE1], snakefile=SNAKEFILE) as workflow:
@@ -100,10 +116,26 @@ def finish(args: argparse.Namespace) -> None:
     missing = [job for job in planned if job["rule"] not in FINISH_RULES]
     if missing:
         first = missing[0]["output"][0] if missing[0]["output"] else missing[0]["rule"]
-        raise UserError(f"the pieces do not cover {len(missing)} jobs Table 1 needs (first: rule "
-                        f"{missing[0]['rule']} for {first}); plan and run their pieces, nothing was run here")
-    result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--cores", "1", TABLE1,
-                             "--configfile", *args.configfile], capture_output=True, text=True)
+        raise UserError(
+            f"the pieces do not cover {len(missing)} jobs Table 1 needs (first: rule "
+            f"{missing[0]['rule']} for {first}); plan and run their pieces, nothing was run here"
+        )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(SNAKEFILE),
+            "--cores",
+            "1",
+            TABLE1,
+            "--configfile",
+            *args.configfile,
+        ],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         raise UserError(f"snakemake could not build {TABLE1}: {_failed_job(planned)}")
     print(f"{TABLE1}: built by snakemake from the pieces ({', '.join(job['rule'] for job in planned) or 'up to date'})")
@@ -114,8 +146,7 @@ def _failed_job(planned: list[dict]) -> str:
     for job in planned:
         if not all(Path(path).exists() for path in job["output"]):
             for log in job["log"]:
-                lines = Path(log).read_text(errors="replace").strip().splitlines() \
-                    if Path(log).is_file() else []
+                lines = Path(log).read_text(errors="replace").strip().splitlines() if Path(log).is_file() else []
                 if lines:
                     return f"rule {job['rule']}: {lines[-1].strip()} (full log: {log})"
             return f"rule {job['rule']} failed without a log"
@@ -141,8 +172,12 @@ def pack_images(args: argparse.Namespace) -> None:
     with open(split_file, newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     try:
-        files = sorted({source / course_folder(row, SPLIT_FILE_NAMES.get(row["report_split"], "")) / row["class"]
-                        / row["file"] for row in rows})
+        files = sorted(
+            {
+                source / course_folder(row, SPLIT_FILE_NAMES.get(row["report_split"], "")) / row["class"] / row["file"]
+                for row in rows
+            }
+        )
     except (KeyError, TypeError) as exc:
         raise UserError(f"{split_file}: not a split file (no column {exc})") from None
     absent = [path for path in files if not path.is_file()]

@@ -19,6 +19,7 @@ def file_server():
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory) -> Path:
     from bagnet_repro.data.demo import make_demo_data
+
     root = tmp_path_factory.mktemp("demo") / "data"
     make_demo_data(root, train_per_class=10, test_per_class=6, width=40, height=32)
     return root

@@ -16,21 +16,28 @@ SHARED_SCENE15 = PROJECT.parent / "shared" / "data" / "scene15"
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run ``python -m bagnet_repro`` the way the rules do (from the project folder unless ``cwd`` says)."""
     env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"))
-    return subprocess.run([sys.executable, "-m", "bagnet_repro", *args], cwd=cwd or PROJECT, env=env,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "bagnet_repro", *args], cwd=cwd or PROJECT, env=env, capture_output=True, text=True
+    )
 
 
-def run_snakemake(workdir: Path, *args: str, timeout: int = 1500, env: dict | None = None,
-                  path_first: Path | None = None) -> subprocess.CompletedProcess:
+def run_snakemake(
+    workdir: Path, *args: str, timeout: int = 1500, env: dict | None = None, path_first: Path | None = None
+) -> subprocess.CompletedProcess:
     """Run the project's workflow with ``workdir`` as working directory (results land there).
 
     ``env`` replaces the environment; ``path_first`` goes before everything on PATH."""
     env = dict(os.environ if env is None else env)
     search = [str(path_first)] if path_first else []
     env["PATH"] = os.pathsep.join(search + [str(Path(sys.executable).parent), env.get("PATH", "/usr/bin:/bin")])
-    return subprocess.run([sys.executable, "-m", "snakemake", "-s", str(PROJECT / "Snakefile"),
-                           "--directory", str(workdir), *args], cwd=PROJECT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(PROJECT / "Snakefile"), "--directory", str(workdir), *args],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 class FileServer:

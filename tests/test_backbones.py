@@ -40,19 +40,26 @@ def test_every_backbone_returns_its_stage_maps_at_strides_2_to_32(name):
         with torch.device("meta"):
             maps = backbone(torch.empty(2, 3, height, width))
         assert [m.shape[1] for m in maps] == backbone.out_channels
-        assert [tuple(m.shape[2:]) for m in maps] == list(zip(stride_sizes(height, backbone.strides),
-                                                              stride_sizes(width, backbone.strides), strict=True))
+        assert [tuple(m.shape[2:]) for m in maps] == list(
+            zip(stride_sizes(height, backbone.strides), stride_sizes(width, backbone.strides), strict=True)
+        )
         assert all(m.shape[0] == 2 for m in maps)
 
 
 def test_stage_channels_of_each_family():
     expected = {
-        "darknet53": [64, 128, 256, 512, 1024], "cspdarknet19": [64, 128, 256, 512, 1024],
-        "vovnet19_slim": [128, 112, 256, 384, 512], "vovnet99": [128, 256, 512, 768, 1024],
-        "resnet18": [64, 64, 128, 256, 512], "resnet50": [64, 256, 512, 1024, 2048],
-        "wide_resnet101_2": [64, 256, 512, 1024, 2048], "mobilenet_v2": [16, 24, 32, 96, 1280],
-        "mobilenet_v3_large": [16, 24, 40, 112, 960], "mobilenet_v3_small": [16, 16, 24, 48, 576],
-        "efficientnet_b0": [16, 24, 40, 112, 1280], "efficientnet_b7": [32, 48, 80, 224, 2560],
+        "darknet53": [64, 128, 256, 512, 1024],
+        "cspdarknet19": [64, 128, 256, 512, 1024],
+        "vovnet19_slim": [128, 112, 256, 384, 512],
+        "vovnet99": [128, 256, 512, 768, 1024],
+        "resnet18": [64, 64, 128, 256, 512],
+        "resnet50": [64, 256, 512, 1024, 2048],
+        "wide_resnet101_2": [64, 256, 512, 1024, 2048],
+        "mobilenet_v2": [16, 24, 32, 96, 1280],
+        "mobilenet_v3_large": [16, 24, 40, 112, 960],
+        "mobilenet_v3_small": [16, 16, 24, 48, 576],
+        "efficientnet_b0": [16, 24, 40, 112, 1280],
+        "efficientnet_b7": [32, 48, 80, 224, 2560],
     }
     assert {name: on_meta(name).out_channels for name in expected} == expected
 
@@ -83,7 +90,7 @@ def test_vovnet_v1_and_v2_differ_exactly_by_ese_and_residual(name):
 
 def test_the_flop_counter_agrees_with_a_hand_count():
     network = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.Flatten(), nn.Linear(8 * 10 * 12, 5))
-    conv_macs = 8 * 10 * 12 * (3 * 3 * 3)   # one 27-term dot product per output value
+    conv_macs = 8 * 10 * 12 * (3 * 3 * 3)  # one 27-term dot product per output value
     linear_macs = 8 * 10 * 12 * 5
     assert count_flops(network, (1, 3, 10, 12)) == 2 * (conv_macs + linear_macs)
     assert count_parameters(network) == 8 * 27 + 960 * 5 + 5
@@ -110,9 +117,27 @@ def test_params_and_flops_match_the_seed(name):
 
 def test_the_table_files_state_counts_seed_values_and_latency(tmp_path):
     paths = [tmp_path / f"backbones.{ext}" for ext in ("csv", "md", "tex")]
-    result = run_cli("backbone-table", "--names", "mobilenet_v3_small", "vovnet19_slim", "--csv", str(paths[0]),
-                     "--md", str(paths[1]), "--tex", str(paths[2]), "--latency-batches", "1", "2",
-                     "--repeats", "2", "--device", "cpu", "--threads", "1")
+    result = run_cli(
+        "backbone-table",
+        "--names",
+        "mobilenet_v3_small",
+        "vovnet19_slim",
+        "--csv",
+        str(paths[0]),
+        "--md",
+        str(paths[1]),
+        "--tex",
+        str(paths[2]),
+        "--latency-batches",
+        "1",
+        "2",
+        "--repeats",
+        "2",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     with open(paths[0], newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -136,8 +161,9 @@ def test_bad_backbone_requests_are_one_line(tmp_path):
     with pytest.raises(UserError, match="does not take the options"):
         build_backbone("darknet53", ese=False)
     with pytest.raises(UserError, match="unknown backbones darknet21"):
-        write_backbone_table(["darknet21"], *(tmp_path / f"t.{e}" for e in ("csv", "md", "tex")),
-                             torch.device("cpu"), [1], 1)
+        write_backbone_table(
+            ["darknet21"], *(tmp_path / f"t.{e}" for e in ("csv", "md", "tex")), torch.device("cpu"), [1], 1
+        )
     assert not list(tmp_path.iterdir())
 
 
@@ -161,10 +187,29 @@ def test_a_backbone_trains_through_the_train_command(demo_data, tmp_path):
     manifest = tmp_path / "manifest.tsv"
     write_records(seeded_split(build_inventory(demo_data), 0.2, test_per_class=2, seed=0), manifest, "split")
     options = {"image_size": 32, "epochs": 1, "batch_size": 32, "head": "linear", "lr": 1e-3}
-    result = run_cli("train", "--manifest", str(manifest), "--model", "cspdarknet19", "--best",
-                     str(tmp_path / "best.pt"), "--history", str(tmp_path / "history.csv"), "--checkpoint",
-                     str(tmp_path / "last.pt"), "--recipe", "report", "--options", json.dumps(options),
-                     "--seed", "0", "--device", "cpu", "--threads", "1")
+    result = run_cli(
+        "train",
+        "--manifest",
+        str(manifest),
+        "--model",
+        "cspdarknet19",
+        "--best",
+        str(tmp_path / "best.pt"),
+        "--history",
+        str(tmp_path / "history.csv"),
+        "--checkpoint",
+        str(tmp_path / "last.pt"),
+        "--recipe",
+        "report",
+        "--options",
+        json.dumps(options),
+        "--seed",
+        "0",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "cspdarknet19 epoch 1/1" in result.stdout + result.stderr
     saved = torch.load(tmp_path / "best.pt", map_location="cpu", weights_only=True)
@@ -178,9 +223,17 @@ def test_darknet53_and_vovnet39_run_through_table1_on_the_demo(tmp_path):
         "models: [resnet50, darknet53, vovnet39]\n"
         "weights: {models: {resnet50: none, darknet53: none, vovnet39: none}}\n"
         "train: {epochs: 1}\n"
-        "backbones: {names: []}\n")
-    result = run_snakemake(tmp_path, "--cores", "2", "report/tables/table1.csv",
-                           "--configfile", str(PROJECT / "configs" / "demo.yaml"), str(config))
+        "backbones: {names: []}\n"
+    )
+    result = run_snakemake(
+        tmp_path,
+        "--cores",
+        "2",
+        "report/tables/table1.csv",
+        "--configfile",
+        str(PROJECT / "configs" / "demo.yaml"),
+        str(config),
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     with open(tmp_path / "report/tables/table1.csv", newline="") as handle:
         rows = {r["model"]: r for r in csv.DictReader(handle)}

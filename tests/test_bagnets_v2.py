@@ -19,8 +19,7 @@ class _TheirBottleneck(nn.Module):
         super().__init__()
         self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, kernel_size, stride=stride, padding=(kernel_size - 1) // 2,
-                               bias=False)
+        self.conv2 = nn.Conv2d(planes, planes, kernel_size, stride=stride, padding=(kernel_size - 1) // 2, bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
         self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(planes * 4)
@@ -44,9 +43,11 @@ class _TheirBagNet(nn.Module):
         self.relu = nn.ReLU()
         inplanes = 64
         for index, (planes, blocks, stride, k3) in enumerate(
-                zip((64, 128, 256, 512), (3, 4, 6, 3), (2, 2, 2, 1), kernel3, strict=True), start=1):
-            downsample = nn.Sequential(nn.Conv2d(inplanes, planes * 4, 1, stride=stride, bias=False),
-                                       nn.BatchNorm2d(planes * 4))
+            zip((64, 128, 256, 512), (3, 4, 6, 3), (2, 2, 2, 1), kernel3, strict=True), start=1
+        ):
+            downsample = nn.Sequential(
+                nn.Conv2d(inplanes, planes * 4, 1, stride=stride, bias=False), nn.BatchNorm2d(planes * 4)
+            )
             layers = [_TheirBottleneck(inplanes, planes, stride, 3 if k3 else 1, downsample)]
             inplanes = planes * 4
             layers += [_TheirBottleneck(inplanes, planes) for _ in range(1, blocks)]
@@ -104,8 +105,15 @@ def test_imagenet_preset_matches_bagnets_v2():
 
 def test_fundus_preset_and_uint8_pipelines():
     train, test = get_augmentations(128, preset="fundus")
-    assert _types(train) == ["ToImage", "Resize", "RandomRotation", "RandomHorizontalFlip", "RandomApply",
-                             "ToDtype", "Normalize"]
+    assert _types(train) == [
+        "ToImage",
+        "Resize",
+        "RandomRotation",
+        "RandomHorizontalFlip",
+        "RandomApply",
+        "ToDtype",
+        "Normalize",
+    ]
     assert train.transforms[2].degrees == [-15.0, 15.0]
     jitter = train.transforms[4]
     assert jitter.p == 0.5 and isinstance(jitter.transforms[0], v2.ColorJitter)

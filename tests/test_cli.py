@@ -21,8 +21,11 @@ def _option(command, flag):
 
 
 def test_every_stage_module_registers_its_commands():
-    modules = sorted(p.stem for p in (PROJECT / "src/bagnet_repro/cli").glob("*.py") if p.stem not in
-                     ("__init__", "__main__", "arguments"))
+    modules = sorted(
+        p.stem
+        for p in (PROJECT / "src/bagnet_repro/cli").glob("*.py")
+        if p.stem not in ("__init__", "__main__", "arguments")
+    )
     assert sorted(stage.__name__.rsplit(".", 1)[1] for stage in cli.STAGES) == modules
 
 
@@ -40,6 +43,11 @@ def test_choices_come_from_the_recipe_table_and_the_catalog():
 
 def test_parsing_the_command_line_imports_no_torch():
     code = "import sys; from bagnet_repro.cli import build_parser; build_parser(); print('torch' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            env={"PYTHONPATH": str(PROJECT / "src")})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(PROJECT / "src")},
+    )
     assert result.stdout.strip() == "False"

@@ -35,8 +35,9 @@ def test_digest_follows_the_code_not_the_place_nor_caches(tmp_path):
 
 def test_the_command_prints_the_digest():
     env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"))
-    result = subprocess.run([sys.executable, "-m", "bagnet_repro", "code-digest"], env=env, capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "bagnet_repro", "code-digest"], env=env, capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == code_sha256()
 
 
@@ -59,23 +60,72 @@ def test_train_and_evaluate_record_the_code_and_paper_values_names_other_code(de
     env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"), OMP_NUM_THREADS="1")
     cli = [sys.executable, "-m", "bagnet_repro"]
     options = json.dumps({"image_size": 32, "epochs": 1, "batch_size": 8, "precision": "fp32"})
-    subprocess.run([*cli, "train", "--manifest", str(manifest), "--model", "bagnet9", "--best",
-                    str(tmp_path / "best.pt"), "--history", str(tmp_path / "history.csv"), "--checkpoint",
-                    str(tmp_path / "last.pt"), "--recipe", "report", "--options", options, "--seed", "0",
-                    "--device", "cpu", "--threads", "1"], env=env, check=True, capture_output=True)
-    subprocess.run([*cli, "evaluate", "--checkpoint", str(tmp_path / "best.pt"), "--manifest", str(manifest),
-                    "--metrics", str(tmp_path / "metrics.json"), "--predictions", str(tmp_path / "pred.tsv"),
-                    "--scramble-grid", "4", "--sweep-grids", "--scramble-seed", "0", "--batch-size", "8",
-                    "--device", "cpu", "--threads", "1"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            *cli,
+            "train",
+            "--manifest",
+            str(manifest),
+            "--model",
+            "bagnet9",
+            "--best",
+            str(tmp_path / "best.pt"),
+            "--history",
+            str(tmp_path / "history.csv"),
+            "--checkpoint",
+            str(tmp_path / "last.pt"),
+            "--recipe",
+            "report",
+            "--options",
+            options,
+            "--seed",
+            "0",
+            "--device",
+            "cpu",
+            "--threads",
+            "1",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *cli,
+            "evaluate",
+            "--checkpoint",
+            str(tmp_path / "best.pt"),
+            "--manifest",
+            str(manifest),
+            "--metrics",
+            str(tmp_path / "metrics.json"),
+            "--predictions",
+            str(tmp_path / "pred.tsv"),
+            "--scramble-grid",
+            "4",
+            "--sweep-grids",
+            "--scramble-seed",
+            "0",
+            "--batch-size",
+            "8",
+            "--device",
+            "cpu",
+            "--threads",
+            "1",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     with open(tmp_path / "history.csv") as handle:
         assert {row["code_sha256"] for row in csv.DictReader(handle)} == {code_sha256()}
     assert json.loads((tmp_path / "metrics.json").read_text())["code_sha256"] == code_sha256()
 
     from bagnet_repro.paper.provenance import provenance
+
     config = {"compute": {"device": "cpu"}}
     fresh = provenance(PROJECT, config, manifest, [tmp_path / "history.csv"], "9", [tmp_path / "metrics.json"])
-    assert fresh["code"]["other"] == [] and "all 2 results checked were made by this code" in \
-        fresh["code"]["summary"]
+    assert fresh["code"]["other"] == [] and "all 2 results checked were made by this code" in fresh["code"]["summary"]
     stale = json.loads((tmp_path / "metrics.json").read_text()) | {"code_sha256": "0" * 64}
     (tmp_path / "metrics.json").write_text(json.dumps(stale))
     named = provenance(PROJECT, config, manifest, [tmp_path / "history.csv"], "9", [tmp_path / "metrics.json"])

@@ -2,33 +2,53 @@
 
 import pytest
 import yaml
+from planned import summary
 
 from bagnet_repro.config_checks import SCHEMA, check_workflow_config, load_yaml_file, typed_by_schema
 from bagnet_repro.errors import UserError
 from helpers import PROJECT, run_cli, run_snakemake
-from planned import summary
 
 
 def _demo_config():
     return yaml.safe_load((PROJECT / "configs" / "demo.yaml").read_text())
 
 
-@pytest.mark.parametrize("edit,expected", [
-    (lambda c: c["train"].update(lr=-1), "config error at 'train.lr': -1 is less than or equal to the minimum of 0"),
-    (lambda c: c["train"].update(epochs="many"), "config error at 'train.epochs': 'many' is not of type 'integer'"),
-    (lambda c: c.update(models=["bagnet33", "vgg16"]), "config error at 'models.1': 'vgg16' is not one of"),
-    (lambda c: c["train"].update(learning_rate=1), "config error at 'train': Additional properties are not allowed"),
-    (lambda c: c["data"].update(source="ftp"), "config error at 'data.source': 'ftp' is not one of"),
-    (lambda c: c["data"].update(source="url", urls=[{"url": "http://x/y.zip", "sha256": "abc"}]),
-     "config error at 'data.urls.0.sha256': 'abc' does not match"),
-    (lambda c: c.update(weights={"models": {"vgg16": "imagenet"}}), "config error at 'weights.models': 'vgg16' is not"),
-    (lambda c: c.update(weights={"models": {"bagnet9": {"url": "x", "md5": "y"}}}),
-     "config error at 'weights.models.bagnet9': "),
-    (lambda c: c["weights"]["models"].update(bagnet9="pretrained"),
-     "config error at 'weights.models.bagnet9': 'pretrained' needs pretrain.dataset"),
-    (lambda c: c.update(pretrain={"dataset": "imagenette", "processes": 0}),
-     "config error at 'pretrain.processes': 0 is less than the minimum of 1"),
-])
+@pytest.mark.parametrize(
+    "edit,expected",
+    [
+        (
+            lambda c: c["train"].update(lr=-1),
+            "config error at 'train.lr': -1 is less than or equal to the minimum of 0",
+        ),
+        (lambda c: c["train"].update(epochs="many"), "config error at 'train.epochs': 'many' is not of type 'integer'"),
+        (lambda c: c.update(models=["bagnet33", "vgg16"]), "config error at 'models.1': 'vgg16' is not one of"),
+        (
+            lambda c: c["train"].update(learning_rate=1),
+            "config error at 'train': Additional properties are not allowed",
+        ),
+        (lambda c: c["data"].update(source="ftp"), "config error at 'data.source': 'ftp' is not one of"),
+        (
+            lambda c: c["data"].update(source="url", urls=[{"url": "http://x/y.zip", "sha256": "abc"}]),
+            "config error at 'data.urls.0.sha256': 'abc' does not match",
+        ),
+        (
+            lambda c: c.update(weights={"models": {"vgg16": "imagenet"}}),
+            "config error at 'weights.models': 'vgg16' is not",
+        ),
+        (
+            lambda c: c.update(weights={"models": {"bagnet9": {"url": "x", "md5": "y"}}}),
+            "config error at 'weights.models.bagnet9': ",
+        ),
+        (
+            lambda c: c["weights"]["models"].update(bagnet9="pretrained"),
+            "config error at 'weights.models.bagnet9': 'pretrained' needs pretrain.dataset",
+        ),
+        (
+            lambda c: c.update(pretrain={"dataset": "imagenette", "processes": 0}),
+            "config error at 'pretrain.processes': 0 is less than the minimum of 1",
+        ),
+    ],
+)
 def test_bad_config_fails_with_one_line(tmp_path, edit, expected):
     """The workflow's start-up and ``check-config`` run the same check: both refuse with the same line."""
     config = _demo_config()
@@ -45,24 +65,50 @@ def test_bad_config_fails_with_one_line(tmp_path, edit, expected):
 
 
 # What users type: Snakemake hands nested --config values over as strings (YAML's base loader).
-@pytest.mark.parametrize("override,trained", [
-    (["seeds=[152,153,154]"], {(m, s) for m in ("bagnet9", "bagnet17", "bagnet33", "resnet50", "densenet121",
-                                                "densenet169", "cbam_resnet50") for s in ("152", "153", "154")}),
-    (["models=[bagnet33,resnet50]"], {("bagnet33", "152"), ("resnet50", "152")}),
-    (["models=[bagnet33,resnet50]", "seeds=[7,8]", "train={epochs: 3, lr: 0.001, patience: 2}",
-      "compute={device: cpu, threads: 4}"], {(m, s) for m in ("bagnet33", "resnet50") for s in ("7", "8")}),
-])
+@pytest.mark.parametrize(
+    "override,trained",
+    [
+        (
+            ["seeds=[152,153,154]"],
+            {
+                (m, s)
+                for m in ("bagnet9", "bagnet17", "bagnet33", "resnet50", "densenet121", "densenet169", "cbam_resnet50")
+                for s in ("152", "153", "154")
+            },
+        ),
+        (["models=[bagnet33,resnet50]"], {("bagnet33", "152"), ("resnet50", "152")}),
+        (
+            [
+                "models=[bagnet33,resnet50]",
+                "seeds=[7,8]",
+                "train={epochs: 3, lr: 0.001, patience: 2}",
+                "compute={device: cpu, threads: 4}",
+            ],
+            {(m, s) for m in ("bagnet33", "resnet50") for s in ("7", "8")},
+        ),
+    ],
+)
 def test_config_overrides_as_users_type_them(tmp_path, override, trained):
     rows = summary(tmp_path, "--config", *override)
-    best = {tuple(row["output_file"].split("/")[2:4]) for row in rows
-            if row["rule"] == "train" and row["output_file"].endswith("best.pt")}
+    best = {
+        tuple(row["output_file"].split("/")[2:4])
+        for row in rows
+        if row["rule"] == "train" and row["output_file"].endswith("best.pt")
+    }
     assert best == {(model, f"seed{seed}") for model, seed in trained}
     assert all(row["plan"] == "update pending" for row in rows if row["rule"] == "train")
 
 
 def test_nested_override_values_are_typed_by_the_schema(tmp_path):
-    result = run_snakemake(tmp_path, "results/models/bagnet33/seed152/best.pt", "-n", "-p", "--config",
-                           "train={epochs: 3, lr: 0.001, augment: none}", "compute={device: cpu}")
+    result = run_snakemake(
+        tmp_path,
+        "results/models/bagnet33/seed152/best.pt",
+        "-n",
+        "-p",
+        "--config",
+        "train={epochs: 3, lr: 0.001, augment: none}",
+        "compute={device: cpu}",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     command = next(line for line in result.stdout.splitlines() if "bagnet_repro train" in line)
     assert '"epochs": 3,' in command and '"lr": 0.001,' in command and '"augment": "none"' in command
@@ -71,9 +117,14 @@ def test_nested_override_values_are_typed_by_the_schema(tmp_path):
 
 def test_typed_by_schema_converts_only_what_the_schema_types():
     schema = load_yaml_file(SCHEMA)
-    overrides = {"seeds": ["1", "2"], "train": {"epochs": "3", "lr": "1e-3", "mix": "none"},
-                 "weights": {"models": {"bagnet9": "none"}, "cache": "null"}, "models": ["bagnet9"],
-                 "feature_amounts": {"uniform": "true", "variants": ["1", "2"]}, "heatmaps": {"images": ["12"]}}
+    overrides = {
+        "seeds": ["1", "2"],
+        "train": {"epochs": "3", "lr": "1e-3", "mix": "none"},
+        "weights": {"models": {"bagnet9": "none"}, "cache": "null"},
+        "models": ["bagnet9"],
+        "feature_amounts": {"uniform": "true", "variants": ["1", "2"]},
+        "heatmaps": {"images": ["12"]},
+    }
     typed = typed_by_schema(overrides, schema)
     assert typed["seeds"] == [1, 2] and typed["train"] == {"epochs": 3, "lr": 0.001, "mix": "none"}
     assert typed["weights"] == {"models": {"bagnet9": "none"}, "cache": None}

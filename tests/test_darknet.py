@@ -16,14 +16,17 @@ from bagnet_repro.complexity.counting import count_parameters
 from bagnet_repro.errors import UserError
 from bagnet_repro.models import build_backbone
 
-BLOCKS = {"darknet19": (0, 1, 1, 2, 2), "darknet53": (1, 2, 8, 8, 4),
-          "cspdarknet19": (0, 1, 1, 2, 2), "cspdarknet53": (1, 2, 8, 8, 4)}
+BLOCKS = {
+    "darknet19": (0, 1, 1, 2, 2),
+    "darknet53": (1, 2, 8, 8, 4),
+    "cspdarknet19": (0, 1, 1, 2, 2),
+    "cspdarknet53": (1, 2, 8, 8, 4),
+}
 WIDTHS = (64, 128, 256, 512, 1024)
 STEM = 32
 # Counted by hand from the layout below with the corrected widths (the seed's 40.64 M / 26.28 M are the
 # original code's typo widths, 258 in its Darknet-53 config and 612 in its Darknet-19 one; docs/fidelity.md).
-PARAMETERS = {"darknet19": 19_817_376, "darknet53": 40_584_928, "cspdarknet19": 15_848_480,
-              "cspdarknet53": 26_244_256}
+PARAMETERS = {"darknet19": 19_817_376, "darknet53": 40_584_928, "cspdarknet19": 15_848_480, "cspdarknet53": 26_244_256}
 
 
 def original_units(name):
@@ -31,7 +34,7 @@ def original_units(name):
     csp = name.startswith("csp")
     units = [(3, STEM, 3, 1)]
     width = STEM
-    for blocks, out in zip(BLOCKS[name], WIDTHS):
+    for blocks, out in zip(BLOCKS[name], WIDTHS, strict=True):
         units.append((width, out, 3, 2))
         half = out // 2
         if csp and blocks:
@@ -53,18 +56,22 @@ def draw_weights(units, generator):
     drawn = []
     for fan_in, fan_out, kernel, _ in units:
         scale = (2.0 / (fan_in * kernel * kernel)) ** 0.5
-        drawn.append([torch.randn(fan_out, fan_in, kernel, kernel, generator=generator, dtype=torch.float64) * scale,
-                      1 + 0.1 * torch.randn(fan_out, generator=generator, dtype=torch.float64),
-                      0.1 * torch.randn(fan_out, generator=generator, dtype=torch.float64),
-                      0.1 * torch.randn(fan_out, generator=generator, dtype=torch.float64),
-                      0.5 + torch.rand(fan_out, generator=generator, dtype=torch.float64)])
+        drawn.append(
+            [
+                torch.randn(fan_out, fan_in, kernel, kernel, generator=generator, dtype=torch.float64) * scale,
+                1 + 0.1 * torch.randn(fan_out, generator=generator, dtype=torch.float64),
+                0.1 * torch.randn(fan_out, generator=generator, dtype=torch.float64),
+                0.1 * torch.randn(fan_out, generator=generator, dtype=torch.float64),
+                0.5 + torch.rand(fan_out, generator=generator, dtype=torch.float64),
+            ]
+        )
     return drawn
 
 
 def reference_forward(name, units, weights, x, slope):
     """The original's forward pass, unit by unit in its order; returns the five stage maps."""
     csp = name.startswith("csp")
-    queue = list(zip(units, weights))
+    queue = list(zip(units, weights, strict=True))
 
     def unit(inputs):
         (_, _, kernel, stride), (conv, gamma, beta, mean, var) = queue.pop(0)
@@ -95,7 +102,7 @@ def load_in_original_order(model, weights):
     values = [tensor for unit in weights for tensor in unit]
     assert len(keys) == len(values), f"{len(keys)} tensors here, {len(values)} in the original's layout"
     state = model.state_dict()
-    for key, value in zip(keys, values):
+    for key, value in zip(keys, values, strict=True):
         assert state[key].shape == value.shape, key
         state[key] = value
     model.load_state_dict(state)
@@ -109,9 +116,17 @@ def test_parameter_counts_are_the_original_layout_s(name):
     assert count_parameters(backbone) == PARAMETERS[name]
 
 
-@pytest.mark.parametrize("name,activation,slope", [
-    ("darknet19", None, 0.0), ("cspdarknet19", None, 0.0), ("darknet53", None, 0.0), ("cspdarknet53", None, 0.0),
-    ("darknet19", "leaky_relu", 0.1), ("cspdarknet19", "leaky_relu", 0.1)])
+@pytest.mark.parametrize(
+    "name,activation,slope",
+    [
+        ("darknet19", None, 0.0),
+        ("cspdarknet19", None, 0.0),
+        ("darknet53", None, 0.0),
+        ("cspdarknet53", None, 0.0),
+        ("darknet19", "leaky_relu", 0.1),
+        ("cspdarknet19", "leaky_relu", 0.1),
+    ],
+)
 def test_outputs_equal_the_original_s_with_its_weights(name, activation, slope):
     options = {"activation": activation} if activation else {}
     model = build_backbone(name, **options).double().eval()
@@ -122,7 +137,7 @@ def test_outputs_equal_the_original_s_with_its_weights(name, activation, slope):
     with torch.no_grad():
         ours = model(x)
         theirs = reference_forward(name, units, weights, x, slope)
-    for stage, (a, b) in enumerate(zip(ours, theirs), 1):
+    for stage, (a, b) in enumerate(zip(ours, theirs, strict=True), 1):
         assert a.shape == b.shape, stage
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10, msg=f"{name} stage {stage}")
 

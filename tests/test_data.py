@@ -59,8 +59,9 @@ def test_empty_class_folder_fails_without_output(demo_data, tmp_path):
     for image in (data / "train" / "Kitchen").iterdir():
         image.unlink()
     out = tmp_path / "inventory.tsv"
-    result = run_cli("inventory", "--root", str(data), "--out", str(out), "--course-train-per-class", "100",
-                     "--seed", "152")
+    result = run_cli(
+        "inventory", "--root", str(data), "--out", str(out), "--course-train-per-class", "100", "--seed", "152"
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == f"error: empty class folder (no images): {data}/train/Kitchen"
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["data"]

@@ -19,8 +19,16 @@ def test_demo_workflow_end_to_end(tmp_path):
 
     with open(tmp_path / "report/tables/table1.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    models = ["bagnet9", "bagnet17", "bagnet33", "resnet50", "densenet121", "densenet169", "cbam_resnet50",
-              "vovnet19_slim"]
+    models = [
+        "bagnet9",
+        "bagnet17",
+        "bagnet33",
+        "resnet50",
+        "densenet121",
+        "densenet169",
+        "cbam_resnet50",
+        "vovnet19_slim",
+    ]
     assert [r["model"] for r in rows] == models
     for row in rows:
         for metric in ("val_acc", "test_acc", "scrambled_test_acc"):
@@ -29,7 +37,8 @@ def test_demo_workflow_end_to_end(tmp_path):
         assert row["n_seeds"] == "1" and row["n_test"] == "150" and row["n_val"] == "60"
         if row["test_acc_report"]:  # the report has no value for seed 003's backbones
             assert float(row["test_acc_diff"]) == pytest.approx(
-                float(row["test_acc_mean"]) - float(row["test_acc_report"]), abs=1e-4)
+                float(row["test_acc_mean"]) - float(row["test_acc_report"]), abs=1e-4
+            )
         else:
             assert row["test_acc_diff"] == ""
     # Training learned something: the best model is far above chance (1/15) on the test set.
@@ -39,7 +48,8 @@ def test_demo_workflow_end_to_end(tmp_path):
     with open(tmp_path / "report/tables/mcnemar.csv", newline="") as handle:
         tests = list(csv.DictReader(handle))
     assert {(t["model_b"], t["condition"]) for t in tests} == {
-        (m, c) for m in models if m != "bagnet33" for c in ("test", "scrambled_test")}
+        (m, c) for m in models if m != "bagnet33" for c in ("test", "scrambled_test")
+    }
     assert all(0.0 <= float(t["p_value"]) <= 1.0 and t["n_pairs"] == "150" for t in tests)
     figures = ["training_curves", "scramble_sweep"] + [f"confusion_{m}" for m in models]
     for name in figures + ["weight_distribution"]:
@@ -82,7 +92,12 @@ def test_demo_workflow_end_to_end(tmp_path):
     with open(tmp_path / "report/tables/figure1.csv", newline="") as handle:
         bagnet33 = [r for r in csv.DictReader(handle) if r["model"] == "bagnet33"]
     assert [(r["input_size"], r["output_size"], r["receptive_field"]) for r in bagnet33] == [
-        ("224", "222", "3"), ("222", "110", "5"), ("110", "54", "9"), ("54", "26", "17"), ("26", "24", "33")]
+        ("224", "222", "3"),
+        ("222", "110", "5"),
+        ("110", "54", "9"),
+        ("54", "26", "17"),
+        ("26", "24", "33"),
+    ]
 
     import numpy as np
 
@@ -171,16 +186,34 @@ def check_paper_like_a_reader(workdir):
         assert words and words <= paper_words, figure.name
     assert raster_in_paper == raster_in_figures
     # No placeholder or missing value reached the text; provenance is on the first page.
-    for placeholder in (r"\bNone\b", r"\bnan\b", r"\bNaN\b", r"\?\?", r"\bTODO\b", r"\bunknown\b",
-                        r"not installed", r"[{}]", r"\bnull\b", r"\bTrue\b", r"\bFalse\b"):
+    for placeholder in (
+        r"\bNone\b",
+        r"\bnan\b",
+        r"\bNaN\b",
+        r"\?\?",
+        r"\bTODO\b",
+        r"\bunknown\b",
+        r"not installed",
+        r"[{}]",
+        r"\bnull\b",
+        r"\bTrue\b",
+        r"\bFalse\b",
+    ):
         assert not re.search(placeholder, text), placeholder
     first_page = " ".join(word[4] for word in pages[0])
     assert values["provenance"]["commit"].split()[0] in first_page and "torch" in first_page
     # Sources by authors and works, never the pipeline's own names for them; the scrambling grid from the config.
     flat = " ".join(text.split())
     assert not re.search(r"\bseed 00\d", flat, re.IGNORECASE)
-    for source in ("Brendel and M. Bethge", "Approximating CNNs with Bag-of-local-Features", "M. Mundt",
-                   "Rethinking layer-wise feature amounts", "T. Tran", "vision-toolbox", "References"):
+    for source in (
+        "Brendel and M. Bethge",
+        "Approximating CNNs with Bag-of-local-Features",
+        "M. Mundt",
+        "Rethinking layer-wise feature amounts",
+        "T. Tran",
+        "vision-toolbox",
+        "References",
+    ):
         assert source in flat, source
     assert f"cut into {values['settings']['scramble_pieces']} shuffled pieces" in flat
 

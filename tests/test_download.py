@@ -33,8 +33,9 @@ def test_truncated_download_fails_and_keeps_the_part_for_the_next_run(file_serve
     file_server.files["a.zip"] = PAYLOAD
     file_server.mode["a.zip"] = "truncate"
     out = tmp_path / "a.zip"
-    result = run_cli("download", *RETRIES, "--url", file_server.url("a.zip"), "--sha256", DIGEST, "--out", str(out),
-                     "--retries", "2")
+    result = run_cli(
+        "download", *RETRIES, "--url", file_server.url("a.zip"), "--sha256", DIGEST, "--out", str(out), "--retries", "2"
+    )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("error: download failed after 2 attempts") and "a.zip" in lines[-1]
@@ -62,14 +63,19 @@ def test_checksum_mismatch_fails_and_keeps_existing_file(file_server, tmp_path):
 def test_md5_only_archives_are_checked_too(file_server, tmp_path):
     file_server.files["a.tgz"] = PAYLOAD
     out = tmp_path / "a.tgz"
-    wrong = run_cli("download", *RETRIES, "--url", file_server.url("a.tgz"), "--sha256=", "--md5", "0" * 32,
-                    "--out", str(out))
+    wrong = run_cli(
+        "download", *RETRIES, "--url", file_server.url("a.tgz"), "--sha256=", "--md5", "0" * 32, "--out", str(out)
+    )
     assert wrong.returncode == 1
-    assert wrong.stderr.strip().splitlines()[-1].startswith(f"error: checksum mismatch for {file_server.url('a.tgz')}: "
-                                                            f"expected md5 {'0' * 32}, got ")
+    assert (
+        wrong.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"error: checksum mismatch for {file_server.url('a.tgz')}: expected md5 {'0' * 32}, got ")
+    )
     assert list(tmp_path.iterdir()) == []
     md5 = hashlib.md5(PAYLOAD).hexdigest()
-    right = run_cli("download", *RETRIES, "--url", file_server.url("a.tgz"), "--sha256=", "--md5", md5,
-                    "--out", str(out))
+    right = run_cli(
+        "download", *RETRIES, "--url", file_server.url("a.tgz"), "--sha256=", "--md5", md5, "--out", str(out)
+    )
     assert right.returncode == 0 and f"matches md5 {md5}; its sha256 is {DIGEST}" in right.stdout
     assert out.read_bytes() == PAYLOAD

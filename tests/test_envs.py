@@ -34,8 +34,9 @@ def test_lock_satisfies_pyproject_and_has_hashes():
     for requirement in _declared():
         name = _name(requirement.name)
         assert name in locked, f"{requirement} is not in requirements.lock (rebuild it: scripts/lock.sh)"
-        assert requirement.specifier.contains(locked[name], prereleases=True), \
+        assert requirement.specifier.contains(locked[name], prereleases=True), (
             f"requirements.lock has {name}=={locked[name]}, outside pyproject's {requirement}"
+        )
     entries = re.split(r"\n(?=[^\s#])", (PROJECT / "requirements.lock").read_text())
     unhashed = [e.split()[0] for e in entries if "==" in e.split()[0] and "--hash=sha256:" not in e]
     assert not unhashed, f"entries without hashes: {unhashed}"
@@ -53,11 +54,13 @@ def test_conda_envs_pin_the_lock():
         for entry in pip:
             name, _, version = entry.replace(" ", "").partition("==")
             assert version, f"{env_file.name}: {entry} is not an exact pin (name==version)"
-            assert locked.get(_name(name)) == version, \
+            assert locked.get(_name(name)) == version, (
                 f"{env_file.name}: {entry} vs requirements.lock's {locked.get(_name(name))}"
+            )
             seen.add(_name(name))
     # Everything a rule needs is in some env; snakemake (and its SLURM plugin) runs outside them, and the test
     # extra serves the suite alone.
     test_extra = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
-    assert declared - seen == {"snakemake", "snakemake-executor-plugin-slurm", "jsonschema"} | \
-        {_name(Requirement(r).name) for r in test_extra}
+    assert declared - seen == {"snakemake", "snakemake-executor-plugin-slurm", "jsonschema"} | {
+        _name(Requirement(r).name) for r in test_extra
+    }

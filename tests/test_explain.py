@@ -28,8 +28,22 @@ def test_explain_writes_the_overlay_and_arrays_equal_to_patch_logits(tmp_path, p
     weights = tmp_path / "bagnet9_state.pt"
     torch.save(model.state_dict(), weights)
     out = tmp_path / "explained"
-    result = run_cli("explain", str(photo), "--model", "bagnet9", "--weights", str(weights), "--classes", "3",
-                     "--out", str(out), "--device", "cpu", "--threads", "2")
+    result = run_cli(
+        "explain",
+        str(photo),
+        "--model",
+        "bagnet9",
+        "--weights",
+        str(weights),
+        "--classes",
+        "3",
+        "--out",
+        str(out),
+        "--device",
+        "cpu",
+        "--threads",
+        "2",
+    )
     assert result.returncode == 0, result.stderr
     assert (out / "garden.pdf").read_bytes().startswith(b"%PDF")
     assert (out / "garden.png").read_bytes().startswith(b"\x89PNG")
@@ -58,11 +72,38 @@ def test_explain_a_pipeline_checkpoint_uses_its_class_names(tmp_path, photo):
     model = get_bagnet("bagnet17", num_classes=4).eval()
     best = tmp_path / "best.pt"
     names = ["Coast", "Forest", "Highway", "Office"]
-    save_trained(best, model="bagnet17", head="linear", classes=names, image_size=48, epoch=1, val_acc=0.5,
-                 val_loss=1.0, settings={}, state_dict=model.state_dict())
+    save_trained(
+        best,
+        model="bagnet17",
+        head="linear",
+        classes=names,
+        image_size=48,
+        epoch=1,
+        val_acc=0.5,
+        val_loss=1.0,
+        settings={},
+        state_dict=model.state_dict(),
+    )
     out = tmp_path / "out"
-    result = run_cli("explain", str(photo), str(photo), "--model", "bagnet17", "--weights", str(best),
-                     "--classes", "9", "--image-size", "48", "--out", str(out), "--device", "cpu", "--threads", "1")
+    result = run_cli(
+        "explain",
+        str(photo),
+        str(photo),
+        "--model",
+        "bagnet17",
+        "--weights",
+        str(best),
+        "--classes",
+        "9",
+        "--image-size",
+        "48",
+        "--out",
+        str(out),
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    )
     assert result.returncode == 0, result.stderr
     saved = np.load(out / "garden.npz")
     assert list(saved["classes"]) == names and saved["heatmaps"].shape == (4, 48, 48)  # at most all classes
@@ -76,8 +117,9 @@ def test_explain_errors_are_one_line(tmp_path, photo):
     common = ["--out", str(tmp_path / "o"), "--device", "cpu", "--threads", "1"]
     padded = run_cli("explain", str(photo), "--model", "bagnet9_v2", "--weights", str(state), *common)
     assert padded.returncode == 1 and "method='upsampled'" in padded.stderr.strip().splitlines()[-1]
-    upsampled = run_cli("explain", str(photo), "--model", "bagnet9_v2", "--weights", str(state),
-                        "--method", "upsampled", *common)
+    upsampled = run_cli(
+        "explain", str(photo), "--model", "bagnet9_v2", "--weights", str(state), "--method", "upsampled", *common
+    )
     assert upsampled.returncode == 0, upsampled.stderr
     missing = run_cli("explain", str(tmp_path / "nope.jpg"), "--model", "bagnet9", "--weights", str(state), *common)
     assert missing.returncode == 1
@@ -102,30 +144,45 @@ def test_an_image_smaller_than_the_receptive_field_is_one_line_before_any_forwar
     torch.save(get_bagnet(model, num_classes=3).state_dict(), state)
     tiny = tmp_path / "tiny.png"
     Image.new("RGB", (side, side + 5), (10, 20, 30)).save(tiny)
-    patch = int(model[len("bagnet"):])
+    patch = int(model[len("bagnet") :])
     line = one_line(explain_cli(tmp_path, str(tiny), "--model", model, "--weights", str(state)))
-    assert line == (f"error: image {tiny} is {side} x {side + 5} px, too small for {model}: it needs at least "
-                    f"{patch} x {patch} px (its receptive field); enlarge it or pass --image-size {patch} or more")
+    assert line == (
+        f"error: image {tiny} is {side} x {side + 5} px, too small for {model}: it needs at least "
+        f"{patch} x {patch} px (its receptive field); enlarge it or pass --image-size {patch} or more"
+    )
     assert not (tmp_path / "o").exists()
 
 
 def test_image_size_is_checked_against_the_model(tmp_path, photo):
     state = tmp_path / "state.pt"
     torch.save(get_bagnet("bagnet17", num_classes=3).state_dict(), state)
-    line = one_line(explain_cli(tmp_path, str(photo), "--model", "bagnet17", "--weights", str(state),
-                                "--image-size", "9"))
-    assert line == ("error: --image-size 9 is too small for bagnet17: it needs images of at least 17 x 17 px "
-                    "(its receptive field)")
+    line = one_line(
+        explain_cli(tmp_path, str(photo), "--model", "bagnet17", "--weights", str(state), "--image-size", "9")
+    )
+    assert line == (
+        "error: --image-size 9 is too small for bagnet17: it needs images of at least 17 x 17 px (its receptive field)"
+    )
 
 
 @pytest.mark.parametrize("method", ["fast", "upsampled"])
 def test_a_non_bagnet_checkpoint_is_not_told_to_use_upsampled(tmp_path, photo, method):
     model = build_model("resnet18", 4, head="linear").eval()
     best = tmp_path / "best.pt"
-    save_trained(best, model="resnet18", head="linear", classes=list("abcd"), image_size=32, epoch=1, val_acc=0.5,
-                 val_loss=1.0, settings={}, state_dict=model.state_dict())
-    line = one_line(explain_cli(tmp_path, str(photo), "--model", "resnet18", "--weights", str(best),
-                                "--method", method))
+    save_trained(
+        best,
+        model="resnet18",
+        head="linear",
+        classes=list("abcd"),
+        image_size=32,
+        epoch=1,
+        val_acc=0.5,
+        val_loss=1.0,
+        settings={},
+        state_dict=model.state_dict(),
+    )
+    line = one_line(
+        explain_cli(tmp_path, str(photo), "--model", "resnet18", "--weights", str(best), "--method", method)
+    )
     assert "resnet18" in line and "no heatmap method applies to it" in line and "use method" not in line
 
 
@@ -139,15 +196,17 @@ def test_banded_forward_equals_the_whole_image_forward():
             whole, coarse = model(x)[0], model.logit_map(x)[0, [3, 1]]
         tiled = banded_logits(model, x, memory_mb=12)  # 12 MB: several tiles for this image
         torch.testing.assert_close(tiled, whole, rtol=1e-4, atol=1e-4, msg=name)
-        torch.testing.assert_close(coarse_logit_map(model, x, [3, 1], memory_mb=12), coarse, rtol=1e-4, atol=1e-4,
-                                   msg=name)
+        torch.testing.assert_close(
+            coarse_logit_map(model, x, [3, 1], memory_mb=12), coarse, rtol=1e-4, atol=1e-4, msg=name
+        )
 
 
 def test_a_budget_too_small_for_one_band_is_refused_with_the_size_it_needs(tmp_path, photo):
     state = tmp_path / "state.pt"
     torch.save(get_bagnet("bagnet9", num_classes=3).state_dict(), state)
-    line = one_line(explain_cli(tmp_path, str(photo), "--model", "bagnet9", "--weights", str(state),
-                                "--memory-mb", "16"))
+    line = one_line(
+        explain_cli(tmp_path, str(photo), "--model", "bagnet9", "--weights", str(state), "--memory-mb", "16")
+    )
     assert line.startswith("error: an image 300 px wide needs a memory budget of at least 87 MB for one band")
     assert "--memory-mb" in line and not list((tmp_path / "o").glob("*"))
 

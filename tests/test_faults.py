@@ -35,13 +35,13 @@ import pytest
 import torch
 import yaml
 from PIL import Image
+from test_extract import _tar, _zip
 
 from bagnet_repro.data.demo import make_demo_data
 from bagnet_repro.data.inventory import build_inventory, write_records
 from bagnet_repro.data.split import seeded_split
 from bagnet_repro.errors import UserError
 from helpers import PROJECT, run_cli, run_snakemake
-from test_extract import _tar, _zip
 
 
 def last_line(result: subprocess.CompletedProcess) -> str:
@@ -163,6 +163,7 @@ def test_local_data_changes_rerun_what_depends_on_them(tmp_path):
 
 # 8-10: resume --------------------------------------------------------------------------------------------
 
+
 def tiny_manifest(tmp_path, seed):
     path = tmp_path / f"manifest{seed}.tsv"
     records = build_inventory(tiny_data(tmp_path / f"data{seed}", seed))
@@ -172,9 +173,29 @@ def tiny_manifest(tmp_path, seed):
 
 def train_args(manifest, out, **options):
     settings = {"image_size": 32, "epochs": 3, "batch_size": 8, "head": "linear", **options}
-    return ["train", "--manifest", str(manifest), "--model", "bagnet9", "--best", str(out / "best.pt"),
-            "--history", str(out / "history.csv"), "--checkpoint", str(out / "last.pt"), "--recipe", "report",
-            "--options", json.dumps(settings), "--seed", "0", "--device", "cpu", "--threads", "1"]
+    return [
+        "train",
+        "--manifest",
+        str(manifest),
+        "--model",
+        "bagnet9",
+        "--best",
+        str(out / "best.pt"),
+        "--history",
+        str(out / "history.csv"),
+        "--checkpoint",
+        str(out / "last.pt"),
+        "--recipe",
+        "report",
+        "--options",
+        json.dumps(settings),
+        "--seed",
+        "0",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    ]
 
 
 LONG = {"epochs": 200}  # far more than the run can finish before the kill
@@ -182,8 +203,12 @@ LONG = {"epochs": 200}  # far more than the run can finish before the kill
 
 def killed_after_first_epoch(manifest, out):
     env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"), OMP_NUM_THREADS="1")
-    process = subprocess.Popen([sys.executable, "-m", "bagnet_repro", *train_args(manifest, out, **LONG)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bagnet_repro", *train_args(manifest, out, **LONG)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 300
     while not (out / "last.pt").exists() and time.monotonic() < deadline:  # written after epoch 1
         time.sleep(0.05)
@@ -215,15 +240,36 @@ def test_corrupt_best_checkpoint_is_one_line(tmp_path):
     best = tmp_path / "best.pt"
     best.write_bytes(b"\x80\x02 garbage")
     out = tmp_path / "predictions.tsv"
-    result = run_cli("evaluate", "--checkpoint", str(best), "--manifest", str(tiny_manifest(tmp_path, 0)),
-                     "--predictions", str(out), "--metrics", str(tmp_path / "metrics.json"), "--scramble-grid", "4",
-                     "--sweep-grids", "1", "2", "--scramble-seed", "0", "--batch-size", "8", "--device", "cpu",
-                     "--threads", "1")
+    result = run_cli(
+        "evaluate",
+        "--checkpoint",
+        str(best),
+        "--manifest",
+        str(tiny_manifest(tmp_path, 0)),
+        "--predictions",
+        str(out),
+        "--metrics",
+        str(tmp_path / "metrics.json"),
+        "--scramble-grid",
+        "4",
+        "--sweep-grids",
+        "1",
+        "2",
+        "--scramble-seed",
+        "0",
+        "--batch-size",
+        "8",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    )
     assert_one_line_error(result, f"cannot read checkpoint {best}")
     assert not out.exists() and not leftovers(tmp_path)
 
 
 # 11-12: writes -------------------------------------------------------------------------------------------
+
 
 def test_full_disk_is_one_line_and_leaves_no_partial_file(tmp_path):
     out = tmp_path / "run"
@@ -233,8 +279,13 @@ def test_full_disk_is_one_line_and_leaves_no_partial_file(tmp_path):
 
     env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"))
     manifest = tiny_manifest(tmp_path, 0)
-    result = subprocess.run([sys.executable, "-m", "bagnet_repro", *train_args(manifest, out)], env=env,
-                            capture_output=True, text=True, preexec_fn=small_files)
+    result = subprocess.run(
+        [sys.executable, "-m", "bagnet_repro", *train_args(manifest, out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        preexec_fn=small_files,
+    )
     assert_one_line_error(result, f"cannot write {out / 'last.pt'}", "the write failed", "MiB free")
     assert not (out / "last.pt").exists() and not (out / "best.pt").exists() and not leftovers(out)
 
@@ -266,11 +317,15 @@ def test_read_only_checkpoint_folder_fails_before_training(tmp_path):
 
 # 13-15: numbers ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("option,value,words", [
-    ("lr", -1, "training option lr must be > 0, got -1"),
-    ("image_size", 0, "training option image_size must be >= 32 and <= 4096, got 0"),
-    ("batch_size", 0, "training option batch_size must be >= 1, got 0"),
-])
+
+@pytest.mark.parametrize(
+    "option,value,words",
+    [
+        ("lr", -1, "training option lr must be > 0, got -1"),
+        ("image_size", 0, "training option image_size must be >= 32 and <= 4096, got 0"),
+        ("batch_size", 0, "training option batch_size must be >= 1, got 0"),
+    ],
+)
 def test_out_of_range_numbers_are_one_line(tmp_path, option, value, words):
     out = tmp_path / "run"
     result = run_cli(*train_args(tmp_path / "never_read.tsv", out, **{option: value}))
@@ -283,15 +338,25 @@ def test_out_of_range_numbers_are_one_line(tmp_path, option, value, words):
 
 # 16-19: config checks at start-up ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("sections,words", [
-    ({"evaluate": {"sweep_grids": [1, 2, 5]}}, "config error at 'evaluate.sweep_grids': grid 5 does not divide "
-                                               "train.image_size 32"),
-    ({"evaluate": {"scramble_grid": 3}}, "config error at 'evaluate.scramble_grid': grid 3 does not divide"),
-    ({"data": {"source": "demo", "demo": {"train_per_class": 2}}, "split": {"val_fraction": 0.2}},
-     "config error at 'split.val_fraction': 0.2 of 30 images gives 6 validation"),
-    ({"data": {"source": "url", "urls": [{"url": "https://example.org/", "sha256": None}]}},
-     "config error at 'data.urls.0.name': the URL 'https://example.org/' has no file name"),
-])
+
+@pytest.mark.parametrize(
+    "sections,words",
+    [
+        (
+            {"evaluate": {"sweep_grids": [1, 2, 5]}},
+            "config error at 'evaluate.sweep_grids': grid 5 does not divide train.image_size 32",
+        ),
+        ({"evaluate": {"scramble_grid": 3}}, "config error at 'evaluate.scramble_grid': grid 3 does not divide"),
+        (
+            {"data": {"source": "demo", "demo": {"train_per_class": 2}}, "split": {"val_fraction": 0.2}},
+            "config error at 'split.val_fraction': 0.2 of 30 images gives 6 validation",
+        ),
+        (
+            {"data": {"source": "url", "urls": [{"url": "https://example.org/", "sha256": None}]}},
+            "config error at 'data.urls.0.name': the URL 'https://example.org/' has no file name",
+        ),
+    ],
+)
 def test_config_problems_stop_the_start(tmp_path, sections, words):
     sections.setdefault("data", {}).setdefault("local_dir", str(tmp_path))
     config = write_config(tmp_path / "c.yaml", **sections)
@@ -308,14 +373,27 @@ def test_too_few_images_for_the_stratified_split_is_one_line(tmp_path):
     make_demo_data(data, train_per_class=2, test_per_class=2, width=32, height=32, seed=0)
     write_records(build_inventory(data), inventory, "course_split")
     out = tmp_path / "manifest.tsv"
-    result = run_cli("split", "--inventory", str(inventory), "--out", str(out), "--val-fraction", "0.2",
-                     "--test-per-class", "1", "--seed", "0")
-    assert_one_line_error(result, "cannot split 30 course-train images into train and val by class",
-                          "split.val_fraction 0.2")
+    result = run_cli(
+        "split",
+        "--inventory",
+        str(inventory),
+        "--out",
+        str(out),
+        "--val-fraction",
+        "0.2",
+        "--test-per-class",
+        "1",
+        "--seed",
+        "0",
+    )
+    assert_one_line_error(
+        result, "cannot split 30 course-train images into train and val by class", "split.val_fraction 0.2"
+    )
     assert not out.exists()
 
 
 # 20-21: YAML -------------------------------------------------------------------------------------------------
+
 
 def test_yaml_syntax_error_names_file_and_line(tmp_path):
     broken = tmp_path / "broken.yaml"
@@ -332,13 +410,27 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
         else:
             shutil.copy(source, project / name)
     (project / "config.yaml").write_text((PROJECT / "config.yaml").read_text().replace("seeds: [152]", "seeds: [152"))
-    result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(project / "Snakefile"), "-n",
-                             "--directory", str(tmp_path / "work")], cwd=project, capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(project / "Snakefile"),
+            "-n",
+            "--directory",
+            str(tmp_path / "work"),
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1 and f"{project / 'config.yaml'}:" in result.stderr
     assert "YAML syntax error" in result.stderr
 
 
 # 22-24: downloads ----------------------------------------------------------------------------------------
+
 
 def zip_bytes():
     with tempfile.SpooledTemporaryFile() as buffer:
@@ -356,8 +448,10 @@ def test_download_changes_never_lose_the_verified_archive(tmp_path, file_server)
     target = "results/downloads/scenes.zip"
 
     def config(sha256, name="c.yaml"):
-        return write_config(tmp_path / name, data={"source": "url", "retries": 2, "urls": [
-            {"url": file_server.url("scenes.zip"), "sha256": sha256}]})
+        return write_config(
+            tmp_path / name,
+            data={"source": "url", "retries": 2, "urls": [{"url": file_server.url("scenes.zip"), "sha256": sha256}]},
+        )
 
     assert snake(work, config(None), target).returncode == 0
     requests = len(file_server.requests)
@@ -388,6 +482,7 @@ def test_download_changes_never_lose_the_verified_archive(tmp_path, file_server)
 
 # 25: heatmaps --------------------------------------------------------------------------------------------
 
+
 def test_bad_heatmap_image_keeps_the_good_heatmaps(tmp_path):
     work = tmp_path / "work"
     data = tiny_data(tmp_path / "data", 0)
@@ -404,6 +499,7 @@ def test_bad_heatmap_image_keeps_the_good_heatmaps(tmp_path):
 
 
 # 26-27 -------------------------------------------------------------------------------------------------------
+
 
 def test_outputs_follow_the_umask(tmp_path):
     work = tmp_path / "work"
@@ -424,6 +520,7 @@ def test_the_manual_says_how_to_unlock_after_a_kill():
 
 
 # 28-31: no loaded file runs code ---------------------------------------------------------------------------
+
 
 class CreatesAFile:
     """Unpickled without weights_only, this calls open(path, "w"): the file appears if a loader ran it."""
@@ -446,16 +543,45 @@ class RunsAShell:
 
 
 def evaluate_args(checkpoint, tmp_path):
-    return ["evaluate", "--checkpoint", str(checkpoint), "--manifest", str(tiny_manifest(tmp_path, 0)),
-            "--predictions", str(tmp_path / "predictions.tsv"), "--metrics", str(tmp_path / "metrics.json"),
-            "--scramble-grid", "4", "--sweep-grids", "1", "2", "--scramble-seed", "0", "--batch-size", "8",
-            "--device", "cpu", "--threads", "1"]
+    return [
+        "evaluate",
+        "--checkpoint",
+        str(checkpoint),
+        "--manifest",
+        str(tiny_manifest(tmp_path, 0)),
+        "--predictions",
+        str(tmp_path / "predictions.tsv"),
+        "--metrics",
+        str(tmp_path / "metrics.json"),
+        "--scramble-grid",
+        "4",
+        "--sweep-grids",
+        "1",
+        "2",
+        "--scramble-seed",
+        "0",
+        "--batch-size",
+        "8",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    ]
 
 
 def best_shaped(payload):
     """A file shaped like a best.pt of this pipeline whose weights are the payload."""
-    return {"model": "bagnet9", "head": "linear", "classes": ["a", "b"], "image_size": 32, "epoch": 1,
-            "val_acc": 0.5, "val_loss": 1.0, "settings": {}, "state_dict": payload}
+    return {
+        "model": "bagnet9",
+        "head": "linear",
+        "classes": ["a", "b"],
+        "image_size": 32,
+        "epoch": 1,
+        "val_acc": 0.5,
+        "val_loss": 1.0,
+        "settings": {},
+        "state_dict": payload,
+    }
 
 
 @pytest.mark.parametrize("payload", [CreatesAFile, RunsAShell])
@@ -467,8 +593,20 @@ def test_explain_weights_never_run_code(tmp_path, payload, shape):
     image = tmp_path / "photo.png"
     Image.new("RGB", (40, 30), (120, 130, 140)).save(image)
     out = tmp_path / "explained"
-    result = run_cli("explain", str(image), "--model", "bagnet9", "--weights", str(evil), "--out", str(out),
-                     "--device", "cpu", "--threads", "1")
+    result = run_cli(
+        "explain",
+        str(image),
+        "--model",
+        "bagnet9",
+        "--weights",
+        str(evil),
+        "--out",
+        str(out),
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    )
     assert_one_line_error(result, f"cannot read weights file {evil}", "not loaded", "could run code")
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not marker.exists() and not out.exists()
@@ -480,8 +618,7 @@ def test_best_checkpoint_never_runs_code(tmp_path):
     torch.save(best_shaped(CreatesAFile(marker)), evil)
     result = run_cli(*evaluate_args(evil, tmp_path))
     out = tmp_path / "predictions.tsv"
-    assert_one_line_error(result, f"cannot read checkpoint {evil}", "io.open", "could run code",
-                          "rerun the train job")
+    assert_one_line_error(result, f"cannot read checkpoint {evil}", "io.open", "could run code", "rerun the train job")
     assert not marker.exists() and not out.exists()
 
 
@@ -492,8 +629,7 @@ def test_resume_checkpoint_never_runs_code(tmp_path):
     torch.save({"settings": "x", "data": "y", "state": RunsAShell(marker)}, out / "last.pt")
     saved = (out / "last.pt").read_bytes()
     result = run_cli(*train_args(tiny_manifest(tmp_path, 0), out))
-    assert_one_line_error(result, f"cannot read the resume checkpoint {out / 'last.pt'}", "could run code",
-                          "delete it")
+    assert_one_line_error(result, f"cannot read the resume checkpoint {out / 'last.pt'}", "could run code", "delete it")
     assert not marker.exists() and (out / "last.pt").read_bytes() == saved and not (out / "best.pt").exists()
 
 
@@ -503,20 +639,28 @@ def test_a_best_checkpoint_without_its_head_names_the_key(tmp_path):
     best = tmp_path / "best.pt"
     torch.save(record, best)
     result = run_cli(*evaluate_args(best, tmp_path))
-    assert_one_line_error(result, f"{best} is not a usable bagnet-repro checkpoint: it has no 'head' key",
-                          "rerun the train job")
+    assert_one_line_error(
+        result, f"{best} is not a usable bagnet-repro checkpoint: it has no 'head' key", "rerun the train job"
+    )
 
 
 # 32: image sizes have an upper bound, with the memory the size would take -------------------------------
 
-@pytest.mark.parametrize("sections,key,gib", [
-    ({"train": {"image_size": 100000}}, "train.image_size", "112 GiB"),
-    ({"receptive_fields": {"measure_size": 5000}}, "receptive_fields.measure_size", "0.279 GiB"),
-    ({"data": {"demo": {"width": 8192}}}, "data.demo.width", "0.75 GiB"),
-    ({"feature_amounts": {"dataset": "cifar10", "options": {"image_size": 8192}}},
-     "feature_amounts.options.image_size", "0.75 GiB"),
-    ({"pretrain": {"options": {"image_size": 100000}}}, "pretrain.options.image_size", "112 GiB"),
-])
+
+@pytest.mark.parametrize(
+    "sections,key,gib",
+    [
+        ({"train": {"image_size": 100000}}, "train.image_size", "112 GiB"),
+        ({"receptive_fields": {"measure_size": 5000}}, "receptive_fields.measure_size", "0.279 GiB"),
+        ({"data": {"demo": {"width": 8192}}}, "data.demo.width", "0.75 GiB"),
+        (
+            {"feature_amounts": {"dataset": "cifar10", "options": {"image_size": 8192}}},
+            "feature_amounts.options.image_size",
+            "0.75 GiB",
+        ),
+        ({"pretrain": {"options": {"image_size": 100000}}}, "pretrain.options.image_size", "112 GiB"),
+    ],
+)
 def test_a_huge_image_size_is_refused_at_start_up_with_its_memory(tmp_path, sections, key, gib):
     sections.setdefault("data", {}).setdefault("local_dir", str(tmp_path))
     config = write_config(tmp_path / "c.yaml", **sections)
@@ -545,9 +689,21 @@ def test_every_image_size_key_of_the_schema_has_the_one_maximum():
 
 # 33: a RuntimeError from torch is one line; BAGNET_REPRO_TRACEBACK=1 shows its traceback ---------------------
 
+
 def test_a_runtime_error_is_one_line_and_its_traceback_on_request(tmp_path):
-    args = ["receptive-fields", "--models", "bagnet9", "--image-size", "1", "--measure-size", "40",
-            "--layers", str(tmp_path / "layers.csv"), "--summary", str(tmp_path / "summary.csv")]
+    args = [
+        "receptive-fields",
+        "--models",
+        "bagnet9",
+        "--image-size",
+        "1",
+        "--measure-size",
+        "40",
+        "--layers",
+        str(tmp_path / "layers.csv"),
+        "--summary",
+        str(tmp_path / "summary.csv"),
+    ]
     result = run_cli(*args)  # a 1 x 1 input reaches a 3 x 3 convolution: torch raises a RuntimeError
     assert_one_line_error(result, "Kernel size can't be greater than actual input size", "BAGNET_REPRO_TRACEBACK=1")
     assert not (tmp_path / "layers.csv").exists()

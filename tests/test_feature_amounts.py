@@ -17,17 +17,18 @@ import time
 import numpy as np
 import pytest
 import torch
+from planned import dry_run_jobs
 
 from bagnet_repro.feature_amounts import build_feature_amount_model, uniform_features, variants
 from bagnet_repro.feature_amounts.family import SCALES, SHAPES, layer_shares, select_ids, variant
 from bagnet_repro.feature_amounts.model import block_sizes
 from bagnet_repro.training.finetune import TrainSettings, _Trainer
 from helpers import PROJECT, run_cli, run_snakemake
-from planned import dry_run_jobs
 
 
-@pytest.mark.parametrize("depth,count,layers,total", [(16, 193, 15, 5248), (10, 153, 9, 2688), (13, 194, 12, 3968),
-                                                     (19, 139, 18, 6528)])
+@pytest.mark.parametrize(
+    "depth,count,layers,total", [(16, 193, 15, 5248), (10, 153, 9, 2688), (13, 194, 12, 3968), (19, 139, 18, 6528)]
+)
 def test_family_sizes_layer_counts_and_totals(depth, count, layers, total):
     family = variants(depth)
     assert len(family) == count
@@ -47,8 +48,10 @@ def test_a_depth_the_family_lacks_is_refused_at_start_up_in_one_line(tmp_path, d
     """Depth 11 once built the depth-10 network and filed its results as depth 11."""
     config = tmp_path / "depth.yaml"
     config.write_text(json.dumps({"feature_amounts": {"dataset": "cifar10", "depth": depth}}))
-    expected = (f"error: config error at 'feature_amounts.depth': {depth} is not a depth of the VGG family "
-                "(7 + 3L, L >= 1); choose one of 10, 13, 16, 19, 22, ...")
+    expected = (
+        f"error: config error at 'feature_amounts.depth': {depth} is not a depth of the VGG family "
+        "(7 + 3L, L >= 1); choose one of 10, 13, 16, 19, 22, ..."
+    )
     planned = run_snakemake(tmp_path, "-n", "report/tables/feature_amounts.tsv", "--configfile", str(config))
     checked = run_cli("check-config", str(config))
     for result in (planned, checked):
@@ -117,8 +120,10 @@ def cuda_out_of_memory(size):
 
 
 def cpu_out_of_memory(size):  # the CPU allocator's own words: a plain RuntimeError
-    return RuntimeError(f"[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
-                        f"you tried to allocate {size * 2**30} bytes. Error code 12 (Cannot allocate memory)")
+    return RuntimeError(
+        f"[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
+        f"you tried to allocate {size * 2**30} bytes. Error code 12 (Cannot allocate memory)"
+    )
 
 
 class OutOfMemoryAbove(torch.nn.Module):
@@ -138,8 +143,9 @@ class OutOfMemoryAbove(torch.nn.Module):
 def test_another_runtime_error_is_not_taken_for_a_full_memory():
     model = build_feature_amount_model(variant(60).features, 10).eval()
     settings = TrainSettings(model="feature_amounts", image_size=32, batch_size=8, device="cpu", lr=0.01)
-    broken = OutOfMemoryAbove(model, limit=2, error=lambda size: RuntimeError("mat1 and mat2 shapes cannot be "
-                                                                               "multiplied"))
+    broken = OutOfMemoryAbove(
+        model, limit=2, error=lambda size: RuntimeError("mat1 and mat2 shapes cannot be multiplied")
+    )
     trainer = _Trainer(broken, torch.optim.SGD(model.parameters(), lr=0.0), settings, torch.device("cpu"), 10)
     with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
         trainer.step(torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,)), epoch=1, step=1)
@@ -202,12 +208,33 @@ def test_mnist_format_data_trains_a_variant_and_records_its_files(tmp_path):
     assert train.images.shape == (64, 3, 32, 32) and val.images.shape == (32, 3, 32, 32) and classes == 10
     assert torch.equal(train.images[:, 0], train.images[:, 1])  # grey repeated to three channels
     out = tmp_path / "run"
-    result = run_cli("feature-amount-run", "--dataset", "mnist", "--data", str(tmp_path / "mnist.json"),
-                     "--depth", "16", "--variant", "120", "--metrics", str(out / "metrics.json"),
-                     "--history", str(out / "history.csv"), "--checkpoint", str(out / "last.pt"),
-                     "--recipe", "feature_amounts",
-                     "--options", json.dumps({"epochs": 2, "batch_size": 16, "restart_epochs": 1, "abandon_after": 1}),
-                     "--seed", "0", "--device", "cpu", "--threads", "1")
+    result = run_cli(
+        "feature-amount-run",
+        "--dataset",
+        "mnist",
+        "--data",
+        str(tmp_path / "mnist.json"),
+        "--depth",
+        "16",
+        "--variant",
+        "120",
+        "--metrics",
+        str(out / "metrics.json"),
+        "--history",
+        str(out / "history.csv"),
+        "--checkpoint",
+        str(out / "last.pt"),
+        "--recipe",
+        "feature_amounts",
+        "--options",
+        json.dumps({"epochs": 2, "batch_size": 16, "restart_epochs": 1, "abandon_after": 1}),
+        "--seed",
+        "0",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["model_id"] == 120 and metrics["features"] == list(variant(120).features)
@@ -217,13 +244,41 @@ def test_mnist_format_data_trains_a_variant_and_records_its_files(tmp_path):
     assert metrics["epochs_run"] == (1 if metrics["abandoned"] else 2)
     assert metrics["settings"]["augment"] == "none"  # the authors trained the MNIST family unaugmented
     assert not (out / "last.pt").exists()
-    missing = run_cli("feature-amount-data", "--dataset", "kmnist", "--root", str(tmp_path / "empty"),
-                      "--out", str(tmp_path / "k.json"))
+    missing = run_cli(
+        "feature-amount-data",
+        "--dataset",
+        "kmnist",
+        "--root",
+        str(tmp_path / "empty"),
+        "--out",
+        str(tmp_path / "k.json"),
+    )
     assert missing.returncode == 1 and "kmnist in" in missing.stderr.strip().splitlines()[-1]
-    unknown = run_cli("feature-amount-run", "--dataset", "mnist", "--data", str(tmp_path / "mnist.json"),
-                      "--depth", "16", "--variant", "193", "--metrics", str(out / "m.json"), "--history",
-                      str(out / "h.csv"), "--checkpoint", str(out / "c.pt"), "--recipe", "feature_amounts",
-                      "--seed", "0", "--device", "cpu", "--threads", "1")
+    unknown = run_cli(
+        "feature-amount-run",
+        "--dataset",
+        "mnist",
+        "--data",
+        str(tmp_path / "mnist.json"),
+        "--depth",
+        "16",
+        "--variant",
+        "193",
+        "--metrics",
+        str(out / "m.json"),
+        "--history",
+        str(out / "h.csv"),
+        "--checkpoint",
+        str(out / "c.pt"),
+        "--recipe",
+        "feature_amounts",
+        "--seed",
+        "0",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    )
     assert unknown.returncode == 1
     assert unknown.stderr.strip().splitlines()[-1] == "error: no variant '193' at depth 16: ids are 0..192 or 'uniform'"
 
@@ -236,9 +291,14 @@ def test_pad_crop_flip_takes_a_window_of_the_zero_padded_image_mirrored_half_the
     assert out.dtype == torch.uint8 and out.shape == images.shape
     padded = torch.nn.functional.pad(images, (4, 4, 4, 4))
     shifts, mirrored = set(), 0
-    for image, window in zip(padded, out):
-        found = [(y, x, flip) for y in range(9) for x in range(9) for flip in (False, True)
-                 if torch.equal(window, (lambda w: w.flip(-1) if flip else w)(image[:, y:y + 32, x:x + 32]))]
+    for image, window in zip(padded, out, strict=True):
+        found = [
+            (y, x, flip)
+            for y in range(9)
+            for x in range(9)
+            for flip in (False, True)
+            if torch.equal(window, (lambda w: w.flip(-1) if flip else w)(image[:, y : y + 32, x : x + 32]))
+        ]
         assert found, "every output is a 32-px window of the padded image, or its mirror"
         shifts.add(found[0][:2])
         mirrored += found[0][2]
@@ -254,17 +314,34 @@ def test_the_study_recipe_augments_cifar_as_the_authors_and_the_trainer_runs_it(
 
     assert RECIPES["feature_amounts"]["augment"] == "by_dataset"
     resolved = {name: study_augmentation(name, "by_dataset") for name in [*TORCHVISION_SETS, "scene15"]}
-    assert resolved == {"cifar10": "pad_crop_flip", "cifar100": "pad_crop_flip", "mnist": "none",
-                        "fashionmnist": "none", "kmnist": "none", "scene15": "none"} == STUDY_AUGMENTATION
+    assert (
+        resolved
+        == {
+            "cifar10": "pad_crop_flip",
+            "cifar100": "pad_crop_flip",
+            "mnist": "none",
+            "fashionmnist": "none",
+            "kmnist": "none",
+            "scene15": "none",
+        }
+        == STUDY_AUGMENTATION
+    )
     assert study_augmentation("cifar10", "none") == "none"  # an explicit option wins
-    settings = TrainSettings(model="feature_amounts", image_size=32, normalization="none",
-                             augment=resolved["cifar10"], device="cpu")
+    settings = TrainSettings(
+        model="feature_amounts", image_size=32, normalization="none", augment=resolved["cifar10"], device="cpu"
+    )
     trainer = _Trainer(torch.nn.Identity(), None, settings, torch.device("cpu"), 10, statistics=([0.0] * 3, [1.0] * 3))
     images = torch.randint(1, 256, (64, 3, 32, 32), dtype=torch.uint8)
     inputs, _ = trainer._inputs(images, torch.zeros(64, dtype=torch.long), epoch=1, step=1)
     assert (inputs == 0).any() and not torch.equal(inputs, images.float() / 255)  # black padding came in
-    plain = _Trainer(torch.nn.Identity(), None, dataclasses.replace(settings, augment="none"), torch.device("cpu"),
-                     10, statistics=([0.0] * 3, [1.0] * 3))
+    plain = _Trainer(
+        torch.nn.Identity(),
+        None,
+        dataclasses.replace(settings, augment="none"),
+        torch.device("cpu"),
+        10,
+        statistics=([0.0] * 3, [1.0] * 3),
+    )
     unchanged, _ = plain._inputs(images, torch.zeros(64, dtype=torch.long), epoch=1, step=1)
     torch.testing.assert_close(unchanged, images.float() / 255)
 
@@ -288,14 +365,21 @@ def test_data_normalization_uses_the_training_sets_channel_statistics():
 
 
 STUDY = {
-    "data": {"source": "demo", "urls": [], "demo": {"train_per_class": 4, "test_per_class": 3, "width": 32,
-                                                    "height": 32, "seed": 0}},
+    "data": {
+        "source": "demo",
+        "urls": [],
+        "demo": {"train_per_class": 4, "test_per_class": 3, "width": 32, "height": 32, "seed": 0},
+    },
     "split": {"seed": 1, "val_fraction": 0.5, "test_per_class": 2},
     "models": ["bagnet9"],
     "weights": {"models": {"bagnet9": "none"}},
     "compute": {"device": "cpu", "threads": 1},
-    "feature_amounts": {"dataset": "scene15", "variants": [160, 176, 192], "uniform": False,
-                        "options": {"epochs": 1, "batch_size": 16}},
+    "feature_amounts": {
+        "dataset": "scene15",
+        "variants": [160, 176, 192],
+        "uniform": False,
+        "options": {"epochs": 1, "batch_size": 16},
+    },
 }
 
 
@@ -305,10 +389,23 @@ def test_killed_study_reruns_only_the_missing_variants(tmp_path):
     work = tmp_path / "work"
     runs = work / "results/feature_amounts/scene15_depth16"
     env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"))
-    command = [sys.executable, "-m", "snakemake", "-s", str(PROJECT / "Snakefile"), "--directory", str(work),
-               "--cores", "1", "report/tables/feature_amounts.tsv", "--configfile", str(config)]
-    process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(PROJECT / "Snakefile"),
+        "--directory",
+        str(work),
+        "--cores",
+        "1",
+        "report/tables/feature_amounts.tsv",
+        "--configfile",
+        str(config),
+    ]
+    process = subprocess.Popen(
+        command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     # One job at a time: when the second variant's log appears, Snakemake has recorded the first as finished.
     logs = work / "logs/feature_amounts/scene15_depth16"
     deadline = time.monotonic() + 600
@@ -331,11 +428,22 @@ def test_killed_study_reruns_only_the_missing_variants(tmp_path):
 
 def test_slurm_plans_one_gpu_job_per_variant_and_seed(tmp_path):
     config = tmp_path / "cifar.yaml"
-    config.write_text(json.dumps({"feature_amounts": {"dataset": "cifar10", "depth": 16, "uniform": False,
-                                                      "seeds": [0, 1]},
-                                  "compute": {"device": "cuda", "threads": 4}}))
-    jobs = dry_run_jobs(tmp_path, "--profile", str(PROJECT / "profiles" / "slurm"),
-                        "report/figures/feature_amounts.html", "--configfile", str(config))
+    config.write_text(
+        json.dumps(
+            {
+                "feature_amounts": {"dataset": "cifar10", "depth": 16, "uniform": False, "seeds": [0, 1]},
+                "compute": {"device": "cuda", "threads": 4},
+            }
+        )
+    )
+    jobs = dry_run_jobs(
+        tmp_path,
+        "--profile",
+        str(PROJECT / "profiles" / "slurm"),
+        "report/figures/feature_amounts.html",
+        "--configfile",
+        str(config),
+    )
     runs = [job for job in jobs if job["rule"] == "feature_amount_run"]
     assert len(runs) == 193 * 2
     for job in runs:
@@ -383,7 +491,7 @@ def test_sgdr_authors_is_their_schedule_and_sgdr_restarts_on_the_epoch_boundary(
     authors = scheduled_rates(settings, samples)
     expected = authors_sgdr_rates(150, samples, 128, 0.01, 10, 1e-5)
     assert len(authors) == len(expected) == 150 * steps
-    for step, (ours, theirs) in enumerate(zip(authors, expected)):
+    for step, (ours, theirs) in enumerate(zip(authors, expected, strict=True)):
         assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-15), step
     corrected = scheduled_rates(dataclasses.replace(settings, scheduler="sgdr"), samples)
     assert corrected[0] == 0.01 and authors[0] < 0.01

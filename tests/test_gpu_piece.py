@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from test_run_archive import synthetic_archive, tree
 
 from helpers import PROJECT
-from test_run_archive import synthetic_archive, tree
 
 SCRIPT = str(PROJECT / "scripts" / "gpu_piece.py")
 DEMO = str(PROJECT / "configs" / "demo.yaml")
@@ -37,8 +37,19 @@ def test_pieces_run_without_snakemake_and_finish_into_table1(tmp_path):
     assert run(project, "snakemake", "--cores", "1", "results/data/demo", *configs).returncode == 0
     archives = []
     for model in ("bagnet9", "resnet50"):  # two pieces, one model each
-        planned = run(project, sys.executable, "scripts/gpu_piece.py", "plan", "--seed", "0", "--models", model,
-                      "--out", f".gpu/{model}.sh", *configs)
+        planned = run(
+            project,
+            sys.executable,
+            "scripts/gpu_piece.py",
+            "plan",
+            "--seed",
+            "0",
+            "--models",
+            model,
+            "--out",
+            f".gpu/{model}.sh",
+            *configs,
+        )
         assert planned.returncode == 0, planned.stderr
         assert "4 jobs (inventory, split, train, evaluate)" in planned.stdout
         out = tmp_path / f"out_{model}"
@@ -70,25 +81,68 @@ def one_line_error(result):
 
 
 def test_plan_with_a_missing_config_file_is_one_line(tmp_path):
-    line = one_line_error(run(tmp_path, sys.executable, SCRIPT, "plan", "--seed", "0", "--models", "bagnet9",
-                              "--out", "piece.sh", "--configfile", "nowhere.yaml"))
+    line = one_line_error(
+        run(
+            tmp_path,
+            sys.executable,
+            SCRIPT,
+            "plan",
+            "--seed",
+            "0",
+            "--models",
+            "bagnet9",
+            "--out",
+            "piece.sh",
+            "--configfile",
+            "nowhere.yaml",
+        )
+    )
     assert line == "error: config file not found: nowhere.yaml"
     assert not (tmp_path / "piece.sh").exists()
 
 
 def test_plan_for_a_seed_or_model_the_config_does_not_list_is_refused(tmp_path):
-    line = one_line_error(run(tmp_path, sys.executable, SCRIPT, "plan", "--seed", "777", "--models", "bagnet9",
-                              "--out", "piece.sh", "--configfile", DEMO))
+    line = one_line_error(
+        run(
+            tmp_path,
+            sys.executable,
+            SCRIPT,
+            "plan",
+            "--seed",
+            "777",
+            "--models",
+            "bagnet9",
+            "--out",
+            "piece.sh",
+            "--configfile",
+            DEMO,
+        )
+    )
     assert "seeds 777 not in the config's seeds [0]" in line and "finish would not use that piece" in line
-    line = one_line_error(run(tmp_path, sys.executable, SCRIPT, "plan", "--seed", "0", "--models", "vgg11",
-                              "--out", "piece.sh", "--configfile", DEMO))
+    line = one_line_error(
+        run(
+            tmp_path,
+            sys.executable,
+            SCRIPT,
+            "plan",
+            "--seed",
+            "0",
+            "--models",
+            "vgg11",
+            "--out",
+            "piece.sh",
+            "--configfile",
+            DEMO,
+        )
+    )
     assert "models vgg11 not in the config's models" in line
     assert not (tmp_path / "piece.sh").exists()
 
 
 def test_finish_refuses_a_piece_of_another_seed_and_pieces_that_do_not_cover_table1(tmp_path):
-    piece = synthetic_archive(tmp_path / "piece_777_bagnet9.tar.gz",
-                              {"results/predictions/bagnet9/seed777.tsv": b"split\tlabel\n"})
+    piece = synthetic_archive(
+        tmp_path / "piece_777_bagnet9.tar.gz", {"results/predictions/bagnet9/seed777.tsv": b"split\tlabel\n"}
+    )
     work = tmp_path / "work"
     work.mkdir()
     line = one_line_error(run(work, sys.executable, SCRIPT, "finish", str(piece), "--configfile", DEMO))

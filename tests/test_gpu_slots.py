@@ -12,15 +12,23 @@ from bagnet_repro.device import take_slot
 from bagnet_repro.errors import UserError
 from helpers import PROJECT
 
-_JOB = "import sys; from bagnet_repro.gpu_slots import claim; print(*claim({count}, {wanted}), flush=True); " \
-       "sys.stdin.read()"
+_JOB = (
+    "import sys; from bagnet_repro.gpu_slots import claim; print(*claim({count}, {wanted}), flush=True); "
+    "sys.stdin.read()"
+)
 
 
 def _job(folder, count, wanted=1):
     """A stand-in for a GPU job: claims, prints its devices, holds them until its stdin closes."""
     env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"), BAGNET_GPU_SLOTS=str(folder))
-    return subprocess.Popen([sys.executable, "-c", _JOB.format(count=count, wanted=wanted)], env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", _JOB.format(count=count, wanted=wanted)],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_competing_jobs_get_distinct_devices_and_the_next_waits(tmp_path):
@@ -71,8 +79,14 @@ def test_a_folder_of_another_user_is_refused(tmp_path):
 
 def test_take_slot_shows_the_job_its_gpu_only(tmp_path, monkeypatch):
     monkeypatch.setenv("BAGNET_GPU_SLOTS", str(tmp_path))
-    for name in ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "LOCAL_RANK", "SLURM_JOB_GPUS", "SLURM_STEP_GPUS",
-                 "SLURM_GPUS_ON_NODE"):
+    for name in (
+        "CUDA_VISIBLE_DEVICES",
+        "CUDA_DEVICE_ORDER",
+        "LOCAL_RANK",
+        "SLURM_JOB_GPUS",
+        "SLURM_STEP_GPUS",
+        "SLURM_GPUS_ON_NODE",
+    ):
         monkeypatch.delenv(name, raising=False)
     held = _job(tmp_path, 2)
     try:

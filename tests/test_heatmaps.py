@@ -29,7 +29,7 @@ def test_fast_method_equals_reference_for_all_classes(name):
     half = (patch - 1) // 2
     padded = torch.nn.functional.pad(images[1:], (half, half, half, half))
     with torch.no_grad():
-        alone = model(padded[:, :, 7:7 + patch, 9:9 + patch])[0]
+        alone = model(padded[:, :, 7 : 7 + patch, 9 : 9 + patch])[0]
     assert (reference[1, :, 7, 9] - alone).abs().max() <= 1e-5 * scale
 
 

@@ -42,6 +42,7 @@ print(f"Downloading {{name}}.zip to {{folder}} (authenticated with key {{key}})"
 
 def kaggle_zip(path):
     """The competition zip in the real layout: train class folders, flat val images with LOC_val_solution.csv."""
+
     def jpeg(shade):
         buffer = io.BytesIO()
         Image.new("RGB", (8, 8), (shade, shade, shade)).save(buffer, format="JPEG")
@@ -68,8 +69,11 @@ def setup(tmp_path):
     cli.write_text(STAND_IN.format(python=sys.executable, archive=str(tmp_path / "competition.zip")))
     cli.chmod(cli.stat().st_mode | stat.S_IEXEC)
     config = yaml.safe_load((PROJECT / "configs" / "demo.yaml").read_text())
-    config["pretrain"] = {"dataset": "imagenet", "imagenet_source": "kaggle",
-                          "imagenet_dir": str(tmp_path / "imagenet")}
+    config["pretrain"] = {
+        "dataset": "imagenet",
+        "imagenet_source": "kaggle",
+        "imagenet_dir": str(tmp_path / "imagenet"),
+    }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     home = tmp_path / "home"
     home.mkdir()
@@ -81,8 +85,16 @@ def test_kaggle_download_prepares_imagenet_and_keeps_the_key_out_of_logs(tmp_pat
     bin_dir, env = setup(tmp_path)
     (tmp_path / "home" / ".kaggle").mkdir()
     (tmp_path / "home" / ".kaggle" / "kaggle.json").write_text(json.dumps({"username": "me", "key": SECRET}))
-    result = run_snakemake(tmp_path, "results/pretrain/imagenet_split.tsv", "--cores", "1", "--configfile",
-                           str(tmp_path / "config.yaml"), env=env, path_first=bin_dir)
+    result = run_snakemake(
+        tmp_path,
+        "results/pretrain/imagenet_split.tsv",
+        "--cores",
+        "1",
+        "--configfile",
+        str(tmp_path / "config.yaml"),
+        env=env,
+        path_first=bin_dir,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     root = tmp_path / "imagenet"
     assert sorted(p.name for p in root.iterdir()) == ["ILSVRC", "LOC_synset_mapping.txt", "LOC_val_solution.csv"]
@@ -101,8 +113,16 @@ def test_kaggle_download_prepares_imagenet_and_keeps_the_key_out_of_logs(tmp_pat
 
 def test_without_credentials_the_rule_stops_with_one_line(tmp_path):
     bin_dir, env = setup(tmp_path)
-    result = run_snakemake(tmp_path, "results/pretrain/imagenet_kaggle.json", "--cores", "1", "--configfile",
-                           str(tmp_path / "config.yaml"), env=env, path_first=bin_dir)
+    result = run_snakemake(
+        tmp_path,
+        "results/pretrain/imagenet_kaggle.json",
+        "--cores",
+        "1",
+        "--configfile",
+        str(tmp_path / "config.yaml"),
+        env=env,
+        path_first=bin_dir,
+    )
     assert result.returncode != 0
     log = (tmp_path / "logs" / "pretrain" / "imagenet_kaggle.log").read_text().strip().splitlines()
     assert log[-1].startswith("error: Kaggle credentials not found: put kaggle.json (or access_token) in ")

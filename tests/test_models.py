@@ -14,10 +14,19 @@ def n_params(model):
     return sum(p.numel() for p in model.parameters())
 
 
-@pytest.mark.parametrize("name,count", [("bagnet9", 15_688_744), ("bagnet17", 16_213_032),
-                                        ("bagnet33", 18_310_184), ("cbam_resnet50", 28_089_624),
-                                        ("resnet50", 25_557_032), ("bagnet9_v2", 15_653_416),
-                                        ("bagnet17_v2", 16_177_704), ("bagnet33_v2", 18_274_856)])
+@pytest.mark.parametrize(
+    "name,count",
+    [
+        ("bagnet9", 15_688_744),
+        ("bagnet17", 16_213_032),
+        ("bagnet33", 18_310_184),
+        ("cbam_resnet50", 28_089_624),
+        ("resnet50", 25_557_032),
+        ("bagnet9_v2", 15_653_416),
+        ("bagnet17_v2", 16_177_704),
+        ("bagnet33_v2", 18_274_856),
+    ],
+)
 def test_parameter_counts_at_1000_classes(name, count):
     assert n_params(build_model(name, 1000, head="linear")) == count
     if name.startswith("bagnet"):
@@ -73,8 +82,15 @@ def test_bagnet_logit_map_size_and_mean(name, size):
 
 # The report's networks, and one classifier per backbone family (tests/test_backbones.py covers every backbone).
 ONE_STEP_MODELS = [m for m in MODEL_NAMES if m not in BACKBONE_CLASSIFIERS] + [
-    "darknet19", "cspdarknet19", "vovnet19_slim", "resnet50_torchvision", "resnext50_32x4d", "mobilenet_v2",
-    "mobilenet_v3_small", "efficientnet_b0"]
+    "darknet19",
+    "cspdarknet19",
+    "vovnet19_slim",
+    "resnet50_torchvision",
+    "resnext50_32x4d",
+    "mobilenet_v2",
+    "mobilenet_v3_small",
+    "efficientnet_b0",
+]
 
 
 @pytest.mark.parametrize("name", ONE_STEP_MODELS)
@@ -94,9 +110,27 @@ def test_unknown_model_name_is_a_clear_error(tmp_path):
         build_model("vgg16", 15)
     manifest = tmp_path / "manifest.tsv"
     manifest.write_text("split\tclass\tpath\tsha256\n")
-    result = run_cli("train", "--manifest", str(manifest), "--model", "vgg16", "--best", str(tmp_path / "b.pt"),
-                     "--history", str(tmp_path / "h.csv"), "--checkpoint", str(tmp_path / "c.pt"),
-                     "--recipe", "report", "--seed", "0", "--device", "cpu", "--threads", "1")
+    result = run_cli(
+        "train",
+        "--manifest",
+        str(manifest),
+        "--model",
+        "vgg16",
+        "--best",
+        str(tmp_path / "b.pt"),
+        "--history",
+        str(tmp_path / "h.csv"),
+        "--checkpoint",
+        str(tmp_path / "c.pt"),
+        "--recipe",
+        "report",
+        "--seed",
+        "0",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("error: ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.tsv"]

@@ -35,9 +35,15 @@ def test_no_published_text_or_figure_title_calls_a_source_by_its_seed_number():
 
 def test_the_report_lists_its_sources_by_authors_and_titles():
     template = (PROJECT / "report" / "paper.typ").read_text()
-    for source in ("W. Brendel and M. Bethge", "Approximating CNNs with Bag-of-local-Features models works",
-                   "M. Mundt, S. Majumder, T. Weis and V. Ramesh", "Rethinking layer-wise feature amounts",
-                   "T. Tran (gau-nernst)", "vision-toolbox", "S. Lazebnik"):
+    for source in (
+        "W. Brendel and M. Bethge",
+        "Approximating CNNs with Bag-of-local-Features models works",
+        "M. Mundt, S. Majumder, T. Weis and V. Ramesh",
+        "Rethinking layer-wise feature amounts",
+        "T. Tran (gau-nernst)",
+        "vision-toolbox",
+        "S. Lazebnik",
+    ):
         assert source in " ".join(template.split()), source
     keys = re.findall(r'#cite-key\("([a-z-]+)"\)', template)
     assert set(keys) >= {"report", "bagnets", "feature-amounts", "vision-toolbox", "scenes"}
@@ -49,12 +55,15 @@ def test_the_scrambling_piece_count_comes_from_the_config():
     assert "#v.settings.scramble_pieces shuffled pieces" in template
     # Only the sentence about the report itself may name its own 16 pieces.
     assert [line for line in template.splitlines() if "16 pieces" in line] == [
-        "- *Scrambling.* The report scrambles into 16 pieces (a 4x4 grid) only; the sweep shows how the gap opens with"]
+        "- *Scrambling.* The report scrambles into 16 pieces (a 4x4 grid) only; the sweep shows how the gap opens with"
+    ]
     config = yaml.safe_load((PROJECT / "config.yaml").read_text())
     for grid, pieces in ((4, "16"), (3, "9"), (8, "64")):
-        values = settings_values(merged(config, {"evaluate": {"scramble_grid": grid}}), config["train"]
-                                 | {"optimizer": "adam", "lr": 4e-5, "batch_size": 4, "epochs": 40, "head": "report",
-                                    "image_size": 224})
+        values = settings_values(
+            merged(config, {"evaluate": {"scramble_grid": grid}}),
+            config["train"]
+            | {"optimizer": "adam", "lr": 4e-5, "batch_size": 4, "epochs": 40, "head": "report", "image_size": 224},
+        )
         assert (values["scramble_grid"], values["scramble_pieces"]) == (str(grid), pieces)
     for caption in ("table1.rst", "heatmaps_scrambled.rst"):
         text = (PROJECT / "report" / "captions" / caption).read_text()

@@ -8,10 +8,10 @@ import sys
 
 import numpy as np
 import pytest
+from planned import environment_without_heavy_packages
 
 from bagnet_repro import planning
 from helpers import PROJECT, run_snakemake
-from planned import environment_without_heavy_packages
 
 
 @pytest.fixture
@@ -20,25 +20,28 @@ def without_heavy_packages(tmp_path):
 
 
 def test_the_blocker_blocks(without_heavy_packages):
-    probe = subprocess.run([sys.executable, "-c", "import scipy"], env=without_heavy_packages,
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import scipy"], env=without_heavy_packages, capture_output=True, text=True
+    )
     assert probe.returncode != 0 and "scipy is not installed here" in probe.stderr
 
 
-@pytest.mark.parametrize("args", [
-    ("-n", "--configfile", str(PROJECT / "configs" / "demo.yaml")),
-    ("-n",),
-    ("-n", "--config", "feature_amounts={dataset: cifar10, variants: {every: 40}}"),
-    ("--lint",),
-    ("--dag",),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("-n", "--configfile", str(PROJECT / "configs" / "demo.yaml")),
+        ("-n",),
+        ("-n", "--config", "feature_amounts={dataset: cifar10, variants: {every: 40}}"),
+        ("--lint",),
+        ("--dag",),
+    ],
+)
 def test_planning_without_torch_scipy_and_friends(tmp_path, without_heavy_packages, args):
     result = run_snakemake(tmp_path, *args, env=without_heavy_packages)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "not installed here" not in result.stdout + result.stderr
     if "-n" in args and "demo.yaml" in args[-1]:
         assert "feature_amount_run" in result.stdout and "train" in result.stdout
-
 
 
 def test_family_erf_equals_scipys():
@@ -68,4 +71,10 @@ def test_gpu_resources_ask_with_one_resource():
 def test_weights_arguments():
     assert planning.weights_arguments("imagenet", None) == ["--weights", "imagenet"]
     assert planning.weights_arguments({"url": "https://x/w.pt", "sha256": "ab12"}, "/cache") == [
-        "--weights", "https://x/w.pt", "--weights-sha256", "ab12", "--weights-cache", "/cache"]
+        "--weights",
+        "https://x/w.pt",
+        "--weights-sha256",
+        "ab12",
+        "--weights-cache",
+        "/cache",
+    ]

@@ -42,12 +42,41 @@ def split_table(tmp_path_factory):
 
 
 def torchrun(split, out_dir: Path, epochs=3, patience=0, min_delta=0.0, nproc=2) -> subprocess.Popen:
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes", "1",
-               "--nproc-per-node", str(nproc), "-m", "bagnet_repro", "pretrain", "--split", str(split),
-               "--model", "bagnet9", "--out", str(out_dir / "weights.pt"), "--history", str(out_dir / "history.csv"),
-               "--checkpoint", str(out_dir / "checkpoint" / "last.pt"), "--workers", "1", "--device", "cpu",
-               "--recipe", "bagnets_v2", "--seed", "0",
-               "--threads", "2", "--options", OPTIONS % (epochs, patience, min_delta)]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nnodes",
+        "1",
+        "--nproc-per-node",
+        str(nproc),
+        "-m",
+        "bagnet_repro",
+        "pretrain",
+        "--split",
+        str(split),
+        "--model",
+        "bagnet9",
+        "--out",
+        str(out_dir / "weights.pt"),
+        "--history",
+        str(out_dir / "history.csv"),
+        "--checkpoint",
+        str(out_dir / "checkpoint" / "last.pt"),
+        "--workers",
+        "1",
+        "--device",
+        "cpu",
+        "--recipe",
+        "bagnets_v2",
+        "--seed",
+        "0",
+        "--threads",
+        "2",
+        "--options",
+        OPTIONS % (epochs, patience, min_delta),
+    ]
     env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"), OMP_NUM_THREADS="1")
     log = open(out_dir / "log.txt", "a")  # noqa: SIM115 (the child writes to it after this returns)
     return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -141,17 +170,37 @@ def test_pretrained_weights_fine_tune_on_the_scenes(uninterrupted):
 
 
 def test_one_process_without_torchrun_and_bad_inputs(split_table, tmp_path):
-    common = ["pretrain", "--model", "bagnet9", "--out", str(tmp_path / "w.pt"), "--history", str(tmp_path / "h.csv"),
-              "--checkpoint", str(tmp_path / "c.pt"), "--workers", "0", "--device", "cpu", "--threads", "1",
-              "--recipe", "bagnets_v2", "--seed", "0"]
+    common = [
+        "pretrain",
+        "--model",
+        "bagnet9",
+        "--out",
+        str(tmp_path / "w.pt"),
+        "--history",
+        str(tmp_path / "h.csv"),
+        "--checkpoint",
+        str(tmp_path / "c.pt"),
+        "--workers",
+        "0",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "--recipe",
+        "bagnets_v2",
+        "--seed",
+        "0",
+    ]
     result = run_cli(*common, "--split", str(split_table), "--options", OPTIONS % (1, 0, 0))
     assert result.returncode == 0, result.stderr
     assert '"processes": 1' in result.stdout and (tmp_path / "w.pt").exists()
     missing = run_cli(*common, "--split", str(tmp_path / "nope.tsv"))
     assert missing.returncode == 1 and missing.stderr.strip().splitlines()[-1] == (
-        f"error: split table not found: {tmp_path / 'nope.tsv'}")
-    bad = run_cli(*common, "--split", str(split_table),
-                  "--options", '{"epochs": 1, "augment": "modern", "image_size": 32}')
+        f"error: split table not found: {tmp_path / 'nope.tsv'}"
+    )
+    bad = run_cli(
+        *common, "--split", str(split_table), "--options", '{"epochs": 1, "augment": "modern", "image_size": 32}'
+    )
     assert bad.returncode == 1 and "set augment and mix to none" in bad.stderr
     broken = tmp_path / "broken.tsv"
     rows = split_table.read_text().splitlines()
@@ -164,24 +213,54 @@ def test_one_process_without_torchrun_and_bad_inputs(split_table, tmp_path):
     assert unreadable.returncode == 1
     assert unreadable.stderr.strip().splitlines()[-1].startswith(f"error: cannot read image {bad_image}: ")
     (tmp_path / "w.pt").unlink()
-    diverged = run_cli(*common, "--split", str(split_table),
-                       "--options", '{"epochs": 2, "lr": 1e9, "batch_size": 8, "image_size": 32}')
+    diverged = run_cli(
+        *common, "--split", str(split_table), "--options", '{"epochs": 2, "lr": 1e9, "batch_size": 8, "image_size": 32}'
+    )
     assert diverged.returncode == 1 and not (tmp_path / "w.pt").exists()
-    assert re.search(r"error: pretraining bagnet9: (non-finite loss|the validation loss is not finite)",
-                     diverged.stderr), diverged.stderr[-2000:]
+    assert re.search(
+        r"error: pretraining bagnet9: (non-finite loss|the validation loss is not finite)", diverged.stderr
+    ), diverged.stderr[-2000:]
 
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_gpu_ranks_use_syncbatchnorm_and_fp16(split_table, tmp_path):
     nproc = min(2, torch.cuda.device_count())
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(nproc),
-               "-m", "bagnet_repro", "pretrain", "--split", str(split_table), "--model", "bagnet9",
-               "--out", str(tmp_path / "w.pt"), "--history", str(tmp_path / "history.csv"),
-               "--checkpoint", str(tmp_path / "c.pt"), "--workers", "1", "--device", "cuda", "--threads", "2",
-               "--recipe", "bagnets_v2", "--seed", "0",
-               "--options", '{"epochs": 2, "batch_size": 8, "image_size": 32, "precision": "fp16"}']
-    result = subprocess.run(command, env=dict(os.environ, PYTHONPATH=str(PROJECT / "src")),
-                            capture_output=True, text=True, timeout=300)
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        str(nproc),
+        "-m",
+        "bagnet_repro",
+        "pretrain",
+        "--split",
+        str(split_table),
+        "--model",
+        "bagnet9",
+        "--out",
+        str(tmp_path / "w.pt"),
+        "--history",
+        str(tmp_path / "history.csv"),
+        "--checkpoint",
+        str(tmp_path / "c.pt"),
+        "--workers",
+        "1",
+        "--device",
+        "cuda",
+        "--threads",
+        "2",
+        "--recipe",
+        "bagnets_v2",
+        "--seed",
+        "0",
+        "--options",
+        '{"epochs": 2, "batch_size": 8, "image_size": 32, "precision": "fp16"}',
+    ]
+    result = subprocess.run(
+        command, env=dict(os.environ, PYTHONPATH=str(PROJECT / "src")), capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert all(len(set(r["rank_digests"].split())) == 1 for r in history(tmp_path))

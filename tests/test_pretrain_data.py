@@ -55,7 +55,9 @@ def test_validation_images_go_to_class_folders_idempotently(tmp_path):
     first = prepare_val(val, solution)
     assert first == {wnid: 3 for wnid in WNIDS}
     assert sorted(p.relative_to(val).as_posix() for p in val.rglob("*.JPEG"))[:2] == [
-        "n01440764/ILSVRC2012_val_00000001.JPEG", "n01440764/ILSVRC2012_val_00000004.JPEG"]
+        "n01440764/ILSVRC2012_val_00000001.JPEG",
+        "n01440764/ILSVRC2012_val_00000004.JPEG",
+    ]
     assert not list(val.glob("*.JPEG"))
     assert prepare_val(val, solution) == first  # a second run finds everything in place
     (val / WNIDS[0] / "ILSVRC2012_val_00000001.JPEG").unlink()
@@ -94,15 +96,20 @@ def test_imagenette_pretraining_feeds_fine_tuning_through_the_rules(tmp_path, fi
     file_server.files["imagenette2-320.tgz"] = buffer.getvalue()
     config = yaml.safe_load((PROJECT / "configs" / "demo.yaml").read_text())
     archive_md5 = hashlib.md5(buffer.getvalue()).hexdigest()
-    config["pretrain"] = {"dataset": "imagenette",
-                          "imagenette": {"url": file_server.url("imagenette2-320.tgz"), "md5": archive_md5},
-                          "models": ["bagnet9"], "processes": 2, "device": "cpu", "threads": 2, "workers": 0,
-                          "options": {"epochs": 1, "batch_size": 8, "image_size": 32, "precision": "fp32"}}
+    config["pretrain"] = {
+        "dataset": "imagenette",
+        "imagenette": {"url": file_server.url("imagenette2-320.tgz"), "md5": archive_md5},
+        "models": ["bagnet9"],
+        "processes": 2,
+        "device": "cpu",
+        "threads": 2,
+        "workers": 0,
+        "options": {"epochs": 1, "batch_size": 8, "image_size": 32, "precision": "fp32"},
+    }
     config["weights"]["models"]["bagnet9"] = "pretrained"
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
-    result = run_snakemake(tmp_path, "results/models/bagnet9/seed0/best.pt", "--cores", "2", "--configfile",
-                           str(path))
+    result = run_snakemake(tmp_path, "results/models/bagnet9/seed0/best.pt", "--cores", "2", "--configfile", str(path))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     with open(tmp_path / "results" / "pretrain" / "imagenette_split.tsv", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
@@ -115,5 +122,7 @@ def test_imagenette_pretraining_feeds_fine_tuning_through_the_rules(tmp_path, fi
     # Fine-tuning started from those weights (the 3-class head replaced by the 15-scene one).
     fine_tuned = torch.load(tmp_path / "results/models/bagnet9/seed0/best.pt", weights_only=True)
     assert fine_tuned["settings"]["weights"] == "results/pretrained/imagenette/bagnet9/weights.pt"
-    assert "starting from results/pretrained/imagenette/bagnet9/weights.pt" in (
-        tmp_path / "logs/train/bagnet9_seed0.log").read_text()
+    assert (
+        "starting from results/pretrained/imagenette/bagnet9/weights.pt"
+        in (tmp_path / "logs/train/bagnet9_seed0.log").read_text()
+    )

@@ -5,10 +5,10 @@ any user's own SLURM profile gets them. (The real SLURM run is tests/cluster/slu
 import re
 
 import yaml
+from planned import dry_run_jobs
 from snakemake_executor_plugin_slurm.partitions import read_partition_file
 
 from helpers import PROJECT
-from planned import dry_run_jobs
 
 SLURM = ("--profile", str(PROJECT / "profiles" / "slurm"))
 GPU_RULES = {"train", "evaluate", "heatmaps", "precision", "feature_amount_run", "backbone_table"}
@@ -50,10 +50,13 @@ def test_gres_instead_of_gpus(tmp_path):
 
 def test_pretraining_is_one_job_on_one_node_with_all_its_gpus(tmp_path):
     config = tmp_path / "pretrain.yaml"
-    config.write_text("pretrain: {dataset: imagenette, models: [bagnet33_v2], processes: 8, device: cuda}\n"
-                      "weights: {models: {bagnet33_v2: pretrained}}\nmodels: [bagnet33_v2]\n")
-    jobs = _by_rule(dry_run_jobs(tmp_path, "results/models/bagnet33_v2/seed152/best.pt", *SLURM,
-                                 "--configfile", str(config)))
+    config.write_text(
+        "pretrain: {dataset: imagenette, models: [bagnet33_v2], processes: 8, device: cuda}\n"
+        "weights: {models: {bagnet33_v2: pretrained}}\nmodels: [bagnet33_v2]\n"
+    )
+    jobs = _by_rule(
+        dry_run_jobs(tmp_path, "results/models/bagnet33_v2/seed152/best.pt", *SLURM, "--configfile", str(config))
+    )
     (pretrain,) = jobs["pretrain"]
     resources = pretrain["resources"]
     assert resources["gpu"] == "8" and resources["nodes"] == "1" and resources["runtime"] == "4320"
@@ -87,5 +90,12 @@ def test_downloads_and_cheap_report_steps_run_on_the_submit_host():
     rules = "".join(p.read_text() for p in (PROJECT / "workflow" / "rules").glob("*.smk"))
     declared = re.findall(r"localrules:\n((?:    \w+,\n)+)", rules)
     local = sorted(name.strip(" ,") for block in declared for name in block.splitlines())
-    assert local == ["download", "feature_amount_data", "fetch_weights", "imagenet_kaggle", "imagenette_download",
-                     "paper", "paper_values"]
+    assert local == [
+        "download",
+        "feature_amount_data",
+        "fetch_weights",
+        "imagenet_kaggle",
+        "imagenette_download",
+        "paper",
+        "paper_values",
+    ]

@@ -19,8 +19,9 @@ from helpers import SHARED_SCENE15, run_snakemake
 
 pytestmark = [
     pytest.mark.realdata,
-    pytest.mark.skipif(not (SHARED_SCENE15 / "train").is_dir(),
-                       reason=f"real 15-scene data not found at {SHARED_SCENE15}"),
+    pytest.mark.skipif(
+        not (SHARED_SCENE15 / "train").is_dir(), reason=f"real 15-scene data not found at {SHARED_SCENE15}"
+    ),
 ]
 DATA_TARGETS = ["results/data/manifest.tsv", "results/data/audit_summary.json"]
 
@@ -63,14 +64,24 @@ def test_real_data_rules(tmp_path, file_server):
 
     # The report's exact lists, from the extracted copy of the first run.
     split_run = tmp_path / "split_file_run"
-    config = _config(tmp_path, {"source": "local", "local_dir": str(work / "results/data/extracted"),
-                                "split_file": str(SHARED_SCENE15 / "REPORT_SPLIT.tsv")})
+    config = _config(
+        tmp_path,
+        {
+            "source": "local",
+            "local_dir": str(work / "results/data/extracted"),
+            "split_file": str(SHARED_SCENE15 / "REPORT_SPLIT.tsv"),
+        },
+    )
     result = run_snakemake(split_run, *DATA_TARGETS, "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stderr[-3000:]
     names = {"train": "training", "val": "validation", "test": "test1"}
-    ours = sorted((names[r["split"]], r["class"], Path(r["path"]).name, Path(r["path"]).parts[-3])
-                  for r in _manifest(split_run / "results/data/manifest.tsv"))
+    ours = sorted(
+        (names[r["split"]], r["class"], Path(r["path"]).name, Path(r["path"]).parts[-3])
+        for r in _manifest(split_run / "results/data/manifest.tsv")
+    )
     with open(SHARED_SCENE15 / "REPORT_SPLIT.tsv", newline="") as handle:
-        reference = sorted((r["report_split"], r["class"], r["file"], r["course_split"])
-                           for r in csv.DictReader(handle, delimiter="\t"))
+        reference = sorted(
+            (r["report_split"], r["class"], r["file"], r["course_split"])
+            for r in csv.DictReader(handle, delimiter="\t")
+        )
     assert ours == reference

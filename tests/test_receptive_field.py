@@ -26,5 +26,5 @@ def test_logit_at_map_position_equals_isolated_patch(name):
     with torch.no_grad():
         logit_map = model.logit_map(image)
         for i, j in [(0, 0), (1, 2), (logit_map.shape[2] - 1, logit_map.shape[3] - 1)]:
-            crop = image[:, :, 8 * i:8 * i + patch, 8 * j:8 * j + patch]
+            crop = image[:, :, 8 * i : 8 * i + patch, 8 * j : 8 * j + patch]
             torch.testing.assert_close(model(crop)[0], logit_map[0, :, i, j], rtol=1e-9, atol=1e-9)

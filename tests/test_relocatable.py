@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from planned import environment_without_heavy_packages
 
 from helpers import PROJECT
-from planned import environment_without_heavy_packages
 
 TRACKED = ("Snakefile", "workflow", "src", "envs", "notebooks", "report", "profiles", "config.yaml", "configs")
 # The data stage of the demo and a notebook rule (Figure 1's tables): package commands and a notebook input.
@@ -21,15 +21,20 @@ TARGETS = ("results/data/audit_summary.json", "report/tables/figure1.csv")
 def _snakemake(checkout: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ if env is None else env)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "/usr/bin:/bin")])
-    return subprocess.run([sys.executable, "-m", "snakemake", *TARGETS, *args, "--configfile",
-                           str(checkout / "configs" / "demo.yaml")],
-                          cwd=checkout, env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *TARGETS, *args, "--configfile", str(checkout / "configs" / "demo.yaml")],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def _plans(checkout: Path) -> dict[str, str]:
     result = _snakemake(checkout, "--summary")
     assert result.returncode == 0, result.stderr[-3000:]
-    rows = [line.split("\t") for line in result.stdout[result.stdout.index("output_file\t"):].splitlines()]
+    rows = [line.split("\t") for line in result.stdout[result.stdout.index("output_file\t") :].splitlines()]
     header = rows[0]
     return {row[header.index("output_file")]: row[header.index("plan")] for row in rows[1:]}
 

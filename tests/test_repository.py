@@ -2,13 +2,15 @@
 
 import shutil
 import subprocess
+import sys
 
 import pytest
 
 from helpers import PROJECT
 
-needs_git = pytest.mark.skipif(shutil.which("git") is None or not (PROJECT / ".git").exists(),
-                               reason="needs a git checkout")
+needs_git = pytest.mark.skipif(
+    shutil.which("git") is None or not (PROJECT / ".git").exists(), reason="needs a git checkout"
+)
 
 
 def git(*args):
@@ -17,12 +19,22 @@ def git(*args):
 
 @needs_git
 def test_run_outputs_are_ignored_and_benchmark_results_are_not():
-    outputs = ["results/models/bagnet33/seed0/best.pt", "logs/train/bagnet33_seed0.log", "report/tables/table1.csv",
-               "report/figures/heatmaps_classes.pdf", ".snakemake/log/x.log", "report.html", "report/paper.pdf"]
+    outputs = [
+        "results/models/bagnet33/seed0/best.pt",
+        "logs/train/bagnet33_seed0.log",
+        "report/tables/table1.csv",
+        "report/figures/heatmaps_classes.pdf",
+        ".snakemake/log/x.log",
+        "report.html",
+        "report/paper.pdf",
+    ]
     ignored = git("check-ignore", "--no-index", *outputs).stdout.split()
     assert ignored == outputs
-    kept = ["benchmarks/results/heatmap_speed_cpu_2threads.json", "workflow/report/captions/table1.rst",
-            "workflow/report/paper.typ"]
+    kept = [
+        "benchmarks/results/heatmap_speed_cpu_2threads.json",
+        "workflow/report/captions/table1.rst",
+        "workflow/report/paper.typ",
+    ]
     assert git("check-ignore", "--no-index", *kept).stdout == ""
     assert git("ls-files", "logs").stdout == "" and git("ls-files", "report").stdout == ""
     assert "benchmarks/results/pretrain_throughput_cpu_2threads.json" in git("ls-files", "benchmarks/results").stdout
@@ -49,8 +61,23 @@ def test_the_wheel_ships_the_workflows_schema_as_a_file(tmp_path):
     check-config works from a non-editable install."""
     import zipfile
 
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                            str(tmp_path), str(PROJECT)], capture_output=True, text=True, cwd=tmp_path)
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(PROJECT),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = tmp_path.glob("bagnet_repro-*.whl")
     with zipfile.ZipFile(wheel) as archive:

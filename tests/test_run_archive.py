@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import PROJECT, run_cli, run_snakemake
 from bagnet_repro.runs import manifest as mf
+from helpers import PROJECT, run_cli, run_snakemake
 
 DEMO = str(PROJECT / "configs" / "demo.yaml")
 
@@ -25,14 +25,22 @@ def entry(name: str, data: bytes) -> dict:
     return {"path": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "mtime_ns": 1}
 
 
-def synthetic_archive(path, files: dict[str, bytes], listed: list[dict] | None = None, extra=(), commit="0" * 40,
-                      config=None):
+def synthetic_archive(
+    path, files: dict[str, bytes], listed: list[dict] | None = None, extra=(), commit="0" * 40, config=None
+):
     """A run archive of ``files`` whose manifest lists ``listed`` (default: ``files`` as they are); ``extra``
     are (TarInfo, bytes) members added after them."""
-    manifest = {"format": mf.FORMAT, "files": listed if listed is not None else
-                [entry(name, data) for name, data in files.items()], "records": {},
-                "provenance": {"commit": commit, "config": config or {}, "work_dir": "/elsewhere/run",
-                               "code_dir": "/elsewhere/code"}}
+    manifest = {
+        "format": mf.FORMAT,
+        "files": listed if listed is not None else [entry(name, data) for name, data in files.items()],
+        "records": {},
+        "provenance": {
+            "commit": commit,
+            "config": config or {},
+            "work_dir": "/elsewhere/run",
+            "code_dir": "/elsewhere/code",
+        },
+    }
     with tarfile.open(path, "w:gz") as tar:
         for name, data in [(mf.MANIFEST_NAME, mf.dumps(manifest)), *files.items()]:
             info = tarfile.TarInfo(name)
@@ -51,8 +59,13 @@ def tree(root):
         dirs[:] = [d for d in dirs if d != ".snakemake"]  # Snakemake's own folder, made by any dry run
         for name in dirs + files:
             path = os.path.join(folder, name)
-            found[os.path.relpath(path, root)] = os.readlink(path) if os.path.islink(path) else \
-                Path(path).read_bytes() if os.path.isfile(path) else "dir"
+            found[os.path.relpath(path, root)] = (
+                os.readlink(path)
+                if os.path.islink(path)
+                else Path(path).read_bytes()
+                if os.path.isfile(path)
+                else "dir"
+            )
     return found
 
 
@@ -77,15 +90,18 @@ def test_a_tampered_file_is_refused(tmp_path):
     assert "results/metrics/bagnet9/seed0.json does not match its manifest" in line and "nothing was written" in line
 
 
-@pytest.mark.parametrize("name, why", [
-    (".git/hooks/pre-commit", "outside results/, logs/ and the rendered report/ outputs"),
-    ("README.md", "outside results/"),
-    ("src/bagnet_repro/__init__.py", "outside results/"),
-    ("report/paper.typ", "outside results/"),
-    ("results/../README.md", "leaves the project"),
-    ("/tmp/planted", "absolute path"),
-    ("results/unlisted.txt", "is not in its manifest"),
-])
+@pytest.mark.parametrize(
+    "name, why",
+    [
+        (".git/hooks/pre-commit", "outside results/, logs/ and the rendered report/ outputs"),
+        ("README.md", "outside results/"),
+        ("src/bagnet_repro/__init__.py", "outside results/"),
+        ("report/paper.typ", "outside results/"),
+        ("results/../README.md", "leaves the project"),
+        ("/tmp/planted", "absolute path"),
+        ("results/unlisted.txt", "is not in its manifest"),
+    ],
+)
 def test_a_member_outside_its_places_or_its_manifest_is_refused(tmp_path, name, why):
     info = tarfile.TarInfo(name)
     info.size = 4
@@ -98,10 +114,16 @@ def test_a_manifest_naming_a_file_outside_results_is_refused(tmp_path):
     assert "'README.md' is outside results/" in refused(tmp_path, synthetic_archive(tmp_path / "a.tar.gz", files))
 
 
-@pytest.mark.parametrize("kind, why", [
-    (tarfile.SYMTYPE, "is a link"), (tarfile.LNKTYPE, "is a link"), (tarfile.CHRTYPE, "device or other special"),
-    (tarfile.FIFOTYPE, "device or other special"), (tarfile.DIRTYPE, "is a folder"),
-])
+@pytest.mark.parametrize(
+    "kind, why",
+    [
+        (tarfile.SYMTYPE, "is a link"),
+        (tarfile.LNKTYPE, "is a link"),
+        (tarfile.CHRTYPE, "device or other special"),
+        (tarfile.FIFOTYPE, "device or other special"),
+        (tarfile.DIRTYPE, "is a folder"),
+    ],
+)
 def test_links_folders_and_special_files_are_refused(tmp_path, kind, why):
     info = tarfile.TarInfo("results/metrics/odd")
     info.type = kind
@@ -174,6 +196,7 @@ def test_a_differing_file_here_is_kept_unless_force_and_a_differing_checkout_is_
 
 # ---- the round trip on the finished demo (slow: the demo trains every model once) ----
 
+
 @pytest.fixture(scope="session")
 def finished_demo(tmp_path_factory):
     """One finished demo run: the workflow's code here, the run in its own folder. BAGNET_FINISHED_DEMO may name
@@ -220,23 +243,34 @@ def test_a_finished_demo_travels_to_a_fresh_clone(finished_demo, tmp_path):
     subprocess.run(["git", "clone", "-q", str(PROJECT), str(clone)], check=True)
     start = time.monotonic()
     imported = subprocess.run(
-        [os.sys.executable, "-m", "bagnet_repro", "import-run", str(archive), "--configfile", DEMO], cwd=clone,
-        env={**os.environ, "PYTHONPATH": str(clone / "src")}, capture_output=True, text=True)
+        [os.sys.executable, "-m", "bagnet_repro", "import-run", str(archive), "--configfile", DEMO],
+        cwd=clone,
+        env={**os.environ, "PYTHONPATH": str(clone / "src")},
+        capture_output=True,
+        text=True,
+    )
     import_s = time.monotonic() - start
     assert imported.returncode == 0, imported.stderr
-    print(f"\nround trip: archive {archive.stat().st_size / 1e6:.1f} MB, export {export_s:.1f} s, "
-          f"import {import_s:.1f} s; {imported.stdout.strip()}")
+    print(
+        f"\nround trip: archive {archive.stat().st_size / 1e6:.1f} MB, export {export_s:.1f} s, "
+        f"import {import_s:.1f} s; {imported.stdout.strip()}"
+    )
     assert planned(clone) == []  # nothing to do for what the archive covers
-    dry = subprocess.run([os.sys.executable, "-m", "snakemake", "-n", "--configfile", DEMO], cwd=clone,
-                         capture_output=True, text=True)
+    dry = subprocess.run(
+        [os.sys.executable, "-m", "snakemake", "-n", "--configfile", DEMO], cwd=clone, capture_output=True, text=True
+    )
     assert dry.returncode == 0 and "Nothing to be done" in dry.stdout + dry.stderr, dry.stdout[-3000:]
 
     # What the archive does not cover is built, from the imported files alone: the PDF and its values.
     (clone / "report/paper.pdf").unlink()
     (clone / "results/paper/values.json").unlink()
     assert planned(clone) == ["all", "paper", "paper_values"]
-    built = subprocess.run([os.sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", DEMO], cwd=clone,
-                           capture_output=True, text=True)
+    built = subprocess.run(
+        [os.sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", DEMO],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+    )
     assert built.returncode == 0, built.stderr[-3000:]
     assert (clone / "report/paper.pdf").read_bytes().startswith(b"%PDF")
     assert not (clone / "results/data/demo").exists()  # no images were needed

@@ -14,8 +14,16 @@ def predictions_table(path, model, seed, correct, conditions=("val", "test", "sc
     for condition in conditions:
         for index, ok in enumerate(correct):
             label = REPORT_CLASSES[index % 15]
-            rows.append({"split": condition, "path": f"/img/{index}.jpg", "sha256": f"k{index}", "label": label,
-                         "prediction": label if ok else REPORT_CLASSES[(index + 1) % 15], "correct": int(ok)})
+            rows.append(
+                {
+                    "split": condition,
+                    "path": f"/img/{index}.jpg",
+                    "sha256": f"k{index}",
+                    "label": label,
+                    "prediction": label if ok else REPORT_CLASSES[(index + 1) % 15],
+                    "correct": int(ok),
+                }
+            )
     pd.DataFrame(rows).to_csv(path, sep="\t", index=False)
     return (model, seed), str(path)
 
@@ -33,12 +41,17 @@ def test_bootstrap_interval_covers_the_mean_and_narrows_with_more_images():
 def test_exact_mcnemar_on_known_counts(tmp_path):
     a = [1] * 10 + [1] * 20 + [0] * 5
     b = [0] * 10 + [1] * 20 + [0] * 5
-    files = dict([predictions_table(tmp_path / "a.tsv", "bagnet33", 0, a),
-                  predictions_table(tmp_path / "b.tsv", "resnet50", 0, b)])
+    files = dict(
+        [
+            predictions_table(tmp_path / "a.tsv", "bagnet33", 0, a),
+            predictions_table(tmp_path / "b.tsv", "resnet50", 0, b),
+        ]
+    )
     from bagnet_repro.evaluation.statistics import read_predictions
+
     result = mcnemar(read_predictions(files), "bagnet33", "resnet50", "test")
     assert (result["a_only_correct"], result["b_only_correct"], result["n_pairs"]) == (10, 0, 35)
-    assert result["p_value"] == pytest.approx(2 * 0.5 ** 10)
+    assert result["p_value"] == pytest.approx(2 * 0.5**10)
 
 
 def outputs(folder):
@@ -65,7 +78,11 @@ def test_summarize_writes_every_table(tmp_path):
 
 
 def test_seeds_on_different_images_are_refused(tmp_path):
-    files = dict([predictions_table(tmp_path / "a.tsv", "bagnet33", 0, [1, 0, 1]),
-                  predictions_table(tmp_path / "b.tsv", "bagnet33", 1, [1, 0, 1, 1])])
+    files = dict(
+        [
+            predictions_table(tmp_path / "a.tsv", "bagnet33", 0, [1, 0, 1]),
+            predictions_table(tmp_path / "b.tsv", "bagnet33", 1, [1, 0, 1, 1]),
+        ]
+    )
     with pytest.raises(UserError, match="seeds were evaluated on different val images"):
         summarize(files, outputs(tmp_path / "out"), draws=10)

@@ -20,8 +20,16 @@ from helpers import PROJECT
 
 # The modern recipe on the CPU in fp32: augmentation, CutMix/MixUp, label smoothing, SGD with warm-up and
 # cosine decay, so the checkpoint must restore optimizer, scheduler and every RNG for an equal result.
-OPTIONS = {"image_size": 32, "epochs": 4, "batch_size": 8, "precision": "fp32", "head": "report",
-           "lr": 0.005, "lr_scale_batch": 0, "warmup_epochs": 1}
+OPTIONS = {
+    "image_size": 32,
+    "epochs": 4,
+    "batch_size": 8,
+    "precision": "fp32",
+    "head": "report",
+    "lr": 0.005,
+    "lr_scale_batch": 0,
+    "warmup_epochs": 1,
+}
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +40,32 @@ def manifest(demo_data, tmp_path_factory):
 
 
 def train_command(manifest, out):
-    return [sys.executable, "-m", "bagnet_repro", "train", "--manifest", str(manifest), "--model", "resnet50",
-            "--best", str(out / "best.pt"), "--history", str(out / "history.csv"),
-            "--checkpoint", str(out / "last.pt"), "--recipe", "modern", "--options", json.dumps(OPTIONS),
-            "--seed", "7", "--device", "cpu", "--threads", "1"]
+    return [
+        sys.executable,
+        "-m",
+        "bagnet_repro",
+        "train",
+        "--manifest",
+        str(manifest),
+        "--model",
+        "resnet50",
+        "--best",
+        str(out / "best.pt"),
+        "--history",
+        str(out / "history.csv"),
+        "--checkpoint",
+        str(out / "last.pt"),
+        "--recipe",
+        "modern",
+        "--options",
+        json.dumps(OPTIONS),
+        "--seed",
+        "7",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    ]
 
 
 def environment():
@@ -64,8 +94,13 @@ def test_kill_9_at_random_points_then_resume_equals_an_uninterrupted_run(manifes
         out = tmp_path / f"killed{trial}"
         out.mkdir()
         target_epoch = rng.randint(1, OPTIONS["epochs"] - 1)
-        process = subprocess.Popen(train_command(manifest, out), env=environment(), stdout=subprocess.PIPE,
-                                   stderr=subprocess.DEVNULL, text=True)
+        process = subprocess.Popen(
+            train_command(manifest, out),
+            env=environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         for line in process.stdout:  # wait until epoch `target_epoch` is done, then kill inside the next
             if f"epoch {target_epoch}/{OPTIONS['epochs']}:" in line:
                 break
@@ -179,6 +214,7 @@ def test_best_epoch_and_early_stop_bookkeeping():
     from torch import nn
 
     from bagnet_repro.training.finetune import TrainSettings, initial_state, select_epoch
+
     settings = TrainSettings(model="bagnet9", select="val_loss", patience=2, min_delta=0.1)
     model, state = nn.Linear(2, 2), initial_state()
     flags = []
@@ -201,11 +237,14 @@ def test_scratch_recipe_on_cuda_stages_images_and_trains_in_bf16(manifest, tmp_p
     from bagnet_repro.training.recipes import recipe_values
     from bagnet_repro.training.staging import stage_images
 
-    values = recipe_values("scratch", {"image_size": 32, "epochs": 2, "batch_size": 16, "warmup_epochs": 0,
-                                       "head": "linear", "device": "cuda"})
+    values = recipe_values(
+        "scratch",
+        {"image_size": 32, "epochs": 2, "batch_size": 16, "warmup_epochs": 0, "head": "linear", "device": "cuda"},
+    )
     settings = TrainSettings(model="bagnet9", seed=0, **values)
     images = torch.zeros(4, 3, 32, 32, dtype=torch.uint8)
     assert stage_images(images, torch.device("cuda")).is_cuda
-    result = train(str(manifest), settings, str(tmp_path / "best.pt"), str(tmp_path / "history.csv"),
-                   str(tmp_path / "last.pt"))
+    result = train(
+        str(manifest), settings, str(tmp_path / "best.pt"), str(tmp_path / "history.csv"), str(tmp_path / "last.pt")
+    )
     assert result["epochs_run"] == 2 and (tmp_path / "best.pt").exists() and not (tmp_path / "last.pt").exists()

@@ -49,8 +49,9 @@ def test_original_file_format_served_locally_loads_strictly(tmp_path, file_serve
     for key, tensor in model.state_dict().items():
         assert torch.equal(tensor, reference[key]), key
     # Fine-tuning: the whole network loads at 1000 classes, then the report head replaces fc.
-    fine = build_model("bagnet9", 15, weights={"url": file_server.url(name), "sha256": digest}, head="report",
-                       cache=cache)
+    fine = build_model(
+        "bagnet9", 15, weights={"url": file_server.url(name), "sha256": digest}, head="report", cache=cache
+    )
     assert fine.fc[-1].out_features == 15
     assert torch.equal(fine.layer1[0].conv1.weight, reference["layer1.0.conv1.weight"])
 
@@ -63,8 +64,9 @@ def test_checkpoint_wrapping_and_dataparallel_prefix_are_unwrapped(tmp_path, ori
     assert torch.equal(model.conv2.weight, reference["conv2.weight"])
 
 
-def test_file_whose_hash_differs_from_the_published_name_fails_and_is_not_cached(tmp_path, file_server,
-                                                                                 original_bagnet9_file):
+def test_file_whose_hash_differs_from_the_published_name_fails_and_is_not_cached(
+    tmp_path, file_server, original_bagnet9_file
+):
     data, _ = original_bagnet9_file
     file_server.files[WEIGHT_SOURCES["bagnet9"].imagenet] = data  # a random model cannot match the real digest 34f4ccd2
     cache = tmp_path / "cache"
@@ -89,8 +91,7 @@ def test_truncated_and_corrupted_downloads_fail_and_are_not_cached(tmp_path, fil
     flipped[len(flipped) // 2] ^= 0xFF
     file_server.files["flipped.pth.tar"] = bytes(flipped)
     with pytest.raises(UserError, match="checksum mismatch"):
-        build_model("bagnet9", 15, weights={"url": file_server.url("flipped.pth.tar"), "sha256": digest},
-                    cache=cache)
+        build_model("bagnet9", 15, weights={"url": file_server.url("flipped.pth.tar"), "sha256": digest}, cache=cache)
     assert cached_files(cache) == []
 
 
@@ -185,8 +186,9 @@ def test_fetch_weights_rule_records_the_verified_file(tmp_path, original_bagnet9
     digest = hashlib.sha256(data).hexdigest()
     config = yaml.safe_load((PROJECT / "configs" / "demo.yaml").read_text())
     config["weights"]["cache"] = str(tmp_path / "cache")
-    config["weights"]["models"].update(bagnet9={"url": str(weights), "sha256": digest},
-                                       bagnet17={"url": str(weights), "sha256": "0" * 64})
+    config["weights"]["models"].update(
+        bagnet9={"url": str(weights), "sha256": digest}, bagnet17={"url": str(weights), "sha256": "0" * 64}
+    )
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     result = run_snakemake(tmp_path, "results/weights/bagnet9.json", "--cores", "1", "--configfile", str(path))

@@ -16,18 +16,35 @@ CNN_BASELINES = ("resnet50", "densenet121", "densenet169", "cbam_resnet50")
 BAGNET_NAMES = tuple(ORIGINAL_BAGNETS) + tuple(BAGNETS_V2)
 # Seed 003's backbones: our own families, and torchvision's builder names (multi-scale through
 # create_feature_extractor).
-OWN_BACKBONES = ("darknet19", "darknet53", "cspdarknet19", "cspdarknet53",
-                 "vovnet19_slim", "vovnet39", "vovnet57", "vovnet99")
+OWN_BACKBONES = (
+    "darknet19",
+    "darknet53",
+    "cspdarknet19",
+    "cspdarknet53",
+    "vovnet19_slim",
+    "vovnet39",
+    "vovnet57",
+    "vovnet99",
+)
 TORCHVISION_BACKBONES = (
-    "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d",
-    "wide_resnet50_2", "wide_resnet101_2", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
+    "resnext50_32x4d",
+    "resnext101_32x8d",
+    "wide_resnet50_2",
+    "wide_resnet101_2",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
     *(f"efficientnet_b{i}" for i in range(8)),
 )
 BACKBONE_NAMES = OWN_BACKBONES + TORCHVISION_BACKBONES
 # A backbone's classifier takes the backbone's name, except where the report already uses that name for
 # another network: ``resnet50`` is the report's pytorchcv layout, torchvision's is ``resnet50_torchvision``.
-BACKBONE_CLASSIFIERS = {(f"{name}_torchvision" if name in CNN_BASELINES else name): name
-                        for name in BACKBONE_NAMES}
+BACKBONE_CLASSIFIERS = {(f"{name}_torchvision" if name in CNN_BASELINES else name): name for name in BACKBONE_NAMES}
 MODEL_NAMES = BAGNET_NAMES + CNN_BASELINES + tuple(BACKBONE_CLASSIFIERS)
 
 

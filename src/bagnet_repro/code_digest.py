@@ -67,8 +67,12 @@ def code_check(results: list[str | Path], current: str | None = None) -> dict:
             unrecorded.append(str(result))
         elif recorded != {current}:
             other.append(str(result))
-    return {"sha256": current, "other": other, "unrecorded": unrecorded,
-            "summary": _summary(current, other, unrecorded, len(results))}
+    return {
+        "sha256": current,
+        "other": other,
+        "unrecorded": unrecorded,
+        "summary": _summary(current, other, unrecorded, len(results)),
+    }
 
 
 def _summary(current: str, other: list[str], unrecorded: list[str], count: int) -> str:

@@ -5,6 +5,7 @@ workflow starts and reports a syntax error there without its line)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from pathlib import Path, PurePosixPath
@@ -18,8 +19,13 @@ SCHEMA = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"
 # The largest image side any stage accepts: the schema's maximum of every key below (a test holds them equal),
 # and TrainSettings' bound for image_size given through --options.
 MAX_IMAGE_SIZE = 4096
-IMAGE_SIZE_KEYS = ("train.image_size", "receptive_fields.image_size", "receptive_fields.measure_size",
-                   "data.demo.width", "data.demo.height")
+IMAGE_SIZE_KEYS = (
+    "train.image_size",
+    "receptive_fields.image_size",
+    "receptive_fields.measure_size",
+    "data.demo.width",
+    "data.demo.height",
+)
 # Image sizes inside free option maps (TrainSettings values), which the schema does not type.
 OPTION_IMAGE_SIZE_KEYS = (("feature_amounts", "options", "image_size"), ("pretrain", "options", "image_size"))
 
@@ -75,8 +81,10 @@ def schema_problem(config: dict, schema_path: str | os.PathLike = SCHEMA) -> str
 def image_size_problem(key: str, size: int) -> str:
     """Why ``size`` is refused at ``key``: the bound and the memory one such image takes before any layer."""
     gib = 3 * size * size * 4 / 2**30
-    return (f"config error at '{key}': {size} is above the maximum image size {MAX_IMAGE_SIZE} (one {size} x {size} "
-            f"image is {gib:.3g} GiB as float32 input alone; a batch and its activations take many times that)")
+    return (
+        f"config error at '{key}': {size} is above the maximum image size {MAX_IMAGE_SIZE} (one {size} x {size} "
+        f"image is {gib:.3g} GiB as float32 input alone; a batch and its activations take many times that)"
+    )
 
 
 def _option_image_size_problems(config: dict) -> list[str]:
@@ -95,13 +103,15 @@ def merged(base: dict, update: dict) -> dict:
     """``update`` over ``base``, mappings merged key by key (as Snakemake merges --configfile files)."""
     result = dict(base)
     for key, value in update.items():
-        result[key] = merged(result[key], value) if isinstance(value, dict) and isinstance(
-            result.get(key), dict) else value
+        result[key] = (
+            merged(result[key], value) if isinstance(value, dict) and isinstance(result.get(key), dict) else value
+        )
     return result
 
 
-def check_config_files(paths: list[str | os.PathLike], base: str | os.PathLike,
-                       schema_path: str | os.PathLike = SCHEMA) -> dict:
+def check_config_files(
+    paths: list[str | os.PathLike], base: str | os.PathLike, schema_path: str | os.PathLike = SCHEMA
+) -> dict:
     """The config the workflow would run with (``paths`` over ``base``), or the first problem as a UserError."""
     config = load_yaml_file(base)
     for path in paths:
@@ -109,8 +119,7 @@ def check_config_files(paths: list[str | os.PathLike], base: str | os.PathLike,
     return check_workflow_config(config, schema_path=schema_path)
 
 
-def check_workflow_config(config: dict, overrides: dict | None = None,
-                          schema_path: str | os.PathLike = SCHEMA) -> dict:
+def check_workflow_config(config: dict, overrides: dict | None = None, schema_path: str | os.PathLike = SCHEMA) -> dict:
     """The one check of a merged config, run by the workflow at start-up and by ``check-config``.
 
     ``overrides`` (Snakemake's ``--config`` values, which reach the workflow as strings below the top
@@ -150,9 +159,12 @@ def _branches(schema: dict, root: dict) -> list[dict]:
     return found
 
 
-_SCALARS = {"integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-            "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-            "boolean": lambda v: isinstance(v, bool), "null": lambda v: v is None}
+_SCALARS = {
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+}
 
 
 def typed_by_schema(value, schema: dict, root: dict | None = None):
@@ -187,10 +199,8 @@ def typed_by_schema(value, schema: dict, root: dict | None = None):
     except yaml.YAMLError:
         candidates = []
     for convert in (int, float):  # YAML 1.1 reads 1e-3 as a string; Python reads it as a number
-        try:
+        with contextlib.suppress(ValueError):
             candidates.append(convert(value))
-        except ValueError:
-            pass
     wanted = [_SCALARS[t] for t in types & set(_SCALARS)]
     return next((c for c in candidates if any(fits(c) for fits in wanted)), value)
 
@@ -199,8 +209,11 @@ def _pretrained_problems(config: dict) -> list[str]:
     """``weights: pretrained`` names this workflow's own pretraining, so it needs a pretraining dataset."""
     if config["pretrain"]["dataset"] != "none":
         return []
-    return [f"config error at 'weights.models.{model}': 'pretrained' needs pretrain.dataset (imagenet or "
-            "imagenette)" for model, value in config["weights"]["models"].items() if value == "pretrained"]
+    return [
+        f"config error at 'weights.models.{model}': 'pretrained' needs pretrain.dataset (imagenet or imagenette)"
+        for model, value in config["weights"]["models"].items()
+        if value == "pretrained"
+    ]
 
 
 def archive_name(entry: dict) -> str:
@@ -215,11 +228,15 @@ def _url_problems(config: dict) -> list[str]:
     for index, entry in enumerate(config["data"]["urls"]):
         name = archive_name(entry)
         if not name:
-            problems.append(f"config error at 'data.urls.{index}.name': the URL {entry['url']!r} has no file "
-                            "name; give one with name:")
+            problems.append(
+                f"config error at 'data.urls.{index}.name': the URL {entry['url']!r} has no file "
+                "name; give one with name:"
+            )
         elif name in seen:
-            problems.append(f"config error at 'data.urls.{index}.name': {name!r} is also the file name of "
-                            f"data.urls.{seen[name]}; give each download its own name")
+            problems.append(
+                f"config error at 'data.urls.{index}.name': {name!r} is also the file name of "
+                f"data.urls.{seen[name]}; give each download its own name"
+            )
         seen.setdefault(name, index)
     return problems
 
@@ -228,8 +245,10 @@ def _grid_problems(config: dict) -> list[str]:
     size = config["train"]["image_size"]
     problems = []
     evaluate = config["evaluate"]
-    for key, grids in (("evaluate.scramble_grid", [evaluate["scramble_grid"]]),
-                       ("evaluate.sweep_grids", evaluate["sweep_grids"])):
+    for key, grids in (
+        ("evaluate.scramble_grid", [evaluate["scramble_grid"]]),
+        ("evaluate.sweep_grids", evaluate["sweep_grids"]),
+    ):
         for grid in grids:
             if size % grid:
                 problems.append(f"config error at '{key}': grid {grid} does not divide train.image_size {size}")
@@ -243,14 +262,18 @@ def _demo_split_problems(config: dict) -> list[str]:
     demo, split = config["data"]["demo"], config["split"]
     problems = []
     if split["test_per_class"] > demo["test_per_class"]:
-        problems.append(f"config error at 'split.test_per_class': {split['test_per_class']} test images per "
-                        f"class asked, data.demo.test_per_class makes {demo['test_per_class']}")
+        problems.append(
+            f"config error at 'split.test_per_class': {split['test_per_class']} test images per "
+            f"class asked, data.demo.test_per_class makes {demo['test_per_class']}"
+        )
     total = demo["train_per_class"] * NUM_CLASSES
     val = math.ceil(split["val_fraction"] * total)
     if val < NUM_CLASSES or total - val < NUM_CLASSES:
-        problems.append(f"config error at 'split.val_fraction': {split['val_fraction']} of {total} images gives "
-                        f"{val} validation and {total - val} training images; a stratified split needs at "
-                        f"least one of each class on both sides")
+        problems.append(
+            f"config error at 'split.val_fraction': {split['val_fraction']} of {total} images gives "
+            f"{val} validation and {total - val} training images; a stratified split needs at "
+            f"least one of each class on both sides"
+        )
     return problems
 
 
@@ -258,8 +281,10 @@ def _feature_amount_problems(config: dict) -> list[str]:
     """The study's networks pool five times: their input size must be a multiple of 32."""
     size = config.get("feature_amounts", {}).get("options", {}).get("image_size", 32)
     if not isinstance(size, int) or size < 32 or size % 32:
-        return [f"config error at 'feature_amounts.options.image_size': {size!r} is not a multiple of 32 "
-                "(the VGG variants pool five times)"]
+        return [
+            f"config error at 'feature_amounts.options.image_size': {size!r} is not a multiple of 32 "
+            "(the VGG variants pool five times)"
+        ]
     return []
 
 
@@ -273,6 +298,11 @@ def _feature_amount_depth_problems(config: dict) -> list[str]:
 
 def cross_field_problems(config: dict) -> list[str]:
     """Every violated rule that spans several keys, each as one line naming a key (empty when none)."""
-    return (_url_problems(config) + _grid_problems(config) + _demo_split_problems(config)
-            + _option_image_size_problems(config) + _feature_amount_problems(config)
-            + _feature_amount_depth_problems(config))
+    return (
+        _url_problems(config)
+        + _grid_problems(config)
+        + _demo_split_problems(config)
+        + _option_image_size_problems(config)
+        + _feature_amount_problems(config)
+        + _feature_amount_depth_problems(config)
+    )

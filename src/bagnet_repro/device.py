@@ -45,8 +45,14 @@ def gpu_given(gpus: int = 0, env: Mapping[str, str] | None = None) -> str | None
     return None
 
 
-def cuda_problem(torch_cuda: str | None, driver_cuda: tuple[int, int] | None, visible: int, available: bool,
-                 start_error: str | None = None, env: Mapping[str, str] | None = None) -> str | None:
+def cuda_problem(
+    torch_cuda: str | None,
+    driver_cuda: tuple[int, int] | None,
+    visible: int,
+    available: bool,
+    start_error: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> str | None:
     """The reason CUDA cannot be used, from the facts a job can gather, or None when it can.
 
     torch_cuda: the CUDA the torch wheels were built for (``torch.version.cuda``); driver_cuda: the newest CUDA
@@ -61,9 +67,11 @@ def cuda_problem(torch_cuda: str | None, driver_cuda: tuple[int, int] | None, vi
     built = tuple(int(part) for part in torch_cuda.split(".")[:2])
     if driver_cuda[0] < built[0]:
         release = cuda_probe.driver_version()
-        return (f"the NVIDIA driver{' ' + release if release else ''} supports CUDA up to "
-                f"{driver_cuda[0]}.{driver_cuda[1]} but torch {torch.__version__} is built for CUDA {torch_cuda}; "
-                f"update the driver or install torch's CUDA {driver_cuda[0]} wheels ({_FIX})")
+        return (
+            f"the NVIDIA driver{' ' + release if release else ''} supports CUDA up to "
+            f"{driver_cuda[0]}.{driver_cuda[1]} but torch {torch.__version__} is built for CUDA {torch_cuda}; "
+            f"update the driver or install torch's CUDA {driver_cuda[0]} wheels ({_FIX})"
+        )
     if visible == 0:
         shown = env.get("CUDA_VISIBLE_DEVICES")
         return "no CUDA device is visible" + (f" (CUDA_VISIBLE_DEVICES={shown})" if shown is not None else "")
@@ -129,10 +137,12 @@ def device_line(name: str, slot: str | None = None) -> str:
         return f"device: cpu, {describe_device(device)}; torch {torch.__version__}"
     index = device.index if device.index is not None else torch.cuda.current_device()
     driver_cuda = cuda_probe.driver_cuda_version()
-    parts = [f"device: cuda:{index}, {torch.cuda.get_device_name(index)}",
-             f"driver {cuda_probe.driver_version() or 'unknown'}"
-             + (f" (CUDA {driver_cuda[0]}.{driver_cuda[1]})" if driver_cuda else ""),
-             f"torch {torch.__version__} built for CUDA {torch.version.cuda}"]
+    parts = [
+        f"device: cuda:{index}, {torch.cuda.get_device_name(index)}",
+        f"driver {cuda_probe.driver_version() or 'unknown'}"
+        + (f" (CUDA {driver_cuda[0]}.{driver_cuda[1]})" if driver_cuda else ""),
+        f"torch {torch.__version__} built for CUDA {torch.version.cuda}",
+    ]
     if slot:
         parts.append(slot)
     if os.environ.get("CUDA_VISIBLE_DEVICES") is not None:

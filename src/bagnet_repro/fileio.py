@@ -119,12 +119,15 @@ def save_torch_atomic(obj: object, target: str | os.PathLike) -> None:
             torch.save(obj, tmp)
         except RuntimeError as exc:
             free = shutil.disk_usage(target.parent).free
-            raise UserError(f"cannot write {target}: the write failed ({free / 2**20:.0f} MiB free on its disk; "
-                            f"torch: {str(exc).splitlines()[0]})") from None
+            raise UserError(
+                f"cannot write {target}: the write failed ({free / 2**20:.0f} MiB free on its disk; "
+                f"torch: {str(exc).splitlines()[0]})"
+            ) from None
 
 
-def write_table_atomic(target: str | os.PathLike, columns: Sequence[str], rows: Iterable[dict],
-                       delimiter: str = "\t") -> None:
+def write_table_atomic(
+    target: str | os.PathLike, columns: Sequence[str], rows: Iterable[dict], delimiter: str = "\t"
+) -> None:
     """Write dict rows as a TSV (or CSV) table, atomically."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), delimiter=delimiter, lineterminator="\n")

@@ -74,7 +74,10 @@ def claim(count: int, wanted: int = 1, folder: Path | None = None, poll_s: float
         for fd in taken.values():
             os.close(fd)
         if not said:
-            print(f"waiting for {wanted} free GPU(s) of {count}: the others are held by other jobs "
-                  f"(locks in {folder})", file=sys.stderr, flush=True)
+            print(
+                f"waiting for {wanted} free GPU(s) of {count}: the others are held by other jobs (locks in {folder})",
+                file=sys.stderr,
+                flush=True,
+            )
             said = True
         time.sleep(poll_s)

@@ -41,9 +41,12 @@ def _allowed(spec: dict) -> str:
     kind = " or ".join(kind) if isinstance(kind, list) else kind
     if kind == "array" and "items" in spec:
         kind = f"list of {_allowed(spec['items'])}"
-    bounds = [f">= {spec['minimum']}" if "minimum" in spec else "", f"> {spec['exclusiveMinimum']}"
-              if "exclusiveMinimum" in spec else "", f"<= {spec['maximum']}" if "maximum" in spec else "",
-              f"< {spec['exclusiveMaximum']}" if "exclusiveMaximum" in spec else ""]
+    bounds = [
+        f">= {spec['minimum']}" if "minimum" in spec else "",
+        f"> {spec['exclusiveMinimum']}" if "exclusiveMinimum" in spec else "",
+        f"<= {spec['maximum']}" if "maximum" in spec else "",
+        f"< {spec['exclusiveMaximum']}" if "exclusiveMaximum" in spec else "",
+    ]
     bounds = ", ".join(b for b in bounds if b)
     return f"{kind} ({bounds})" if bounds else kind
 
@@ -51,8 +54,11 @@ def _allowed(spec: dict) -> str:
 def _rows(properties: dict, prefix: str = ""):
     for name, spec in properties.items():
         key = f"{prefix}{name}"
-        default = f"`{yaml.safe_dump(spec['default'], default_flow_style=True).strip().removesuffix('...').strip()}`" \
-            if "default" in spec else ""
+        default = (
+            f"`{yaml.safe_dump(spec['default'], default_flow_style=True).strip().removesuffix('...').strip()}`"
+            if "default" in spec
+            else ""
+        )
         yield key, _allowed(spec), default, spec.get("description", "")
         if "properties" in spec:
             yield from _rows(spec["properties"], key + ".")
@@ -63,8 +69,13 @@ def _rows(properties: dict, prefix: str = ""):
 
 def config_table(schema: dict) -> str:
     """Every config key with what it accepts, its default and its description, in the schema's order."""
-    lines = ["Generated from `workflow/schemas/config.schema.yaml` by `python -m bagnet_repro.manual`;",
-             "edit the schema, not this table.", "", "| key | accepts | default | what |", "| --- | --- | --- | --- |"]
+    lines = [
+        "Generated from `workflow/schemas/config.schema.yaml` by `python -m bagnet_repro.manual`;",
+        "edit the schema, not this table.",
+        "",
+        "| key | accepts | default | what |",
+        "| --- | --- | --- | --- |",
+    ]
     names = ", ".join(f"`{name}`: {_cell(spec['description'])}" for name, spec in schema["$defs"].items())
     for row in _rows(schema["properties"]):
         lines.append("| " + " | ".join(_cell(c) for c in (f"`{row[0]}`", *row[1:])) + " |")
@@ -74,10 +85,13 @@ def config_table(schema: dict) -> str:
 def recipe_table(recipes: dict[str, dict]) -> str:
     """Each recipe's values side by side; an empty cell keeps the TrainSettings default."""
     keys = list(dict.fromkeys(k for values in recipes.values() for k in values))
-    lines = ["Generated from `src/bagnet_repro/training/recipes.py` by `python -m bagnet_repro.manual`;",
-             "an empty cell keeps the `TrainSettings` default.", "",
-             "| key | " + " | ".join(f"`{name}`" for name in recipes) + " |",
-             "| --- |" + " --- |" * len(recipes)]
+    lines = [
+        "Generated from `src/bagnet_repro/training/recipes.py` by `python -m bagnet_repro.manual`;",
+        "an empty cell keeps the `TrainSettings` default.",
+        "",
+        "| key | " + " | ".join(f"`{name}`" for name in recipes) + " |",
+        "| --- |" + " --- |" * len(recipes),
+    ]
     for key in keys:
         cells = [f"`{recipes[name][key]}`" if key in recipes[name] else "" for name in recipes]
         lines.append(f"| `{key}` | " + " | ".join(cells) + " |")
@@ -123,8 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     for page in stale:
         print(f"{'stale' if args.check else 'rewrote'}: {page}")
     if args.check and stale:
-        print("error: the manual's generated sections are out of date; run python -m bagnet_repro.manual",
-              file=sys.stderr)
+        print(
+            "error: the manual's generated sections are out of date; run python -m bagnet_repro.manual", file=sys.stderr
+        )
         return 1
     return 0
 

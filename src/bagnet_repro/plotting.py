@@ -14,10 +14,12 @@ def edges(image: np.ndarray) -> np.ndarray:
     """Edge strength of a 3 x H x W image (Sobel magnitude of its grey level), scaled to about 0..1."""
     grey = image.astype(float).mean(axis=0)
     padded = np.pad(grey, 1, mode="edge")
-    gx = (padded[:-2, 2:] + 2 * padded[1:-1, 2:] + padded[2:, 2:]) - \
-         (padded[:-2, :-2] + 2 * padded[1:-1, :-2] + padded[2:, :-2])
-    gy = (padded[2:, :-2] + 2 * padded[2:, 1:-1] + padded[2:, 2:]) - \
-         (padded[:-2, :-2] + 2 * padded[:-2, 1:-1] + padded[:-2, 2:])
+    gx = (padded[:-2, 2:] + 2 * padded[1:-1, 2:] + padded[2:, 2:]) - (
+        padded[:-2, :-2] + 2 * padded[1:-1, :-2] + padded[2:, :-2]
+    )
+    gy = (padded[2:, :-2] + 2 * padded[2:, 1:-1] + padded[2:, 2:]) - (
+        padded[:-2, :-2] + 2 * padded[:-2, 1:-1] + padded[:-2, 2:]
+    )
     magnitude = np.hypot(gx, gy)
     return magnitude / (np.percentile(magnitude, 99) + 1e-12)
 
@@ -28,8 +30,9 @@ def draw_heatmap(ax, heatmap: np.ndarray, image: np.ndarray, limit: float, title
 
     limit = float(limit) or 1.0
     ax.imshow(1 - np.clip(edges(image), 0, 1), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    shown = ax.imshow(heatmap, cmap="RdBu_r", norm=TwoSlopeNorm(0.0, -limit, limit), alpha=0.75,
-                      interpolation="nearest")
+    shown = ax.imshow(
+        heatmap, cmap="RdBu_r", norm=TwoSlopeNorm(0.0, -limit, limit), alpha=0.75, interpolation="nearest"
+    )
     ax.set_title(title, fontsize=7)
     ax.set_axis_off()
     return shown

@@ -38,13 +38,17 @@ def _explained(exc: Exception) -> TorchFileError:
     text = str(exc)
     wanted = re.search(r"GLOBAL ([\w.]+)", text)
     if wanted:
-        return TorchFileError(f"it asks for {wanted.group(1)}, not only tensors and plain data, and was not "
-                              "loaded (loading it could run code)", unsafe=True)
+        return TorchFileError(
+            f"it asks for {wanted.group(1)}, not only tensors and plain data, and was not "
+            "loaded (loading it could run code)",
+            unsafe=True,
+        )
     if "Weights only load failed" in text:
         operand = re.search(r"Unsupported operand (\d+)", text)
         detail = f" (pickle operation {operand.group(1)})" if operand else ""
-        return TorchFileError(f"it is not a torch file of tensors and plain data{detail} and was not loaded",
-                              unsafe=True)
+        return TorchFileError(
+            f"it is not a torch file of tensors and plain data{detail} and was not loaded", unsafe=True
+        )
     if isinstance(exc, EOFError) or not text.strip():
         return TorchFileError("the file is empty or cut short", unsafe=False)
     first = text.strip().splitlines()[0]

@@ -2,8 +2,8 @@
 
 Each module of this package is one stage: its ``register(subparsers)`` adds the stage's commands beside the
 handlers that call the library with keyword arguments. The rules pass every option of the stage commands
-explicitly; their values and defaults live in config.yaml and workflow/schemas/config.schema.yaml (shipped in the package) alone, so
-those options are required here.
+explicitly; their values and defaults live in config.yaml and workflow/schemas/config.schema.yaml (shipped in
+the package) alone, so those options are required here.
 """
 
 from __future__ import annotations
@@ -30,8 +30,21 @@ from . import (
 )
 
 # In the order of the pipeline; `bagnet-repro --help` lists the commands so.
-STAGES = (config, data, train, evaluate, heatmaps, precision, receptive, pretrain_data, pretrain,
-          feature_amounts, backbones, paper, runs)
+STAGES = (
+    config,
+    data,
+    train,
+    evaluate,
+    heatmaps,
+    precision,
+    receptive,
+    pretrain_data,
+    pretrain,
+    feature_amounts,
+    backbones,
+    paper,
+    runs,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,7 +83,8 @@ def _runtime_error_line(exc: RuntimeError) -> str:
 
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     if is_out_of_memory(exc):
-        return (f"out of memory ({first}); lower the image size, the batch size or --memory-mb, or use a "
-                "device with more memory")
+        return (
+            f"out of memory ({first}); lower the image size, the batch size or --memory-mb, or use a "
+            "device with more memory"
+        )
     return f"{first} (a {type(exc).__name__}; rerun with BAGNET_REPRO_TRACEBACK=1 for the traceback)"
-

@@ -41,8 +41,12 @@ CACHE_HELP = "default $BAGNET_REPRO_CACHE or ~/.cache/bagnet-repro"
 def add_device_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", required=True, help="auto, cpu or cuda[:N]")
     p.add_argument("--threads", type=POSITIVE, required=True, help="CPU threads for torch")
-    p.add_argument("--gpus", type=NON_NEGATIVE, default=0,
-                   help="GPUs the rule gave this job: unusable CUDA then stops it at once (docs/environments.md)")
+    p.add_argument(
+        "--gpus",
+        type=NON_NEGATIVE,
+        default=0,
+        help="GPUs the rule gave this job: unusable CUDA then stops it at once (docs/environments.md)",
+    )
 
 
 def add_weights_file_options(p: argparse.ArgumentParser) -> None:

@@ -16,17 +16,30 @@ def _backbone_table(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     start_device(args.device, args.gpus)
-    table = write_backbone_table(names=args.names, csv_path=args.csv, md_path=args.md, tex_path=args.tex,
-                                 device=resolve_device(args.device), batches=args.latency_batches,
-                                 repeats=args.repeats)
+    table = write_backbone_table(
+        names=args.names,
+        csv_path=args.csv,
+        md_path=args.md,
+        tex_path=args.tex,
+        device=resolve_device(args.device),
+        batches=args.latency_batches,
+        repeats=args.repeats,
+    )
     print(table.drop(columns=["device"]).to_string(index=False))
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("backbone-table",
-                              help="seed 003's params/FLOPs table with forward latency, as csv/md/tex")
-    p.add_argument("--names", nargs="+", required=True, choices=BACKBONE_NAMES, metavar="NAME",
-                   help="backbone names (bagnet_repro.catalog.BACKBONE_NAMES)")
+    p = subparsers.add_parser(
+        "backbone-table", help="seed 003's params/FLOPs table with forward latency, as csv/md/tex"
+    )
+    p.add_argument(
+        "--names",
+        nargs="+",
+        required=True,
+        choices=BACKBONE_NAMES,
+        metavar="NAME",
+        help="backbone names (bagnet_repro.catalog.BACKBONE_NAMES)",
+    )
     p.add_argument("--csv", required=True)
     p.add_argument("--md", required=True)
     p.add_argument("--tex", required=True)

@@ -20,13 +20,19 @@ def _code_digest(args: argparse.Namespace) -> None:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("check-config", help="check config files (YAML syntax with line, schema, cross-key "
-                              "rules) as the workflow would merge them over config.yaml")
+    p = subparsers.add_parser(
+        "check-config",
+        help="check config files (YAML syntax with line, schema, cross-key "
+        "rules) as the workflow would merge them over config.yaml",
+    )
     p.add_argument("configfile", nargs="*", help="files given to snakemake --configfile, in order")
-    p.add_argument("--base", default="config.yaml",
-                   help="the workflow's config.yaml (default: the one in the current folder)")
+    p.add_argument(
+        "--base", default="config.yaml", help="the workflow's config.yaml (default: the one in the current folder)"
+    )
     p.set_defaults(func=_check_config)
 
-    p = subparsers.add_parser("code-digest", help="sha256 of the package's code, as each result records it "
-                              "(docs/environments.md: rerun on code changes)")
+    p = subparsers.add_parser(
+        "code-digest",
+        help="sha256 of the package's code, as each result records it (docs/environments.md: rerun on code changes)",
+    )
     p.set_defaults(func=_code_digest)

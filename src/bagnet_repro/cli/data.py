@@ -11,15 +11,28 @@ from .arguments import NON_NEGATIVE, POSITIVE, count, fraction
 def _make_demo_data(args: argparse.Namespace) -> None:
     from ..data.demo import make_demo_data
 
-    make_demo_data(out=args.out, train_per_class=args.train_per_class, test_per_class=args.test_per_class,
-                   width=args.width, height=args.height, seed=args.seed)
+    make_demo_data(
+        out=args.out,
+        train_per_class=args.train_per_class,
+        test_per_class=args.test_per_class,
+        width=args.width,
+        height=args.height,
+        seed=args.seed,
+    )
 
 
 def _download(args: argparse.Namespace) -> None:
     from ..data.download import download
 
-    download(url=args.url, dest=args.out, sha256=args.sha256, retries=args.retries, timeout=args.timeout,
-             md5=args.md5 or None, store=args.store)
+    download(
+        url=args.url,
+        dest=args.out,
+        sha256=args.sha256,
+        retries=args.retries,
+        timeout=args.timeout,
+        md5=args.md5 or None,
+        store=args.store,
+    )
 
 
 def _extract(args: argparse.Namespace) -> None:
@@ -46,8 +59,9 @@ def _split(args: argparse.Namespace) -> None:
     if args.split_file:
         manifest = split_from_file(inventory, split_file=args.split_file)
     else:
-        manifest = seeded_split(inventory, val_fraction=args.val_fraction, test_per_class=args.test_per_class,
-                                seed=args.seed)
+        manifest = seeded_split(
+            inventory, val_fraction=args.val_fraction, test_per_class=args.test_per_class, seed=args.seed
+        )
     write_records(manifest, path=args.out, split_column="split")
     print(dict(Counter(r.split for r in manifest)))
 

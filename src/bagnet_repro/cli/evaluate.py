@@ -17,10 +17,21 @@ def _evaluate(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     start_device(args.device, args.gpus)
-    print(json.dumps(evaluate(checkpoint=args.checkpoint, manifest_path=args.manifest, metrics_path=args.metrics,
-                              predictions_path=args.predictions, scramble_grid=args.scramble_grid,
-                              scramble_seed=args.scramble_seed, batch_size=args.batch_size, device=args.device,
-                              sweep_grids=tuple(args.sweep_grids))))
+    print(
+        json.dumps(
+            evaluate(
+                checkpoint=args.checkpoint,
+                manifest_path=args.manifest,
+                metrics_path=args.metrics,
+                predictions_path=args.predictions,
+                scramble_grid=args.scramble_grid,
+                scramble_seed=args.scramble_seed,
+                batch_size=args.batch_size,
+                device=args.device,
+                sweep_grids=tuple(args.sweep_grids),
+            )
+        )
+    )
 
 
 def _summarize(args: argparse.Namespace) -> None:
@@ -32,8 +43,13 @@ def _summarize(args: argparse.Namespace) -> None:
             files[(model, int(seed))] = path
         except ValueError:
             raise UserError(f"--predictions {model} {seed} {path}: the seed must be an integer") from None
-    outputs = {"table1": args.table1, "mcnemar": args.mcnemar, "per_class": args.per_class,
-               "confusion": args.confusion, "sweep": args.sweep}
+    outputs = {
+        "table1": args.table1,
+        "mcnemar": args.mcnemar,
+        "per_class": args.per_class,
+        "confusion": args.confusion,
+        "sweep": args.sweep,
+    }
     print(json.dumps(summarize(files=files, outputs=outputs, draws=args.bootstrap, seed=args.bootstrap_seed)))
 
 
@@ -51,8 +67,14 @@ def register(subparsers) -> None:
     p.set_defaults(func=_evaluate)
 
     p = subparsers.add_parser("summarize", help="Table 1 with bootstrap CIs, McNemar tests, per-class metrics, sweep")
-    p.add_argument("--predictions", nargs=3, action="append", required=True, metavar=("MODEL", "SEED", "TSV"),
-                   help="one evaluated run: its model, seed and predictions file (repeat per run)")
+    p.add_argument(
+        "--predictions",
+        nargs=3,
+        action="append",
+        required=True,
+        metavar=("MODEL", "SEED", "TSV"),
+        help="one evaluated run: its model, seed and predictions file (repeat per run)",
+    )
     for name in ("table1", "mcnemar", "per-class", "confusion", "sweep"):
         p.add_argument(f"--{name}", required=True, help=f"output CSV: {name.replace('-', ' ')}")
     p.add_argument("--bootstrap", type=POSITIVE, default=2000, help="bootstrap draws")

@@ -27,9 +27,20 @@ def _feature_amount_run(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     start_device(args.device, args.gpus)
     settings = TrainSettings(**settings_values(args))
-    print(json.dumps(run_variant(dataset=args.dataset, data_file=args.data, depth=args.depth, key=args.variant,
-                                 settings=settings, metrics_path=args.metrics, history_path=args.history,
-                                 checkpoint_path=args.checkpoint)))
+    print(
+        json.dumps(
+            run_variant(
+                dataset=args.dataset,
+                data_file=args.data,
+                depth=args.depth,
+                key=args.variant,
+                settings=settings,
+                metrics_path=args.metrics,
+                history_path=args.history,
+                checkpoint_path=args.checkpoint,
+            )
+        )
+    )
 
 
 def _feature_amount_table(args: argparse.Namespace) -> None:
@@ -40,8 +51,10 @@ def _feature_amount_table(args: argparse.Namespace) -> None:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("feature-amount-data", help="download a torchvision data set once into a cache, "
-                              "recording its files' sha256 (seed 001's study)")
+    p = subparsers.add_parser(
+        "feature-amount-data",
+        help="download a torchvision data set once into a cache, recording its files' sha256 (seed 001's study)",
+    )
     p.add_argument("--dataset", required=True, help=DATASET_HELP)
     p.add_argument("--root", required=True, help="the cache folder torchvision downloads into")
     p.add_argument("--out", required=True, help="JSON record of the files (the runs' data key)")

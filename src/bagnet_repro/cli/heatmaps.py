@@ -13,8 +13,11 @@ from .arguments import CACHE_HELP, NON_NEGATIVE, POSITIVE, add_device_options, c
 def _select_heatmap_images(args: argparse.Namespace) -> None:
     from ..heatmaps.selection import write_selection
 
-    print(json.dumps(write_selection(predictions_path=args.predictions, count=args.count, wanted=args.images,
-                                     out_path=args.out)))
+    print(
+        json.dumps(
+            write_selection(predictions_path=args.predictions, count=args.count, wanted=args.images, out_path=args.out)
+        )
+    )
 
 
 def _heatmaps(args: argparse.Namespace) -> None:
@@ -25,10 +28,19 @@ def _heatmaps(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     start_device(args.device, args.gpus)
-    print(json.dumps(compute_heatmaps(checkpoints=args.checkpoints, selection_path=args.selection,
-                                      out_path=args.out, scramble_grid=args.scramble_grid,
-                                      scramble_seed=args.scramble_seed, device=args.device,
-                                      memory_mb=args.memory_mb)))
+    print(
+        json.dumps(
+            compute_heatmaps(
+                checkpoints=args.checkpoints,
+                selection_path=args.selection,
+                out_path=args.out,
+                scramble_grid=args.scramble_grid,
+                scramble_seed=args.scramble_seed,
+                device=args.device,
+                memory_mb=args.memory_mb,
+            )
+        )
+    )
 
 
 def _explain(args: argparse.Namespace) -> None:
@@ -39,9 +51,18 @@ def _explain(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     start_device(args.device)
-    records = explain(images=args.images, model_name=args.model, weights=args.weights, out_dir=args.out,
-                      classes=args.classes, image_size=args.image_size, method=args.method, device=args.device,
-                      memory_mb=args.memory_mb, cache=args.weights_cache)
+    records = explain(
+        images=args.images,
+        model_name=args.model,
+        weights=args.weights,
+        out_dir=args.out,
+        classes=args.classes,
+        image_size=args.image_size,
+        method=args.method,
+        device=args.device,
+        memory_mb=args.memory_mb,
+        cache=args.weights_cache,
+    )
     for record in records:
         print(json.dumps(record))
 
@@ -64,13 +85,18 @@ def register(subparsers) -> None:
     add_device_options(p)
     p.set_defaults(func=_heatmaps)
 
-    p = subparsers.add_parser("explain",
-                              help="heatmaps of your own images (any size): overlay figure and logit arrays")
+    p = subparsers.add_parser("explain", help="heatmaps of your own images (any size): overlay figure and logit arrays")
     p.add_argument("images", nargs="+", metavar="IMAGE")
-    p.add_argument("--model", default="bagnet33",
-                   help=f"{', '.join(ORIGINAL_BAGNETS)} (exact heatmaps), or *_v2 with --method upsampled")
-    p.add_argument("--weights", default="imagenet",
-                   help="imagenet, a state-dict path/URL (e.g. BagNets-v2's), or a best.pt of this pipeline")
+    p.add_argument(
+        "--model",
+        default="bagnet33",
+        help=f"{', '.join(ORIGINAL_BAGNETS)} (exact heatmaps), or *_v2 with --method upsampled",
+    )
+    p.add_argument(
+        "--weights",
+        default="imagenet",
+        help="imagenet, a state-dict path/URL (e.g. BagNets-v2's), or a best.pt of this pipeline",
+    )
     p.add_argument("--classes", type=POSITIVE, default=3, help="the K most likely classes to draw")
     p.add_argument("--out", default="explained", help="folder for <image>.pdf/.png/.npz")
     p.add_argument("--image-size", type=count(9), default=None, help="resize to N x N first (default: as is)")

@@ -19,13 +19,28 @@ def _paper_values(args: argparse.Namespace) -> None:
     config, files = json.loads(args.config), dict(args.file)
     if REQUIRED_FILES - set(files):
         raise UserError(f"paper-values needs --file for {', '.join(sorted(REQUIRED_FILES - set(files)))}")
-    run = provenance(project=args.project, config=config, manifest=args.manifest, histories=args.histories,
-                     snakemake_version=args.snakemake_version, results=args.results)
+    run = provenance(
+        project=args.project,
+        config=config,
+        manifest=args.manifest,
+        histories=args.histories,
+        snakemake_version=args.snakemake_version,
+        results=args.results,
+    )
     values = collect_values(
-        table1=files["table1"], mcnemar=files["mcnemar"], sweep=args.sweep, precision=args.precision,
-        dead_layers=args.dead_layers, audit_summary=args.audit_summary, manifest=args.manifest, provenance=run,
-        settings=settings_values(config=config, train=json.loads(args.train_settings)), files=files,
-        feature_amounts=files.get("feature_amounts_table"), backbones=files.get("backbones"))
+        table1=files["table1"],
+        mcnemar=files["mcnemar"],
+        sweep=args.sweep,
+        precision=args.precision,
+        dead_layers=args.dead_layers,
+        audit_summary=args.audit_summary,
+        manifest=args.manifest,
+        provenance=run,
+        settings=settings_values(config=config, train=json.loads(args.train_settings)),
+        files=files,
+        feature_amounts=files.get("feature_amounts_table"),
+        backbones=files.get("backbones"),
+    )
     write_values(values, args.out)
     print(f"{args.out}: {len(values)} groups of values; provenance {values['provenance']['commit']}")
 
@@ -39,16 +54,26 @@ def _paper(args: argparse.Namespace) -> None:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("paper-values", help="the named values the report quotes, with the run's provenance")
-    p.add_argument("--file", nargs=2, action="append", metavar=("NAME", "PATH"), required=True,
-                   help="a table or figure the report includes, by name")
+    p.add_argument(
+        "--file",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "PATH"),
+        required=True,
+        help="a table or figure the report includes, by name",
+    )
     p.add_argument("--sweep", required=True)
     p.add_argument("--precision", required=True)
     p.add_argument("--dead-layers", required=True)
     p.add_argument("--audit-summary", required=True)
     p.add_argument("--manifest", required=True)
     p.add_argument("--histories", nargs="+", required=True)
-    p.add_argument("--results", nargs="*", default=[], help="more results whose code digest is checked "
-                   "(e.g. the runs' metrics.json; the histories always are)")
+    p.add_argument(
+        "--results",
+        nargs="*",
+        default=[],
+        help="more results whose code digest is checked (e.g. the runs' metrics.json; the histories always are)",
+    )
     p.add_argument("--config", required=True, help="the resolved config as JSON")
     p.add_argument("--train-settings", required=True, help="the resolved training settings as JSON")
     p.add_argument("--project", required=True, help="the workflow's folder (its git commit is recorded)")

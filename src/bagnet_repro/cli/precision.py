@@ -17,10 +17,19 @@ def _precision(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     start_device(args.device, args.gpus)
-    rows = run_precision(manifest_path=args.manifest, table_path=args.out_table, census_path=args.out_census,
-                         histogram_path=args.out_histogram, checkpoint=args.checkpoint, imagenet_model=args.model,
-                         image_size=args.image_size, weights_cache=args.weights_cache, max_images=args.max_images,
-                         batch_size=args.batch_size, device=args.device)
+    rows = run_precision(
+        manifest_path=args.manifest,
+        table_path=args.out_table,
+        census_path=args.out_census,
+        histogram_path=args.out_histogram,
+        checkpoint=args.checkpoint,
+        imagenet_model=args.model,
+        image_size=args.image_size,
+        weights_cache=args.weights_cache,
+        max_images=args.max_images,
+        batch_size=args.batch_size,
+        device=args.device,
+    )
     print(json.dumps(rows))
 
 
@@ -28,8 +37,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("precision", help="fp32/tf32/bf16/fp16 accuracy and logit drift; dead-layer census")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoint", help="a trained model (best.pt)")
-    source.add_argument("--model", choices=tuple(ORIGINAL_BAGNETS),
-                        help="an original BagNet, evaluated with its ImageNet weights")
+    source.add_argument(
+        "--model", choices=tuple(ORIGINAL_BAGNETS), help="an original BagNet, evaluated with its ImageNet weights"
+    )
     p.add_argument("--weights-cache", default=None)
     p.add_argument("--image-size", type=POSITIVE, default=224, help="input size for --model (ImageNet's 224)")
     p.add_argument("--manifest", required=True)

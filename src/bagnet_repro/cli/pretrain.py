@@ -22,8 +22,15 @@ def _pretrain(args: argparse.Namespace) -> None:
     try:
         torch.set_num_threads(max(1, args.threads // ranks.world))
         print(device_line(str(ranks.device), slot), file=sys.stderr, flush=True)
-        result = pretrain(split_table=args.split, settings=settings, ranks=ranks, out_path=args.out,
-                          history_path=args.history, checkpoint_path=args.checkpoint, workers=args.workers)
+        result = pretrain(
+            split_table=args.split,
+            settings=settings,
+            ranks=ranks,
+            out_path=args.out,
+            history_path=args.history,
+            checkpoint_path=args.checkpoint,
+            workers=args.workers,
+        )
     finally:
         distributed.close_group()
     if ranks.is_main:
@@ -31,8 +38,9 @@ def _pretrain(args: argparse.Namespace) -> None:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("pretrain",
-                              help="pretrain a network on ImageNet/Imagenette (launch with torchrun for DDP)")
+    p = subparsers.add_parser(
+        "pretrain", help="pretrain a network on ImageNet/Imagenette (launch with torchrun for DDP)"
+    )
     p.add_argument("--split", required=True, help="TSV from holdout-split: split (train|val), class, path")
     p.add_argument("--model", required=True, help=model_help())
     p.add_argument("--out", required=True, help="best weights, loadable as a weights file for fine-tuning")

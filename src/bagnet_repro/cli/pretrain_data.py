@@ -13,8 +13,10 @@ def _imagenet_val(args: argparse.Namespace) -> None:
     from ..fileio import write_text_atomic
 
     counts = prepare_val(val_dir=args.val_dir, solution_csv=args.solution)
-    write_text_atomic(args.out, json.dumps({"val_dir": args.val_dir, "classes": len(counts),
-                                            "images": sum(counts.values())}, indent=2) + "\n")
+    write_text_atomic(
+        args.out,
+        json.dumps({"val_dir": args.val_dir, "classes": len(counts), "images": sum(counts.values())}, indent=2) + "\n",
+    )
 
 
 def _imagenet_kaggle(args: argparse.Namespace) -> None:

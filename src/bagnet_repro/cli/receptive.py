@@ -10,8 +10,13 @@ from .arguments import POSITIVE, count, model_help
 def _receptive_fields(args: argparse.Namespace) -> None:
     from ..receptive.tables import write_receptive_fields
 
-    write_receptive_fields(models=args.models, image_size=args.image_size, measure_size=args.measure_size,
-                           layers_path=args.layers, summary_path=args.summary)
+    write_receptive_fields(
+        models=args.models,
+        image_size=args.image_size,
+        measure_size=args.measure_size,
+        layers_path=args.layers,
+        summary_path=args.summary,
+    )
 
 
 def register(subparsers) -> None:

@@ -11,11 +11,14 @@ def _cmd_export_run(args: argparse.Namespace) -> None:
     from ..runs.archive import export_run
 
     start = time.monotonic()
-    manifest = export_run(args.archive, args.directory, args.configfile, weights=not args.no_weights,
-                          listing=args.files_from)
+    manifest = export_run(
+        args.archive, args.directory, args.configfile, weights=not args.no_weights, listing=args.files_from
+    )
     size = sum(entry["size"] for entry in manifest["files"])
-    print(f"{args.archive}: {len(manifest['files'])} files ({size / 1e6:.1f} MB before compression), "
-          f"{len(manifest['records'])} Snakemake records, in {time.monotonic() - start:.1f} s")
+    print(
+        f"{args.archive}: {len(manifest['files'])} files ({size / 1e6:.1f} MB before compression), "
+        f"{len(manifest['records'])} Snakemake records, in {time.monotonic() - start:.1f} s"
+    )
 
 
 def _cmd_import_run(args: argparse.Namespace) -> None:
@@ -24,11 +27,14 @@ def _cmd_import_run(args: argparse.Namespace) -> None:
     start = time.monotonic()
     summary = import_run(args.archive, args.directory, args.configfile, force=args.force)
     if summary["warnings"]:
-        print(f"warning: this checkout differs from the exporting one: {'; '.join(summary['warnings'])}",
-              file=sys.stderr)
+        print(
+            f"warning: this checkout differs from the exporting one: {'; '.join(summary['warnings'])}", file=sys.stderr
+        )
     replaced = f", replaced {len(summary['replaced'])} differing files (--force)" if summary["replaced"] else ""
-    print(f"{args.archive}: imported {summary['files']} files ({summary['bytes'] / 1e6:.1f} MB), "
-          f"{summary['records']} Snakemake records{replaced}, in {time.monotonic() - start:.1f} s")
+    print(
+        f"{args.archive}: imported {summary['files']} files ({summary['bytes'] / 1e6:.1f} MB), "
+        f"{summary['records']} Snakemake records{replaced}, in {time.monotonic() - start:.1f} s"
+    )
 
 
 def register(sub) -> None:
@@ -37,8 +43,11 @@ def register(sub) -> None:
     p.add_argument("--no-weights", action="store_true", help="leave the trained weights (*.pt) out")
     p.add_argument("--configfile", nargs="+", default=[], help="the config files the run was made with")
     p.add_argument("--directory", default=".", help="the run's working folder (default: here)")
-    p.add_argument("--files-from", default=None, help="export these files (a JSON list written by "
-                   "scripts/gpu_piece.py plan), without asking Snakemake")
+    p.add_argument(
+        "--files-from",
+        default=None,
+        help="export these files (a JSON list written by scripts/gpu_piece.py plan), without asking Snakemake",
+    )
     p.set_defaults(func=_cmd_export_run)
     p = sub.add_parser("import-run", help="check a run archive against its manifest, then put it in place")
     p.add_argument("archive")

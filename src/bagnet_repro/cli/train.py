@@ -23,8 +23,12 @@ def _fetch_weights(args: argparse.Namespace) -> None:
     from ..models.registry import fetch_weights_file
 
     path = fetch_weights_file(name=args.model, weights=weights_arg(args), cache=args.weights_cache)
-    record = {"model": args.model, "weights": args.weights or "none",
-              "file": str(path) if path else None, "sha256": sha256_file(path) if path else None}
+    record = {
+        "model": args.model,
+        "weights": args.weights or "none",
+        "file": str(path) if path else None,
+        "sha256": sha256_file(path) if path else None,
+    }
     write_text_atomic(args.out, json.dumps(record, indent=2) + "\n")
     print(json.dumps(record))
 
@@ -38,9 +42,18 @@ def _train(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     start_device(args.device, args.gpus)
     settings = TrainSettings(**settings_values(args), weights=weights_arg(args))
-    print(json.dumps(train(manifest_path=args.manifest, settings=settings, best_path=args.best,
-                           history_path=args.history, checkpoint_path=args.checkpoint,
-                           weights_cache=args.weights_cache)))
+    print(
+        json.dumps(
+            train(
+                manifest_path=args.manifest,
+                settings=settings,
+                best_path=args.best,
+                history_path=args.history,
+                checkpoint_path=args.checkpoint,
+                weights_cache=args.weights_cache,
+            )
+        )
+    )
 
 
 def register(subparsers) -> None:

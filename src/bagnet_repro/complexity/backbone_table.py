@@ -25,13 +25,28 @@ from .latency import forward_latency_ms
 TABLE_SIZE = 224
 # The seed's README (003): parameters in millions and GFLOPs at (1, 3, 224, 224), per published row.
 SEED_VALUES: dict[str, tuple[float, float]] = {
-    "darknet53": (40.64, 14.33), "cspdarknet53": (26.28, 9.42), "vovnet39": (25.18, 15.62),
-    "vovnet57": (41.45, 19.35), "resnet18": (11.18, 3.64), "resnet34": (21.28, 7.34), "resnet50": (23.51, 8.22),
-    "resnet101": (42.50, 15.66), "resnet152": (58.14, 23.11), "resnext50_32x4d": (22.98, 8.51),
-    "resnext101_32x8d": (86.74, 32.95), "mobilenet_v2": (2.22, 0.6), "mobilenet_v3_large": (2.97, 0.45),
-    "mobilenet_v3_small": (0.93, 0.12), "efficientnet_b0": (4.01, 0.80), "efficientnet_b1": (6.51, 1.18),
-    "efficientnet_b2": (7.70, 1.36), "efficientnet_b3": (10.70, 1.98), "efficientnet_b4": (17.55, 3.09),
-    "efficientnet_b5": (28.34, 4.82), "efficientnet_b6": (40.74, 6.86), "efficientnet_b7": (63.79, 10.53),
+    "darknet53": (40.64, 14.33),
+    "cspdarknet53": (26.28, 9.42),
+    "vovnet39": (25.18, 15.62),
+    "vovnet57": (41.45, 19.35),
+    "resnet18": (11.18, 3.64),
+    "resnet34": (21.28, 7.34),
+    "resnet50": (23.51, 8.22),
+    "resnet101": (42.50, 15.66),
+    "resnet152": (58.14, 23.11),
+    "resnext50_32x4d": (22.98, 8.51),
+    "resnext101_32x8d": (86.74, 32.95),
+    "mobilenet_v2": (2.22, 0.6),
+    "mobilenet_v3_large": (2.97, 0.45),
+    "mobilenet_v3_small": (0.93, 0.12),
+    "efficientnet_b0": (4.01, 0.80),
+    "efficientnet_b1": (6.51, 1.18),
+    "efficientnet_b2": (7.70, 1.36),
+    "efficientnet_b3": (10.70, 1.98),
+    "efficientnet_b4": (17.55, 3.09),
+    "efficientnet_b5": (28.34, 4.82),
+    "efficientnet_b6": (40.74, 6.86),
+    "efficientnet_b7": (63.79, 10.53),
 }
 # Families with squeeze-excitation gates and many element-wise operations the counter does not see.
 SE_FAMILIES = ("mobilenet_v3", "efficientnet")
@@ -61,10 +76,16 @@ def backbone_row(name: str, device: torch.device, batches: list[int], repeats: i
     params = count_parameters(backbone) / 1e6
     gflops = count_flops(backbone, (1, 3, TABLE_SIZE, TABLE_SIZE)) / 1e9
     seed_params, seed_gflops = SEED_VALUES.get(name, (None, None))
-    row = {"backbone": name, "params_m": round(params, 2), "seed_params_m": seed_params,
-           "params_diff_pct": _difference(params, seed_params), "gflops": round(gflops, 2),
-           "seed_gflops": seed_gflops, "gflops_diff_pct": _difference(gflops, seed_gflops),
-           "counter_misses_se": name.startswith(SE_FAMILIES)}
+    row = {
+        "backbone": name,
+        "params_m": round(params, 2),
+        "seed_params_m": seed_params,
+        "params_diff_pct": _difference(params, seed_params),
+        "gflops": round(gflops, 2),
+        "seed_gflops": seed_gflops,
+        "gflops_diff_pct": _difference(gflops, seed_gflops),
+        "counter_misses_se": name.startswith(SE_FAMILIES),
+    }
     for batch in batches:
         row[f"latency_ms_batch{batch}"] = forward_latency_ms(backbone, batch, TABLE_SIZE, device, repeats)
     return row
@@ -83,15 +104,18 @@ def _latex(table: pd.DataFrame, device_text: str) -> str:
     return f"% {notes}\n" + body
 
 
-def write_backbone_table(names: list[str], csv_path: str, md_path: str, tex_path: str, device: torch.device,
-                         batches: list[int], repeats: int) -> pd.DataFrame:
+def write_backbone_table(
+    names: list[str], csv_path: str, md_path: str, tex_path: str, device: torch.device, batches: list[int], repeats: int
+) -> pd.DataFrame:
     """Measure every backbone of ``names`` (in the catalog's order) and write the three tables."""
     unknown = sorted(set(names) - set(BACKBONE_NAMES))
     if unknown:
         raise UserError(f"unknown backbones {', '.join(unknown)}; choose from: {', '.join(BACKBONE_NAMES)}")
     device_text = f"median of {repeats} forward passes on {describe_device(device)}"
-    rows = [backbone_row(name, device, batches, repeats)
-            for name in tqdm([n for n in BACKBONE_NAMES if n in names], desc="backbones", unit="net")]
+    rows = [
+        backbone_row(name, device, batches, repeats)
+        for name in tqdm([n for n in BACKBONE_NAMES if n in names], desc="backbones", unit="net")
+    ]
     table = pd.DataFrame(rows)
     table["device"] = describe_device(device)
     for column in ("params_diff_pct", "gflops_diff_pct"):

@@ -10,8 +10,9 @@ from torch import nn
 from ..device import timed
 
 
-def forward_latency_ms(module: nn.Module, batch: int, size: int, device: torch.device, repeats: int,
-                       warmup: int = 1) -> float:
+def forward_latency_ms(
+    module: nn.Module, batch: int, size: int, device: torch.device, repeats: int, warmup: int = 1
+) -> float:
     """Median milliseconds of ``repeats`` eval-mode forward passes of a ``batch x 3 x size x size`` input."""
     module = module.eval().to(device)
     images = torch.randn(batch, 3, size, size, device=device)

@@ -10,8 +10,18 @@ from collections import defaultdict
 from ..fileio import write_table_atomic, write_text_atomic
 from .inventory import ImageRecord
 
-AUDIT_COLUMNS = ("sha256", "class_a", "path_a", "course_split_a", "split_a",
-                 "class_b", "path_b", "course_split_b", "split_b", "scope")
+AUDIT_COLUMNS = (
+    "sha256",
+    "class_a",
+    "path_a",
+    "course_split_a",
+    "split_a",
+    "class_b",
+    "path_b",
+    "course_split_b",
+    "split_b",
+    "scope",
+)
 
 
 def duplicate_pairs(inventory: list[ImageRecord], manifest: list[ImageRecord]) -> list[dict]:
@@ -28,9 +38,20 @@ def duplicate_pairs(inventory: list[ImageRecord], manifest: list[ImageRecord]) -
                 scope = "unused"
             else:
                 scope = "within_final_split" if fa == fb else "across_final_splits"
-            pairs.append({"sha256": digest, "class_a": a.label, "path_a": a.path,
-                          "course_split_a": a.split, "split_a": fa, "class_b": b.label, "path_b": b.path,
-                          "course_split_b": b.split, "split_b": fb, "scope": scope})
+            pairs.append(
+                {
+                    "sha256": digest,
+                    "class_a": a.label,
+                    "path_a": a.path,
+                    "course_split_a": a.split,
+                    "split_a": fa,
+                    "class_b": b.label,
+                    "path_b": b.path,
+                    "course_split_b": b.split,
+                    "split_b": fb,
+                    "scope": scope,
+                }
+            )
     return pairs
 
 

@@ -35,8 +35,9 @@ def _finish(steps: list, normalization: tuple | None) -> v2.Compose:
     return v2.Compose(steps)
 
 
-def get_augmentations(img_size: int, normalization: tuple | None = IMAGENET_NORMALIZATION,
-                      preset: str = "imagenet") -> Augmentations:
+def get_augmentations(
+    img_size: int, normalization: tuple | None = IMAGENET_NORMALIZATION, preset: str = "imagenet"
+) -> Augmentations:
     """Train and test pipelines for ``img_size`` px inputs.
 
     ``imagenet``: RandomResizedCrop + horizontal flip; test Resize(img_size / 0.875) + CenterCrop.
@@ -51,8 +52,12 @@ def get_augmentations(img_size: int, normalization: tuple | None = IMAGENET_NORM
         test = [v2.Resize(round(img_size / EVAL_RESIZE_RATIO), antialias=True), v2.CenterCrop(img_size)]
     elif preset == "fundus":
         resize = v2.Resize((img_size, img_size), antialias=True)
-        train = [resize, v2.RandomRotation(15), v2.RandomHorizontalFlip(),
-                 v2.RandomApply([v2.ColorJitter(brightness=0.2, contrast=0.2)], p=0.5)]
+        train = [
+            resize,
+            v2.RandomRotation(15),
+            v2.RandomHorizontalFlip(),
+            v2.RandomApply([v2.ColorJitter(brightness=0.2, contrast=0.2)], p=0.5),
+        ]
         test = [resize]
     else:
         raise UserError(f"unknown augmentation preset {preset!r}; choose one of: {', '.join(PRESETS)}")

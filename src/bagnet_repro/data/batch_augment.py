@@ -29,8 +29,9 @@ def step_generator(seed: int, epoch: int, step: int) -> torch.Generator:
     return torch.Generator().manual_seed((seed * 1_000_003 + epoch) * 1_000_003 + step)
 
 
-def crop_flip_matrices(batch: int, generator: torch.Generator, scale: tuple = CROP_SCALE,
-                       ratio: tuple = CROP_RATIO) -> torch.Tensor:
+def crop_flip_matrices(
+    batch: int, generator: torch.Generator, scale: tuple = CROP_SCALE, ratio: tuple = CROP_RATIO
+) -> torch.Tensor:
     """``batch`` x 2 x 3 affine matrices taking the output grid to a random box of the input (in
     ``affine_grid``'s [-1, 1] coordinates), mirrored left-right with probability 0.5."""
     area = torch.empty(batch).uniform_(*scale, generator=generator)
@@ -71,6 +72,7 @@ def pad_crop_flip(images: torch.Tensor, generator: torch.Generator, padding: int
     columns = shift_x[:, None] + torch.arange(width)
     columns = torch.where(mirror[:, None], columns.flip(1), columns)
     padded = F.pad(images, (padding, padding, padding, padding))
-    index = [to_device(t, images.device) for t in (torch.arange(batch)[:, None, None], rows[:, :, None],
-                                                       columns[:, None, :])]
+    index = [
+        to_device(t, images.device) for t in (torch.arange(batch)[:, None, None], rows[:, :, None], columns[:, None, :])
+    ]
     return padded.permute(0, 2, 3, 1)[index[0], index[1], index[2]].permute(0, 3, 1, 2).contiguous()

@@ -1,8 +1,21 @@
 """The 15 scene classes of the report and how the original ``scene_categories`` folders map onto them."""
 
 REPORT_CLASSES = (
-    "Bedroom", "Coast", "Forest", "Highway", "Industrial", "InsideCity", "Kitchen", "LivingRoom",
-    "Mountain", "Office", "OpenCountry", "Store", "Street", "Suburb", "TallBuilding",
+    "Bedroom",
+    "Coast",
+    "Forest",
+    "Highway",
+    "Industrial",
+    "InsideCity",
+    "Kitchen",
+    "LivingRoom",
+    "Mountain",
+    "Office",
+    "OpenCountry",
+    "Store",
+    "Street",
+    "Suburb",
+    "TallBuilding",
 )
 
 SCENE_CATEGORIES_TO_REPORT = {

@@ -32,14 +32,20 @@ def texture_image(class_index: int, rng: np.random.Generator, width: int, height
     for _ in range(rng.integers(1, 4)):  # class-independent "objects" that hide part of the texture
         cx, cy = rng.uniform(0, width), rng.uniform(0, height)
         r = rng.uniform(0.08, 0.2) * min(width, height)
-        mask = (xx - cx) ** 2 + (yy - cy) ** 2 < r ** 2
+        mask = (xx - cx) ** 2 + (yy - cy) ** 2 < r**2
         image[mask] = rng.uniform(0.1, 0.9)
     image += rng.normal(0, 0.05, size=image.shape)
     return (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
 
 
-def make_demo_data(out: str | os.PathLike, train_per_class: int = 20, test_per_class: int = 12,
-                   width: int = 80, height: int = 64, seed: int = 0) -> Path:
+def make_demo_data(
+    out: str | os.PathLike,
+    train_per_class: int = 20,
+    test_per_class: int = 12,
+    width: int = 80,
+    height: int = 64,
+    seed: int = 0,
+) -> Path:
     """Write ``out/train/<Class>/image_NNNN.jpg`` and ``out/test/<Class>/...`` (grayscale JPEG)."""
     out = Path(out)
     with atomic_dir(out) as tmp:

@@ -35,10 +35,17 @@ def _fetch_once(url: str, part: Path, timeout: float) -> None:
         length = response.headers.get("Content-Length")
         expected = have + int(length) if length is not None else None
         mode = "ab" if have else "wb"
-        with open(part, mode) as out, tqdm(
-            total=expected, initial=have, unit="B", unit_scale=True, desc=Path(url).name or url,
-            mininterval=1.0,
-        ) as bar:
+        with (
+            open(part, mode) as out,
+            tqdm(
+                total=expected,
+                initial=have,
+                unit="B",
+                unit_scale=True,
+                desc=Path(url).name or url,
+                mininterval=1.0,
+            ) as bar,
+        ):
             while True:
                 block = response.read(CHUNK)
                 if not block:
@@ -50,8 +57,9 @@ def _fetch_once(url: str, part: Path, timeout: float) -> None:
         raise OSError(f"transfer ended early: {got} of {expected} bytes")
 
 
-def check_digest(path: str | os.PathLike, expected: str | None, what: str | os.PathLike,
-                 algorithm: str = "sha256") -> str:
+def check_digest(
+    path: str | os.PathLike, expected: str | None, what: str | os.PathLike, algorithm: str = "sha256"
+) -> str:
     """The file's digest; a one-line error naming ``what`` unless it starts with ``expected`` (if given).
 
     ``expected`` is the full digest or a prefix of it (torch.hub names files after the first 8 hex digits
@@ -111,9 +119,17 @@ def _matches(path: Path, sha256: str | None, md5: str | None) -> bool:
     return True
 
 
-def download(url: str, dest: str | os.PathLike, sha256: str | None, retries: int = 3,
-             timeout: float = 60.0, backoff: float = 1.0, announce_unverified: bool = True,
-             md5: str | None = None, store: str | os.PathLike | None = None) -> Path:
+def download(
+    url: str,
+    dest: str | os.PathLike,
+    sha256: str | None,
+    retries: int = 3,
+    timeout: float = 60.0,
+    backoff: float = 1.0,
+    announce_unverified: bool = True,
+    md5: str | None = None,
+    store: str | os.PathLike | None = None,
+) -> Path:
     """Download ``url`` to ``dest``; verify ``sha256`` (and ``md5`` when given) before ``dest`` appears.
 
     ``sha256`` is the full digest or a prefix of it (see ``check_digest``).
@@ -135,7 +151,7 @@ def download(url: str, dest: str | os.PathLike, sha256: str | None, retries: int
             return dest
     part = _partial_path(stored if stored is not None else dest)
     if url.startswith("file://") or "://" not in url:
-        source = Path(url[len("file://"):] if url.startswith("file://") else url)
+        source = Path(url[len("file://") :] if url.startswith("file://") else url)
         if not source.is_file():
             raise UserError(f"download source not found: {source}")
         shutil.copyfile(source, part)

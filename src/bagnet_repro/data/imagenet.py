@@ -53,8 +53,9 @@ def prepare_val(val_dir: str | os.PathLike, solution_csv: str | os.PathLike) -> 
             continue
         source = root / f"{image_id}.JPEG"
         if not source.is_file():
-            raise UserError(f"{source.name} is listed in {Path(solution_csv).name} but is in neither {root} "
-                            f"nor {target.parent}")
+            raise UserError(
+                f"{source.name} is listed in {Path(solution_csv).name} but is in neither {root} nor {target.parent}"
+            )
         target.parent.mkdir(exist_ok=True)
         os.replace(source, target)
         moved += 1
@@ -67,15 +68,20 @@ def list_class_folders(root: str | os.PathLike) -> list[tuple[str, str]]:
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"image folder not found: {root}")
-    items = [(folder.name, str(image)) for folder in sorted(p for p in root.iterdir() if p.is_dir())
-             for image in sorted(folder.iterdir()) if image.suffix.lower() in IMAGE_SUFFIXES]
+    items = [
+        (folder.name, str(image))
+        for folder in sorted(p for p in root.iterdir() if p.is_dir())
+        for image in sorted(folder.iterdir())
+        if image.suffix.lower() in IMAGE_SUFFIXES
+    ]
     if not items:
         raise UserError(f"{root} has no class folders with images")
     return items
 
 
-def holdout_split(train_dir: str | os.PathLike, out: str | os.PathLike, holdout: float = 0.05,
-                  seed: int = 42) -> dict[str, int]:
+def holdout_split(
+    train_dir: str | os.PathLike, out: str | os.PathLike, holdout: float = 0.05, seed: int = 42
+) -> dict[str, int]:
     """Stratified split of the training images: ``train`` and ``val`` (the hold-out) rows in a TSV."""
     items = list_class_folders(train_dir)
     labels = [label for label, _ in items]
@@ -86,7 +92,10 @@ def holdout_split(train_dir: str | os.PathLike, out: str | os.PathLike, holdout:
         train, val = train_test_split(items, test_size=holdout, random_state=seed, stratify=labels)
     except ValueError as exc:  # e.g. a hold-out smaller than the number of classes
         raise UserError(f"cannot split {train_dir} {1 - holdout:.0%}/{holdout:.0%} by class: {exc}") from None
-    rows = [{"split": split, "class": label, "path": path}
-            for split, part in (("train", train), ("val", val)) for label, path in sorted(part)]
+    rows = [
+        {"split": split, "class": label, "path": path}
+        for split, part in (("train", train), ("val", val))
+        for label, path in sorted(part)
+    ]
     write_table_atomic(out, SPLIT_COLUMNS, rows)
     return {"train": len(train), "val": len(val), "classes": len(set(labels))}

@@ -47,8 +47,7 @@ def _find_root(root: Path) -> tuple[str, Path]:
         if any((candidate / name).is_dir() for name in SCENE_CATEGORIES_TO_REPORT):
             return "scene_categories", candidate
     raise UserError(
-        f"no 15-scene layout found in {root}: expected train/<Class>/ and test/<Class>/ "
-        f"or scene_categories/<category>/"
+        f"no 15-scene layout found in {root}: expected train/<Class>/ and test/<Class>/ or scene_categories/<category>/"
     )
 
 
@@ -80,11 +79,12 @@ def _scene_categories_records(base: Path, train_per_class: int, seed: int) -> li
         label = SCENE_CATEGORIES_TO_REPORT[folder.name]
         files = _images_in(folder)
         if len(files) <= train_per_class:
-            raise UserError(f"{folder} has {len(files)} images; need more than {train_per_class} "
-                            f"(split.course_train_per_class) to leave a test set")
+            raise UserError(
+                f"{folder} has {len(files)} images; need more than {train_per_class} "
+                f"(split.course_train_per_class) to leave a test set"
+            )
         train_idx = set(rng.choice(len(files), size=train_per_class, replace=False).tolist())
-        records += [ImageRecord("train" if i in train_idx else "test", label, str(f))
-                    for i, f in enumerate(files)]
+        records += [ImageRecord("train" if i in train_idx else "test", label, str(f)) for i, f in enumerate(files)]
     return records
 
 
@@ -100,8 +100,11 @@ def _decode_problem(path: str) -> str | None:
 
 def _check_decodes(records: list[ImageRecord]) -> None:
     """Decode every listed image now, so a corrupt one stops the data step, not a job hours later."""
-    bad = [(r.path, problem) for r in tqdm(records, desc="decode", unit="img", mininterval=1.0)
-           if (problem := _decode_problem(r.path))]
+    bad = [
+        (r.path, problem)
+        for r in tqdm(records, desc="decode", unit="img", mininterval=1.0)
+        if (problem := _decode_problem(r.path))
+    ]
     if bad:
         shown = "; ".join(f"{path} ({problem})" for path, problem in bad[:5])
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
@@ -120,8 +123,10 @@ def build_inventory(root: str | os.PathLike, course_train_per_class: int = 100, 
     else:
         records = _scene_categories_records(base, course_train_per_class, seed)
     _check_decodes(records)
-    return [ImageRecord(r.split, r.label, r.path, sha256_file(r.path))
-            for r in tqdm(records, desc="checksums", unit="img", mininterval=1.0)]
+    return [
+        ImageRecord(r.split, r.label, r.path, sha256_file(r.path))
+        for r in tqdm(records, desc="checksums", unit="img", mininterval=1.0)
+    ]
 
 
 def write_records(records: list[ImageRecord], path: str | os.PathLike, split_column: str) -> None:

@@ -43,11 +43,14 @@ def find_credentials(env: dict | None = None) -> tuple[str, list[str]]:
         try:
             key = json.loads(legacy.read_text())["key"]
         except (ValueError, KeyError, TypeError):
-            raise UserError(f"{legacy} is not a kaggle.json with a 'key' (download a new one from your "
-                            "Kaggle account settings)") from None
+            raise UserError(
+                f"{legacy} is not a kaggle.json with a 'key' (download a new one from your Kaggle account settings)"
+            ) from None
         return str(legacy), [str(key)]
-    raise UserError(f"Kaggle credentials not found: put kaggle.json (or access_token) in {folder}, or set "
-                    "KAGGLE_API_TOKEN, or KAGGLE_USERNAME and KAGGLE_KEY")
+    raise UserError(
+        f"Kaggle credentials not found: put kaggle.json (or access_token) in {folder}, or set "
+        "KAGGLE_API_TOKEN, or KAGGLE_USERNAME and KAGGLE_KEY"
+    )
 
 
 def mask(text: str, secrets: list[str]) -> str:
@@ -95,8 +98,7 @@ def download_imagenet(root: str | os.PathLike, competition: str = COMPETITION, c
     staging.mkdir(parents=True, exist_ok=True)
     archive = staging / f"{competition}.zip"
     if not archive.is_file():
-        _run_cli([executable, "competitions", "download", "-c", competition, "-p", str(staging)], secrets,
-                 competition)
+        _run_cli([executable, "competitions", "download", "-c", competition, "-p", str(staging)], secrets, competition)
     if not archive.is_file():
         raise UserError(f"the kaggle CLI finished but {archive} is not there")
     try:

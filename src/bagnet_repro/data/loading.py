@@ -70,8 +70,9 @@ def load_split(manifest: list[ImageRecord], split: str, size: int) -> ImageSet:
     records = [r for r in manifest if r.split == split]
     if not records:
         raise UserError(f"the manifest has no {split!r} images")
-    images = torch.stack([load_image(r.path, size) for r in tqdm(records, desc=f"load {split}", unit="img",
-                                                                 mininterval=1.0)])
+    images = torch.stack(
+        [load_image(r.path, size) for r in tqdm(records, desc=f"load {split}", unit="img", mininterval=1.0)]
+    )
     labels = torch.tensor([REPORT_CLASSES.index(r.label) for r in records])
     return ImageSet(images, labels, [r.sha256 for r in records], [r.path for r in records])
 
@@ -87,7 +88,7 @@ def channel_statistics(images: torch.Tensor) -> tuple[list[float], list[float]]:
     mean = torch.zeros(images.shape[1], dtype=torch.float64)
     square = torch.zeros_like(mean)
     for start in range(0, len(images), 1024):  # in chunks: a float copy of all of CIFAR would be 600 MB
-        chunk = images[start:start + 1024].double().div_(255)
+        chunk = images[start : start + 1024].double().div_(255)
         mean += chunk.sum(dim=(0, 2, 3))
         square += chunk.square().sum(dim=(0, 2, 3))
     count = images.numel() / images.shape[1]

@@ -16,8 +16,14 @@ from sklearn.model_selection import train_test_split
 from ..errors import UserError
 from .inventory import ImageRecord
 
-SPLIT_FILE_NAMES = {"training": "train", "train": "train", "validation": "val", "val": "val",
-                    "test1": "test", "test": "test"}
+SPLIT_FILE_NAMES = {
+    "training": "train",
+    "train": "train",
+    "validation": "val",
+    "val": "val",
+    "test1": "test",
+    "test": "test",
+}
 SPLITS = ("train", "val", "test")
 
 
@@ -28,8 +34,9 @@ def _by_class(records: list[ImageRecord]) -> dict[str, list[ImageRecord]]:
     return grouped
 
 
-def seeded_split(inventory: list[ImageRecord], val_fraction: float, test_per_class: int,
-                 seed: int) -> list[ImageRecord]:
+def seeded_split(
+    inventory: list[ImageRecord], val_fraction: float, test_per_class: int, seed: int
+) -> list[ImageRecord]:
     """Stratified train/val from course-train images; ``test_per_class`` images per class from course-test."""
     course_train = [r for r in inventory if r.split == "train"]
     course_test = [r for r in inventory if r.split == "test"]
@@ -39,15 +46,18 @@ def seeded_split(inventory: list[ImageRecord], val_fraction: float, test_per_cla
     except ValueError as exc:  # too few images for a stratified split: one line with the numbers
         counts = {label: len(items) for label, items in _by_class(course_train).items()}
         fewest = min(counts, key=counts.get) if counts else "-"
-        raise UserError(f"cannot split {len(course_train)} course-train images into train and val by class "
-                        f"(split.val_fraction {val_fraction}; fewest: {counts.get(fewest, 0)} in {fewest}): "
-                        f"{exc}") from None
+        raise UserError(
+            f"cannot split {len(course_train)} course-train images into train and val by class "
+            f"(split.val_fraction {val_fraction}; fewest: {counts.get(fewest, 0)} in {fewest}): "
+            f"{exc}"
+        ) from None
     rng = np.random.default_rng(seed)
     test: list[ImageRecord] = []
     for label, items in sorted(_by_class(course_test).items()):
         if len(items) < test_per_class:
-            raise UserError(f"class {label} has {len(items)} course-test images; "
-                            f"split.test_per_class asks for {test_per_class}")
+            raise UserError(
+                f"class {label} has {len(items)} course-test images; split.test_per_class asks for {test_per_class}"
+            )
         picked = rng.choice(len(items), size=test_per_class, replace=False)
         test += [items[i] for i in sorted(picked)]
     tagged = [ImageRecord("train", r.label, r.path, r.sha256) for r in train]

@@ -53,7 +53,7 @@ def from_worker(exc: UserError) -> UserError:
     lines = [line for line in str(exc).splitlines() if line.strip()]
     marker = f"{UserError.__module__}.{UserError.__name__}: "
     if len(lines) > 1 and lines[-1].startswith(marker):
-        return UserError(lines[-1][len(marker):])
+        return UserError(lines[-1][len(marker) :])
     return exc
 
 

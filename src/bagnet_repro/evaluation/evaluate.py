@@ -18,9 +18,17 @@ from .scramble import scramble_batch
 PREDICTION_COLUMNS = ("split", "path", "sha256", "label", "prediction", "correct")
 
 
-def evaluate(checkpoint: str, manifest_path: str, metrics_path: str, predictions_path: str,
-             scramble_grid: int = 4, scramble_seed: int = 0, batch_size: int = 64, device: str = "auto",
-             sweep_grids: tuple[int, ...] = ()) -> dict:
+def evaluate(
+    checkpoint: str,
+    manifest_path: str,
+    metrics_path: str,
+    predictions_path: str,
+    scramble_grid: int = 4,
+    scramble_seed: int = 0,
+    batch_size: int = 64,
+    device: str = "auto",
+    sweep_grids: tuple[int, ...] = (),
+) -> dict:
     """Write accuracies (JSON) and one prediction row per image and condition (TSV).
 
     Conditions: ``val``, ``test``, ``scrambled_test`` (the Table-1 grid) and ``scrambled_g<g>`` for every
@@ -31,13 +39,24 @@ def evaluate(checkpoint: str, manifest_path: str, metrics_path: str, predictions
     size = saved["image_size"]
     for grid in (scramble_grid, *sweep_grids):
         if size % grid:
-            raise UserError(f"scramble grid {grid} does not divide the image size {size} "
-                            "(evaluate.scramble_grid / evaluate.sweep_grids)")
+            raise UserError(
+                f"scramble grid {grid} does not divide the image size {size} "
+                "(evaluate.scramble_grid / evaluate.sweep_grids)"
+            )
     manifest = read_records(manifest_path)
-    rows, metrics = [], {"model": saved["model"], "seed": saved["settings"].get("seed"),
-                         "best_epoch": saved["epoch"], "image_size": size, "scramble_grid": scramble_grid,
-                         "sweep_grids": list(sweep_grids), "scramble_seed": scramble_seed,
-                         "code_sha256": code_sha256()}
+    rows, metrics = (
+        [],
+        {
+            "model": saved["model"],
+            "seed": saved["settings"].get("seed"),
+            "best_epoch": saved["epoch"],
+            "image_size": size,
+            "scramble_grid": scramble_grid,
+            "sweep_grids": list(sweep_grids),
+            "scramble_seed": scramble_seed,
+            "code_sha256": code_sha256(),
+        },
+    )
     for split in ("val", "test"):
         data = load_split(manifest, split, size)
         conditions = {split: None}  # condition -> scramble grid (None: the intact images)
@@ -53,10 +72,16 @@ def evaluate(checkpoint: str, manifest_path: str, metrics_path: str, predictions
             correct = predicted == data.labels
             metrics[f"{condition}_acc"] = correct.float().mean().item()
             metrics[f"n_{condition}"] = len(correct)
-            rows += [dict(zip(PREDICTION_COLUMNS, (condition, p, k, REPORT_CLASSES[t], REPORT_CLASSES[q], int(c)),
-                                   strict=True))
-                     for p, k, t, q, c in zip(data.paths, data.keys, data.labels.tolist(),
-                                              predicted.tolist(), correct.tolist(), strict=True)]
+            rows += [
+                dict(
+                    zip(
+                        PREDICTION_COLUMNS, (condition, p, k, REPORT_CLASSES[t], REPORT_CLASSES[q], int(c)), strict=True
+                    )
+                )
+                for p, k, t, q, c in zip(
+                    data.paths, data.keys, data.labels.tolist(), predicted.tolist(), correct.tolist(), strict=True
+                )
+            ]
     write_table_atomic(predictions_path, PREDICTION_COLUMNS, rows)
     write_text_atomic(metrics_path, json.dumps(metrics, indent=2) + "\n")
     return metrics

@@ -27,9 +27,16 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
 
 
 @torch.inference_mode()
-def predict(model: nn.Module, images: torch.Tensor, device: torch.device, batch_size: int = 64,
-            desc: str = "eval", autocast_dtype: torch.dtype | None = None,
-            channels_last: bool = False, statistics: tuple | None = None) -> torch.Tensor:
+def predict(
+    model: nn.Module,
+    images: torch.Tensor,
+    device: torch.device,
+    batch_size: int = 64,
+    desc: str = "eval",
+    autocast_dtype: torch.dtype | None = None,
+    channels_last: bool = False,
+    statistics: tuple | None = None,
+) -> torch.Tensor:
     """Logits (fp32, on the CPU) for a uint8 image tensor (on the host or already on ``device``), in batches,
     in eval mode (normalised with ImageNet's statistics unless ``statistics`` (mean, std) are given).
 
@@ -38,7 +45,7 @@ def predict(model: nn.Module, images: torch.Tensor, device: torch.device, batch_
     model.eval()
     outputs = []
     for start in tqdm(range(0, len(images), batch_size), desc=desc, unit="batch", mininterval=1.0, leave=False):
-        batch = to_device(images[start:start + batch_size], device)
+        batch = to_device(images[start : start + batch_size], device)
         batch = normalize(batch) if statistics is None else normalize(batch, statistics)
         if channels_last:
             batch = batch.contiguous(memory_format=torch.channels_last)

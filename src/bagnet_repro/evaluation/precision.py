@@ -31,10 +31,15 @@ def dead_layer_census(model: nn.Module, threshold: float = DEAD_THRESHOLD) -> li
     for name, module in model.named_modules():
         if isinstance(module, nn.Conv2d):
             per_filter = module.weight.detach().abs().flatten(1).amax(dim=1)
-            rows.append({"layer": name, "filters": per_filter.numel(),
-                         "max_abs_weight": float(per_filter.max()),
-                         "dead_filter_fraction": float((per_filter < threshold).float().mean()),
-                         "dead_layer": bool(per_filter.max() < threshold)})
+            rows.append(
+                {
+                    "layer": name,
+                    "filters": per_filter.numel(),
+                    "max_abs_weight": float(per_filter.max()),
+                    "dead_filter_fraction": float((per_filter < threshold).float().mean()),
+                    "dead_layer": bool(per_filter.max() < threshold),
+                }
+            )
     return rows
 
 
@@ -68,15 +73,15 @@ def unavailable_reason(mode: str, device: torch.device) -> str | None:
     return None
 
 
-def _logits(model: nn.Module, images: torch.Tensor, device: torch.device, mode: str,
-            batch_size: int) -> torch.Tensor:
+def _logits(model: nn.Module, images: torch.Tensor, device: torch.device, mode: str, batch_size: int) -> torch.Tensor:
     """Logits of uint8 ``images`` in one numeric mode: fp32 (TF32 off), tf32, or bf16/fp16 autocast."""
     with tf32_allowed(mode == "tf32"):
         return predict(model, images, device, batch_size, desc=mode, autocast_dtype=AUTOCAST_DTYPES.get(mode))
 
 
-def precision_rows(model: nn.Module, images: torch.Tensor, labels: torch.Tensor | None, device: torch.device,
-                   batch_size: int = 64) -> list[dict]:
+def precision_rows(
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor | None, device: torch.device, batch_size: int = 64
+) -> list[dict]:
     """Accuracy (when labels are given) and max |logit - fp32 logit| per numeric mode."""
     model.eval().to(device)
     reference = _logits(model, images, device, "fp32", batch_size)
@@ -84,23 +89,43 @@ def precision_rows(model: nn.Module, images: torch.Tensor, labels: torch.Tensor 
     for mode in MODES:
         reason = unavailable_reason(mode, device)
         if reason:
-            rows.append({"mode": mode, "status": f"not run: {reason}", "accuracy": None,
-                         "max_abs_logit_diff": None, "top1_agreement": None})
+            rows.append(
+                {
+                    "mode": mode,
+                    "status": f"not run: {reason}",
+                    "accuracy": None,
+                    "max_abs_logit_diff": None,
+                    "top1_agreement": None,
+                }
+            )
             continue
         logits = reference if mode == "fp32" else _logits(model, images, device, mode, batch_size)
-        rows.append({
-            "mode": mode, "status": "ok",
-            "accuracy": None if labels is None else float((logits.argmax(1) == labels).double().mean()),
-            "max_abs_logit_diff": float((logits - reference).abs().max()),
-            "top1_agreement": float((logits.argmax(1) == reference.argmax(1)).double().mean()),
-        })
+        rows.append(
+            {
+                "mode": mode,
+                "status": "ok",
+                "accuracy": None if labels is None else float((logits.argmax(1) == labels).double().mean()),
+                "max_abs_logit_diff": float((logits - reference).abs().max()),
+                "top1_agreement": float((logits.argmax(1) == reference.argmax(1)).double().mean()),
+            }
+        )
     return rows
 
 
-def run_precision(manifest_path: str, table_path: str, census_path: str, histogram_path: str, *,
-                  checkpoint: str | None = None, imagenet_model: str | None = None, image_size: int = 224,
-                  weights_cache: str | None = None, max_images: int | None = None, batch_size: int = 64,
-                  device: str = "auto") -> list[dict]:
+def run_precision(
+    manifest_path: str,
+    table_path: str,
+    census_path: str,
+    histogram_path: str,
+    *,
+    checkpoint: str | None = None,
+    imagenet_model: str | None = None,
+    image_size: int = 224,
+    weights_cache: str | None = None,
+    max_images: int | None = None,
+    batch_size: int = 64,
+    device: str = "auto",
+) -> list[dict]:
     """The precision study of one model: a fine-tuned ``checkpoint``, or an original BagNet with its
     ImageNet weights (``imagenet_model``; 1000 classes, so agreement and logit drift only)."""
     dev = resolve_device(device)
@@ -112,13 +137,20 @@ def run_precision(manifest_path: str, table_path: str, census_path: str, histogr
         name, size, with_labels = f"{imagenet_model} (ImageNet weights)", image_size, False
     test = load_split(read_records(manifest_path), "test", size)
     images, labels = test.images[:max_images], test.labels[:max_images]  # None: all
-    rows = [{"model": name, "n_images": len(images), **row}
-            for row in precision_rows(model, images, labels if with_labels else None, dev, batch_size)]
+    rows = [
+        {"model": name, "n_images": len(images), **row}
+        for row in precision_rows(model, images, labels if with_labels else None, dev, batch_size)
+    ]
     census = [{"model": name, **row} for row in dead_layer_census(model)]
     counts, edges = weight_histogram(model)
     write_table_atomic(table_path, list(rows[0]), rows)
     write_table_atomic(census_path, list(census[0]), census)
-    write_table_atomic(histogram_path, ["model", "bin_low", "bin_high", "count"],
-                       [{"model": name, "bin_low": lo, "bin_high": hi, "count": int(c)}
-                        for lo, hi, c in zip(edges[:-1], edges[1:], counts, strict=True)])
+    write_table_atomic(
+        histogram_path,
+        ["model", "bin_low", "bin_high", "count"],
+        [
+            {"model": name, "bin_low": lo, "bin_high": hi, "count": int(c)}
+            for lo, hi, c in zip(edges[:-1], edges[1:], counts, strict=True)
+        ],
+    )
     return rows

@@ -34,5 +34,6 @@ def scramble(image: torch.Tensor, permutation: torch.Tensor, grid: int) -> torch
 
 
 def scramble_batch(images: torch.Tensor, keys: list[str], seed: int, grid: int) -> torch.Tensor:
-    return torch.stack([scramble(img, image_permutation(k, seed, grid * grid), grid)
-                        for img, k in zip(images, keys, strict=True)])
+    return torch.stack(
+        [scramble(img, image_permutation(k, seed, grid * grid), grid) for img, k in zip(images, keys, strict=True)]
+    )

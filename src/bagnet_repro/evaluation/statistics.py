@@ -53,8 +53,9 @@ def correctness_matrix(predictions: pd.DataFrame, model: str, condition: str) ->
     return table.to_numpy(dtype=float)
 
 
-def bootstrap_ci(correct: np.ndarray, draws: int, rng: np.random.Generator,
-                 level: float = 0.95) -> tuple[float, float, float]:
+def bootstrap_ci(
+    correct: np.ndarray, draws: int, rng: np.random.Generator, level: float = 0.95
+) -> tuple[float, float, float]:
     """Mean accuracy and percentile CI, resampling seeds (rows) and images (columns) with replacement."""
     seeds, images = correct.shape
     means = np.empty(draws)
@@ -96,17 +97,28 @@ def mcnemar(predictions: pd.DataFrame, first: str, second: str, condition: str) 
     second_only = int(((a == 0) & (b == 1)).sum())
     discordant = first_only + second_only
     p_value = binomtest(first_only, discordant, 0.5).pvalue if discordant else 1.0
-    return {"model_a": first, "model_b": second, "condition": condition, "n_pairs": int(a.size),
-            "a_only_correct": first_only, "b_only_correct": second_only, "p_value": float(p_value)}
+    return {
+        "model_a": first,
+        "model_b": second,
+        "condition": condition,
+        "n_pairs": int(a.size),
+        "a_only_correct": first_only,
+        "b_only_correct": second_only,
+        "p_value": float(p_value),
+    }
 
 
 def mcnemar_table(predictions: pd.DataFrame, models: list[str]) -> pd.DataFrame:
     if REFERENCE_MODEL not in models:
-        return pd.DataFrame(columns=["model_a", "model_b", "condition", "n_pairs", "a_only_correct",
-                                     "b_only_correct", "p_value"])
-    rows = [mcnemar(predictions, REFERENCE_MODEL, other, condition)
-            for other in models if other != REFERENCE_MODEL
-            for condition in ("test", "scrambled_test")]
+        return pd.DataFrame(
+            columns=["model_a", "model_b", "condition", "n_pairs", "a_only_correct", "b_only_correct", "p_value"]
+        )
+    rows = [
+        mcnemar(predictions, REFERENCE_MODEL, other, condition)
+        for other in models
+        if other != REFERENCE_MODEL
+        for condition in ("test", "scrambled_test")
+    ]
     return pd.DataFrame(rows)
 
 
@@ -116,10 +128,19 @@ def per_class(predictions: pd.DataFrame, models: list[str]) -> tuple[pd.DataFram
     for model in models:
         rows = predictions[(predictions.model == model) & (predictions.split == "test")]
         precision, recall, f1, support = precision_recall_fscore_support(
-            rows.label, rows.prediction, labels=list(REPORT_CLASSES), zero_division=0)
+            rows.label, rows.prediction, labels=list(REPORT_CLASSES), zero_division=0
+        )
         for index, name in enumerate(REPORT_CLASSES):
-            scores.append({"model": model, "class": name, "precision": precision[index], "recall": recall[index],
-                           "f1": f1[index], "support": int(support[index])})
+            scores.append(
+                {
+                    "model": model,
+                    "class": name,
+                    "precision": precision[index],
+                    "recall": recall[index],
+                    "f1": f1[index],
+                    "support": int(support[index]),
+                }
+            )
         matrix = confusion_matrix(rows.label, rows.prediction, labels=list(REPORT_CLASSES))
         for i, true in enumerate(REPORT_CLASSES):
             for j, predicted in enumerate(REPORT_CLASSES):
@@ -130,31 +151,43 @@ def per_class(predictions: pd.DataFrame, models: list[str]) -> tuple[pd.DataFram
 def sweep(predictions: pd.DataFrame, models: list[str], draws: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Accuracy (mean, 95% CI) per model and scrambling grid; grid 1 is the unscrambled image."""
     rng = np.random.default_rng(seed)
-    conditions = sorted({c for c in predictions.split.unique() if c.startswith("scrambled_g")},
-                        key=lambda c: int(c[len("scrambled_g"):]))
+    conditions = sorted(
+        {c for c in predictions.split.unique() if c.startswith("scrambled_g")},
+        key=lambda c: int(c[len("scrambled_g") :]),
+    )
     rows = []
     for model in models:
         for condition in conditions:
-            grid = int(condition[len("scrambled_g"):])
+            grid = int(condition[len("scrambled_g") :])
             mean, low, high = bootstrap_ci(correctness_matrix(predictions, model, condition), draws, rng)
-            rows.append({"model": model, "grid": grid, "pieces": grid * grid, "acc_mean": mean,
-                         "acc_ci_low": low, "acc_ci_high": high})
+            rows.append(
+                {
+                    "model": model,
+                    "grid": grid,
+                    "pieces": grid * grid,
+                    "acc_mean": mean,
+                    "acc_ci_low": low,
+                    "acc_ci_high": high,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 SUMMARY_TABLES = ("table1", "mcnemar", "per_class", "confusion", "sweep")
 
 
-def summarize(files: dict[tuple[str, int], str], outputs: dict[str, str], draws: int = 2000,
-              seed: int = 0) -> dict:
+def summarize(files: dict[tuple[str, int], str], outputs: dict[str, str], draws: int = 2000, seed: int = 0) -> dict:
     """Write each table of ``SUMMARY_TABLES`` to the path ``outputs`` gives it; models keep ``files``' order."""
     missing = [name for name in SUMMARY_TABLES if name not in outputs]
     if missing:
         raise UserError(f"no output path for the {', '.join(missing)} table(s)")
     predictions = read_predictions(files)
     models = list(dict.fromkeys(model for model, _ in files))
-    frames = {"table1": table1(predictions, models, draws, seed), "mcnemar": mcnemar_table(predictions, models),
-              "sweep": sweep(predictions, models, draws, seed)}
+    frames = {
+        "table1": table1(predictions, models, draws, seed),
+        "mcnemar": mcnemar_table(predictions, models),
+        "sweep": sweep(predictions, models, draws, seed),
+    }
     frames["per_class"], frames["confusion"] = per_class(predictions, models)
     for name in SUMMARY_TABLES:
         write_text_atomic(outputs[name], frames[name].to_csv(index=False, float_format="%.6g"))

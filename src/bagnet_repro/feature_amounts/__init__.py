@@ -4,8 +4,12 @@ The names below are imported on first use, so that the torch-free config check c
 without numpy, scipy or torch.
 """
 
-_EXPORTS = {"Variant": "family", "uniform_features": "family", "variants": "family",
-            "build_feature_amount_model": "model"}
+_EXPORTS = {
+    "Variant": "family",
+    "uniform_features": "family",
+    "variants": "family",
+    "build_feature_amount_model": "model",
+}
 
 __all__ = list(_EXPORTS)
 

@@ -20,13 +20,24 @@ from ..data.loading import ImageSet, load_split
 from ..errors import UserError
 from ..fileio import sha256_file, write_text_atomic
 
-TORCHVISION_SETS = {"cifar10": "CIFAR10", "cifar100": "CIFAR100", "mnist": "MNIST",
-                    "fashionmnist": "FashionMNIST", "kmnist": "KMNIST"}
+TORCHVISION_SETS = {
+    "cifar10": "CIFAR10",
+    "cifar100": "CIFAR100",
+    "mnist": "MNIST",
+    "fashionmnist": "FashionMNIST",
+    "kmnist": "KMNIST",
+}
 MANIFEST_SETS = ("scene15",)  # the workflow's own data (15-scene or demo): results/data/manifest.tsv
 # The authors' training augmentation per data set (what the recipe's augment "by_dataset" becomes): CIFAR's
 # pad-4 random crop and flip, nothing on the MNIST family; the workflow's own scenes are not theirs and get none.
-STUDY_AUGMENTATION = {"cifar10": "pad_crop_flip", "cifar100": "pad_crop_flip", "mnist": "none",
-                      "fashionmnist": "none", "kmnist": "none", "scene15": "none"}
+STUDY_AUGMENTATION = {
+    "cifar10": "pad_crop_flip",
+    "cifar100": "pad_crop_flip",
+    "mnist": "none",
+    "fashionmnist": "none",
+    "kmnist": "none",
+    "scene15": "none",
+}
 BY_DATASET = "by_dataset"
 
 
@@ -39,8 +50,9 @@ def _dataset_class(name: str):
     import torchvision.datasets
 
     if name not in TORCHVISION_SETS:
-        raise UserError(f"unknown feature-amount data set {name!r}; choose one of: "
-                        f"{', '.join([*TORCHVISION_SETS, *MANIFEST_SETS])}")
+        raise UserError(
+            f"unknown feature-amount data set {name!r}; choose one of: {', '.join([*TORCHVISION_SETS, *MANIFEST_SETS])}"
+        )
     return getattr(torchvision.datasets, TORCHVISION_SETS[name])
 
 
@@ -58,8 +70,11 @@ def fetch_dataset(name: str, root: str | os.PathLike, record_path: str | os.Path
         _open(name, root, train, download=True)
     folder = Path(root)
     files = sorted(p for p in folder.rglob("*") if p.is_file() and _belongs_to(name, p.relative_to(folder)))
-    record = {"dataset": name, "root": str(folder.resolve()),
-              "files": {p.relative_to(folder).as_posix(): sha256_file(p) for p in files}}
+    record = {
+        "dataset": name,
+        "root": str(folder.resolve()),
+        "files": {p.relative_to(folder).as_posix(): sha256_file(p) for p in files},
+    }
     write_text_atomic(record_path, json.dumps(record, indent=2) + "\n")
     return record
 
@@ -96,8 +111,7 @@ def load_study_data(name: str, data_file: str, image_size: int) -> tuple[ImageSe
     workflow's own data, 15-scene or demo) or the record ``fetch_dataset`` wrote (its ``root`` is the cache)."""
     if name in MANIFEST_SETS:
         manifest = read_records(data_file)
-        return (load_split(manifest, "train", image_size), load_split(manifest, "val", image_size),
-                len(REPORT_CLASSES))
+        return (load_split(manifest, "train", image_size), load_split(manifest, "val", image_size), len(REPORT_CLASSES))
     try:
         root = json.loads(Path(data_file).read_text())["root"]
     except (OSError, ValueError, KeyError):

@@ -96,8 +96,9 @@ def variants(depth: int = 16, image_size: int = 32) -> list[Variant]:
                 features = np.ceil(shares * total).astype(int)
                 if features.min() < MIN_LAYER_FEATURES:
                     continue
-                found.append(Variant(len(found), float(location), float(scale), float(shape),
-                                     tuple(int(f) for f in features)))
+                found.append(
+                    Variant(len(found), float(location), float(scale), float(shape), tuple(int(f) for f in features))
+                )
     return found
 
 
@@ -108,7 +109,7 @@ def profile_moments(features: tuple[int, ...]) -> tuple[float, float, float]:
     weights = weights / weights.sum()
     mean = float((weights * index).sum())
     variance = float((weights * (index - mean) ** 2).sum())
-    skew = float((weights * (index - mean) ** 3).sum() / variance ** 1.5) if variance > 0 else 0.0
+    skew = float((weights * (index - mean) ** 3).sum() / variance**1.5) if variance > 0 else 0.0
     return mean, variance, skew
 
 

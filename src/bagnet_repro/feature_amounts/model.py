@@ -24,8 +24,11 @@ def block_sizes(conv_layers: int) -> list[int]:
 
 
 def _conv_unit(fan_in: int, fan_out: int) -> list[nn.Module]:
-    return [nn.Conv2d(fan_in, fan_out, kernel_size=3, padding=1, bias=False),
-            nn.BatchNorm2d(fan_out, eps=BN_EPS), nn.ReLU(inplace=True)]
+    return [
+        nn.Conv2d(fan_in, fan_out, kernel_size=3, padding=1, bias=False),
+        nn.BatchNorm2d(fan_out, eps=BN_EPS),
+        nn.ReLU(inplace=True),
+    ]
 
 
 def _fc_unit(fan_in: int, fan_out: int) -> list[nn.Module]:
@@ -33,8 +36,9 @@ def _fc_unit(fan_in: int, fan_out: int) -> list[nn.Module]:
 
 
 class FeatureAmountNet(nn.Module):
-    def __init__(self, features: tuple[int, ...] | list[int], num_classes: int, image_size: int = 32,
-                 in_channels: int = 3) -> None:
+    def __init__(
+        self, features: tuple[int, ...] | list[int], num_classes: int, image_size: int = 32, in_channels: int = 3
+    ) -> None:
         super().__init__()
         features = [int(f) for f in features]
         conv, fc = features[:-FC_LAYERS], features[-FC_LAYERS:]
@@ -43,15 +47,20 @@ class FeatureAmountNet(nn.Module):
         layers: list[nn.Module] = []
         fan_in, index = in_channels, 0
         for size in block_sizes(len(conv)):
-            for width in conv[index:index + size]:
+            for width in conv[index : index + size]:
                 layers += _conv_unit(fan_in, width)
                 fan_in = width
             index += size
             layers.append(nn.MaxPool2d(2, 2))
         self.features = nn.Sequential(*layers)
         flat = fan_in * (image_size // 32) ** 2
-        self.classifier = nn.Sequential(nn.Flatten(), *_fc_unit(flat, fc[0]), *_fc_unit(fc[0], fc[1]),
-                                        nn.Dropout(DROPOUT), nn.Linear(fc[1], num_classes))
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            *_fc_unit(flat, fc[0]),
+            *_fc_unit(fc[0], fc[1]),
+            nn.Dropout(DROPOUT),
+            nn.Linear(fc[1], num_classes),
+        )
         for module in self.modules():
             if isinstance(module, (nn.Conv2d, nn.Linear)):
                 nn.init.kaiming_normal_(module.weight, nonlinearity="relu")

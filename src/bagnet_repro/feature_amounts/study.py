@@ -20,18 +20,45 @@ from .data import load_study_data, study_augmentation
 from .family import profile_moments, variant
 from .model import build_feature_amount_model
 
-TABLE_COLUMNS = ("dataset", "depth", "model_id", "seed", "location", "scale", "shape", "features", "parameters",
-                 "mean", "variance", "skew", "best_val_acc", "best_epoch", "last_train_acc", "last_val_acc",
-                 "epochs_run", "abandoned")
+TABLE_COLUMNS = (
+    "dataset",
+    "depth",
+    "model_id",
+    "seed",
+    "location",
+    "scale",
+    "shape",
+    "features",
+    "parameters",
+    "mean",
+    "variance",
+    "skew",
+    "best_val_acc",
+    "best_epoch",
+    "last_train_acc",
+    "last_val_acc",
+    "epochs_run",
+    "abandoned",
+)
 
 
-def run_variant(dataset: str, data_file: str, depth: int, key: str, settings: TrainSettings, metrics_path: str,
-                history_path: str, checkpoint_path: str) -> dict:
+def run_variant(
+    dataset: str,
+    data_file: str,
+    depth: int,
+    key: str,
+    settings: TrainSettings,
+    metrics_path: str,
+    history_path: str,
+    checkpoint_path: str,
+) -> dict:
     """Train variant ``key`` (a model id, or ``uniform``) of depth ``depth`` on ``dataset``; write metrics."""
     check_writable(metrics_path, history_path, checkpoint_path)
     if settings.image_size % 32:
-        raise UserError(f"training option image_size must be a multiple of 32 for the VGG variants (five "
-                        f"2x2 pools), got {settings.image_size}")
+        raise UserError(
+            f"training option image_size must be a multiple of 32 for the VGG variants (five "
+            f"2x2 pools), got {settings.image_size}"
+        )
     try:
         chosen = variant(key, depth, settings.image_size)
     except ValueError as exc:
@@ -45,13 +72,28 @@ def run_variant(dataset: str, data_file: str, depth: int, key: str, settings: Tr
     state = fit(model, train_set, val_set, settings, classes, history_path, checkpoint_path, data_file)
     last = state["history"][-1]
     mean, variance, skew = profile_moments(chosen.features)
-    metrics = {"dataset": dataset, "depth": depth, "model_id": chosen.model_id, "seed": settings.seed,
-               "location": chosen.location, "scale": chosen.scale, "shape": chosen.shape,
-               "features": list(chosen.features), "parameters": parameters, "mean": mean, "variance": variance,
-               "skew": skew, "best_val_acc": state["best_val_acc"], "best_epoch": state["best_epoch"],
-               "last_train_acc": last["train_acc"], "last_val_acc": last["val_acc"],
-               "epochs_run": state["epoch"], "abandoned": bool(state["abandoned"]), "settings": asdict(settings),
-               "code_sha256": code_sha256()}
+    metrics = {
+        "dataset": dataset,
+        "depth": depth,
+        "model_id": chosen.model_id,
+        "seed": settings.seed,
+        "location": chosen.location,
+        "scale": chosen.scale,
+        "shape": chosen.shape,
+        "features": list(chosen.features),
+        "parameters": parameters,
+        "mean": mean,
+        "variance": variance,
+        "skew": skew,
+        "best_val_acc": state["best_val_acc"],
+        "best_epoch": state["best_epoch"],
+        "last_train_acc": last["train_acc"],
+        "last_val_acc": last["val_acc"],
+        "epochs_run": state["epoch"],
+        "abandoned": bool(state["abandoned"]),
+        "settings": asdict(settings),
+        "code_sha256": code_sha256(),
+    }
     write_text_atomic(metrics_path, json.dumps(metrics, indent=2) + "\n")
     discard_checkpoint(Path(checkpoint_path))
     return {k: metrics[k] for k in ("model_id", "best_val_acc", "best_epoch", "abandoned")}

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
 
 from ..errors import UserError
 from ..models.bagnet import BagNet
@@ -54,8 +53,10 @@ def _tile(model: BagNet, height: int, width: int, memory_mb: float) -> int:
     tile = (side - 2 * _halo(model)) // STRIDE
     if tile < 1:
         needed = (STRIDE + 2 * _halo(model)) ** 2 * BYTES_PER_PIXEL / 2**20
-        raise UserError(f"--memory-mb {memory_mb:g} is too small for one tile of {model.config.name}; it needs at "
-                        f"least {math.ceil(needed)}")
+        raise UserError(
+            f"--memory-mb {memory_mb:g} is too small for one tile of {model.config.name}; it needs at "
+            f"least {math.ceil(needed)}"
+        )
     return tile
 
 
@@ -74,11 +75,14 @@ def feature_tiles(model: BagNet, image: torch.Tensor, memory_mb: float):
         for left in range(0, shape[1], tile):
             columns = slice(left, min(shape[1], left + tile))
             first_row, first_column = max(0, STRIDE * top - halo), max(0, STRIDE * left - halo)
-            window = image[..., first_row:min(height, STRIDE * rows.stop + halo),
-                           first_column:min(width, STRIDE * columns.stop + halo)]
+            window = image[
+                ...,
+                first_row : min(height, STRIDE * rows.stop + halo),
+                first_column : min(width, STRIDE * columns.stop + halo),
+            ]
             features = model.features(window)
             row0, column0 = top - first_row // STRIDE, left - first_column // STRIDE
-            yield rows, columns, features[..., row0:row0 + rows.stop - top, column0:column0 + columns.stop - left]
+            yield rows, columns, features[..., row0 : row0 + rows.stop - top, column0 : column0 + columns.stop - left]
 
 
 @torch.no_grad()

@@ -67,8 +67,9 @@ def _trained_record(weights: str) -> dict | None:
     return checked_record(saved, path)
 
 
-def load_explained_model(model_name: str, weights: str, device: torch.device,
-                         cache: str | None = None) -> ExplainedModel:
+def load_explained_model(
+    model_name: str, weights: str, device: torch.device, cache: str | None = None
+) -> ExplainedModel:
     """The network to explain: ``weights`` is ``imagenet``, a state dict path/URL, or a ``best.pt``."""
     if parse_weights(weights) is None:
         raise UserError("explain needs trained weights (--weights imagenet, a state dict, or a best.pt)")
@@ -90,8 +91,10 @@ def check_sizes(explained: ExplainedModel, images: list[str], image_size: int | 
     why = "its receptive field" if exact_patch_size(explained.model) else "the smallest its layers reduce"
     if image_size is not None:
         if image_size < side:
-            raise UserError(f"--image-size {image_size} is too small for {explained.name}: it needs images of at "
-                            f"least {side} x {side} px ({why})")
+            raise UserError(
+                f"--image-size {image_size} is too small for {explained.name}: it needs images of at "
+                f"least {side} x {side} px ({why})"
+            )
         return
     for path in images:
         try:
@@ -100,8 +103,10 @@ def check_sizes(explained: ExplainedModel, images: list[str], image_size: int | 
         except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
             continue  # the loader names an unreadable image in its own words
         if min(width, height) < side:
-            raise UserError(f"image {path} is {width} x {height} px, too small for {explained.name}: it needs at "
-                            f"least {side} x {side} px ({why}); enlarge it or pass --image-size {side} or more")
+            raise UserError(
+                f"image {path} is {width} x {height} px, too small for {explained.name}: it needs at "
+                f"least {side} x {side} px ({why}); enlarge it or pass --image-size {side} or more"
+            )
 
 
 def _output_stems(images: list[str]) -> list[str]:
@@ -114,8 +119,16 @@ def _output_stems(images: list[str]) -> list[str]:
     return stems
 
 
-def _draw(image: np.ndarray, heatmaps: np.ndarray, top: list[int], logits: np.ndarray, explained: ExplainedModel,
-          title: str, pdf: Path, png: Path) -> None:
+def _draw(
+    image: np.ndarray,
+    heatmaps: np.ndarray,
+    top: list[int],
+    logits: np.ndarray,
+    explained: ExplainedModel,
+    title: str,
+    pdf: Path,
+    png: Path,
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -125,22 +138,31 @@ def _draw(image: np.ndarray, heatmaps: np.ndarray, top: list[int], logits: np.nd
     columns = len(top) + 1
     height, width = image.shape[-2:]
     panel = 2.0
-    fig, axes = plt.subplots(1, columns, figsize=(panel * columns, panel * height / width + 0.6),
-                             squeeze=False, constrained_layout=True)
+    fig, axes = plt.subplots(
+        1, columns, figsize=(panel * columns, panel * height / width + 0.6), squeeze=False, constrained_layout=True
+    )
     limit = float(np.abs(heatmaps).max())
     draw_image(axes[0, 0], image, title)
     mappable = None
     for column, (k, heatmap) in enumerate(zip(top, heatmaps, strict=True), start=1):
-        mappable = draw_heatmap(axes[0, column], heatmap, image, limit,
-                                f"{explained.classes[k]} ({logits[k]:.2f})")
+        mappable = draw_heatmap(axes[0, column], heatmap, image, limit, f"{explained.classes[k]} ({logits[k]:.2f})")
     fig.colorbar(mappable, ax=axes[0, -1], shrink=0.8, label="patch logit")
     fig.suptitle(f"{explained.name}: patch logits of the top classes")
     save_figure(fig, pdf, png)
 
 
-def explain(images: list[str], model_name: str, weights: str, out_dir: str, classes: int = 3,
-            image_size: int | None = None, method: str = "fast", device: str = "auto",
-            memory_mb: float = 2048, cache: str | None = None) -> list[dict]:
+def explain(
+    images: list[str],
+    model_name: str,
+    weights: str,
+    out_dir: str,
+    classes: int = 3,
+    image_size: int | None = None,
+    method: str = "fast",
+    device: str = "auto",
+    memory_mb: float = 2048,
+    cache: str | None = None,
+) -> list[dict]:
     """Heatmaps of the ``classes`` most likely classes of each image; returns one record per image.
 
     Writes ``<stem>.pdf``/``<stem>.png`` (the overlay) and ``<stem>.npz`` (``image``, ``classes``, ``top``,
@@ -172,13 +194,34 @@ def explain(images: list[str], model_name: str, weights: str, out_dir: str, clas
         top = torch.argsort(logits, descending=True)[:shown].tolist()
         heatmaps = patch_logits(explained.model, batch, method=method, memory_mb=memory_mb, classes=top)[0]
         heatmaps = heatmaps.float().cpu()
-        arrays = {"image": image.numpy(), "classes": np.array(explained.classes), "top": np.array(top),
-                  "logits": logits.numpy(), "heatmaps": heatmaps.numpy(), "method": np.array(method),
-                  "model": np.array(model_name), "weights": np.array(explained.source)}
+        arrays = {
+            "image": image.numpy(),
+            "classes": np.array(explained.classes),
+            "top": np.array(top),
+            "logits": logits.numpy(),
+            "heatmaps": heatmaps.numpy(),
+            "method": np.array(method),
+            "model": np.array(model_name),
+            "weights": np.array(explained.source),
+        }
         write_npz_atomic(out / f"{stem}.npz", arrays)
-        _draw(arrays["image"], arrays["heatmaps"], top, arrays["logits"], explained, Path(path).name,
-              out / f"{stem}.pdf", out / f"{stem}.png")
-        records.append({"image": path, "height_width": list(image.shape[-2:]),
-                        "top": [explained.classes[k] for k in top],
-                        "figure": str(out / f"{stem}.pdf"), "arrays": str(out / f"{stem}.npz")})
+        _draw(
+            arrays["image"],
+            arrays["heatmaps"],
+            top,
+            arrays["logits"],
+            explained,
+            Path(path).name,
+            out / f"{stem}.pdf",
+            out / f"{stem}.png",
+        )
+        records.append(
+            {
+                "image": path,
+                "height_width": list(image.shape[-2:]),
+                "top": [explained.classes[k] for k in top],
+                "figure": str(out / f"{stem}.pdf"),
+                "arrays": str(out / f"{stem}.npz"),
+            }
+        )
     return records

@@ -43,21 +43,23 @@ def _pad(images: torch.Tensor, patch: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def reference_patch_logits(model: nn.Module, images: torch.Tensor, patch: int, batch_size: int = 1000,
-                           progress: bool = True) -> torch.Tensor:
+def reference_patch_logits(
+    model: nn.Module, images: torch.Tensor, patch: int, batch_size: int = 1000, progress: bool = True
+) -> torch.Tensor:
     """The report's method: crop all H x W patches of the padded image and classify them in batches."""
     batch, _, height, width = images.shape
     padded = _pad(images, patch)
     out = None
-    bar = tqdm(total=batch * height * width, desc="reference patches", unit="patch", disable=not progress,
-               mininterval=1.0)
+    bar = tqdm(
+        total=batch * height * width, desc="reference patches", unit="patch", disable=not progress, mininterval=1.0
+    )
     for index in range(batch):
         # (3, H, W, p, p) view of every patch; copied batch by batch, never all at once.
         windows = padded[index].unfold(1, patch, 1).unfold(2, patch, 1).permute(1, 2, 0, 3, 4)
         windows = windows.reshape(height * width, 3, patch, patch)
         rows = []
         for start in range(0, height * width, batch_size):
-            rows.append(model(windows[start:start + batch_size].contiguous()))
+            rows.append(model(windows[start : start + batch_size].contiguous()))
             bar.update(len(rows[-1]))
         logits = torch.cat(rows).reshape(height, width, -1).permute(2, 0, 1)
         if out is None:
@@ -136,15 +138,22 @@ def _rows_per_band(width: int, patch: int, budget_mb: float) -> int:
     rows = int(budget_mb * 2**20 // bytes_per_row) - (patch - 1)
     if rows < 1:
         needed = math.ceil(patch * bytes_per_row / 2**20)
-        raise UserError(f"an image {width} px wide needs a memory budget of at least {needed} MB for one band of "
-                        f"the exact method (the budget is {budget_mb:g} MB): raise --memory-mb (heatmaps.memory_mb) "
-                        "or resize the image (--image-size)")
+        raise UserError(
+            f"an image {width} px wide needs a memory budget of at least {needed} MB for one band of "
+            f"the exact method (the budget is {budget_mb:g} MB): raise --memory-mb (heatmaps.memory_mb) "
+            "or resize the image (--image-size)"
+        )
     return rows
 
 
 @torch.no_grad()
-def dense_patch_logits(model: BagNet, images: torch.Tensor, memory_mb: float = 2048,
-                       progress: bool = True, classes: list[int] | None = None) -> torch.Tensor:
+def dense_patch_logits(
+    model: BagNet,
+    images: torch.Tensor,
+    memory_mb: float = 2048,
+    progress: bool = True,
+    classes: list[int] | None = None,
+) -> torch.Tensor:
     """The fast exact method: one dilated pass per image and band of rows (``classes``: only those kept)."""
     patch = exact_patch_size(model)
     dense = DenseBagNet(model)
@@ -157,7 +166,7 @@ def dense_patch_logits(model: BagNet, images: torch.Tensor, memory_mb: float = 2
         for index in range(batch):
             for top in range(0, height, rows):
                 bottom = min(height, top + rows)
-                band = dense.logit_map(padded[index:index + 1, :, top:bottom + patch - 1])[0]
+                band = dense.logit_map(padded[index : index + 1, :, top : bottom + patch - 1])[0]
                 band = band if classes is None else band[classes]
                 if out is None:
                     out = images.new_empty(batch, band.shape[0], height, width)
@@ -167,8 +176,9 @@ def dense_patch_logits(model: BagNet, images: torch.Tensor, memory_mb: float = 2
 
 
 @torch.no_grad()
-def upsampled_logit_map(model: nn.Module, images: torch.Tensor, memory_mb: float = 2048,
-                        classes: list[int] | None = None) -> torch.Tensor:
+def upsampled_logit_map(
+    model: nn.Module, images: torch.Tensor, memory_mb: float = 2048, classes: list[int] | None = None
+) -> torch.Tensor:
     """The model's coarse logit map resized (bilinear) to the image: an approximation, named as such.
 
     The coarse map is computed tile by tile within ``memory_mb`` (``banded.coarse_logit_map``), and only the
@@ -176,7 +186,7 @@ def upsampled_logit_map(model: nn.Module, images: torch.Tensor, memory_mb: float
     if not isinstance(model, BagNet):
         raise UserError(f"{_describe(model)} has no per-location logit map to upsample (only BagNets have one)")
     chosen = list(range(_class_count(model))) if classes is None else list(classes)
-    maps = [coarse_logit_map(model, images[index:index + 1], chosen, memory_mb) for index in range(len(images))]
+    maps = [coarse_logit_map(model, images[index : index + 1], chosen, memory_mb) for index in range(len(images))]
     return F.interpolate(torch.stack(maps), size=images.shape[-2:], mode="bilinear", align_corners=False)
 
 
@@ -185,8 +195,15 @@ def _class_count(model: BagNet) -> int:
     return head.out_features if isinstance(head, nn.Linear) else head[-1].out_features
 
 
-def patch_logits(model: nn.Module, images: torch.Tensor, method: str = "fast", batch_size: int = 1000,
-                 memory_mb: float = 2048, progress: bool = True, classes: list[int] | None = None) -> torch.Tensor:
+def patch_logits(
+    model: nn.Module,
+    images: torch.Tensor,
+    method: str = "fast",
+    batch_size: int = 1000,
+    memory_mb: float = 2048,
+    progress: bool = True,
+    classes: list[int] | None = None,
+) -> torch.Tensor:
     """Stride-1 patch logits of every class (or of ``classes``): B x classes x H x W for normalised images.
 
     ``fast`` (dense dilated pass) and ``reference`` (patch cropping) give the same numbers and exist
@@ -218,15 +235,21 @@ def method_problem(model: nn.Module, method: str, name: str | None = None) -> st
     if method == "upsampled":
         if isinstance(model, BagNet):
             return None
-        return (f"{name} has no per-location logit map, so no heatmap method applies to it "
-                "(fast and reference need an original BagNet, upsampled any BagNet)")
+        return (
+            f"{name} has no per-location logit map, so no heatmap method applies to it "
+            "(fast and reference need an original BagNet, upsampled any BagNet)"
+        )
     if exact_patch_size(model) is not None:
         return None
     if isinstance(model, BagNet):
-        return (f"exact stride-1 patch logits need an unpadded BagNet; {name} pads its "
-                "convolutions, so use method='upsampled' (its coarse logit map, resized)")
-    return (f"exact stride-1 patch logits need an unpadded BagNet, and {name} is not a BagNet: no "
-            "heatmap method applies to it (upsampled needs a BagNet's per-location logit map too)")
+        return (
+            f"exact stride-1 patch logits need an unpadded BagNet; {name} pads its "
+            "convolutions, so use method='upsampled' (its coarse logit map, resized)"
+        )
+    return (
+        f"exact stride-1 patch logits need an unpadded BagNet, and {name} is not a BagNet: no "
+        "heatmap method applies to it (upsampled needs a BagNet's per-location logit map too)"
+    )
 
 
 def _describe(model: nn.Module) -> str:

@@ -53,8 +53,9 @@ SELECTION_COLUMNS = ("path", "label", "sha256")
 
 def write_selection(predictions_path: str, count: int, wanted: list[str], out_path: str) -> list[dict]:
     """Choose the images (``choose_images``) and write them as a table for ``compute_heatmaps``."""
-    chosen = [{column: row[column] for column in SELECTION_COLUMNS}
-              for row in choose_images(predictions_path, count, wanted)]
+    chosen = [
+        {column: row[column] for column in SELECTION_COLUMNS} for row in choose_images(predictions_path, count, wanted)
+    ]
     write_table_atomic(out_path, SELECTION_COLUMNS, chosen)
     return chosen
 
@@ -69,8 +70,15 @@ def read_selection(path: str) -> list[dict]:
     return rows
 
 
-def compute_heatmaps(checkpoints: list[str], selection_path: str, out_path: str, scramble_grid: int = 4,
-                     scramble_seed: int = 0, device: str = "auto", memory_mb: float = 2048) -> dict:
+def compute_heatmaps(
+    checkpoints: list[str],
+    selection_path: str,
+    out_path: str,
+    scramble_grid: int = 4,
+    scramble_seed: int = 0,
+    device: str = "auto",
+    memory_mb: float = 2048,
+) -> dict:
     """Write the selected images, the first one scrambled, and every model's stride-1 heatmaps (all classes)
     to ``out_path``."""
     dev = resolve_device(device)
@@ -86,9 +94,12 @@ def compute_heatmaps(checkpoints: list[str], selection_path: str, out_path: str,
     images = torch.stack([load_image(row["path"], size) for row in chosen])
     scrambled = scramble_batch(images[:1], [chosen[0]["sha256"]], scramble_seed, scramble_grid)
     arrays = {
-        "images": images.numpy(), "scrambled": scrambled.numpy(),
-        "paths": np.array([row["path"] for row in chosen]), "labels": np.array([row["label"] for row in chosen]),
-        "classes": np.array(saved[0]["classes"]), "models": np.array([meta["model"] for meta in saved]),
+        "images": images.numpy(),
+        "scrambled": scrambled.numpy(),
+        "paths": np.array([row["path"] for row in chosen]),
+        "labels": np.array([row["label"] for row in chosen]),
+        "classes": np.array(saved[0]["classes"]),
+        "models": np.array([meta["model"] for meta in saved]),
         "scramble_grid": np.array(scramble_grid),
     }
     batch = normalize(torch.cat([images, scrambled])).to(dev)
@@ -101,5 +112,4 @@ def compute_heatmaps(checkpoints: list[str], selection_path: str, out_path: str,
         arrays[f"{name}__scrambled"] = logits[-1:].numpy()
         arrays[f"{name}__logits"] = pooled.numpy()
     write_npz_atomic(out_path, arrays)
-    return {"images": [row["path"] for row in chosen], "models": [meta["model"] for meta in saved],
-            "image_size": size}
+    return {"images": [row["path"] for row in chosen], "models": [meta["model"] for meta in saved], "image_size": size}

@@ -9,6 +9,21 @@ from .backbones import BackboneClassifier, build_backbone
 from .bagnet import BagNet, bagnet9, bagnet9_v2, bagnet17, bagnet17_v2, bagnet33, bagnet33_v2
 from .registry import build_model, get_bagnet, report_head
 
-__all__ = ["BagNet", "bagnet9", "bagnet17", "bagnet33", "bagnet9_v2", "bagnet17_v2", "bagnet33_v2",
-           "BAGNET_NAMES", "MODEL_NAMES", "IMAGENET_NORMALIZATION", "build_model", "get_augmentations",
-           "get_bagnet", "report_head", "build_backbone", "BackboneClassifier"]
+__all__ = [
+    "BagNet",
+    "bagnet9",
+    "bagnet17",
+    "bagnet33",
+    "bagnet9_v2",
+    "bagnet17_v2",
+    "bagnet33_v2",
+    "BAGNET_NAMES",
+    "MODEL_NAMES",
+    "IMAGENET_NORMALIZATION",
+    "build_model",
+    "get_augmentations",
+    "get_bagnet",
+    "report_head",
+    "build_backbone",
+    "BackboneClassifier",
+]

@@ -26,14 +26,20 @@ class Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, kernel_size: int = 1,
-                 downsample: nn.Module | None = None, padded: bool = False) -> None:
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        stride: int = 1,
+        kernel_size: int = 1,
+        downsample: nn.Module | None = None,
+        padded: bool = False,
+    ) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(inplanes, planes, kernel_size=1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
         padding = (kernel_size - 1) // 2 if padded else 0
-        self.conv2 = nn.Conv2d(planes, planes, kernel_size=kernel_size, stride=stride, padding=padding,
-                               bias=False)
+        self.conv2 = nn.Conv2d(planes, planes, kernel_size=kernel_size, stride=stride, padding=padding, bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
         self.conv3 = nn.Conv2d(planes, planes * self.expansion, kernel_size=1, bias=False)
         self.bn3 = nn.BatchNorm2d(planes * self.expansion)
@@ -90,7 +96,8 @@ class BagNet(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         widths = (64, 128, 256, 512)
         for index, (width, blocks, stride, k3) in enumerate(
-                zip(widths, config.layers, config.strides, config.kernel3, strict=True), start=1):
+            zip(widths, config.layers, config.strides, config.kernel3, strict=True), start=1
+        ):
             setattr(self, f"layer{index}", self._make_layer(width, blocks, stride, 3 if k3 else 1))
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.num_features = 512 * Bottleneck.expansion

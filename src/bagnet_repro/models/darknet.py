@@ -13,8 +13,8 @@ was measured with had the typos 258 and 612).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn
@@ -72,8 +72,10 @@ class DarknetStage(nn.Sequential):
     """A stride-2 3x3 conv to ``out_channels``, then ``blocks`` residual blocks."""
 
     def __init__(self, in_channels: int, out_channels: int, blocks: int, activation: Activation) -> None:
-        super().__init__(ConvNormAct(in_channels, out_channels, 3, 2, activation=activation),
-                         *[DarknetBlock(out_channels, out_channels // 2, activation) for _ in range(blocks)])
+        super().__init__(
+            ConvNormAct(in_channels, out_channels, 3, 2, activation=activation),
+            *[DarknetBlock(out_channels, out_channels // 2, activation) for _ in range(blocks)],
+        )
 
 
 class CSPDarknetStage(nn.Module):
@@ -106,8 +108,9 @@ def _darknet(config: DarknetConfig, activation: str) -> MultiScaleBackbone:
     stage_type = CSPDarknetStage if config.csp else DarknetStage
     widths = (STEM_WIDTH,) + STAGE_WIDTHS
     stages = [stage_type(widths[i], widths[i + 1], blocks, make_activation) for i, blocks in enumerate(config.blocks)]
-    return MultiScaleBackbone(ConvNormAct(3, STEM_WIDTH, 3, activation=make_activation), stages,
-                              list(STAGE_WIDTHS), [2, 4, 8, 16, 32])
+    return MultiScaleBackbone(
+        ConvNormAct(3, STEM_WIDTH, 3, activation=make_activation), stages, list(STAGE_WIDTHS), [2, 4, 8, 16, 32]
+    )
 
 
 def darknet19(activation: str = "relu") -> MultiScaleBackbone:

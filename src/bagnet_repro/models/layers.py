@@ -10,8 +10,14 @@ from torch import nn
 class ConvNormAct(nn.Sequential):
     """A bias-free convolution, BatchNorm and an activation; padding keeps ``ceil(size / stride)``."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1,
-                 activation: Callable[[], nn.Module] = lambda: nn.ReLU(inplace=True)) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        activation: Callable[[], nn.Module] = lambda: nn.ReLU(inplace=True),
+    ) -> None:
         super().__init__(
             nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=(kernel_size - 1) // 2, bias=False),
             nn.BatchNorm2d(out_channels),
@@ -38,8 +44,14 @@ class MultiScaleBackbone(nn.Module):
     ``stem_output`` puts the stem's map first (VoVNet's stem ends at stride 2, Darknet's at stride 1).
     """
 
-    def __init__(self, stem: nn.Module, stages: list[nn.Module], out_channels: list[int], strides: list[int],
-                 stem_output: bool = False) -> None:
+    def __init__(
+        self,
+        stem: nn.Module,
+        stages: list[nn.Module],
+        out_channels: list[int],
+        strides: list[int],
+        stem_output: bool = False,
+    ) -> None:
         super().__init__()
         self.stem = stem
         self.stem_output = stem_output

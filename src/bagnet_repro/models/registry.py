@@ -26,8 +26,10 @@ _CNN_BUILDERS: dict[str, Callable[[int], nn.Module]] = {
     "densenet121": lambda n: tv_models.densenet121(weights=None, num_classes=n),
     "densenet169": lambda n: tv_models.densenet169(weights=None, num_classes=n),
     "cbam_resnet50": cbam_resnet50,
-    **{name: (lambda n, backbone=backbone: BackboneClassifier(build_backbone(backbone), n))
-       for name, backbone in BACKBONE_CLASSIFIERS.items()},
+    **{
+        name: (lambda n, backbone=backbone: BackboneClassifier(build_backbone(backbone), n))
+        for name, backbone in BACKBONE_CLASSIFIERS.items()
+    },
 }
 HEADS = ("report", "linear")
 IMAGENET_CLASSES = 1000
@@ -65,8 +67,9 @@ def _pretrained_bagnet(name: str, weights: str | dict, cache: str | os.PathLike 
     return model
 
 
-def get_bagnet(name: str, weights: str | dict | None = None, num_classes: int | None = 1000,
-               cache: str | os.PathLike | None = None) -> BagNet:
+def get_bagnet(
+    name: str, weights: str | dict | None = None, num_classes: int | None = 1000, cache: str | os.PathLike | None = None
+) -> BagNet:
     """A BagNet (``bagnet9|17|33`` original, ``*_v2`` padded) with random or pretrained weights.
 
     ``weights="imagenet"`` loads the original published ImageNet weights (original BagNets only); a path
@@ -89,8 +92,10 @@ def _torchvision_weights_enum(name: str) -> tv_models.WeightsEnum:
     """torchvision's weights entry for ``name`` (sources.py names it), or one line saying there is none."""
     entry = weight_sources(name).torchvision
     if entry is None:
-        raise UserError(f"torchvision has no weights for the report's {name} (for resnet50 torchvision's "
-                        "network strides on the 3x3 conv, a different model); use weights: pytorchcv")
+        raise UserError(
+            f"torchvision has no weights for the report's {name} (for resnet50 torchvision's "
+            "network strides on the 3x3 conv, a different model); use weights: pytorchcv"
+        )
     enum_name, member = entry.split(".")
     return getattr(tv_models, enum_name)[member]
 
@@ -105,8 +110,7 @@ def _torchvision_file(name: str, cache: str | os.PathLike | None) -> Path:
     return target
 
 
-def fetch_weights_file(name: str, weights: str | dict | None,
-                       cache: str | os.PathLike | None = None) -> Path | None:
+def fetch_weights_file(name: str, weights: str | dict | None, cache: str | os.PathLike | None = None) -> Path | None:
     """Download (once, verified) the file ``weights`` names for ``name``; None for random init.
 
     The one place that maps a weights source to its file; builders only differ in how they load it.
@@ -151,8 +155,13 @@ def _pretrained_cnn(name: str, weights: str | dict, cache: str | os.PathLike | N
     return model
 
 
-def build_model(name: str, num_classes: int, weights: str | dict | None = None, head: str = "report",
-                cache: str | os.PathLike | None = None) -> nn.Module:
+def build_model(
+    name: str,
+    num_classes: int,
+    weights: str | dict | None = None,
+    head: str = "report",
+    cache: str | os.PathLike | None = None,
+) -> nn.Module:
     """Build ``name`` for ``num_classes`` classes with the ``report`` head or a plain ``linear`` one.
 
     With pretrained ``weights`` the whole network is loaded at ImageNet's 1000 classes and the head is

@@ -14,9 +14,17 @@ from torchvision.models.resnet import Bottleneck, ResNet, conv1x1, conv3x3
 class StrideFirstBottleneck(Bottleneck):
     """torchvision's bottleneck with the stride moved from the 3x3 conv to the first 1x1 conv."""
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
-                 groups: int = 1, base_width: int = 64, dilation: int = 1,
-                 norm_layer=None) -> None:
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        stride: int = 1,
+        downsample: nn.Module | None = None,
+        groups: int = 1,
+        base_width: int = 64,
+        dilation: int = 1,
+        norm_layer=None,
+    ) -> None:
         super().__init__(inplanes, planes, stride, downsample, groups, base_width, dilation, norm_layer)
         width = self.conv2.in_channels
         self.conv1 = conv1x1(inplanes, width, stride)

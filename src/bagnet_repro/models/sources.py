@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from ..catalog import MODEL_NAMES
 
-BITBUCKET = ("https://bitbucket.org/wielandbrendel/bag-of-feature-pretrained-models/raw/"
-             "249e8fa82c0913623a807d9d35eeab9da7dcc2a8/")
+BITBUCKET = (
+    "https://bitbucket.org/wielandbrendel/bag-of-feature-pretrained-models/raw/"
+    "249e8fa82c0913623a807d9d35eeab9da7dcc2a8/"
+)
 IMGCLSMOB = "https://github.com/osmr/imgclsmob"
 
 
@@ -19,8 +21,8 @@ IMGCLSMOB = "https://github.com/osmr/imgclsmob"
 class WeightSources:
     """The published files of one network, by source keyword (None: not offered)."""
 
-    imagenet: str | None = None     # original BagNets: file name under BITBUCKET (sha256 prefix in the name)
-    pytorchcv: str | None = None    # the imgclsmob/pytorchcv model name (sha1 recorded by the package)
+    imagenet: str | None = None  # original BagNets: file name under BITBUCKET (sha256 prefix in the name)
+    pytorchcv: str | None = None  # the imgclsmob/pytorchcv model name (sha1 recorded by the package)
     torchvision: str | None = None  # "<WeightsEnum>.<member>" of torchvision.models
 
 

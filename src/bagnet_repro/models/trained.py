@@ -19,16 +19,43 @@ from .registry import HEADS, build_model
 
 # The keys every later stage reads, with the type each must have (val_acc and val_loss are informative only:
 # the first versions of the pipeline wrote no val_loss).
-RECORD_KEYS = {"model": str, "head": str, "classes": list, "image_size": int, "epoch": int, "settings": dict,
-               "state_dict": dict}
+RECORD_KEYS = {
+    "model": str,
+    "head": str,
+    "classes": list,
+    "image_size": int,
+    "epoch": int,
+    "settings": dict,
+    "state_dict": dict,
+}
 REGENERATE = "delete it and rerun the train job that writes it to regenerate it"
 
 
-def save_trained(path: str | Path, *, model: str, head: str, classes: list[str], image_size: int, epoch: int,
-                 val_acc: float, val_loss: float, settings: dict, state_dict: dict) -> None:
+def save_trained(
+    path: str | Path,
+    *,
+    model: str,
+    head: str,
+    classes: list[str],
+    image_size: int,
+    epoch: int,
+    val_acc: float,
+    val_loss: float,
+    settings: dict,
+    state_dict: dict,
+) -> None:
     """Write ``best.pt`` atomically (a reader never sees half a file)."""
-    record = {"model": model, "head": head, "classes": list(classes), "image_size": image_size, "epoch": epoch,
-              "val_acc": val_acc, "val_loss": val_loss, "settings": settings, "state_dict": state_dict}
+    record = {
+        "model": model,
+        "head": head,
+        "classes": list(classes),
+        "image_size": image_size,
+        "epoch": epoch,
+        "val_acc": val_acc,
+        "val_loss": val_loss,
+        "settings": settings,
+        "state_dict": state_dict,
+    }
     save_torch_atomic(record, path)
 
 

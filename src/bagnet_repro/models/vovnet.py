@@ -54,11 +54,13 @@ class EffectiveSqueezeExcitation(nn.Module):
 class OSABlock(nn.Module):
     """One-shot aggregation: a chain of 3x3 convs, all outputs and the input concatenated once, 1x1."""
 
-    def __init__(self, in_channels: int, stage_channels: int, out_channels: int, layers: int,
-                 residual: bool, ese: bool) -> None:
+    def __init__(
+        self, in_channels: int, stage_channels: int, out_channels: int, layers: int, residual: bool, ese: bool
+    ) -> None:
         super().__init__()
         self.convs = nn.ModuleList(
-            ConvNormAct(in_channels if i == 0 else stage_channels, stage_channels, 3) for i in range(layers))
+            ConvNormAct(in_channels if i == 0 else stage_channels, stage_channels, 3) for i in range(layers)
+        )
         self.concat_conv = ConvNormAct(in_channels + layers * stage_channels, out_channels, 1)
         self.ese = EffectiveSqueezeExcitation(out_channels) if ese else nn.Identity()
         self.residual = residual and in_channels == out_channels
@@ -74,22 +76,42 @@ class OSABlock(nn.Module):
 class OSAStage(nn.Sequential):
     """MaxPool(3, 2, 1) then ``blocks`` OSA blocks; only the blocks after the first can be residual."""
 
-    def __init__(self, in_channels: int, stage_channels: int, out_channels: int, layers: int, blocks: int,
-                 residual: bool, ese: bool) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        stage_channels: int,
+        out_channels: int,
+        layers: int,
+        blocks: int,
+        residual: bool,
+        ese: bool,
+    ) -> None:
         super().__init__(
             nn.MaxPool2d(3, 2, 1),
-            *[OSABlock(in_channels if i == 0 else out_channels, stage_channels, out_channels, layers,
-                       residual and i > 0, ese) for i in range(blocks)])
+            *[
+                OSABlock(
+                    in_channels if i == 0 else out_channels,
+                    stage_channels,
+                    out_channels,
+                    layers,
+                    residual and i > 0,
+                    ese,
+                )
+                for i in range(blocks)
+            ],
+        )
 
 
 def _vovnet(config: VoVNetConfig, residual: bool, ese: bool) -> MultiScaleBackbone:
-    stem = nn.Sequential(ConvNormAct(3, STEM_WIDTHS[0], 3, 2),
-                         *[ConvNormAct(a, b, 3) for a, b in pairwise(STEM_WIDTHS)])
+    stem = nn.Sequential(
+        ConvNormAct(3, STEM_WIDTHS[0], 3, 2), *[ConvNormAct(a, b, 3) for a, b in pairwise(STEM_WIDTHS)]
+    )
     widths = (STEM_WIDTHS[-1],) + config.out_widths
-    stages = [OSAStage(widths[i], config.stage_widths[i], widths[i + 1], config.layers_per_block, blocks,
-                       residual, ese) for i, blocks in enumerate(config.blocks)]
-    return MultiScaleBackbone(stem, stages, [STEM_WIDTHS[-1], *config.out_widths], [2, 4, 8, 16, 32],
-                              stem_output=True)
+    stages = [
+        OSAStage(widths[i], config.stage_widths[i], widths[i + 1], config.layers_per_block, blocks, residual, ese)
+        for i, blocks in enumerate(config.blocks)
+    ]
+    return MultiScaleBackbone(stem, stages, [STEM_WIDTHS[-1], *config.out_widths], [2, 4, 8, 16, 32], stem_output=True)
 
 
 def vovnet19_slim(residual: bool = True, ese: bool = True) -> MultiScaleBackbone:

@@ -97,8 +97,12 @@ def pytorchcv_file(model: str, cache: Path, repo_url: str = IMGCLSMOB, sha1: str
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fetch-") as tmp:
-        archive = download(f"{repo_url}/releases/download/{release}/{name}.zip", Path(tmp) / f"{name}.zip",
-                           sha256=None, announce_unverified=False)
+        archive = download(
+            f"{repo_url}/releases/download/{release}/{name}.zip",
+            Path(tmp) / f"{name}.zip",
+            sha256=None,
+            announce_unverified=False,
+        )
         with zipfile.ZipFile(archive) as bundle:
             if name not in bundle.namelist():
                 raise UserError(f"{archive.name} does not contain {name}")
@@ -113,7 +117,7 @@ def file_weights(spec: WeightsSpec, cache: Path) -> Path:
     """A local state-dict file as is, or a URL downloaded once into the cache (by URL and name)."""
     location = spec.location or ""
     if "://" not in location or location.startswith("file://"):
-        path = Path(location[len("file://"):] if location.startswith("file://") else location).expanduser()
+        path = Path(location[len("file://") :] if location.startswith("file://") else location).expanduser()
         if not path.is_file():
             raise UserError(f"weights file not found: {path}")
         check_digest(path, spec.sha256, path)
@@ -139,7 +143,7 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise UserError(f"weights file {path} does not hold a state dict of tensors")
     if state and all(k.startswith("module.") for k in state):
-        state = {k[len("module."):]: v for k, v in state.items()}
+        state = {k[len("module.") :]: v for k, v in state.items()}
     return state
 
 

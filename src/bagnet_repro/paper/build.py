@@ -25,8 +25,12 @@ def build_pdf(template: str | os.PathLike, values: str | os.PathLike, out: str |
     shutil.copyfile(template, source)
     with atomic_path(out) as tmp:
         try:
-            typst.compile(str(source), output=str(tmp), root=str(root),
-                          sys_inputs={"values": "/" + values.resolve().relative_to(root.resolve()).as_posix()})
+            typst.compile(
+                str(source),
+                output=str(tmp),
+                root=str(root),
+                sys_inputs={"values": "/" + values.resolve().relative_to(root.resolve()).as_posix()},
+            )
         except typst.TypstError as error:
             where = re.search(r"┌─ (\S+)", getattr(error, "diagnostic", "") or "")
             place = f" (at {where.group(1)})" if where else ""

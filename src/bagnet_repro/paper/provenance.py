@@ -20,9 +20,12 @@ PACKAGES = ("torch", "torchvision", "numpy", "scikit-learn")
 
 def git_state(project: str | Path) -> str:
     """The checkout's commit, with "(modified)" when tracked files differ from it."""
+
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(project), *args], capture_output=True, text=True,
-                              check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(project), *args], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
     try:
         commit = git("rev-parse", "HEAD")
         dirty = git("status", "--porcelain", "--untracked-files=no")
@@ -55,8 +58,14 @@ def training_seconds(histories: list[str | Path]) -> float:
     return float(sum(pd.read_csv(path)["seconds"].sum() for path in histories))
 
 
-def provenance(project: str | Path, config: dict, manifest: str | Path, histories: list[str | Path],
-               snakemake_version: str, results: list[str | Path] = ()) -> dict:
+def provenance(
+    project: str | Path,
+    config: dict,
+    manifest: str | Path,
+    histories: list[str | Path],
+    snakemake_version: str,
+    results: list[str | Path] = (),
+) -> dict:
     """The facts the paper's provenance block prints. ``code`` names every result (the histories and
     ``results``, e.g. the runs' metrics.json) made by package code other than the code now installed."""
     device = config["compute"]["device"]

@@ -6,9 +6,11 @@ from __future__ import annotations
 def _data_description(data: dict) -> str:
     if data["source"] == "demo":
         demo = data["demo"]
-        return (f"the built-in synthetic demo images ({demo['train_per_class']} training and "
-                f"{demo['test_per_class']} test images per class, {demo['width']}x{demo['height']} px), "
-                "textures in the 15-scene layout, not the real scenes")
+        return (
+            f"the built-in synthetic demo images ({demo['train_per_class']} training and "
+            f"{demo['test_per_class']} test images per class, {demo['width']}x{demo['height']} px), "
+            "textures in the 15-scene layout, not the real scenes"
+        )
     if data["source"] == "local":
         return f"the 15-scene images of Lazebnik et al. (2006), read from {data['local_dir']}"
     return "the 15-scene images of Lazebnik et al. (2006), downloaded and checked by the workflow"
@@ -18,25 +20,33 @@ def _split_description(config: dict) -> str:
     if config["data"].get("split_file"):
         return "the report's own image lists"
     split = config["split"]
-    return (f"drawn with seed {split['seed']}: a stratified {split['val_fraction']:.0%} of the training images "
-            f"for validation, {split['test_per_class']} test images per class")
+    return (
+        f"drawn with seed {split['seed']}: a stratified {split['val_fraction']:.0%} of the training images "
+        f"for validation, {split['test_per_class']} test images per class"
+    )
 
 
 def _training_description(recipe: str, train: dict, seeds: list[int]) -> str:
-    return (f"each model is trained with the {recipe} recipe ({train['optimizer']}, learning rate "
-            f"{train['lr']:g}, batch {train['batch_size']}, {train['epochs']} epochs, {train['head']} head), "
-            f"seeds {', '.join(map(str, seeds))}; the weights of the best validation epoch are kept")
+    return (
+        f"each model is trained with the {recipe} recipe ({train['optimizer']}, learning rate "
+        f"{train['lr']:g}, batch {train['batch_size']}, {train['epochs']} epochs, {train['head']} head), "
+        f"seeds {', '.join(map(str, seeds))}; the weights of the best validation epoch are kept"
+    )
 
 
 def _weights_description(config: dict) -> str:
     sources = sorted(set(config["weights"]["models"].get(m, "none") for m in config["models"]))
     if sources == ["none"]:
-        return ("Every model starts from random weights here, while the report fine-tuned ImageNet weights; "
-                "accuracies are therefore far from the report's and only the comparisons between models and "
-                "conditions carry over.")
-    return (f"The models start from {', '.join(sources)} weights, as the report fine-tuned ImageNet models; "
-            "the report does not give its augmentation or schedule beyond its hyper-parameters, so ours are the "
-            "recipe above.")
+        return (
+            "Every model starts from random weights here, while the report fine-tuned ImageNet weights; "
+            "accuracies are therefore far from the report's and only the comparisons between models and "
+            "conditions carry over."
+        )
+    return (
+        f"The models start from {', '.join(sources)} weights, as the report fine-tuned ImageNet models; "
+        "the report does not give its augmentation or schedule beyond its hyper-parameters, so ours are the "
+        "recipe above."
+    )
 
 
 def settings_values(config: dict, train: dict) -> dict:

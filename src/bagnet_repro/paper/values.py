@@ -42,10 +42,13 @@ def table1_values(table1: pd.DataFrame) -> dict:
     for row in table1.to_dict("records"):
         entry = {"seeds": str(int(row["n_seeds"])), "n_test": str(int(row["n_test"]))}
         for name, column in METRICS.items():
-            entry[name] = {"mean": _accuracy(row[f"{column}_mean"]), "low": _accuracy(row[f"{column}_ci_low"]),
-                           "high": _accuracy(row[f"{column}_ci_high"]),
-                           "report": _accuracy(row.get(f"{column}_report")),
-                           "diff": _signed(row.get(f"{column}_diff"))}
+            entry[name] = {
+                "mean": _accuracy(row[f"{column}_mean"]),
+                "low": _accuracy(row[f"{column}_ci_low"]),
+                "high": _accuracy(row[f"{column}_ci_high"]),
+                "report": _accuracy(row.get(f"{column}_report")),
+                "diff": _signed(row.get(f"{column}_diff")),
+            }
         entry["scramble_drop"] = _signed(row["scrambled_test_acc_mean"] - row["test_acc_mean"])
         values[row["model"]] = entry
     return values
@@ -58,18 +61,27 @@ def summary_values(table1: pd.DataFrame) -> dict:
     bagnets = [m for m in ORIGINAL_BAGNETS if m in set(table1.model)]
     by_model = table1.set_index("model").test_acc_mean
     growing = len(bagnets) > 1 and all(by_model[a] < by_model[b] for a, b in pairwise(bagnets))
-    return {"best_model": best.model, "best_test": _accuracy(best.test_acc_mean),
-            "most_robust_model": robust.model,
-            "most_robust_drop": _signed(robust.scrambled_test_acc_mean - robust.test_acc_mean),
-            "bagnets": bagnets, "bagnets_grow_with_patch": growing, "models": list(table1.model)}
+    return {
+        "best_model": best.model,
+        "best_test": _accuracy(best.test_acc_mean),
+        "most_robust_model": robust.model,
+        "most_robust_drop": _signed(robust.scrambled_test_acc_mean - robust.test_acc_mean),
+        "bagnets": bagnets,
+        "bagnets_grow_with_patch": growing,
+        "models": list(table1.model),
+    }
 
 
 def mcnemar_values(mcnemar: pd.DataFrame) -> dict:
     """The tests' reference model and how many reject (Table 2 itself is read from the CSV)."""
     reference = mcnemar.model_a.iloc[0] if len(mcnemar) else ""
     significant = int((mcnemar.p_value < SIGNIFICANCE).sum())
-    return {"reference": reference, "tests": str(len(mcnemar)), "significant": str(significant),
-            "level": f"{SIGNIFICANCE:g}"}
+    return {
+        "reference": reference,
+        "tests": str(len(mcnemar)),
+        "significant": str(significant),
+        "level": f"{SIGNIFICANCE:g}",
+    }
 
 
 def sweep_values(sweep: pd.DataFrame) -> dict:
@@ -98,8 +110,12 @@ def audit_values(summary: dict) -> dict:
 
 def split_values(manifest: pd.DataFrame) -> dict:
     counts = manifest.split.value_counts()
-    return {"train": str(counts.get("train", 0)), "val": str(counts.get("val", 0)),
-            "test": str(counts.get("test", 0)), "classes": str(manifest["class"].nunique())}
+    return {
+        "train": str(counts.get("train", 0)),
+        "val": str(counts.get("val", 0)),
+        "test": str(counts.get("test", 0)),
+        "classes": str(manifest["class"].nunique()),
+    }
 
 
 def optional_study_values(feature_amounts: str | None, backbones: str | None) -> dict:
@@ -111,26 +127,42 @@ def optional_study_values(feature_amounts: str | None, backbones: str | None) ->
         best = variants.loc[variants.best_val_acc.idxmax()]
         uniform = runs[runs.model_id.astype(str) == "uniform"]
         values["feature_amounts"] = {
-            "runs": str(len(runs)), "variants": str(variants.model_id.nunique()),
-            "best_id": str(best.model_id), "best_acc": _accuracy(best.best_val_acc),
-            "uniform_acc": _accuracy(uniform.best_val_acc.max()) if len(uniform) else ""}
+            "runs": str(len(runs)),
+            "variants": str(variants.model_id.nunique()),
+            "best_id": str(best.model_id),
+            "best_acc": _accuracy(best.best_val_acc),
+            "uniform_acc": _accuracy(uniform.best_val_acc.max()) if len(uniform) else "",
+        }
     if backbones:
         table = pd.read_csv(backbones)
         published = table.dropna(subset=["seed_params_m"])
         plain = published[~published.counter_misses_se.astype(bool)]
         se = published[published.counter_misses_se.astype(bool)]
         values["backbones"] = {
-            "rows": str(len(table)), "published": str(len(published)),
+            "rows": str(len(table)),
+            "published": str(len(published)),
             "worst_params_pct": f"{published.params_diff_pct.abs().max():.2f}" if len(published) else "",
             "worst_flops_pct": f"{plain.gflops_diff_pct.abs().max():.2f}" if len(plain) else "",
             "se_flops_range": _range(se.gflops_diff_pct),
-            "device": str(table.device.iloc[0])}
+            "device": str(table.device.iloc[0]),
+        }
     return values
 
 
-def collect_values(table1: str, mcnemar: str, sweep: str, precision: str, dead_layers: str, audit_summary: str,
-                   manifest: str, provenance: dict, settings: dict, files: dict,
-                   feature_amounts: str | None = None, backbones: str | None = None) -> dict:
+def collect_values(
+    table1: str,
+    mcnemar: str,
+    sweep: str,
+    precision: str,
+    dead_layers: str,
+    audit_summary: str,
+    manifest: str,
+    provenance: dict,
+    settings: dict,
+    files: dict,
+    feature_amounts: str | None = None,
+    backbones: str | None = None,
+) -> dict:
     """Every value the report prints, and the files it includes (by name)."""
     table = pd.read_csv(table1)
     return {

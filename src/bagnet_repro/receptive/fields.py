@@ -14,13 +14,14 @@ import torch
 
 @dataclass(frozen=True)
 class ReceptiveField:
-    size: tuple[int, int]       # rows, columns of input that one output unit depends on
-    top_left: tuple[int, int]   # first input row and column of that unit's field
-    stride: tuple[int, int]     # input shift between neighbouring output units
+    size: tuple[int, int]  # rows, columns of input that one output unit depends on
+    top_left: tuple[int, int]  # first input row and column of that unit's field
+    stride: tuple[int, int]  # input shift between neighbouring output units
 
 
-def _support(feature_fn: Callable[[torch.Tensor], torch.Tensor], input_size: int, row: int, col: int,
-             trials: int, seed: int) -> torch.Tensor:
+def _support(
+    feature_fn: Callable[[torch.Tensor], torch.Tensor], input_size: int, row: int, col: int, trials: int, seed: int
+) -> torch.Tensor:
     generator = torch.Generator().manual_seed(seed)
     support = torch.zeros(input_size, input_size, dtype=torch.bool)
     for _ in range(trials):
@@ -44,8 +45,9 @@ def _output_size(feature_fn, input_size: int) -> tuple[int, int]:
     return tuple(feature_fn(torch.zeros(1, 3, input_size, input_size, dtype=torch.float64)).shape[-2:])
 
 
-def measure_receptive_field(feature_fn: Callable[[torch.Tensor], torch.Tensor], input_size: int,
-                            trials: int = 3, seed: int = 0) -> ReceptiveField:
+def measure_receptive_field(
+    feature_fn: Callable[[torch.Tensor], torch.Tensor], input_size: int, trials: int = 3, seed: int = 0
+) -> ReceptiveField:
     """Receptive field of the central unit of ``feature_fn``'s map (B x C x h x w) and the map's stride.
 
     ``feature_fn`` must be in float64 and eval mode (e.g. ``model.double().eval().features``).
@@ -60,8 +62,17 @@ def measure_receptive_field(feature_fn: Callable[[torch.Tensor], torch.Tensor], 
     return ReceptiveField(size, top_left, stride)
 
 
-LAYER_COLUMNS = ("layer", "kernel", "stride", "dilation", "padding", "input_size", "output_size",
-                 "receptive_field", "jump")
+LAYER_COLUMNS = (
+    "layer",
+    "kernel",
+    "stride",
+    "dilation",
+    "padding",
+    "input_size",
+    "output_size",
+    "receptive_field",
+    "jump",
+)
 
 
 def _pair(value) -> int:
@@ -89,14 +100,25 @@ def layer_table(model: torch.nn.Module, input_size: int = 224) -> list[dict]:
             dilation = _pair(getattr(module, "dilation", 1))
             state["rf"] += (kernel - 1) * dilation * state["jump"]
             state["jump"] *= stride
-            rows.append({"layer": name, "kernel": kernel, "stride": stride, "dilation": dilation,
-                         "padding": _pair(module.padding), "input_size": inputs[0].shape[-1],
-                         "output_size": output.shape[-1], "receptive_field": state["rf"],
-                         "jump": state["jump"]})
+            rows.append(
+                {
+                    "layer": name,
+                    "kernel": kernel,
+                    "stride": stride,
+                    "dilation": dilation,
+                    "padding": _pair(module.padding),
+                    "input_size": inputs[0].shape[-1],
+                    "output_size": output.shape[-1],
+                    "receptive_field": state["rf"],
+                    "jump": state["jump"],
+                }
+            )
+
         return record
 
-    handles = [m.register_forward_hook(hook(n)) for n, m in model.named_modules()
-               if isinstance(m, kinds) and _on_main_path(n)]
+    handles = [
+        m.register_forward_hook(hook(n)) for n, m in model.named_modules() if isinstance(m, kinds) and _on_main_path(n)
+    ]
     try:
         was_training = model.training
         model.eval()

@@ -11,8 +11,9 @@ from .fields import LAYER_COLUMNS, layer_table, measure_receptive_field
 SUMMARY_COLUMNS = ("model", "theoretical_rf", "stride", "measured_rf", "measured_stride", "measure_size", "note")
 
 
-def write_receptive_fields(models: list[str], image_size: int, measure_size: int, layers_path: str,
-                           summary_path: str) -> None:
+def write_receptive_fields(
+    models: list[str], image_size: int, measure_size: int, layers_path: str, summary_path: str
+) -> None:
     """BagNets are measured by gradients (their field does not depend on the input size); the CNN
     baselines' fields exceed any practical input, so only their theoretical value is given."""
     layer_rows, summary_rows = [], []
@@ -20,9 +21,15 @@ def write_receptive_fields(models: list[str], image_size: int, measure_size: int
         model = build_model(name, 1000, head="linear")
         table = layer_table(model, image_size)
         layer_rows += [{"model": name, **row} for row in table]
-        summary = {"model": name, "theoretical_rf": table[-1]["receptive_field"], "stride": table[-1]["jump"],
-                   "measured_rf": "", "measured_stride": "", "measure_size": "",
-                   "note": "plus channel attention pooled over the whole image" if name.startswith("cbam") else ""}
+        summary = {
+            "model": name,
+            "theoretical_rf": table[-1]["receptive_field"],
+            "stride": table[-1]["jump"],
+            "measured_rf": "",
+            "measured_stride": "",
+            "measure_size": "",
+            "note": "plus channel attention pooled over the whole image" if name.startswith("cbam") else "",
+        }
         if name.startswith("bagnet"):
             field = measure_receptive_field(model.double().eval().features, measure_size)
             summary.update(measured_rf=field.size[0], measured_stride=field.stride[0], measure_size=measure_size)
@@ -33,9 +40,17 @@ def write_receptive_fields(models: list[str], image_size: int, measure_size: int
         if name == "resnet50" and "resnet50_torchvision" not in models:
             # The figure usually quoted (427) is torchvision's layout, which strides in the 3x3 conv.
             reference = layer_table(torchvision_resnet50(), image_size)[-1]
-            summary_rows.append({"model": "resnet50_torchvision", "theoretical_rf": reference["receptive_field"],
-                                 "stride": reference["jump"], "measured_rf": "", "measured_stride": "",
-                                 "measure_size": "", "note": "torchvision layout (stride in the 3x3 conv), for "
-                                 "comparison with the commonly quoted value"})
+            summary_rows.append(
+                {
+                    "model": "resnet50_torchvision",
+                    "theoretical_rf": reference["receptive_field"],
+                    "stride": reference["jump"],
+                    "measured_rf": "",
+                    "measured_stride": "",
+                    "measure_size": "",
+                    "note": "torchvision layout (stride in the 3x3 conv), for "
+                    "comparison with the commonly quoted value",
+                }
+            )
     write_table_atomic(layers_path, ("model",) + LAYER_COLUMNS, layer_rows)
     write_table_atomic(summary_path, SUMMARY_COLUMNS, summary_rows)

@@ -47,9 +47,14 @@ def _workflow_files(workflow, weights: bool) -> list[str]:
     return sorted({name for job in workflow.dag.jobs for name in job_files(job) if mf.travels(name, weights)})
 
 
-def export_run(archive: str | os.PathLike, workdir: str | os.PathLike = ".", configfiles: list[str] = (),
-               weights: bool = True, snakefile: str | os.PathLike | None = None,
-               listing: str | os.PathLike | None = None) -> dict:
+def export_run(
+    archive: str | os.PathLike,
+    workdir: str | os.PathLike = ".",
+    configfiles: list[str] = (),
+    weights: bool = True,
+    snakefile: str | os.PathLike | None = None,
+    listing: str | os.PathLike | None = None,
+) -> dict:
     """Write the run in ``workdir`` (every existing output and log of the workflow that travels) into
     ``archive``; returns the manifest. With ``listing`` (a JSON file of ``files`` and the resolved ``config``,
     as scripts/gpu_piece.py plans them) the files are those, and Snakemake is not needed."""
@@ -65,8 +70,9 @@ def export_run(archive: str | os.PathLike, workdir: str | os.PathLike = ".", con
         names = sorted(name for name in listed if mf.travels(name, weights))
         missing = [name for name in names if not (workdir / name).is_file()]
         if missing:
-            raise UserError(f"{workdir / missing[0]} is missing ({len(missing)} files of {listing}); did the piece "
-                            "finish?")
+            raise UserError(
+                f"{workdir / missing[0]} is missing ({len(missing)} files of {listing}); did the piece finish?"
+            )
         records, project, version = {}, PROJECT, _snakemake_version()
     else:
         with open_workflow(workdir, configfiles, snakefile=snakefile) as workflow:
@@ -82,11 +88,18 @@ def export_run(archive: str | os.PathLike, workdir: str | os.PathLike = ".", con
     total = sum((workdir / name).stat().st_size for name in names)
     with _progress(total, "checksums") as bar:
         files = [mf.file_entry(workdir, name, bar) for name in names]
-    manifest = {"format": mf.FORMAT, "files": files, "records": records,
-                "provenance": mf.run_provenance(project, workdir, config, version)}
+    manifest = {
+        "format": mf.FORMAT,
+        "files": files,
+        "records": records,
+        "provenance": mf.run_provenance(project, workdir, config, version),
+    }
     data = mf.dumps(manifest)
-    with atomic_path(archive) as tmp, tarfile.open(tmp, "w:gz", compresslevel=1) as tar, \
-            _progress(total, "archive") as bar:
+    with (
+        atomic_path(archive) as tmp,
+        tarfile.open(tmp, "w:gz", compresslevel=1) as tar,
+        _progress(total, "archive") as bar,
+    ):
         info = tarfile.TarInfo(mf.MANIFEST_NAME)
         info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
         tar.addfile(info, io.BytesIO(data))
@@ -99,8 +112,10 @@ def export_run(archive: str | os.PathLike, workdir: str | os.PathLike = ".", con
                 reader = _HashingReader(handle)
                 tar.addfile(info, reader)
             if info.size != entry["size"] or reader.digest.hexdigest() != entry["sha256"]:
-                raise UserError(f"{workdir / entry['path']} changed while it was exported (is a run still going?); "
-                                "export again when it has finished")
+                raise UserError(
+                    f"{workdir / entry['path']} changed while it was exported (is a run still going?); "
+                    "export again when it has finished"
+                )
             bar.update(entry["size"])
     return manifest
 
@@ -163,8 +178,15 @@ def _stage(archive: Path, stage: Path) -> dict:
         with _progress(total, "verify") as bar:
             while (member := tar.next()) is not None:
                 name = _checked_name(archive, member.name)
-                kind = "a link" if member.issym() or member.islnk() else "a folder" if member.isdir() else \
-                    "a device or other special file" if not member.isreg() else None
+                kind = (
+                    "a link"
+                    if member.issym() or member.islnk()
+                    else "a folder"
+                    if member.isdir()
+                    else "a device or other special file"
+                    if not member.isreg()
+                    else None
+                )
                 if kind:
                     _refuse(archive, f"entry {name!r} is {kind}, not a regular file")
                 if name not in expected:
@@ -216,8 +238,14 @@ def _place(staged: Path, target: Path) -> None:
             shutil.copyfile(staged, tmp)
 
 
-def import_run(archive: str | os.PathLike, workdir: str | os.PathLike = ".", configfiles: list[str] = (),
-               force: bool = False, snakefile: str | os.PathLike | None = None, keep_logs: bool = False) -> dict:
+def import_run(
+    archive: str | os.PathLike,
+    workdir: str | os.PathLike = ".",
+    configfiles: list[str] = (),
+    force: bool = False,
+    snakefile: str | os.PathLike | None = None,
+    keep_logs: bool = False,
+) -> dict:
     """Import ``archive`` into ``workdir``; returns a summary (files, bytes, records, warnings). With
     ``keep_logs`` a log here that differs from the archive's is kept as it is (pieces of one run share their
     data jobs, whose outputs must agree but whose logs differ in their times)."""
@@ -242,16 +270,20 @@ def import_run(archive: str | os.PathLike, workdir: str | os.PathLike = ".", con
             project = Path(workflow.basedir)
         unknown = [name for name in names if name not in known]
         if unknown:
-            _refuse(archive, f"{unknown[0]} is not a file this workflow writes (with its config files); "
-                             f"{len(unknown)} such")
+            _refuse(
+                archive, f"{unknown[0]} is not a file this workflow writes (with its config files); {len(unknown)} such"
+            )
         conflicts = _conflicts(workdir, stage, names)
         kept = [name for name in conflicts if keep_logs and name.startswith("logs/")]
         for name in kept:
             (stage / name).unlink()
         conflicts = [name for name in conflicts if name not in kept]
         if conflicts and not force:
-            _refuse(archive, f"{len(conflicts)} files here differ from the archive's (first: {conflicts[0]}); "
-                             "move them away, or pass --force to replace them")
+            _refuse(
+                archive,
+                f"{len(conflicts)} files here differ from the archive's (first: {conflicts[0]}); "
+                "move them away, or pass --force to replace them",
+            )
         warnings = _differences(manifest["provenance"], project, config)
         order = sorted(manifest["files"], key=lambda entry: entry["mtime_ns"])
         now = time.time_ns()
@@ -261,14 +293,22 @@ def import_run(archive: str | os.PathLike, workdir: str | os.PathLike = ".", con
                 _place(stage / entry["path"], target)
                 stamp = now + rank * 10_000  # 10 us apart: the original order, all newer than the checkout
                 os.utime(target, ns=(stamp, stamp))
-        moves = sorted({(manifest["provenance"]["work_dir"], str(workdir)),
-                        (manifest["provenance"]["code_dir"], str(project))}, key=lambda m: -len(m[0]))
+        moves = sorted(
+            {(manifest["provenance"]["work_dir"], str(workdir)), (manifest["provenance"]["code_dir"], str(project))},
+            key=lambda m: -len(m[0]),
+        )
         records = {key: _relocated(record, moves) for key, record in manifest["records"].items()}
         write_metadata_records(workdir, records, [n for n in names if n in outputs and n not in records])
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    return {"files": len(names), "bytes": sum(entry["size"] for entry in manifest["files"]),
-            "records": len(records), "warnings": warnings, "replaced": conflicts, "kept_logs": kept}
+    return {
+        "files": len(names),
+        "bytes": sum(entry["size"] for entry in manifest["files"]),
+        "records": len(records),
+        "warnings": warnings,
+        "replaced": conflicts,
+        "kept_logs": kept,
+    }
 
 
 def _conflicts(workdir: Path, stage: Path, names: list[str]) -> list[str]:
@@ -282,8 +322,7 @@ def _conflicts(workdir: Path, stage: Path, names: list[str]) -> list[str]:
         if folder != place and not folder.startswith(place + os.sep):
             raise UserError(f"{target.parent} leads out of {place} through a link; nothing was written")
         if os.path.lexists(target):
-            if target.is_file() and not target.is_symlink() and \
-                    mf.sha256_of(target) == mf.sha256_of(stage / name):
+            if target.is_file() and not target.is_symlink() and mf.sha256_of(target) == mf.sha256_of(stage / name):
                 (stage / name).unlink()
             else:
                 conflicts.append(name)

@@ -43,8 +43,12 @@ def sha256_of(path: str | os.PathLike, progress=None) -> str:
 
 def file_entry(workdir: Path, name: str, progress=None) -> dict:
     info = (workdir / name).stat()
-    return {"path": name, "size": info.st_size, "sha256": sha256_of(workdir / name, progress),
-            "mtime_ns": info.st_mtime_ns}
+    return {
+        "path": name,
+        "size": info.st_size,
+        "sha256": sha256_of(workdir / name, progress),
+        "mtime_ns": info.st_mtime_ns,
+    }
 
 
 def git_commit(project: Path) -> str:
@@ -60,8 +64,9 @@ def run_provenance(project: Path, workdir: Path, config: dict, snakemake_version
     from ..paper.provenance import package_versions
 
     manifest = workdir / "results/data/manifest.tsv"
-    devices = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() \
-        else []
+    devices = (
+        [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+    )
     return {
         "commit": git_commit(project),
         "config": config,
@@ -70,7 +75,7 @@ def run_provenance(project: Path, workdir: Path, config: dict, snakemake_version
         "devices": {"config": config.get("compute", {}).get("device"), "exporting_machine": devices or ["cpu"]},
         "code_dir": str(project),
         "work_dir": str(workdir),
-        "exported": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "exported": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import UserError
 
@@ -19,9 +19,15 @@ def _first_line(exc: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def open_workflow(workdir: str | os.PathLike, configfiles: list[str] = (), targets: list[str] = (),
-                  forceall: bool = False, snakefile: str | os.PathLike | None = None,
-                  config: dict | None = None, dag: bool = True) -> Iterator:
+def open_workflow(
+    workdir: str | os.PathLike,
+    configfiles: list[str] = (),
+    targets: list[str] = (),
+    forceall: bool = False,
+    snakefile: str | os.PathLike | None = None,
+    config: dict | None = None,
+    dag: bool = True,
+) -> Iterator:
     """Snakemake's Workflow with its DAG built for ``targets`` (default target when empty), as a dry run
     builds it (``dag=False``: parsed only, for its config). A missing config file or a workflow that fails to
     parse is one line, not a traceback."""
@@ -39,9 +45,13 @@ def open_workflow(workdir: str | os.PathLike, configfiles: list[str] = (), targe
     try:
         with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
             workflow_api = api.workflow(
-                resource_settings=ResourceSettings(cores=1), snakefile=snakefile, workdir=Path(workdir).resolve(),
-                config_settings=ConfigSettings(configfiles=[Path(c).resolve() for c in configfiles],
-                                               config=config or {}))
+                resource_settings=ResourceSettings(cores=1),
+                snakefile=snakefile,
+                workdir=Path(workdir).resolve(),
+                config_settings=ConfigSettings(
+                    configfiles=[Path(c).resolve() for c in configfiles], config=config or {}
+                ),
+            )
             workflow_api.dag(DAGSettings(targets=set(targets), forceall=forceall))
             workflow = workflow_api._workflow  # the parsed workflow, as the DAG API's own methods use it
             if dag:
@@ -71,9 +81,13 @@ def describe_job(job) -> dict:
     """Rule, outputs, logs and the shell command a job runs, as Snakemake formatted it."""
     from snakemake.io import is_flagged
 
-    return {"rule": job.rule.name, "output": [str(f) for f in job.output],
-            "directories": [str(f) for f in job.output if is_flagged(f, "directory")],
-            "log": [str(f) for f in job.log], "command": job.shellcmd}
+    return {
+        "rule": job.rule.name,
+        "output": [str(f) for f in job.output],
+        "directories": [str(f) for f in job.output if is_flagged(f, "directory")],
+        "log": [str(f) for f in job.log],
+        "command": job.shellcmd,
+    }
 
 
 def planned_jobs(workflow) -> list:

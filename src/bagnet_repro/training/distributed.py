@@ -40,8 +40,10 @@ def init_group(device_name: str, timeout_minutes: float = 30.0) -> Ranks:
     device = resolve_device(device_name)
     if device.type == "cuda":
         if local_rank >= torch.cuda.device_count():
-            raise UserError(f"local rank {local_rank} has no GPU ({torch.cuda.device_count()} visible); "
-                            "set pretrain.processes to at most the GPUs per node")
+            raise UserError(
+                f"local rank {local_rank} has no GPU ({torch.cuda.device_count()} visible); "
+                "set pretrain.processes to at most the GPUs per node"
+            )
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     backend = "nccl" if device.type == "cuda" else "gloo"

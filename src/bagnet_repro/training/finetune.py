@@ -40,8 +40,7 @@ from .staging import stage_images
 from .tally import EpochTally
 
 # code_sha256: the package code of each epoch (code_digest.py)
-HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "is_best", "lr", "code_sha256",
-                   "seconds")
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "is_best", "lr", "code_sha256", "seconds")
 
 
 # Fields a recipe sets take their default from the report's preset: recipes.py is where they live.
@@ -52,15 +51,24 @@ _REPORT = RECIPES["report"]
 # The config schema states the same bounds for train: (a test holds the two equal).
 _NUMBER = (int, float)
 _RANGES = {
-    "image_size": (int, 32, False, MAX_IMAGE_SIZE, False), "epochs": (int, 1, False, None, False),
-    "batch_size": (int, 1, False, None, False), "lr": (_NUMBER, 0, True, None, False),
-    "lr_scale_batch": (int, 0, False, None, False), "momentum": (_NUMBER, 0, False, 1, False),
-    "weight_decay": (_NUMBER, 0, False, None, False), "warmup_epochs": (int, 0, False, None, False),
-    "warmup_factor": (_NUMBER, 0, True, 1, False), "step_size": (int, 1, False, None, False),
-    "gamma": (_NUMBER, 0, True, 1, False), "label_smoothing": (_NUMBER, 0, False, 1, False),
-    "patience": (int, 0, False, None, False), "min_delta": (_NUMBER, 0, False, None, False),
-    "restart_epochs": (int, 1, False, None, False), "min_lr": (_NUMBER, 0, False, None, False),
-    "abandon_after": (int, 0, False, None, False), "eval_batch_size": (int, 1, False, None, False),
+    "image_size": (int, 32, False, MAX_IMAGE_SIZE, False),
+    "epochs": (int, 1, False, None, False),
+    "batch_size": (int, 1, False, None, False),
+    "lr": (_NUMBER, 0, True, None, False),
+    "lr_scale_batch": (int, 0, False, None, False),
+    "momentum": (_NUMBER, 0, False, 1, False),
+    "weight_decay": (_NUMBER, 0, False, None, False),
+    "warmup_epochs": (int, 0, False, None, False),
+    "warmup_factor": (_NUMBER, 0, True, 1, False),
+    "step_size": (int, 1, False, None, False),
+    "gamma": (_NUMBER, 0, True, 1, False),
+    "label_smoothing": (_NUMBER, 0, False, 1, False),
+    "patience": (int, 0, False, None, False),
+    "min_delta": (_NUMBER, 0, False, None, False),
+    "restart_epochs": (int, 1, False, None, False),
+    "min_lr": (_NUMBER, 0, False, None, False),
+    "abandon_after": (int, 0, False, None, False),
+    "eval_batch_size": (int, 1, False, None, False),
     "bn_momentum": (_NUMBER, 0, True, 1, False),
     "seed": (int, 0, False, None, False),
 }
@@ -112,13 +120,15 @@ class TrainSettings:
             if value is None and name in _OPTIONAL:
                 continue
             if isinstance(value, bool) or not isinstance(value, kind):
-                raise UserError(f"training option {name} must be {'an integer' if kind is int else 'a number'}, "
-                                f"got {value!r}")
+                raise UserError(
+                    f"training option {name} must be {'an integer' if kind is int else 'a number'}, got {value!r}"
+                )
             too_low = value <= low if low_open else value < low
             too_high = high is not None and (value >= high if high_open else value > high)
             if too_low or too_high:
                 bounds = f"{'>' if low_open else '>='} {low}" + (
-                    f" and {'<' if high_open else '<='} {high}" if high is not None else "")
+                    f" and {'<' if high_open else '<='} {high}" if high is not None else ""
+                )
                 raise UserError(f"training option {name} must be {bounds}, got {value!r}")
 
     @property
@@ -140,9 +150,17 @@ def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
 def rng_states() -> dict:
     """Every generator's state as tensors and plain data, so the checkpoint reads weights-only."""
     kind, keys, position, has_gauss, gauss = np.random.get_state()
-    states = {"torch": torch.get_rng_state(), "python": random.getstate(),
-              "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "position": int(position),
-                        "has_gauss": int(has_gauss), "gauss": float(gauss)}}
+    states = {
+        "torch": torch.get_rng_state(),
+        "python": random.getstate(),
+        "numpy": {
+            "kind": kind,
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "position": int(position),
+            "has_gauss": int(has_gauss),
+            "gauss": float(gauss),
+        },
+    }
     if torch.cuda.is_available():
         states["cuda"] = torch.cuda.get_rng_state_all()
     return states
@@ -151,8 +169,15 @@ def rng_states() -> dict:
 def set_rng_states(states: dict) -> None:
     torch.set_rng_state(states["torch"])
     numpy_state = states["numpy"]
-    np.random.set_state((numpy_state["kind"], numpy_state["keys"].numpy().astype(np.uint32),
-                         numpy_state["position"], numpy_state["has_gauss"], numpy_state["gauss"]))
+    np.random.set_state(
+        (
+            numpy_state["kind"],
+            numpy_state["keys"].numpy().astype(np.uint32),
+            numpy_state["position"],
+            numpy_state["has_gauss"],
+            numpy_state["gauss"],
+        )
+    )
     random.setstate(states["python"])
     if "cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
@@ -164,8 +189,9 @@ def build_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Op
     if settings.optimizer == "adamw":  # decoupled weight decay (Loshchilov and Hutter)
         return torch.optim.AdamW(model.parameters(), lr=settings.effective_lr, weight_decay=settings.weight_decay)
     if settings.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=settings.effective_lr, momentum=settings.momentum,
-                               weight_decay=settings.weight_decay)
+        return torch.optim.SGD(
+            model.parameters(), lr=settings.effective_lr, momentum=settings.momentum, weight_decay=settings.weight_decay
+        )
     raise UserError(f"unknown optimizer {settings.optimizer!r}; choose adam, adamw or sgd")
 
 
@@ -194,8 +220,9 @@ def sgdr_authors_lr(step: int, settings: TrainSettings, steps_per_epoch: int, sa
     return low + 0.5 * (high - low) * (1 + math.cos(math.pi * position / period))
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, settings: TrainSettings, steps_per_epoch: int = 1,
-                    samples: int | None = None):
+def build_scheduler(
+    optimizer: torch.optim.Optimizer, settings: TrainSettings, steps_per_epoch: int = 1, samples: int | None = None
+):
     """Per-epoch learning-rate factor: optional linear warm-up, then constant, step or cosine decay; or,
     stepped per mini-batch, cosine warm restarts (Loshchilov and Hutter), the first cycle ``restart_epochs``
     long and each next one twice as long, down to ``min_lr``: ``sgdr`` restarts on the epoch boundary (the
@@ -205,12 +232,14 @@ def build_scheduler(optimizer: torch.optim.Optimizer, settings: TrainSettings, s
         raise UserError(f"unknown scheduler {settings.scheduler!r}; choose one of: {', '.join(SCHEDULERS)}")
     if settings.scheduler == "sgdr":
         return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
-            optimizer, T_0=settings.restart_epochs * steps_per_epoch, T_mult=2, eta_min=settings.min_lr)
+            optimizer, T_0=settings.restart_epochs * steps_per_epoch, T_mult=2, eta_min=settings.min_lr
+        )
     if settings.scheduler == "sgdr_authors":
         samples = steps_per_epoch * settings.batch_size if samples is None else samples
         high = settings.effective_lr
         return torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: sgdr_authors_lr(step, settings, steps_per_epoch, samples) / high)
+            optimizer, lambda step: sgdr_authors_lr(step, settings, steps_per_epoch, samples) / high
+        )
 
     def factor(epoch: int) -> float:  # epoch counts from 0
         if epoch < settings.warmup_epochs:
@@ -239,8 +268,9 @@ def batch_augmentation(settings: TrainSettings, num_classes: int):
         raise UserError(f"unknown augmentation {settings.augment!r}; choose one of: {', '.join(AUGMENTS)}")
     mix = None
     if settings.mix == "cutmix_mixup":
-        mix = v2.RandomChoice([v2.CutMix(alpha=1.0, num_classes=num_classes),
-                               v2.MixUp(alpha=0.2, num_classes=num_classes)])
+        mix = v2.RandomChoice(
+            [v2.CutMix(alpha=1.0, num_classes=num_classes), v2.MixUp(alpha=0.2, num_classes=num_classes)]
+        )
     elif settings.mix != "none":
         raise UserError(f"unknown mix {settings.mix!r}; choose none or cutmix_mixup")
     return per_image, mix
@@ -249,8 +279,15 @@ def batch_augmentation(settings: TrainSettings, num_classes: int):
 AUGMENTS = ("none", "modern", "crop_flip", "pad_crop_flip")
 
 
-def accumulate_gradients(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, loss_fn, chunks: int,
-                         autocast_dtype: torch.dtype | None = None, scaler=None) -> tuple[torch.Tensor, torch.Tensor]:
+def accumulate_gradients(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    loss_fn,
+    chunks: int,
+    autocast_dtype: torch.dtype | None = None,
+    scaler=None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Forward and backward ``inputs`` in ``chunks`` equal micro-batches, each loss weighted by its share.
 
     The summed gradients equal those of one full batch (to rounding) for models whose layers treat
@@ -281,8 +318,16 @@ class _Trainer:
     augmented there, and the loss and accuracy are counted there (``tally.py``), read once per epoch.
     """
 
-    def __init__(self, model, optimizer, settings: TrainSettings, device: torch.device, num_classes: int,
-                 step_scheduler=None, statistics: tuple = (IMAGENET_MEAN, IMAGENET_STD)) -> None:
+    def __init__(
+        self,
+        model,
+        optimizer,
+        settings: TrainSettings,
+        device: torch.device,
+        num_classes: int,
+        step_scheduler=None,
+        statistics: tuple = (IMAGENET_MEAN, IMAGENET_STD),
+    ) -> None:
         self.model, self.optimizer, self.settings, self.device = model, optimizer, settings, device
         self.statistics = statistics  # per-channel (mean, std) of the inputs
         self.step_scheduler = step_scheduler  # stepped after every optimizer step (sgdr)
@@ -294,6 +339,7 @@ class _Trainer:
         self.erase = None
         if settings.augment == "modern":  # on the normalised tensor, as torchvision's recipe does
             from torchvision.transforms import v2
+
             self.erase = v2.RandomErasing(p=0.1)
         self.chunks = 1
 
@@ -324,8 +370,9 @@ class _Trainer:
         while True:
             self.optimizer.zero_grad(set_to_none=True)
             try:
-                loss, logits = accumulate_gradients(self.model, inputs, targets, self.loss_fn, self.chunks,
-                                                    self.autocast_dtype, self.scaler)
+                loss, logits = accumulate_gradients(
+                    self.model, inputs, targets, self.loss_fn, self.chunks, self.autocast_dtype, self.scaler
+                )
                 break
             except RuntimeError as exc:  # torch.OutOfMemoryError on CUDA, the allocator's RuntimeError on the CPU
                 if not is_out_of_memory(exc):
@@ -334,10 +381,15 @@ class _Trainer:
                 torch.cuda.empty_cache()
                 chunks = _next_divisor(len(inputs), self.chunks)
                 if chunks is None:
-                    raise UserError(f"training {self.settings.model}: one image does not fit on {self.device} "
-                                    f"(epoch {epoch}, step {step}); lower train.image_size") from None
-                print(f"out of memory at epoch {epoch}, step {step}: batch {len(inputs)} is now "
-                      f"{chunks} micro-batches of {len(inputs) // chunks} with accumulated gradients", flush=True)
+                    raise UserError(
+                        f"training {self.settings.model}: one image does not fit on {self.device} "
+                        f"(epoch {epoch}, step {step}); lower train.image_size"
+                    ) from None
+                print(
+                    f"out of memory at epoch {epoch}, step {step}: batch {len(inputs)} is now "
+                    f"{chunks} micro-batches of {len(inputs) // chunks} with accumulated gradients",
+                    flush=True,
+                )
                 self.chunks = chunks
         if self.scaler is not None:
             self.scaler.step(self.optimizer)
@@ -360,14 +412,16 @@ class _Trainer:
         batches = range(0, len(order), settings.batch_size)
         progress = tqdm(batches, desc=f"{settings.model} epoch {epoch}", unit="batch", mininterval=1.0)
         for step, start in enumerate(progress, start=1):
-            index = order[start:start + settings.batch_size]
+            index = order[start : start + settings.batch_size]
             inputs, targets = self._inputs(images[index], labels[index], epoch, step)
             loss, logits = self.step(inputs, targets, epoch, step)
             tally.add(step, loss, logits, targets)
         bad_step = tally.bad_step()
         if bad_step:
-            raise UserError(f"training {settings.model}: non-finite loss at epoch {epoch}, step {bad_step}; "
-                            "lower train.lr or check the data")
+            raise UserError(
+                f"training {settings.model}: non-finite loss at epoch {epoch}, step {bad_step}; "
+                "lower train.lr or check the data"
+            )
         return tally.means()
 
 
@@ -382,8 +436,7 @@ def check_choices(settings: TrainSettings) -> None:
     if settings.precision not in PRECISIONS:
         raise UserError(f"unknown precision {settings.precision!r}; choose one of: {', '.join(PRECISIONS)}")
     if settings.normalization not in NORMALIZATIONS:
-        raise UserError(f"unknown normalization {settings.normalization!r}; choose one of: "
-                        f"{', '.join(NORMALIZATIONS)}")
+        raise UserError(f"unknown normalization {settings.normalization!r}; choose one of: {', '.join(NORMALIZATIONS)}")
 
 
 NORMALIZATIONS = ("imagenet", "data", "none")
@@ -400,18 +453,33 @@ def input_statistics(settings: TrainSettings, train_set: ImageSet) -> tuple:
 
 def initial_state() -> dict:
     """The bookkeeping a run starts from (and a checkpoint carries): no epoch done, no best weights yet."""
-    return {"epoch": 0, "best_val_acc": -1.0, "best_val_loss": float("inf"), "best_epoch": 0,
-            "best_state": None, "since_best": 0, "stopped_early": False, "abandoned": False, "history": []}
+    return {
+        "epoch": 0,
+        "best_val_acc": -1.0,
+        "best_val_loss": float("inf"),
+        "best_epoch": 0,
+        "best_state": None,
+        "since_best": 0,
+        "stopped_early": False,
+        "abandoned": False,
+        "history": [],
+    }
 
 
-def select_epoch(settings: TrainSettings, state: dict, epoch: int, val_loss: float, val_acc: float,
-                 model: nn.Module) -> bool:
+def select_epoch(
+    settings: TrainSettings, state: dict, epoch: int, val_loss: float, val_acc: float, model: nn.Module
+) -> bool:
     """Keep a copy of ``model``'s weights if ``epoch`` is the best so far, count the epochs without
     improvement and flag the early stop (``settings.patience``). Returns whether the epoch is the best."""
     is_best = improved(settings, state, val_loss, val_acc)
     if is_best:
-        state.update(best_val_acc=val_acc, best_val_loss=val_loss, best_epoch=epoch, since_best=0,
-                     best_state={k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
+        state.update(
+            best_val_acc=val_acc,
+            best_val_loss=val_loss,
+            best_epoch=epoch,
+            since_best=0,
+            best_state={k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        )
     else:
         state["since_best"] += 1
     state["stopped_early"] = bool(settings.patience) and state["since_best"] >= settings.patience
@@ -446,8 +514,12 @@ def set_tf32(device: torch.device, enabled: bool) -> None:
 
 def optimisation_state(model: nn.Module, optimizer, scheduler, scaler) -> dict:
     """What a resume checkpoint holds besides the bookkeeping: weights, optimizer, schedule, loss scaler."""
-    return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-            "scaler": scaler.state_dict() if scaler is not None else None}
+    return {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "scaler": scaler.state_dict() if scaler is not None else None,
+    }
 
 
 def load_optimisation_state(saved: dict, model: nn.Module, optimizer, scheduler, scaler) -> None:
@@ -471,13 +543,16 @@ def read_resume_checkpoint(path: Path, key: str, data_file: str, data_key: str) 
     try:
         saved = read_torch_file(path)  # weights-only: earlier checkpoints (numpy RNG objects) are refused
     except TorchFileError as exc:
-        raise UserError(f"cannot read the resume checkpoint {path}: {exc.reason}; "
-                        "delete it to start this run over") from None
+        raise UserError(
+            f"cannot read the resume checkpoint {path}: {exc.reason}; delete it to start this run over"
+        ) from None
     if not isinstance(saved, dict) or "state" not in saved:
         raise UserError(f"{path} is not a resume checkpoint of this pipeline; delete it to start this run over")
     if saved.get("data") != data_key:
-        raise UserError(f"{path} was written on other data ({data_file} has changed since); delete it to start "
-                        "this run over on the new data")
+        raise UserError(
+            f"{path} was written on other data ({data_file} has changed since); delete it to start "
+            "this run over on the new data"
+        )
     if saved.get("settings") != key:
         print(f"ignoring {path}: it was written with different settings; starting over", flush=True)
         return None
@@ -492,8 +567,16 @@ def discard_checkpoint(path: Path) -> None:
         print(f"removed the resume checkpoint {path}: the run is complete", flush=True)
 
 
-def fit(model: nn.Module, train_set: ImageSet, val_set: ImageSet, settings: TrainSettings, num_classes: int,
-        history_path: str, checkpoint_path: str, data_file: str) -> dict:
+def fit(
+    model: nn.Module,
+    train_set: ImageSet,
+    val_set: ImageSet,
+    settings: TrainSettings,
+    num_classes: int,
+    history_path: str,
+    checkpoint_path: str,
+    data_file: str,
+) -> dict:
     """The epoch loop every training in the pipeline runs: fine-tuning here, and the feature-amount study.
 
     After every epoch the model, optimizer, scheduler, scaler, RNG states and bookkeeping are written
@@ -514,8 +597,7 @@ def fit(model: nn.Module, train_set: ImageSet, val_set: ImageSet, settings: Trai
     scheduler = build_scheduler(optimizer, settings, steps_per_epoch, len(train_set.labels))
     per_step = settings.scheduler in PER_STEP_SCHEDULERS
     statistics = input_statistics(settings, train_set)
-    trainer = _Trainer(model, optimizer, settings, device, num_classes, scheduler if per_step else None,
-                       statistics)
+    trainer = _Trainer(model, optimizer, settings, device, num_classes, scheduler if per_step else None, statistics)
     forward = torch.compile(model) if settings.compile else model
     trainer.model = forward
     loss_fn = nn.CrossEntropyLoss()
@@ -540,28 +622,57 @@ def fit(model: nn.Module, train_set: ImageSet, val_set: ImageSet, settings: Trai
         train_loss, train_acc = trainer.epoch(train_images, train_labels, epoch)
         if not per_step:
             scheduler.step()
-        val_logits = predict(forward, val_images, device, settings.eval_batch_size, desc="validate",
-                             autocast_dtype=trainer.autocast_dtype, channels_last=settings.channels_last,
-                             statistics=statistics)
+        val_logits = predict(
+            forward,
+            val_images,
+            device,
+            settings.eval_batch_size,
+            desc="validate",
+            autocast_dtype=trainer.autocast_dtype,
+            channels_last=settings.channels_last,
+            statistics=statistics,
+        )
         val_loss = loss_fn(val_logits, val_set.labels).item()
         val_acc = (val_logits.argmax(1) == val_set.labels).float().mean().item()
         is_best = select_epoch(settings, state, epoch, val_loss, val_acc, model)
-        state["history"].append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
-                                 "val_loss": val_loss, "val_acc": val_acc, "is_best": int(is_best),
-                                 "lr": optimizer.param_groups[0]["lr"],
-                                 "seconds": round(time.perf_counter() - started, 3), "code_sha256": code_sha256()})
+        state["history"].append(
+            {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "train_acc": train_acc,
+                "val_loss": val_loss,
+                "val_acc": val_acc,
+                "is_best": int(is_best),
+                "lr": optimizer.param_groups[0]["lr"],
+                "seconds": round(time.perf_counter() - started, 3),
+                "code_sha256": code_sha256(),
+            }
+        )
         state["epoch"] = epoch
-        print(f"{settings.model} epoch {epoch}/{settings.epochs}: train_loss {train_loss:.4f} "
-              f"train_acc {train_acc:.4f} val_loss {val_loss:.4f} val_acc {val_acc:.4f}", flush=True)
+        print(
+            f"{settings.model} epoch {epoch}/{settings.epochs}: train_loss {train_loss:.4f} "
+            f"train_acc {train_acc:.4f} val_loss {val_loss:.4f} val_acc {val_acc:.4f}",
+            flush=True,
+        )
         if state["stopped_early"]:
             print(f"early stop: no {settings.select} improvement for {settings.patience} epochs", flush=True)
         if epoch == settings.abandon_after and train_acc < 2 / num_classes:
             state.update(abandoned=True, stopped_early=True)
-            print(f"abandoned: train accuracy {train_acc:.4f} after epoch {epoch} is below twice chance "
-                  f"({2 / num_classes:.4f})", flush=True)
-        save_torch_atomic({"settings": settings_key(settings), "data": data_key,
-                           **optimisation_state(model, optimizer, scheduler, trainer.scaler),
-                           "rng": rng_states(), "state": state}, checkpoint_path)
+            print(
+                f"abandoned: train accuracy {train_acc:.4f} after epoch {epoch} is below twice chance "
+                f"({2 / num_classes:.4f})",
+                flush=True,
+            )
+        save_torch_atomic(
+            {
+                "settings": settings_key(settings),
+                "data": data_key,
+                **optimisation_state(model, optimizer, scheduler, trainer.scaler),
+                "rng": rng_states(),
+                "state": state,
+            },
+            checkpoint_path,
+        )
 
     if state["best_state"] is None:
         raise UserError(f"training {settings.model}: train.epochs must be at least 1")
@@ -569,27 +680,48 @@ def fit(model: nn.Module, train_set: ImageSet, val_set: ImageSet, settings: Trai
     return state
 
 
-def train(manifest_path: str, settings: TrainSettings, best_path: str, history_path: str,
-          checkpoint_path: str, weights_cache: str | None = None) -> dict:
+def train(
+    manifest_path: str,
+    settings: TrainSettings,
+    best_path: str,
+    history_path: str,
+    checkpoint_path: str,
+    weights_cache: str | None = None,
+) -> dict:
     """Fine-tune ``settings.model`` on the manifest's train split (``fit``, resumable), keep the best weights
     (by ``settings.select``) in ``best_path`` and the per-epoch history; then delete the checkpoint."""
     check_choices(settings)
     if settings.normalization != "imagenet":
-        raise UserError("normalization is an option of the feature-amount study: the fine-tuned models are "
-                        "evaluated with ImageNet's statistics, so they are trained with them")
+        raise UserError(
+            "normalization is an option of the feature-amount study: the fine-tuned models are "
+            "evaluated with ImageNet's statistics, so they are trained with them"
+        )
     check_writable(checkpoint_path, best_path, history_path)
     seed_everything(settings.seed)
     manifest = read_records(manifest_path)
     train_set = load_split(manifest, "train", settings.image_size)
     val_set = load_split(manifest, "val", settings.image_size)
-    model = build_model(settings.model, len(REPORT_CLASSES), weights=settings.weights, head=settings.head,
-                        cache=weights_cache)
+    model = build_model(
+        settings.model, len(REPORT_CLASSES), weights=settings.weights, head=settings.head, cache=weights_cache
+    )
     print(f"{settings.model}: starting from {settings.weights or 'random init'}", flush=True)
-    state = fit(model, train_set, val_set, settings, len(REPORT_CLASSES), history_path, checkpoint_path,
-                manifest_path)
-    save_trained(best_path, model=settings.model, head=settings.head, classes=list(REPORT_CLASSES),
-                 image_size=settings.image_size, epoch=state["best_epoch"], val_acc=state["best_val_acc"],
-                 val_loss=state["best_val_loss"], settings=asdict(settings), state_dict=state["best_state"])
+    state = fit(model, train_set, val_set, settings, len(REPORT_CLASSES), history_path, checkpoint_path, manifest_path)
+    save_trained(
+        best_path,
+        model=settings.model,
+        head=settings.head,
+        classes=list(REPORT_CLASSES),
+        image_size=settings.image_size,
+        epoch=state["best_epoch"],
+        val_acc=state["best_val_acc"],
+        val_loss=state["best_val_loss"],
+        settings=asdict(settings),
+        state_dict=state["best_state"],
+    )
     discard_checkpoint(Path(checkpoint_path))
-    return {"best_epoch": state["best_epoch"], "best_val_acc": state["best_val_acc"],
-            "best_val_loss": state["best_val_loss"], "epochs_run": state["epoch"]}
+    return {
+        "best_epoch": state["best_epoch"],
+        "best_val_acc": state["best_val_acc"],
+        "best_val_loss": state["best_val_loss"],
+        "epochs_run": state["epoch"],
+    }

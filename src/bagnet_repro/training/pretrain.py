@@ -48,14 +48,26 @@ from .finetune import (
 )
 from .tally import EpochTally
 
-HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_top5", "is_best", "lr",
-                   "code_sha256", "seconds", "rank_digests")
+HISTORY_COLUMNS = (
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "val_top5",
+    "is_best",
+    "lr",
+    "code_sha256",
+    "seconds",
+    "rank_digests",
+)
 
 
 def _check_settings(settings: TrainSettings, world: int) -> None:
     if settings.batch_size % world:
-        raise UserError(f"pretrain batch_size {settings.batch_size} (the global batch) is not divisible by "
-                        f"the {world} processes")
+        raise UserError(
+            f"pretrain batch_size {settings.batch_size} (the global batch) is not divisible by the {world} processes"
+        )
     if settings.scheduler in PER_STEP_SCHEDULERS:
         raise UserError(f"pretraining steps its schedule per epoch; scheduler {settings.scheduler!r} is per step")
     if settings.augment != "none" or settings.mix != "none":
@@ -67,22 +79,32 @@ def _epoch_seed(settings: TrainSettings, epoch: int, ranks: distributed.Ranks) -
     return (settings.seed * 100_003 + epoch) * 1_009 + ranks.rank
 
 
-def _train_loader(data: StreamedImages, settings: TrainSettings, epoch: int, ranks: distributed.Ranks,
-                  workers: int) -> DataLoader:
+def _train_loader(
+    data: StreamedImages, settings: TrainSettings, epoch: int, ranks: distributed.Ranks, workers: int
+) -> DataLoader:
     """This rank's shard of the epoch; its order and augmentation depend only on (seed, epoch, rank)."""
-    sampler = DistributedSampler(data, num_replicas=ranks.world, rank=ranks.rank, shuffle=True,
-                                 seed=settings.seed)
+    sampler = DistributedSampler(data, num_replicas=ranks.world, rank=ranks.rank, shuffle=True, seed=settings.seed)
     sampler.set_epoch(epoch)
     generator = torch.Generator().manual_seed(_epoch_seed(settings, epoch, ranks))
-    return DataLoader(data, batch_size=settings.batch_size // ranks.world, sampler=sampler, num_workers=workers,
-                      generator=generator, pin_memory=ranks.device.type == "cuda")
+    return DataLoader(
+        data,
+        batch_size=settings.batch_size // ranks.world,
+        sampler=sampler,
+        num_workers=workers,
+        generator=generator,
+        pin_memory=ranks.device.type == "cuda",
+    )
 
 
 def _val_loader(data: StreamedImages, settings: TrainSettings, ranks: distributed.Ranks, workers: int) -> DataLoader:
     """Every ``world``-th image from ``rank``: the shards cover the hold-out exactly once."""
     shard = Subset(data, range(ranks.rank, len(data), ranks.world))
-    return DataLoader(shard, batch_size=max(1, settings.batch_size // ranks.world), num_workers=workers,
-                      pin_memory=ranks.device.type == "cuda")
+    return DataLoader(
+        shard,
+        batch_size=max(1, settings.batch_size // ranks.world),
+        num_workers=workers,
+        pin_memory=ranks.device.type == "cuda",
+    )
 
 
 class Replica:
@@ -117,8 +139,13 @@ class Replica:
         self.ddp.train()
         device = self.ranks.device
         tally = EpochTally(device)  # no per-step synchronisation: read once, after the epoch
-        progress = tqdm(loader, desc=f"{self.settings.model} epoch {epoch}", unit="batch", mininterval=2.0,
-                        disable=not self.ranks.is_main)
+        progress = tqdm(
+            loader,
+            desc=f"{self.settings.model} epoch {epoch}",
+            unit="batch",
+            mininterval=2.0,
+            disable=not self.ranks.is_main,
+        )
         for step, (images, labels) in enumerate(progress, start=1):
             inputs, labels = self._inputs(images), labels.to(device, non_blocking=True)
             self.optimizer.zero_grad(set_to_none=True)
@@ -135,8 +162,10 @@ class Replica:
             tally.add(step, loss, logits, labels)
         bad_step = tally.bad_step()
         if bad_step:
-            raise UserError(f"pretraining {self.settings.model}: non-finite loss at epoch {epoch}, step {bad_step} "
-                            f"on rank {self.ranks.rank}; lower the learning rate or check the data")
+            raise UserError(
+                f"pretraining {self.settings.model}: non-finite loss at epoch {epoch}, step {bad_step} "
+                f"on rank {self.ranks.rank}; lower the learning rate or check the data"
+            )
         loss_sum, correct, count = tally.totals()
         self.scheduler.step()
         distributed.average_batchnorm_statistics(self.module, self.ranks.world)
@@ -157,8 +186,13 @@ class Replica:
             with torch.autocast(device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None):
                 logits = self.module(self._inputs(images)).float()
             top5 = logits.topk(min(5, logits.shape[1]), dim=1).indices
-            sums += torch.stack([loss_fn(logits, labels).double(), (logits.argmax(1) == labels).sum().double(),
-                                 (top5 == labels[:, None]).any(1).sum().double()])
+            sums += torch.stack(
+                [
+                    loss_fn(logits, labels).double(),
+                    (logits.argmax(1) == labels).sum().double(),
+                    (top5 == labels[:, None]).any(1).sum().double(),
+                ]
+            )
             count += len(labels)
         loss_sum, correct, correct5 = sums.tolist()
         loss_sum, correct, correct5, count = distributed.sum_over_ranks([loss_sum, correct, correct5, count], device)
@@ -175,8 +209,15 @@ def _resume_key(settings: TrainSettings, ranks: distributed.Ranks) -> str:
     return f"{settings_key(settings)} world={ranks.world}"
 
 
-def pretrain(split_table: str, settings: TrainSettings, ranks: distributed.Ranks, out_path: str, history_path: str,
-             checkpoint_path: str, workers: int = 4) -> dict:
+def pretrain(
+    split_table: str,
+    settings: TrainSettings,
+    ranks: distributed.Ranks,
+    out_path: str,
+    history_path: str,
+    checkpoint_path: str,
+    workers: int = 4,
+) -> dict:
     """Pretrain ``settings.model`` on the ``train`` rows of ``split_table``, selecting on its ``val`` rows.
 
     ``ranks`` comes from ``distributed.init_group``. ``settings.batch_size`` is the global batch,
@@ -209,37 +250,56 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: distributed.Ranks
         started = time.perf_counter()
         torch.manual_seed(_epoch_seed(settings, epoch, ranks))
         try:
-            train_loss, train_acc = replica.train_epoch(_train_loader(train_data, settings, epoch, ranks, workers),
-                                                        epoch)
+            train_loss, train_acc = replica.train_epoch(
+                _train_loader(train_data, settings, epoch, ranks, workers), epoch
+            )
             val_loss, val_acc, val_top5 = replica.validate(_val_loader(val_data, settings, ranks, workers))
         except UserError as exc:  # e.g. an unreadable image, raised in a loader worker
             raise from_worker(exc) from None
         if not math.isfinite(val_loss):  # all-reduced, so every rank stops here together
-            raise UserError(f"pretraining {settings.model}: the validation loss is not finite after epoch {epoch} "
-                            "(the weights diverged); lower the learning rate")
+            raise UserError(
+                f"pretraining {settings.model}: the validation loss is not finite after epoch {epoch} "
+                "(the weights diverged); lower the learning rate"
+            )
         digests = distributed.digests_of_all_ranks(replica.module.state_dict())
         if len(set(digests)) != 1:
-            raise UserError(f"pretraining {settings.model}: the replicas differ after epoch {epoch} "
-                            f"(state digests {', '.join(d[:12] for d in digests)})")
+            raise UserError(
+                f"pretraining {settings.model}: the replicas differ after epoch {epoch} "
+                f"(state digests {', '.join(d[:12] for d in digests)})"
+            )
         is_best = select_epoch(settings, state, epoch, val_loss, val_acc, replica.module)
         if is_best:
             state["best_val_top5"] = val_top5
         state["stopped_early"] = distributed.from_main(state["stopped_early"], ranks.device)
         state["epoch"] = epoch
-        state["history"].append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
-                                 "val_loss": val_loss, "val_acc": val_acc, "val_top5": val_top5,
-                                 "is_best": int(is_best),
-                                 "lr": replica.optimizer.param_groups[0]["lr"],
-                                 "seconds": round(time.perf_counter() - started, 3),
-                                 "rank_digests": " ".join(digests), "code_sha256": code_sha256()})
+        state["history"].append(
+            {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "train_acc": train_acc,
+                "val_loss": val_loss,
+                "val_acc": val_acc,
+                "val_top5": val_top5,
+                "is_best": int(is_best),
+                "lr": replica.optimizer.param_groups[0]["lr"],
+                "seconds": round(time.perf_counter() - started, 3),
+                "rank_digests": " ".join(digests),
+                "code_sha256": code_sha256(),
+            }
+        )
         if ranks.is_main:
-            print(f"{settings.model} epoch {epoch}/{settings.epochs} on {ranks.world} ranks: train_loss "
-                  f"{train_loss:.4f} train_acc {train_acc:.4f} val_loss {val_loss:.4f} val_acc {val_acc:.4f} "
-                  f"val_top5 {val_top5:.4f} "
-                  f"(replicas equal: {digests[0][:12]})", flush=True)
+            print(
+                f"{settings.model} epoch {epoch}/{settings.epochs} on {ranks.world} ranks: train_loss "
+                f"{train_loss:.4f} train_acc {train_acc:.4f} val_loss {val_loss:.4f} val_acc {val_acc:.4f} "
+                f"val_top5 {val_top5:.4f} "
+                f"(replicas equal: {digests[0][:12]})",
+                flush=True,
+            )
             if state["stopped_early"]:
-                print(f"early stop on all ranks: no {settings.select} improvement for {settings.patience} epochs",
-                      flush=True)
+                print(
+                    f"early stop on all ranks: no {settings.select} improvement for {settings.patience} epochs",
+                    flush=True,
+                )
             save_torch_atomic({"settings": key, "data": data_key, **replica.state(), "state": state}, checkpoint)
         distributed.dist.barrier()
 
@@ -247,16 +307,31 @@ def pretrain(split_table: str, settings: TrainSettings, ranks: distributed.Ranks
         raise UserError(f"pretraining {settings.model}: pretrain epochs must be at least 1")
     if ranks.is_main:
         write_table_atomic(history_path, HISTORY_COLUMNS, state["history"], delimiter=",")
-        save_torch_atomic({"model": settings.model, "classes": classes, "image_size": settings.image_size,
-                     "epoch": state["best_epoch"], "val_acc": state["best_val_acc"],
-                     "val_loss": state["best_val_loss"], "val_top5": state["best_val_top5"],
-                     "processes": ranks.world, "settings": asdict(settings),
-                     "state_dict": state["best_state"]}, Path(out_path))
+        save_torch_atomic(
+            {
+                "model": settings.model,
+                "classes": classes,
+                "image_size": settings.image_size,
+                "epoch": state["best_epoch"],
+                "val_acc": state["best_val_acc"],
+                "val_loss": state["best_val_loss"],
+                "val_top5": state["best_val_top5"],
+                "processes": ranks.world,
+                "settings": asdict(settings),
+                "state_dict": state["best_state"],
+            },
+            Path(out_path),
+        )
         discard_checkpoint(checkpoint)
     distributed.dist.barrier()
-    return {"best_epoch": state["best_epoch"], "best_val_acc": state["best_val_acc"],
-            "best_val_top5": state["best_val_top5"], "best_val_loss": state["best_val_loss"],
-            "epochs_run": state["epoch"], "processes": ranks.world}
+    return {
+        "best_epoch": state["best_epoch"],
+        "best_val_acc": state["best_val_acc"],
+        "best_val_top5": state["best_val_top5"],
+        "best_val_loss": state["best_val_loss"],
+        "epochs_run": state["epoch"],
+        "processes": ranks.world,
+    }
 
 
 def pretrain_settings(values: dict) -> TrainSettings:
