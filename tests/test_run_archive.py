@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bagnet_repro.runs import manifest as mf
-from helpers import PROJECT, run_cli, run_snakemake
+from helpers import PROJECT, run_cli
 
 DEMO = str(PROJECT / "configs" / "demo.yaml")
 
@@ -195,18 +195,6 @@ def test_a_differing_file_here_is_kept_unless_force_and_a_differing_checkout_is_
 
 
 # ---- the round trip on the finished demo (slow: the demo trains every model once) ----
-
-
-@pytest.fixture(scope="session")
-def finished_demo(tmp_path_factory):
-    """One finished demo run: the workflow's code here, the run in its own folder. BAGNET_FINISHED_DEMO may name
-    a finished demo run folder to reuse (it is only read: exported, never changed)."""
-    if os.environ.get("BAGNET_FINISHED_DEMO"):
-        return Path(os.environ["BAGNET_FINISHED_DEMO"])
-    work = tmp_path_factory.mktemp("finished_demo")
-    result = run_snakemake(work, "--cores", "2", "--configfile", DEMO, timeout=3600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return work
 
 
 def planned(workdir, *args):
