@@ -403,7 +403,7 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
     # config.yaml itself is read by the Snakefile, which names the line before Snakemake's own message.
     project = tmp_path / "project"
     project.mkdir()
-    for name in ("Snakefile", "workflow", "src", "envs", "notebooks", "report", "profiles"):
+    for name in ("Snakefile", "workflow", "src", "envs", "notebooks", "profiles"):
         source = PROJECT / name
         if source.is_dir():
             shutil.copytree(source, project / name, ignore=shutil.ignore_patterns("__pycache__"))

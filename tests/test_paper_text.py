@@ -10,7 +10,7 @@ from bagnet_repro.config_checks import merged
 from bagnet_repro.paper.settings import settings_values
 from helpers import PROJECT
 
-PUBLISHED = [PROJECT / "report" / "paper.typ", *sorted((PROJECT / "report" / "captions").glob("*.rst"))]
+PUBLISHED = [PROJECT / "workflow" / "report" / "paper.typ", *sorted((PROJECT / "workflow" / "report" / "captions").glob("*.rst"))]
 
 
 def notebook_titles_and_text():
@@ -34,7 +34,7 @@ def test_no_published_text_or_figure_title_calls_a_source_by_its_seed_number():
 
 
 def test_the_report_lists_its_sources_by_authors_and_titles():
-    template = (PROJECT / "report" / "paper.typ").read_text()
+    template = (PROJECT / "workflow" / "report" / "paper.typ").read_text()
     for source in (
         "W. Brendel and M. Bethge",
         "Approximating CNNs with Bag-of-local-Features models works",
@@ -51,7 +51,7 @@ def test_the_report_lists_its_sources_by_authors_and_titles():
 
 
 def test_the_scrambling_piece_count_comes_from_the_config():
-    template = (PROJECT / "report" / "paper.typ").read_text()
+    template = (PROJECT / "workflow" / "report" / "paper.typ").read_text()
     assert "#v.settings.scramble_pieces shuffled pieces" in template
     # Only the sentence about the report itself may name its own 16 pieces.
     assert [line for line in template.splitlines() if "16 pieces" in line] == [
@@ -66,5 +66,5 @@ def test_the_scrambling_piece_count_comes_from_the_config():
         )
         assert (values["scramble_grid"], values["scramble_pieces"]) == (str(grid), pieces)
     for caption in ("table1.rst", "heatmaps_scrambled.rst"):
-        text = (PROJECT / "report" / "captions" / caption).read_text()
+        text = (PROJECT / "workflow" / "report" / "captions" / caption).read_text()
         assert "{{ grid * grid }}-piece" in text and 'snakemake.config["evaluate"]["scramble_grid"]' in text

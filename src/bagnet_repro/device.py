@@ -150,10 +150,11 @@ def device_line(name: str, slot: str | None = None) -> str:
     return "; ".join(parts)
 
 
-def start_device(name: str, gpus: int = 0) -> None:
-    """``claim_device`` then the device line on stderr (the job's log): what every computing command does first."""
+def start_device(name: str, gpus: int = 0, stream=None) -> None:
+    """``claim_device`` then the device line (on stderr, the job's log, unless ``stream`` says): what every
+    computing command does first. ``explain`` prints it on stdout, so its errors stay one line of stderr."""
     slot = claim_device(name, gpus)
-    print(device_line(name, slot), file=sys.stderr, flush=True)
+    print(device_line(name, slot), file=stream or sys.stderr, flush=True)
 
 
 def resolve_device(name: str) -> torch.device:

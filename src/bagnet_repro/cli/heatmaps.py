@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 
 from ..catalog import ORIGINAL_BAGNETS
 from .arguments import CACHE_HELP, NON_NEGATIVE, POSITIVE, add_device_options, count
@@ -50,7 +51,7 @@ def _explain(args: argparse.Namespace) -> None:
     from ..heatmaps.explain import explain
 
     torch.set_num_threads(args.threads)
-    start_device(args.device)
+    start_device(args.device, stream=sys.stdout)
     records = explain(
         images=args.images,
         model_name=args.model,
