@@ -1,5 +1,6 @@
 """Planning helpers of the pretrain data stage (its rules: workflow/rules/pretrain_data.smk)."""
 
+from bagnet_repro import data_catalog
 from bagnet_repro.config_checks import archive_name
 
 
