@@ -69,3 +69,18 @@ def test_one_cache_for_weights_and_data_sets(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
     assert cache_paths.weights_cache() == tmp_path / ".cache" / "bagnet-repro" / "weights"
     assert cache_paths.datasets_cache() == tmp_path / ".cache" / "bagnet-repro" / "datasets"
+
+
+def test_the_cache_location_is_spelled_in_one_module():
+    """Code and rules ask cache_paths.py; a second spelling of the folder would drift from it."""
+    allowed = {
+        "src/bagnet_repro/cache_paths.py",
+        "src/bagnet_repro/cli/arguments.py",  # its --cache help text, left to the training refactor (issue 23)
+    }
+    sources = [*PROJECT.glob("src/bagnet_repro/**/*.py"), *PROJECT.glob("workflow/**/*.smk"), PROJECT / "Snakefile"]
+    spelled = {
+        str(path.relative_to(PROJECT))
+        for path in sources
+        if any(word in path.read_text() for word in (cache_paths.CACHE_ENV, ".cache/bagnet-repro", '".cache"'))
+    }
+    assert spelled <= allowed, sorted(spelled - allowed)
