@@ -1,7 +1,7 @@
 """Adversarial input and faults, as a new user meets them: each case asserts the one-line message, the exit
 code, that nothing escaped or was left half-written, and that what the user had before survives.
 
-The cases (numbered as listed in docs/troubleshooting.md, "When something goes wrong"):
+The cases (numbered as listed in docs/troubleshooting.md, "The cases the tests play"):
  1-4   archives: chained links in a zip and a tar, a link fixed up by a later entry (zip and tar)
  5-7   local data: another local_dir, a changed image, a corrupt image (named, before any training)
  8-10  resume: checkpoint from other data, corrupt last.pt, corrupt best.pt
@@ -15,6 +15,11 @@ The cases (numbered as listed in docs/troubleshooting.md, "When something goes w
  25    a bad heatmaps.images entry keeps the good heatmaps.npz
  26    outputs follow the user's umask
  27    the manual says how to clear Snakemake's lock after a kill
+ 28-31 weights-only loading: explain --weights files (best.pt-shaped or a state dict), best.pt and the resume
+       checkpoint never run code; a best.pt without its 'head' key names the missing key
+ 32    image sizes: above the maximum 4096 is refused at start-up with the memory it would take
+ 33    a RuntimeError from torch is one line; BAGNET_REPRO_TRACEBACK=1 shows its traceback
+ 34    the run archive's refusals (docs/moving-runs.md, "What the import checks"): in tests/test_run_archive.py
 """
 
 from __future__ import annotations

@@ -11,9 +11,11 @@ import os
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
+from .data.classes import REPORT_CLASSES
+from .data_catalog import PRETRAIN_DATASETS
 from .errors import UserError
 
-NUM_CLASSES = 15  # the 15 scene classes (data/classes.py, kept import-free here)
+NUM_CLASSES = len(REPORT_CLASSES)  # the 15 scene classes (data/classes.py is import-free)
 # Package data: the workflow and ``check-config`` read this one file, also from a non-editable install.
 SCHEMA = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"
 # The largest image side any stage accepts: the schema's maximum of every key below (a test holds them equal),
@@ -210,7 +212,8 @@ def _pretrained_problems(config: dict) -> list[str]:
     if config["pretrain"]["dataset"] != "none":
         return []
     return [
-        f"config error at 'weights.models.{model}': 'pretrained' needs pretrain.dataset (imagenet or imagenette)"
+        f"config error at 'weights.models.{model}': 'pretrained' needs pretrain.dataset "
+        f"({' or '.join(PRETRAIN_DATASETS)})"
         for model, value in config["weights"]["models"].items()
         if value == "pretrained"
     ]

@@ -15,7 +15,7 @@ rule pretrain:
     benchmark:
         "logs/benchmarks/pretrain/{dataset}_{model}.tsv"
     wildcard_constraints:
-        dataset="imagenet|imagenette",
+        dataset="|".join(data_catalog.PRETRAIN_DATASETS),
     conda:
         "../../envs/torch.yaml"
     threads: config["pretrain"]["threads"]

@@ -83,7 +83,7 @@ rule pretrain_split:
     log:
         "logs/pretrain/{dataset}_split.log",
     wildcard_constraints:
-        dataset="imagenet|imagenette",
+        dataset="|".join(data_catalog.PRETRAIN_DATASETS),
     conda:
         "../../envs/torch.yaml"
     params:

@@ -1,13 +1,14 @@
-"""Seed 001's layer-wise feature-amount study: its data sets, one run per (variant, seed), and the table."""
+"""Mundt et al.'s layer-wise feature-amount study: its data sets, one run per (variant, seed), and the table."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
+from ..data_catalog import FEATURE_AMOUNT_DATASETS
 from .arguments import NON_NEGATIVE, add_device_options, add_recipe_options, count, settings_values
 
-DATASET_HELP = "a data set of feature_amounts/data.py (TORCHVISION_SETS, or MANIFEST_SETS: this workflow's data)"
+DATASET_HELP = f"one of {', '.join(FEATURE_AMOUNT_DATASETS)} (scene15 is this workflow's data)"
 
 
 def _feature_amount_data(args: argparse.Namespace) -> None:

@@ -1,8 +1,9 @@
 """The study's data sets: torchvision's (CIFAR-10/100, MNIST, FashionMNIST, KMNIST) read from a local cache,
 or a manifest of this workflow (the 15-scene or demo images), all as uint8 tensors of one size in memory.
 
-Grey images are repeated to three channels and every image is resized to ``image_size`` (32 in the
-study). The torchvision sets are validated on their test split, as the study's authors did.
+Grey images are repeated to three channels and every image is resized to ``image_size`` (the study recipe's,
+data_catalog.FEATURE_AMOUNT_IMAGE_SIZE). The torchvision sets are validated on their test split, as the study's
+authors did.
 """
 
 from __future__ import annotations
@@ -17,17 +18,13 @@ from torchvision.transforms.v2 import functional as F
 from ..data.classes import REPORT_CLASSES
 from ..data.inventory import read_records
 from ..data.loading import ImageSet, load_split
+from ..data_catalog import FEATURE_AMOUNT_MANIFEST, FEATURE_AMOUNT_TORCHVISION
 from ..errors import UserError
 from ..fileio import sha256_file, write_text_atomic
 
-TORCHVISION_SETS = {
-    "cifar10": "CIFAR10",
-    "cifar100": "CIFAR100",
-    "mnist": "MNIST",
-    "fashionmnist": "FashionMNIST",
-    "kmnist": "KMNIST",
-}
-MANIFEST_SETS = ("scene15",)  # the workflow's own data (15-scene or demo): results/data/manifest.tsv
+# The names live in data_catalog.py (torch-free, read by the Snakefile); these are their names here.
+TORCHVISION_SETS = FEATURE_AMOUNT_TORCHVISION
+MANIFEST_SETS = FEATURE_AMOUNT_MANIFEST
 # The authors' training augmentation per data set (what the recipe's augment "by_dataset" becomes): CIFAR's
 # pad-4 random crop and flip, nothing on the MNIST family; the workflow's own scenes are not theirs and get none.
 STUDY_AUGMENTATION = {

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data_catalog import FEATURE_AMOUNT_IMAGE_SIZE
 from .depths import layers_per_deep_block
 
 LOCATION_STEP = 1.0
@@ -52,7 +53,7 @@ def layers_per_block(depth: int) -> int:
     return layers_per_deep_block(depth)
 
 
-def uniform_features(depth: int = 16, image_size: int = 32) -> tuple[int, ...]:
+def uniform_features(depth: int = 16, image_size: int = FEATURE_AMOUNT_IMAGE_SIZE) -> tuple[int, ...]:
     """The VGG widths of ``depth`` (VGG-D for 16): conv layers, then the two hidden FC widths."""
     per_block = layers_per_block(depth)
     fc = 512 if image_size <= 100 else 4096
@@ -79,7 +80,7 @@ def layer_shares(layers: int, location: float, scale: float, shape: float) -> np
     return np.trapezoid(density, dx=SAMPLE_STEP, axis=1)
 
 
-def variants(depth: int = 16, image_size: int = 32) -> list[Variant]:
+def variants(depth: int = 16, image_size: int = FEATURE_AMOUNT_IMAGE_SIZE) -> list[Variant]:
     """Every valid variant, in the reference's order (location, then scale, then shape) with its id."""
     total = sum(uniform_features(depth, image_size))
     layers = len(uniform_features(depth, image_size))
@@ -116,7 +117,7 @@ def profile_moments(features: tuple[int, ...]) -> tuple[float, float, float]:
 UNIFORM = "uniform"  # the unchanged VGG network (VGG-D at depth 16), for comparison
 
 
-def variant(key: str | int, depth: int = 16, image_size: int = 32) -> Variant:
+def variant(key: str | int, depth: int = 16, image_size: int = FEATURE_AMOUNT_IMAGE_SIZE) -> Variant:
     """The variant with model id ``key``, or the uniform VGG network for ``"uniform"``."""
     if str(key) == UNIFORM:
         return Variant(UNIFORM, math.nan, math.nan, math.nan, uniform_features(depth, image_size))
@@ -130,7 +131,7 @@ def variant(key: str | int, depth: int = 16, image_size: int = 32) -> Variant:
     return family[index]
 
 
-def select_ids(depth: int, which: str | list | dict, image_size: int = 32) -> list[int]:
+def select_ids(depth: int, which: str | list | dict, image_size: int = FEATURE_AMOUNT_IMAGE_SIZE) -> list[int]:
     """The model ids a config selects: ``all``, a list of ids, or ``{every: k}`` (ids 0, k, 2k, ...)."""
     count = len(variants(depth, image_size))
     if which == "all":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from ..data_catalog import FEATURE_AMOUNT_IMAGE_SIZE
 from .family import FC_LAYERS
 
 BN_EPS = 1e-4
@@ -37,7 +38,11 @@ def _fc_unit(fan_in: int, fan_out: int) -> list[nn.Module]:
 
 class FeatureAmountNet(nn.Module):
     def __init__(
-        self, features: tuple[int, ...] | list[int], num_classes: int, image_size: int = 32, in_channels: int = 3
+        self,
+        features: tuple[int, ...] | list[int],
+        num_classes: int,
+        image_size: int = FEATURE_AMOUNT_IMAGE_SIZE,
+        in_channels: int = 3,
     ) -> None:
         super().__init__()
         features = [int(f) for f in features]
@@ -74,6 +79,8 @@ class FeatureAmountNet(nn.Module):
         return self.classifier(self.features(x))
 
 
-def build_feature_amount_model(features, num_classes: int, image_size: int = 32) -> FeatureAmountNet:
+def build_feature_amount_model(
+    features, num_classes: int, image_size: int = FEATURE_AMOUNT_IMAGE_SIZE
+) -> FeatureAmountNet:
     """The variant network with per-layer ``features`` (conv layers, then the two hidden FC widths)."""
     return FeatureAmountNet(features, num_classes, image_size)

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import torch
 
+from ..cache_paths import weights_cache
 from ..data.download import check_digest, download
 from ..errors import UserError
 from ..torchfile import TorchFileError, read_torch_file
@@ -35,13 +36,8 @@ KEYWORD_SOURCES = ("imagenet", "pytorchcv", "torchvision")
 
 
 def cache_dir(override: str | os.PathLike | None = None) -> Path:
-    """The weights cache: the argument, else $BAGNET_REPRO_CACHE, else ~/.cache/bagnet-repro/weights."""
-    if override:
-        return Path(override).expanduser()
-    env = os.environ.get("BAGNET_REPRO_CACHE")
-    if env:
-        return Path(env).expanduser()
-    return Path.home() / ".cache" / "bagnet-repro" / "weights"
+    """The weights cache (its one definition: cache_paths.weights_cache)."""
+    return weights_cache(override)
 
 
 @dataclass(frozen=True)

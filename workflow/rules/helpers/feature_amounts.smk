@@ -1,5 +1,9 @@
 """Planning helpers of the feature amounts stage (its rules: workflow/rules/feature_amounts.smk)."""
 
+from bagnet_repro import data_catalog
+from bagnet_repro.cache_paths import datasets_cache
+from bagnet_repro.training.recipes import recipe_values
+
 # The feature-amount study (seed 001): its folder names the data set and depth, so studies do not mix.
 FEATURE_AMOUNT_STUDY = f"{config['feature_amounts']['dataset']}_depth{config['feature_amounts']['depth']}"
 
@@ -7,7 +11,7 @@ FEATURE_AMOUNT_STUDY = f"{config['feature_amounts']['dataset']}_depth{config['fe
 FEATURE_AMOUNT_DIR = f"results/feature_amounts/{FEATURE_AMOUNT_STUDY}"
 
 
-FEATURE_AMOUNT_DOWNLOADS = ("cifar10", "cifar100", "mnist", "fashionmnist", "kmnist")
+FEATURE_AMOUNT_DOWNLOADS = tuple(data_catalog.FEATURE_AMOUNT_TORCHVISION)
 
 
 def feature_amount_variants():
@@ -17,7 +21,9 @@ def feature_amount_variants():
     from bagnet_repro.feature_amounts.family import UNIFORM, select_ids
 
     study = config["feature_amounts"]
-    image_size = study["options"].get("image_size", 32)
+    image_size = recipe_values(study["recipe"], study["options"]).get(
+        "image_size", data_catalog.FEATURE_AMOUNT_IMAGE_SIZE
+    )
     try:
         ids = select_ids(study["depth"], study["variants"], image_size)
     except ValueError as exc:
@@ -35,11 +41,7 @@ def feature_amount_metrics():
 
 def feature_amount_cache():
     """Where torchvision's data sets are downloaded once per machine."""
-    configured = config["feature_amounts"]["cache"]
-    if configured:
-        return configured
-    base = os.environ.get("BAGNET_REPRO_CACHE") or os.path.expanduser("~/.cache/bagnet-repro")
-    return os.path.join(base, "datasets")
+    return str(datasets_cache(config["feature_amounts"]["cache"]))
 
 
 def feature_amount_data_file():

@@ -1,6 +1,10 @@
 """Planning helpers of the pretrain data stage (its rules: workflow/rules/pretrain_data.smk)."""
 
+from bagnet_repro import data_catalog
 from bagnet_repro.config_checks import archive_name
+from bagnet_repro.data.kaggle import LAYOUT as IMAGENET_LAYOUT
+
+IMAGENET_TRAIN_DIR = IMAGENET_LAYOUT[0]  # the Kaggle layout: its one copy is data/kaggle.py
 
 
 def imagenette_archive():
@@ -24,4 +28,4 @@ def pretrain_train_dir(wildcards, input):
     if wildcards.dataset == "imagenette":
         tops = [p for p in Path(input[0]).iterdir() if p.is_dir()]
         return str(tops[0] / "train") if len(tops) == 1 and (tops[0] / "train").is_dir() else f"{input[0]}/train"
-    return f"{config['pretrain']['imagenet_dir']}/ILSVRC/Data/CLS-LOC/train"
+    return f"{config['pretrain']['imagenet_dir']}/{IMAGENET_TRAIN_DIR}"

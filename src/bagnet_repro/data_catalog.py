@@ -1,0 +1,27 @@
+"""The data sets each optional stage accepts, in one place.
+
+Torch-free on purpose: the Snakefile reads these names when it parses the workflow (its wildcard constraints
+and config checks), the stages' code reads them too, and tests/test_facts.py holds the schema's enums equal.
+"""
+
+from __future__ import annotations
+
+from .training.recipes import RECIPES
+
+# BagNets-v2 pretraining (pretrain.dataset; "none" skips it).
+PRETRAIN_DATASETS = ("imagenet", "imagenette")
+
+# The layer-wise feature-amount study (feature_amounts.dataset): torchvision's sets (name -> its class in
+# torchvision.datasets), downloaded once per machine, and the workflow's own data read from its manifest.
+FEATURE_AMOUNT_TORCHVISION = {
+    "cifar10": "CIFAR10",
+    "cifar100": "CIFAR100",
+    "mnist": "MNIST",
+    "fashionmnist": "FashionMNIST",
+    "kmnist": "KMNIST",
+}
+FEATURE_AMOUNT_MANIFEST = ("scene15",)  # the 15-scene or demo images: results/data/manifest.tsv
+FEATURE_AMOUNT_DATASETS = (*FEATURE_AMOUNT_TORCHVISION, *FEATURE_AMOUNT_MANIFEST)
+
+# The study's image size: its recipe's (the one place of the value is training/recipes.py).
+FEATURE_AMOUNT_IMAGE_SIZE: int = RECIPES["feature_amounts"]["image_size"]
