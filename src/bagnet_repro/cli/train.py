@@ -37,7 +37,8 @@ def _train(args: argparse.Namespace) -> None:
     import torch
 
     from ..device import start_device
-    from ..training.finetune import TrainSettings, train
+    from ..training.finetune import train
+    from ..training.settings import TrainSettings
 
     torch.set_num_threads(args.threads)
     start_device(args.device, args.gpus)

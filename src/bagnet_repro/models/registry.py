@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torchvision import models as tv_models
 
-from ..catalog import BACKBONE_CLASSIFIERS, BAGNET_NAMES, MODEL_NAMES
+from ..catalog import BACKBONE_CLASSIFIERS, BAGNET_NAMES, HEADS, MODEL_NAMES
 from ..data.download import download
 from ..errors import UserError
 from . import weights as weight_files
@@ -31,7 +31,6 @@ _CNN_BUILDERS: dict[str, Callable[[int], nn.Module]] = {
         for name, backbone in BACKBONE_CLASSIFIERS.items()
     },
 }
-HEADS = ("report", "linear")
 IMAGENET_CLASSES = 1000
 
 
