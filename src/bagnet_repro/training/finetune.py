@@ -29,9 +29,13 @@ def train(
     history_path: str,
     checkpoint_path: str,
     weights_cache: str | None = None,
+    weights_file: Path | None = None,
 ) -> dict:
     """Fine-tune ``settings.model`` on the manifest's train split (``fit``, resumable), keep the best weights
-    (by ``settings.select``) in ``best_path`` and the per-epoch history; then delete the checkpoint."""
+    (by ``settings.select``) in ``best_path`` and the per-epoch history; then delete the checkpoint.
+
+    ``weights_file``: the verified file of ``settings.weights`` that fetch-weights recorded (else it is looked up in
+    ``weights_cache``)."""
     check_choices(settings)
     if settings.normalization != "imagenet":
         raise UserError(
@@ -44,9 +48,15 @@ def train(
     train_set = load_split(manifest, "train", settings.image_size)
     val_set = load_split(manifest, "val", settings.image_size)
     model = build_model(
-        settings.model, len(REPORT_CLASSES), weights=settings.weights, head=settings.head, cache=weights_cache
+        settings.model,
+        len(REPORT_CLASSES),
+        weights=settings.weights,
+        head=settings.head,
+        cache=weights_cache,
+        weights_file=weights_file,
     )
-    print(f"{settings.model}: starting from {settings.weights or 'random init'}", flush=True)
+    source = settings.weights or "random init"
+    print(f"{settings.model}: starting from {source}" + (f" ({weights_file})" if weights_file else ""), flush=True)
     state = fit(model, train_set, val_set, settings, len(REPORT_CLASSES), history_path, checkpoint_path, manifest_path)
     save_trained(
         best_path,
