@@ -237,3 +237,28 @@ def test_an_unknown_choice_is_one_line_naming_the_choices(name, value, line):
     with pytest.raises(UserError) as error:
         check_choices(TrainSettings(model="bagnet9", **{name: value}))
     assert str(error.value) == line
+
+
+@pytest.mark.parametrize(
+    ("options", "line"),
+    [
+        (
+            {"pretrain": {"options": {"optimizer": "lamb"}}},
+            "config error at 'pretrain.options.optimizer': 'lamb' is not one of: adam, adamw, sgd",
+        ),
+        (
+            {"feature_amounts": {"options": {"scheduler": "onecycle"}}},
+            "config error at 'feature_amounts.options.scheduler': 'onecycle' is not one of: "
+            "none, step, cosine, sgdr, sgdr_authors",
+        ),
+    ],
+)
+def test_a_choice_in_an_option_map_is_checked_when_the_workflow_plans(options, line):
+    """The option maps are free in the schema; their choices are the settings' (training/settings.py)."""
+    from bagnet_repro.config_checks import merged
+
+    with pytest.raises(UserError) as error:
+        check_workflow_config(merged(load_yaml_file(PROJECT / "config.yaml"), options))
+    assert str(error.value) == line
+    allowed = {"feature_amounts": {"options": {"augment": "by_dataset"}}}
+    check_workflow_config(merged(load_yaml_file(PROJECT / "config.yaml"), allowed))

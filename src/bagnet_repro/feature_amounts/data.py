@@ -19,6 +19,7 @@ from ..data.inventory import read_records
 from ..data.loading import ImageSet, load_split
 from ..errors import UserError
 from ..fileio import sha256_file, write_text_atomic
+from ..training.settings import BY_DATASET
 
 TORCHVISION_SETS = {
     "cifar10": "CIFAR10",
@@ -38,7 +39,6 @@ STUDY_AUGMENTATION = {
     "kmnist": "none",
     "scene15": "none",
 }
-BY_DATASET = "by_dataset"
 
 
 def study_augmentation(name: str, augment: str) -> str:

@@ -26,6 +26,8 @@ MIXES = ("none", "cutmix_mixup")
 # Autocast dtypes (evaluation/inference.py maps them); auto: bf16 on CUDA, fp32 elsewhere.
 PRECISIONS = ("fp32", "bf16", "fp16", "auto")
 SELECTS = ("val_acc", "val_loss")
+# The feature-amount recipe's augment: each data set's own (feature_amounts/data.py resolves it before training).
+BY_DATASET = "by_dataset"
 # imagenet: ImageNet's statistics; data: the training set's per-channel mean/std; none: raw [0, 1] pixels.
 NORMALIZATIONS = ("imagenet", "data", "none")
 
