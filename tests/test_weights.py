@@ -264,3 +264,39 @@ def test_a_train_job_loads_the_file_its_weights_record_names_not_the_cache(tmp_p
     )
     assert not (tmp_path / "gone").exists() or not any((tmp_path / "gone").iterdir())
     assert cached_files(job_cache) == []
+
+
+def test_the_precision_job_of_an_imagenet_bagnet_loads_the_recorded_file(tmp_path, demo_data, original_bagnet9_file):
+    """The precision rule hands its ImageNet BagNet job the fetch_weights record too (no cache lookup)."""
+    import json
+
+    from bagnet_repro.data.inventory import build_inventory, write_records
+    from bagnet_repro.data.split import seeded_split
+    from helpers import run_cli
+
+    data, _ = original_bagnet9_file
+    fetched = tmp_path / "elsewhere" / "bagnet9.pth.tar"
+    fetched.parent.mkdir()
+    fetched.write_bytes(data)
+    record = tmp_path / "bagnet9.json"
+    digest = hashlib.sha256(data).hexdigest()
+    record.write_text(json.dumps({"model": "bagnet9", "weights": "imagenet", "file": str(fetched), "sha256": digest}))
+    manifest = tmp_path / "manifest.tsv"
+    write_records(seeded_split(build_inventory(demo_data), 0.2, test_per_class=2, seed=0), manifest, "split")
+    out = tmp_path / "out"
+
+    def precision():
+        return run_cli(
+            "precision", "--model", "bagnet9", "--weights-record", str(record), "--image-size", "32",
+            "--weights-cache", str(tmp_path / "empty-cache"), "--manifest", str(manifest), "--max-images", "2",
+            "--out-table", str(out / "modes.tsv"), "--out-census", str(out / "census.tsv"),
+            "--out-histogram", str(out / "weights.tsv"), "--batch-size", "2", "--device", "cpu", "--threads", "1",
+        )  # fmt: skip
+
+    result = precision()
+    assert result.returncode == 0, result.stderr
+    assert (out / "modes.tsv").is_file() and not (tmp_path / "empty-cache").exists()
+    fetched.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # changed since it was verified
+    result = precision()
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: checksum mismatch for {fetched}")
