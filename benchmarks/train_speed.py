@@ -7,7 +7,7 @@
 Both loops train the same network (15 classes, linear head) on the same synthetic uint8 images with the
 scratch recipe's optimizer, batch, label smoothing and autocast dtype (bf16 on CUDA, none on the CPU).
 
-- ours: ``finetune._Trainer.epoch`` on images staged by ``stage_images`` (on the GPU when they fit), with the
+- ours: ``trainer.Trainer.epoch`` on images staged by ``stage_images`` (on the GPU when they fit), with the
   recipe's batched crop + flip on the device, channels_last, and the loss and accuracy counted on the device.
 - plain: what a minimal hand-written loop does: a shuffled index into the host tensor, ``.to(device)`` of
   the batch, normalisation, forward and backward under autocast, ``optimizer.step()``, and ``loss.item()``
@@ -33,9 +33,11 @@ from bagnet_repro.data.loading import normalize
 from bagnet_repro.device import describe_device, timed
 from bagnet_repro.evaluation.inference import autocast_dtype
 from bagnet_repro.models import build_model
-from bagnet_repro.training.finetune import TrainSettings, _Trainer, build_optimizer
+from bagnet_repro.training.optimisation import build_optimizer
 from bagnet_repro.training.recipes import recipe_values
+from bagnet_repro.training.settings import TrainSettings
 from bagnet_repro.training.staging import stage_images
+from bagnet_repro.training.trainer import Trainer
 
 REPORT_MODELS = [*ORIGINAL_BAGNETS, *CNN_BASELINES]  # the report's seven, from the catalog
 CLASSES = len(REPORT_CLASSES)  # the 15 scenes
@@ -47,7 +49,7 @@ def ours(
     model = build_model(settings.model, CLASSES, head="linear").to(device)
     if settings.channels_last:
         model.to(memory_format=torch.channels_last)
-    trainer = _Trainer(model, build_optimizer(model, settings), settings, device, CLASSES)
+    trainer = Trainer(model, build_optimizer(model, settings), settings, device, CLASSES)
     staged = stage_images(images, device)
     staged_labels = labels.to(staged.device)
     trainer.epoch(staged, staged_labels, 0)  # warm-up

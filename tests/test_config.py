@@ -168,15 +168,97 @@ def test_the_recipe_preset_is_the_one_place_of_its_values(tmp_path):
 
 def test_training_ranges_in_the_package_equal_the_schemas():
     """--options reach TrainSettings without the schema: both must state the same bounds."""
-    from bagnet_repro.training.finetune import _RANGES
+    from bagnet_repro.training.settings import RANGES
 
     schema = yaml.safe_load((SCHEMA).read_text())
     train = schema["properties"]["train"]["properties"]
-    shared = sorted(set(_RANGES) & set(train))
-    assert len(shared) == len(_RANGES) - 1  # all but seed (top-level seeds in the config)
+    shared = sorted(set(RANGES) & set(train))
+    assert len(shared) == len(RANGES) - 1  # all but seed (top-level seeds in the config)
     for name in shared:
-        kind, low, low_open, high, high_open = _RANGES[name]
+        kind, low, low_open, high, high_open = RANGES[name]
         entry = train[name]
         assert entry["type"] == ("integer" if kind is int else "number"), name
         assert entry.get("exclusiveMinimum" if low_open else "minimum") == low, name
         assert entry.get("exclusiveMaximum" if high_open else "maximum") == high, name
+
+
+def test_training_choices_in_the_package_equal_the_schemas():
+    """The schema's train.* enums are the settings' choices (training/settings.py is their one copy)."""
+    from bagnet_repro.training.settings import CHOICES, TrainSettings
+
+    train = yaml.safe_load(SCHEMA.read_text())["properties"]["train"]["properties"]
+    enums = {name: tuple(entry["enum"]) for name, entry in train.items() if "enum" in entry}
+    # normalization is the feature-amount study's alone: fine-tuning refuses anything but imagenet.
+    assert enums == {name: choices for name, choices in CHOICES.items() if name != "normalization"}
+    defaults = TrainSettings(model="bagnet9")
+    for name, choices in CHOICES.items():
+        assert getattr(defaults, name) in choices, name
+
+
+def test_every_recipe_names_known_choices():
+    from bagnet_repro.feature_amounts.data import BY_DATASET
+    from bagnet_repro.training.recipes import RECIPES
+    from bagnet_repro.training.settings import CHOICES
+
+    for recipe, values in RECIPES.items():
+        for name in set(values) & set(CHOICES):
+            allowed = (*CHOICES[name], BY_DATASET) if recipe == "feature_amounts" else CHOICES[name]
+            assert values[name] in allowed, (recipe, name)
+
+
+def test_precisions_are_the_autocast_dtypes_and_auto():
+    from bagnet_repro.evaluation.inference import AUTOCAST_DTYPES
+    from bagnet_repro.training.settings import PRECISIONS
+
+    assert (*AUTOCAST_DTYPES, "auto") == PRECISIONS
+
+
+def test_training_settings_need_no_torch():
+    """The Snakefile and the CLI's parsing read the settings where PyTorch may be absent or slow to import."""
+    import subprocess
+    import sys
+
+    code = "import sys, bagnet_repro.training.settings, bagnet_repro.training.recipes; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "line"),
+    [
+        ("select", "top5", "unknown selection metric 'top5'; choose one of: val_acc, val_loss"),
+        ("precision", "int8", "unknown precision 'int8'; choose one of: fp32, bf16, fp16, auto"),
+        ("normalization", "zca", "unknown normalization 'zca'; choose one of: imagenet, data, none"),
+    ],
+)
+def test_an_unknown_choice_is_one_line_naming_the_choices(name, value, line):
+    from bagnet_repro.training.settings import TrainSettings, check_choices
+
+    with pytest.raises(UserError) as error:
+        check_choices(TrainSettings(model="bagnet9", **{name: value}))
+    assert str(error.value) == line
+
+
+@pytest.mark.parametrize(
+    ("options", "line"),
+    [
+        (
+            {"pretrain": {"options": {"optimizer": "lamb"}}},
+            "config error at 'pretrain.options.optimizer': 'lamb' is not one of: adam, adamw, sgd",
+        ),
+        (
+            {"feature_amounts": {"options": {"scheduler": "onecycle"}}},
+            "config error at 'feature_amounts.options.scheduler': 'onecycle' is not one of: "
+            "none, step, cosine, sgdr, sgdr_authors",
+        ),
+    ],
+)
+def test_a_choice_in_an_option_map_is_checked_when_the_workflow_plans(options, line):
+    """The option maps are free in the schema; their choices are the settings' (training/settings.py)."""
+    from bagnet_repro.config_checks import merged
+
+    with pytest.raises(UserError) as error:
+        check_workflow_config(merged(load_yaml_file(PROJECT / "config.yaml"), options))
+    assert str(error.value) == line
+    allowed = {"feature_amounts": {"options": {"augment": "by_dataset"}}}
+    check_workflow_config(merged(load_yaml_file(PROJECT / "config.yaml"), allowed))

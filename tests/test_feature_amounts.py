@@ -22,7 +22,8 @@ from planned import dry_run_jobs
 from bagnet_repro.feature_amounts import build_feature_amount_model, uniform_features, variants
 from bagnet_repro.feature_amounts.family import SCALES, SHAPES, layer_shares, select_ids, variant
 from bagnet_repro.feature_amounts.model import block_sizes
-from bagnet_repro.training.finetune import TrainSettings, _Trainer
+from bagnet_repro.training.settings import TrainSettings
+from bagnet_repro.training.trainer import Trainer
 from helpers import PROJECT, run_cli, run_snakemake
 
 
@@ -146,7 +147,7 @@ def test_another_runtime_error_is_not_taken_for_a_full_memory():
     broken = OutOfMemoryAbove(
         model, limit=2, error=lambda size: RuntimeError("mat1 and mat2 shapes cannot be multiplied")
     )
-    trainer = _Trainer(broken, torch.optim.SGD(model.parameters(), lr=0.0), settings, torch.device("cpu"), 10)
+    trainer = Trainer(broken, torch.optim.SGD(model.parameters(), lr=0.0), settings, torch.device("cpu"), 10)
     with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
         trainer.step(torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,)), epoch=1, step=1)
     assert broken.sizes == [8] and trainer.chunks == 1  # a real bug is raised as it is, not split
@@ -162,7 +163,7 @@ def test_a_batch_over_the_memory_budget_is_split_with_the_same_gradients(capsys,
 
     def gradients(wrapped):
         optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # lr 0: the weights stay for the comparison
-        trainer = _Trainer(wrapped, optimizer, settings, torch.device("cpu"), 10)
+        trainer = Trainer(wrapped, optimizer, settings, torch.device("cpu"), 10)
         loss, _ = trainer.step(inputs, targets, epoch=1, step=1)
         return float(loss), trainer.chunks, {n: p.grad.clone() for n, p in model.named_parameters()}
 
@@ -330,11 +331,11 @@ def test_the_study_recipe_augments_cifar_as_the_authors_and_the_trainer_runs_it(
     settings = TrainSettings(
         model="feature_amounts", image_size=32, normalization="none", augment=resolved["cifar10"], device="cpu"
     )
-    trainer = _Trainer(torch.nn.Identity(), None, settings, torch.device("cpu"), 10, statistics=([0.0] * 3, [1.0] * 3))
+    trainer = Trainer(torch.nn.Identity(), None, settings, torch.device("cpu"), 10, statistics=([0.0] * 3, [1.0] * 3))
     images = torch.randint(1, 256, (64, 3, 32, 32), dtype=torch.uint8)
     inputs, _ = trainer._inputs(images, torch.zeros(64, dtype=torch.long), epoch=1, step=1)
     assert (inputs == 0).any() and not torch.equal(inputs, images.float() / 255)  # black padding came in
-    plain = _Trainer(
+    plain = Trainer(
         torch.nn.Identity(),
         None,
         dataclasses.replace(settings, augment="none"),
@@ -348,7 +349,7 @@ def test_the_study_recipe_augments_cifar_as_the_authors_and_the_trainer_runs_it(
 
 def test_data_normalization_uses_the_training_sets_channel_statistics():
     from bagnet_repro.data.loading import ImageSet, channel_statistics, normalize
-    from bagnet_repro.training.finetune import input_statistics
+    from bagnet_repro.training.loop import input_statistics
 
     images = torch.randint(0, 256, (50, 3, 8, 8), dtype=torch.uint8)
     images[:, 1] //= 4  # a darker second channel
@@ -467,7 +468,7 @@ def authors_sgdr_rates(epochs, samples, batch, lr, first_cycle, min_lr):
 
 
 def scheduled_rates(settings, samples):
-    from bagnet_repro.training.finetune import build_optimizer, build_scheduler
+    from bagnet_repro.training.optimisation import build_optimizer, build_scheduler
 
     steps = math.ceil(samples / settings.batch_size)
     parameter = torch.nn.Linear(1, 1, bias=False)

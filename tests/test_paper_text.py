@@ -10,7 +10,8 @@ from bagnet_repro.config_checks import merged
 from bagnet_repro.paper.settings import settings_values
 from helpers import PROJECT
 
-PUBLISHED = [PROJECT / "workflow" / "report" / "paper.typ", *sorted((PROJECT / "workflow" / "report" / "captions").glob("*.rst"))]
+TEMPLATES = PROJECT / "workflow" / "report"
+PUBLISHED = [TEMPLATES / "paper.typ", *sorted((TEMPLATES / "captions").glob("*.rst"))]
 
 
 def notebook_titles_and_text():

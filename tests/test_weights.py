@@ -197,8 +197,106 @@ def test_fetch_weights_rule_records_the_verified_file(tmp_path, original_bagnet9
     assert record == {"model": "bagnet9", "weights": str(weights), "file": str(weights), "sha256": digest}
     plan = run_snakemake(tmp_path, "-n", "-p", "--configfile", str(path))
     assert f"--weights {weights} --weights-sha256 {digest}" in plan.stdout
+    # The train job is handed the record it waits for (and loads the file it names).
+    train = next(line for line in plan.stdout.splitlines() if "bagnet_repro train" in line and "bagnet9/" in line)
+    assert "--weights-record results/weights/bagnet9.json" in train
     result = run_snakemake(tmp_path, "results/weights/bagnet17.json", "--cores", "1", "--configfile", str(path))
     assert result.returncode != 0
     log = (tmp_path / "logs" / "fetch_weights" / "bagnet17.log").read_text().strip().splitlines()
     assert log[-1] == f"error: checksum mismatch for {weights}: expected sha256 {'0' * 64}, got {digest}"
     assert not (tmp_path / "results" / "weights" / "bagnet17.json").exists()
+
+
+def test_a_train_job_loads_the_file_its_weights_record_names_not_the_cache(tmp_path, demo_data, original_bagnet9_file):
+    """The train rule passes the fetch_weights record it declares: the job loads the verified file the record
+    names even where its own cache lacks it (another host's cache, a cache moved since), and refuses in one
+    line, writing nothing, when that file is gone."""
+    import json
+
+    from bagnet_repro.data.inventory import build_inventory, write_records
+    from bagnet_repro.data.split import seeded_split
+    from bagnet_repro.models.trained import read_trained
+    from helpers import run_cli
+
+    data, reference = original_bagnet9_file
+    fetched = tmp_path / "fetch-host-cache" / "bagnet" / WEIGHT_SOURCES["bagnet9"].imagenet
+    fetched.parent.mkdir(parents=True)
+    fetched.write_bytes(data)
+    record = tmp_path / "results" / "weights" / "bagnet9.json"
+    record.parent.mkdir(parents=True)
+    # What fetch-weights writes (test_fetch_weights_rule_records_the_verified_file holds its form).
+    record.write_text(
+        json.dumps(
+            {
+                "model": "bagnet9",
+                "weights": "imagenet",
+                "file": str(fetched),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        )
+    )
+    manifest = tmp_path / "manifest.tsv"
+    write_records(seeded_split(build_inventory(demo_data), 0.2, test_per_class=2, seed=0), manifest, "split")
+    job_cache = tmp_path / "job-cache"
+    job_cache.mkdir()
+    options = {"image_size": 32, "epochs": 1, "batch_size": 16, "lr": 1e-12}
+
+    def train(out):
+        return run_cli(
+            "train", "--manifest", str(manifest), "--model", "bagnet9", "--best", str(out / "best.pt"),
+            "--history", str(out / "history.csv"), "--checkpoint", str(out / "last.pt"), "--recipe", "report",
+            "--options", json.dumps(options), "--weights", "imagenet", "--weights-cache", str(job_cache),
+            "--weights-record", str(record), "--seed", "0", "--device", "cpu", "--threads", "1",
+        )  # fmt: skip
+
+    result = train(tmp_path / "run")
+    assert result.returncode == 0, result.stderr
+    assert cached_files(job_cache) == []  # nothing fetched again
+    trained = read_trained(tmp_path / "run" / "best.pt")["state_dict"]
+    for key in ("conv1.weight", "layer1.0.conv1.weight", "layer4.1.conv3.weight"):
+        assert torch.allclose(trained[key], reference[key], atol=1e-6), key
+
+    fetched.unlink()
+    result = train(tmp_path / "gone")
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: the weights file {fetched} named by {record} is gone; delete {record} to fetch it again"
+    )
+    assert not (tmp_path / "gone").exists() or not any((tmp_path / "gone").iterdir())
+    assert cached_files(job_cache) == []
+
+
+def test_the_precision_job_of_an_imagenet_bagnet_loads_the_recorded_file(tmp_path, demo_data, original_bagnet9_file):
+    """The precision rule hands its ImageNet BagNet job the fetch_weights record too (no cache lookup)."""
+    import json
+
+    from bagnet_repro.data.inventory import build_inventory, write_records
+    from bagnet_repro.data.split import seeded_split
+    from helpers import run_cli
+
+    data, _ = original_bagnet9_file
+    fetched = tmp_path / "elsewhere" / "bagnet9.pth.tar"
+    fetched.parent.mkdir()
+    fetched.write_bytes(data)
+    record = tmp_path / "bagnet9.json"
+    digest = hashlib.sha256(data).hexdigest()
+    record.write_text(json.dumps({"model": "bagnet9", "weights": "imagenet", "file": str(fetched), "sha256": digest}))
+    manifest = tmp_path / "manifest.tsv"
+    write_records(seeded_split(build_inventory(demo_data), 0.2, test_per_class=2, seed=0), manifest, "split")
+    out = tmp_path / "out"
+
+    def precision():
+        return run_cli(
+            "precision", "--model", "bagnet9", "--weights-record", str(record), "--image-size", "32",
+            "--weights-cache", str(tmp_path / "empty-cache"), "--manifest", str(manifest), "--max-images", "2",
+            "--out-table", str(out / "modes.tsv"), "--out-census", str(out / "census.tsv"),
+            "--out-histogram", str(out / "weights.tsv"), "--batch-size", "2", "--device", "cpu", "--threads", "1",
+        )  # fmt: skip
+
+    result = precision()
+    assert result.returncode == 0, result.stderr
+    assert (out / "modes.tsv").is_file() and not (tmp_path / "empty-cache").exists()
+    fetched.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # changed since it was verified
+    result = precision()
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: checksum mismatch for {fetched}")

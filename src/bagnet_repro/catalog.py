@@ -14,6 +14,8 @@ BAGNETS_V2 = {f"{name}_v2": patch for name, patch in ORIGINAL_BAGNETS.items()}
 # The report's CNN baselines.
 CNN_BASELINES = ("resnet50", "densenet121", "densenet169", "cbam_resnet50")
 BAGNET_NAMES = tuple(ORIGINAL_BAGNETS) + tuple(BAGNETS_V2)
+# The classifier heads a network can be built with (models/registry.py): the report's, or one linear layer.
+HEADS = ("report", "linear")
 # Seed 003's backbones: our own families, and torchvision's builder names (multi-scale through
 # create_feature_extractor).
 OWN_BACKBONES = (

@@ -101,6 +101,23 @@ def _option_image_size_problems(config: dict) -> list[str]:
     return problems
 
 
+def _option_choice_problems(config: dict) -> list[str]:
+    """The choices inside the option maps, checked at planning time rather than when a job starts (the
+    feature-amount study's augment may also be its recipe's per-data-set value)."""
+    from .training.settings import BY_DATASET, CHOICES  # settings reads MAX_IMAGE_SIZE from here
+
+    problems = []
+    for stage in ("pretrain", "feature_amounts"):
+        options = (config.get(stage) or {}).get("options") or {}
+        for name, choices in CHOICES.items():
+            allowed = (*choices, BY_DATASET) if (stage, name) == ("feature_amounts", "augment") else choices
+            if name in options and options[name] not in allowed:
+                problems.append(
+                    f"config error at '{stage}.options.{name}': {options[name]!r} is not one of: {', '.join(allowed)}"
+                )
+    return problems
+
+
 def merged(base: dict, update: dict) -> dict:
     """``update`` over ``base``, mappings merged key by key (as Snakemake merges --configfile files)."""
     result = dict(base)
@@ -306,6 +323,7 @@ def cross_field_problems(config: dict) -> list[str]:
         + _grid_problems(config)
         + _demo_split_problems(config)
         + _option_image_size_problems(config)
+        + _option_choice_problems(config)
         + _feature_amount_problems(config)
         + _feature_amount_depth_problems(config)
     )

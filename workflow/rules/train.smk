@@ -46,8 +46,9 @@ rule train:
         options=train_options,
         device=compute()["device"],
         weights=weights_args,
+        record=weights_record_arg,
     shell:
         "{params.cli} train --manifest {input.manifest} --model {wildcards.model} "
         "--best {output.best} --history {output.history} --checkpoint {params.checkpoint} "
-        "--recipe {params.recipe} --options {params.options} {params.weights} "
+        "--recipe {params.recipe} --options {params.options} {params.weights} {params.record} "
         "--seed {wildcards.seed} --device {params.device} --threads {threads} > {log} 2>&1"

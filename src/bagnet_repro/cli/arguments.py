@@ -73,8 +73,8 @@ def settings_values(args: argparse.Namespace) -> dict:
     """The recipe's preset with ``--options`` on top; unknown keys are refused by name."""
     import dataclasses
 
-    from ..training.finetune import TrainSettings
     from ..training.recipes import recipe_values
+    from ..training.settings import TrainSettings
 
     try:
         options = json.loads(args.options) if args.options else {}

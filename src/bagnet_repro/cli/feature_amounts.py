@@ -23,7 +23,7 @@ def _feature_amount_run(args: argparse.Namespace) -> None:
 
     from ..device import start_device
     from ..feature_amounts.study import run_variant
-    from ..training.finetune import TrainSettings
+    from ..training.settings import TrainSettings
 
     torch.set_num_threads(args.threads)
     start_device(args.device, args.gpus)

@@ -14,9 +14,12 @@ def _precision(args: argparse.Namespace) -> None:
 
     from ..device import start_device
     from ..evaluation.precision import run_precision
+    from ..models.weights import recorded_file
 
     torch.set_num_threads(args.threads)
     start_device(args.device, args.gpus)
+    record = args.weights_record
+    weights_file = recorded_file(record, args.model, "imagenet") if record and args.model else None
     rows = run_precision(
         manifest_path=args.manifest,
         table_path=args.out_table,
@@ -26,6 +29,7 @@ def _precision(args: argparse.Namespace) -> None:
         imagenet_model=args.model,
         image_size=args.image_size,
         weights_cache=args.weights_cache,
+        weights_file=weights_file,
         max_images=args.max_images,
         batch_size=args.batch_size,
         device=args.device,
@@ -41,6 +45,7 @@ def register(subparsers) -> None:
         "--model", choices=tuple(ORIGINAL_BAGNETS), help="an original BagNet, evaluated with its ImageNet weights"
     )
     p.add_argument("--weights-cache", default=None)
+    p.add_argument("--weights-record", default=None, help="with --model: the fetch-weights record of its weights")
     p.add_argument("--image-size", type=POSITIVE, default=224, help="input size for --model (ImageNet's 224)")
     p.add_argument("--manifest", required=True)
     p.add_argument("--out-table", required=True)

@@ -16,6 +16,7 @@ from .arguments import (
 )
 
 WEIGHTS_HELP = "none, a source of models/sources.py (imagenet, pytorchcv, torchvision), or a path/URL"
+RECORD_HELP = "the fetch-weights record of --weights: load the verified file it names, not the cache's"
 
 
 def _fetch_weights(args: argparse.Namespace) -> None:
@@ -37,11 +38,16 @@ def _train(args: argparse.Namespace) -> None:
     import torch
 
     from ..device import start_device
-    from ..training.finetune import TrainSettings, train
+    from ..models.weights import recorded_file
+    from ..training.finetune import train
+    from ..training.settings import TrainSettings
 
     torch.set_num_threads(args.threads)
     start_device(args.device, args.gpus)
     settings = TrainSettings(**settings_values(args), weights=weights_arg(args))
+    weights_file = (
+        recorded_file(args.weights_record, args.model, args.weights or "none") if args.weights_record else None
+    )
     print(
         json.dumps(
             train(
@@ -51,6 +57,7 @@ def _train(args: argparse.Namespace) -> None:
                 history_path=args.history,
                 checkpoint_path=args.checkpoint,
                 weights_cache=args.weights_cache,
+                weights_file=weights_file,
             )
         )
     )
@@ -73,6 +80,7 @@ def register(subparsers) -> None:
     add_recipe_options(p, "JSON object of TrainSettings values that override the recipe")
     p.add_argument("--weights", default=None, help=WEIGHTS_HELP)
     add_weights_file_options(p)
+    p.add_argument("--weights-record", default=None, help=RECORD_HELP)
     p.add_argument("--seed", type=NON_NEGATIVE, required=True)
     add_device_options(p)
     p.set_defaults(func=_train)

@@ -13,10 +13,10 @@ from tqdm.auto import tqdm
 from ..data.loading import normalize
 from ..device import to_device
 
-# Autocast dtype of each training/evaluation precision (fp32: no autocast).
+# Autocast dtype of each training/evaluation precision (fp32: no autocast); the choices are those of
+# training/settings.py's PRECISIONS, with ``auto``: bf16 on CUDA, where it is fast and needs no loss scaling; fp32
+# elsewhere (CPU autocast is slow). A test holds the two equal.
 AUTOCAST_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-# ``auto``: bf16 on CUDA, where it is fast and needs no loss scaling; fp32 elsewhere (CPU autocast is slow).
-PRECISIONS = (*AUTOCAST_DTYPES, "auto")
 
 
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:

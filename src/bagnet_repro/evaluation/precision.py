@@ -8,6 +8,7 @@ numeric mode against fp32. Modes a device cannot run are reported with the reaso
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -122,18 +123,21 @@ def run_precision(
     imagenet_model: str | None = None,
     image_size: int = 224,
     weights_cache: str | None = None,
+    weights_file: Path | None = None,
     max_images: int | None = None,
     batch_size: int = 64,
     device: str = "auto",
 ) -> list[dict]:
     """The precision study of one model: a fine-tuned ``checkpoint``, or an original BagNet with its
-    ImageNet weights (``imagenet_model``; 1000 classes, so agreement and logit drift only)."""
+    ImageNet weights (``imagenet_model``; 1000 classes, so agreement and logit drift only), loaded from
+    ``weights_file`` (the file fetch-weights recorded) when given, else from ``weights_cache``."""
     dev = resolve_device(device)
     if checkpoint:
         model, saved = load_trained(checkpoint, dev)
         name, size, with_labels = saved["model"], saved["image_size"], True
     else:
-        model = get_bagnet(imagenet_model, weights="imagenet", cache=weights_cache).to(dev).eval()
+        model = get_bagnet(imagenet_model, weights="imagenet", cache=weights_cache, weights_file=weights_file)
+        model = model.to(dev).eval()
         name, size, with_labels = f"{imagenet_model} (ImageNet weights)", image_size, False
     test = load_split(read_records(manifest_path), "test", size)
     images, labels = test.images[:max_images], test.labels[:max_images]  # None: all

@@ -21,6 +21,7 @@ from ..data.loading import ImageSet, load_split
 from ..data_catalog import FEATURE_AMOUNT_MANIFEST, FEATURE_AMOUNT_TORCHVISION
 from ..errors import UserError
 from ..fileio import sha256_file, write_text_atomic
+from ..training.settings import BY_DATASET
 
 # The names live in data_catalog.py (torch-free, read by the Snakefile); these are their names here.
 TORCHVISION_SETS = FEATURE_AMOUNT_TORCHVISION
@@ -35,7 +36,6 @@ STUDY_AUGMENTATION = {
     "kmnist": "none",
     "scene15": "none",
 }
-BY_DATASET = "by_dataset"
 
 
 def study_augmentation(name: str, augment: str) -> str:

@@ -1,6 +1,6 @@
 """One job of the study (a variant, a seed) and the study's table.
 
-A job trains its variant with the pipeline's own loop (``training.finetune.fit``: resume checkpoint every
+A job trains its variant with the pipeline's own loop (``training.loop.fit``: resume checkpoint every
 epoch, micro-batches on out-of-memory, NaN stop, the abandon rule) and writes its metrics and history; the
 table gathers every job's metrics in the reference's columns, one tidy row per (variant, seed).
 """
@@ -15,7 +15,9 @@ from pathlib import Path
 from ..code_digest import code_sha256
 from ..errors import UserError
 from ..fileio import check_writable, write_table_atomic, write_text_atomic
-from ..training.finetune import TrainSettings, discard_checkpoint, fit, seed_everything
+from ..training.checkpoints import discard_checkpoint, seed_everything
+from ..training.loop import fit
+from ..training.settings import TrainSettings
 from .data import load_study_data, study_augmentation
 from .family import profile_moments, variant
 from .model import build_feature_amount_model

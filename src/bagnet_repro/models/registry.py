@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torchvision import models as tv_models
 
-from ..catalog import BACKBONE_CLASSIFIERS, BAGNET_NAMES, MODEL_NAMES
+from ..catalog import BACKBONE_CLASSIFIERS, BAGNET_NAMES, HEADS, MODEL_NAMES
 from ..data.download import download
 from ..errors import UserError
 from . import weights as weight_files
@@ -31,7 +31,6 @@ _CNN_BUILDERS: dict[str, Callable[[int], nn.Module]] = {
         for name, backbone in BACKBONE_CLASSIFIERS.items()
     },
 }
-HEADS = ("report", "linear")
 IMAGENET_CLASSES = 1000
 
 
@@ -57,9 +56,11 @@ def _replace_head(model: nn.Module, num_classes: int, head: str) -> None:
     setattr(model, attribute, new)
 
 
-def _pretrained_bagnet(name: str, weights: str | dict, cache: str | os.PathLike | None) -> BagNet:
-    """A BagNet loaded strictly from ``weights``, at the class count of the file."""
-    path = fetch_weights_file(name, weights, cache)
+def _pretrained_bagnet(
+    name: str, weights: str | dict, cache: str | os.PathLike | None, weights_file: Path | None = None
+) -> BagNet:
+    """A BagNet loaded strictly from ``weights`` (``weights_file`` when already fetched), at the file's class count."""
+    path = weights_file or fetch_weights_file(name, weights, cache)
     state = weight_files.read_state_dict(path)
     pretrained_classes = state["fc.weight"].shape[0] if "fc.weight" in state else IMAGENET_CLASSES
     model = BagNet(BAGNET_CONFIGS[name], num_classes=pretrained_classes)
@@ -68,21 +69,26 @@ def _pretrained_bagnet(name: str, weights: str | dict, cache: str | os.PathLike 
 
 
 def get_bagnet(
-    name: str, weights: str | dict | None = None, num_classes: int | None = 1000, cache: str | os.PathLike | None = None
+    name: str,
+    weights: str | dict | None = None,
+    num_classes: int | None = 1000,
+    cache: str | os.PathLike | None = None,
+    weights_file: Path | None = None,
 ) -> BagNet:
     """A BagNet (``bagnet9|17|33`` original, ``*_v2`` padded) with random or pretrained weights.
 
     ``weights="imagenet"`` loads the original published ImageNet weights (original BagNets only); a path
     or URL loads a state dict (for v2: BagNets-v2's released files, or the weights of our pretraining).
     Pretrained files are loaded strictly at their own class count; the classifier is then replaced when
-    ``num_classes`` differs (``None`` keeps the file's classifier).
+    ``num_classes`` differs (``None`` keeps the file's classifier). ``weights_file``: the file of ``weights``
+    as fetch-weights recorded it (``weights.recorded_file``), loaded instead of looking the source up again.
     """
     if name not in BAGNET_CONFIGS:
         raise UserError(f"unknown BagNet {name!r}; choose one of: {', '.join(BAGNET_NAMES)}")
     spec = weight_files.parse_weights(weights)
     if spec is None:
         return BagNet(BAGNET_CONFIGS[name], num_classes=num_classes or IMAGENET_CLASSES)
-    model = _pretrained_bagnet(name, weights, cache)
+    model = _pretrained_bagnet(name, weights, cache, weights_file)
     if num_classes is not None and model.fc.out_features != num_classes:
         model.fc = nn.Linear(model.num_features, num_classes)
     return model
@@ -135,14 +141,19 @@ def fetch_weights_file(name: str, weights: str | dict | None, cache: str | os.Pa
     raise UserError(f"weights {spec.source!r} are not offered for {name}; use {choices}")
 
 
-def _pretrained_cnn(name: str, weights: str | dict, cache: str | os.PathLike | None) -> nn.Module:
-    """A CNN baseline at 1000 classes carrying the pretrained ``weights``."""
-    path = fetch_weights_file(name, weights, cache)
+def _pretrained_cnn(
+    name: str, weights: str | dict, cache: str | os.PathLike | None, weights_file: Path | None = None
+) -> nn.Module:
+    """A CNN baseline at 1000 classes carrying the pretrained ``weights`` (``weights_file`` when already fetched)."""
+    path = weights_file or fetch_weights_file(name, weights, cache)
     source = weight_files.parse_weights(weights).source
     if source == "torchvision":
-        # torchvision's builder finds the verified file in the cache and applies its own key fixes.
+        # torchvision's builder finds the verified file as torch.hub keeps it (<hub>/checkpoints/<its name>)
+        # and applies its own key fixes.
+        if path.parent.name != "checkpoints" or path.name != _torchvision_weights_enum(name).url.rsplit("/", 1)[-1]:
+            raise UserError(f"{path} is not where torch.hub keeps {name}'s torchvision weights; fetch them again")
         previous = torch.hub.get_dir()
-        torch.hub.set_dir(str(weight_files.cache_dir(cache) / "torchvision"))
+        torch.hub.set_dir(str(path.parent.parent))
         try:
             return getattr(tv_models, name)(weights=_torchvision_weights_enum(name))
         finally:
@@ -161,11 +172,13 @@ def build_model(
     weights: str | dict | None = None,
     head: str = "report",
     cache: str | os.PathLike | None = None,
+    weights_file: Path | None = None,
 ) -> nn.Module:
     """Build ``name`` for ``num_classes`` classes with the ``report`` head or a plain ``linear`` one.
 
     With pretrained ``weights`` the whole network is loaded at ImageNet's 1000 classes and the head is
-    replaced (as the report fine-tuned); without, the model starts from random init.
+    replaced (as the report fine-tuned); without, the model starts from random init. ``weights_file``: the file
+    of ``weights`` as fetch-weights recorded it, loaded instead of looking the source up in the cache again.
     """
     if name not in MODEL_NAMES:
         raise UserError(f"unknown model {name!r}; choose one of: {', '.join(MODEL_NAMES)}")
@@ -181,8 +194,8 @@ def build_model(
             _replace_head(model, num_classes, head)
         return model
     if name in BAGNET_CONFIGS:
-        model = _pretrained_bagnet(name, weights, cache)
+        model = _pretrained_bagnet(name, weights, cache, weights_file)
     else:
-        model = _pretrained_cnn(name, weights, cache)
+        model = _pretrained_cnn(name, weights, cache, weights_file)
     _replace_head(model, num_classes, head)
     return model

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import torch
 
+from ..catalog import HEADS
 from ..errors import UserError
 from ..fileio import save_torch_atomic
 from ..torchfile import TorchFileError, read_torch_file
-from .registry import HEADS, build_model
+from .registry import build_model
 
 # The keys every later stage reads, with the type each must have (val_acc and val_loss are informative only:
 # the first versions of the pipeline wrote no val_loss).

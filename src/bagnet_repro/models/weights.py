@@ -17,6 +17,7 @@ Every file lands in the cache only after its checksum matches, so a corrupt down
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 import zipfile
@@ -124,6 +125,30 @@ def file_weights(spec: WeightsSpec, cache: Path) -> Path:
     if not target.is_file():
         download(location, target, sha256=spec.sha256)
     return target
+
+
+def recorded_file(record: str | os.PathLike, model: str, weights: str) -> Path:
+    """The weights file that fetch-weights verified for ``model`` and named in its ``record`` (JSON).
+
+    A job given the record loads that file instead of looking the source up again, so what it runs with is
+    the input the workflow declared; a file moved or deleted since (a cleared cache) is one line, never a
+    silent second download, and a changed file is refused by the recorded sha256."""
+    try:
+        data = json.loads(Path(record).read_text())
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read the weights record {record}: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("file"), str) or not isinstance(data.get("sha256"), str):
+        raise UserError(f"{record} is not a weights record of fetch-weights (it names no file and sha256)")
+    if data.get("model") != model or data.get("weights") != weights:
+        raise UserError(
+            f"{record} records the weights {data.get('weights')!r} of {data.get('model')!r}, not {weights!r} of "
+            f"{model!r}; delete it to fetch them again"
+        )
+    path = Path(data["file"])
+    if not path.is_file():
+        raise UserError(f"the weights file {path} named by {record} is gone; delete {record} to fetch it again")
+    check_digest(path, data["sha256"], path)
+    return path
 
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:

@@ -31,21 +31,16 @@ from ..evaluation.inference import autocast_dtype
 from ..fileio import check_writable, file_digest, save_torch_atomic, write_table_atomic
 from ..models import build_model
 from . import distributed
-from .finetune import (
-    PER_STEP_SCHEDULERS,
-    TrainSettings,
-    build_optimizer,
-    build_scheduler,
-    check_choices,
+from .checkpoints import (
     discard_checkpoint,
     initial_state,
     load_optimisation_state,
     optimisation_state,
     read_resume_checkpoint,
-    select_epoch,
-    set_tf32,
-    settings_key,
 )
+from .loop import select_epoch
+from .optimisation import build_optimizer, build_scheduler, set_tf32
+from .settings import PER_STEP_SCHEDULERS, TrainSettings, check_choices, settings_key
 from .tally import EpochTally
 
 HISTORY_COLUMNS = (

@@ -1,6 +1,6 @@
-"""Training recipes as presets: the report's, the modern torchvision-style one, and BagNets-v2's.
+"""Training recipes as presets (``RECIPES``: the one list of their names; docs/recipes.md tables their values).
 
-A recipe is a set of ``TrainSettings`` values and the one place they live; keys given explicitly in the
+A recipe is a set of ``TrainSettings`` values (settings.py) and the one place they live; keys given explicitly in the
 config (``train:`` or ``pretrain.options``) win over the preset. Torch-free: the Snakefile resolves the
 settings at parse time, so every train command shows the values it runs with.
 """
@@ -96,7 +96,7 @@ RECIPES: dict[str, dict] = {
     # asked for (normalization: data, the training set's per-channel mean/std), as in the authors' code.
     # Augmentation by data set, as theirs: pad-4 random crop + flip on CIFAR-10/100, none on the MNIST family
     # (feature_amounts/data.py). Their SGDR batch for batch (sgdr_authors: each restart one batch late, see
-    # training/finetune.py); scheduler sgdr is the same schedule restarting on the epoch boundary.
+    # training/optimisation.py); scheduler sgdr is the same schedule restarting on the epoch boundary.
     "feature_amounts": {
         "optimizer": "sgd",
         "lr": 0.01,

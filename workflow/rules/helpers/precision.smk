@@ -25,11 +25,11 @@ def precision_model_input(wildcards):
     """A trained run's best.pt (first seed), or the verified ImageNet weights of an original BagNet."""
     if wildcards.source == "trained":
         return expand(rules.train.output.best, model=wildcards.model, seed=seeds()[0])[0]
-    return f"results/weights/{wildcards.model}.json"
+    return weights_record(wildcards.model)
 
 
 def precision_model_args(wildcards, input):
+    """The trained checkpoint, or the original BagNet with the record of its verified ImageNet weights."""
     if wildcards.source == "trained":
         return f"--checkpoint {shlex.quote(input.model)}"
-    cache = config["weights"]["cache"]
-    return f"--model {wildcards.model}" + (f" --weights-cache {shlex.quote(cache)}" if cache else "")
+    return f"--model {wildcards.model} --weights-record {shlex.quote(input.model)}"

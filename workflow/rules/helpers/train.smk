@@ -19,11 +19,20 @@ def train_options(wildcards):
     return shlex.quote(json.dumps(train_settings(), sort_keys=True))
 
 
+def weights_record(model):
+    """The fetch_weights record of ``model``'s weights; None when nothing is fetched (none, or pretrained here)."""
+    if config["weights"]["models"].get(model, "none") in ("none", "pretrained"):
+        return None
+    return expand(rules.fetch_weights.output[0], model=model)[0]
+
+
 def weights_record_input(wildcards):
     """Training waits for the verified download (a localrule on the submit host) or for the pretraining."""
-    value = config["weights"]["models"].get(wildcards.model, "none")
-    if value == "none":
+    if model_weights(wildcards.model) == "none":
         return []
-    if value == "pretrained":
-        return pretrained_weights(wildcards.model)
-    return f"results/weights/{wildcards.model}.json"
+    return weights_record(wildcards.model) or pretrained_weights(wildcards.model)
+
+
+def weights_record_arg(wildcards, input):
+    """``--weights-record`` with the record the job is given: it loads the file fetch_weights verified."""
+    return f"--weights-record {shlex.quote(input.weights)}" if weights_record(wildcards.model) else ""
