@@ -227,6 +227,30 @@ def _relocated(value, moves: list[tuple[str, str]]):
     return value
 
 
+def _inputs_relocated(record: dict, provenance: dict, workdir: Path, project: Path) -> dict:
+    """The record's relative inputs that name the exporting checkout's own files (a notebook, the report template:
+    the rules give them relative to the working folder) as this checkout names them from its working folder, so
+    that a run made in another folder than its code still has the same set of inputs here."""
+    inputs = record.get("input")
+    if not isinstance(inputs, list):
+        return record
+    old_work, old_code = Path(provenance["work_dir"]), Path(provenance["code_dir"])
+    moved = []
+    for name in inputs:
+        if isinstance(name, str) and name and not os.path.isabs(name):
+            resolved = Path(os.path.normpath(old_work / name))
+            if resolved.is_relative_to(old_code):
+                inside = resolved.relative_to(old_code)
+                if inside.parts[0] not in PLACES_OF_OUTPUTS and (project / inside).is_file():
+                    name = os.path.relpath(project / inside, workdir)
+        moved.append(name)
+    return {**record, "input": moved}
+
+
+# The folders whose files are the run's own outputs, never the checkout's sources.
+PLACES_OF_OUTPUTS = ("results", "logs", "report")
+
+
 def _place(staged: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -297,7 +321,10 @@ def import_run(
             {(manifest["provenance"]["work_dir"], str(workdir)), (manifest["provenance"]["code_dir"], str(project))},
             key=lambda m: -len(m[0]),
         )
-        records = {key: _relocated(record, moves) for key, record in manifest["records"].items()}
+        records = {
+            key: _relocated(_inputs_relocated(record, manifest["provenance"], workdir, project), moves)
+            for key, record in manifest["records"].items()
+        }
         write_metadata_records(workdir, records, [n for n in names if n in outputs and n not in records])
     finally:
         shutil.rmtree(stage, ignore_errors=True)
