@@ -241,18 +241,15 @@ def test_corrupt_resume_checkpoint_is_one_line_and_kept(tmp_path):
     assert (out / "last.pt").read_bytes() == b"PK\x03\x04 half a checkpoint"
 
 
-def test_corrupt_best_checkpoint_is_one_line(tmp_path):
-    best = tmp_path / "best.pt"
-    best.write_bytes(b"\x80\x02 garbage")
-    out = tmp_path / "predictions.tsv"
-    result = run_cli(
+def evaluate_args(checkpoint, tmp_path):
+    return [
         "evaluate",
         "--checkpoint",
-        str(best),
+        str(checkpoint),
         "--manifest",
         str(tiny_manifest(tmp_path, 0)),
         "--predictions",
-        str(out),
+        str(tmp_path / "predictions.tsv"),
         "--metrics",
         str(tmp_path / "metrics.json"),
         "--scramble-grid",
@@ -268,7 +265,14 @@ def test_corrupt_best_checkpoint_is_one_line(tmp_path):
         "cpu",
         "--threads",
         "1",
-    )
+    ]
+
+
+def test_corrupt_best_checkpoint_is_one_line(tmp_path):
+    best = tmp_path / "best.pt"
+    best.write_bytes(b"\x80\x02 garbage")
+    out = tmp_path / "predictions.tsv"
+    result = run_cli(*evaluate_args(best, tmp_path))
     assert_one_line_error(result, f"cannot read checkpoint {best}")
     assert not out.exists() and not leftovers(tmp_path)
 
@@ -545,33 +549,6 @@ class RunsAShell:
 
     def __reduce__(self):
         return (os.system, (f"touch {self.path}",))
-
-
-def evaluate_args(checkpoint, tmp_path):
-    return [
-        "evaluate",
-        "--checkpoint",
-        str(checkpoint),
-        "--manifest",
-        str(tiny_manifest(tmp_path, 0)),
-        "--predictions",
-        str(tmp_path / "predictions.tsv"),
-        "--metrics",
-        str(tmp_path / "metrics.json"),
-        "--scramble-grid",
-        "4",
-        "--sweep-grids",
-        "1",
-        "2",
-        "--scramble-seed",
-        "0",
-        "--batch-size",
-        "8",
-        "--device",
-        "cpu",
-        "--threads",
-        "1",
-    ]
 
 
 def best_shaped(payload):
