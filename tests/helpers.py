@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -11,6 +12,19 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED_SCENE15 = PROJECT.parent / "shared" / "data" / "scene15"
+
+
+def copy_checkout(destination: Path, names: tuple[str, ...]) -> None:
+    """Copy the committed files under ``names`` (top-level files or folders) to ``destination``.
+
+    Only what git tracks: a clean clone (as CI's) has no outputs, so a test must not depend on them."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--", *names], cwd=PROJECT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    for relative in filter(None, listed):
+        target = destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PROJECT / relative, target, follow_symlinks=False)
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

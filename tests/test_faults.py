@@ -28,7 +28,6 @@ import hashlib
 import json
 import os
 import resource
-import shutil
 import signal
 import subprocess
 import sys
@@ -46,7 +45,7 @@ from bagnet_repro.data.demo import make_demo_data
 from bagnet_repro.data.inventory import build_inventory, write_records
 from bagnet_repro.data.split import seeded_split
 from bagnet_repro.errors import UserError
-from helpers import PROJECT, run_cli, run_snakemake
+from helpers import PROJECT, copy_checkout, run_cli, run_snakemake
 
 
 def last_line(result: subprocess.CompletedProcess) -> str:
@@ -412,12 +411,7 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
     # config.yaml itself is read by the Snakefile, which names the line before Snakemake's own message.
     project = tmp_path / "project"
     project.mkdir()
-    for name in ("Snakefile", "workflow", "src", "envs", "notebooks", "profiles"):
-        source = PROJECT / name
-        if source.is_dir():
-            shutil.copytree(source, project / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, project / name)
+    copy_checkout(project, ("Snakefile", "workflow", "src", "envs", "notebooks", "profiles"))
     (project / "config.yaml").write_text((PROJECT / "config.yaml").read_text().replace("seeds: [152]", "seeds: [152"))
     result = subprocess.run(
         [

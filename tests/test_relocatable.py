@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from planned import environment_without_heavy_packages
 
-from helpers import PROJECT
+from helpers import copy_checkout
 
-TRACKED = ("Snakefile", "workflow", "src", "envs", "notebooks", "report", "profiles", "config.yaml", "configs")
+TRACKED = ("Snakefile", "workflow", "src", "envs", "notebooks", "profiles", "config.yaml", "configs")
 # The data stage of the demo and a notebook rule (Figure 1's tables): package commands and a notebook input.
 TARGETS = ("results/data/audit_summary.json", "report/tables/figure1.csv")
 
@@ -43,10 +43,7 @@ def _plans(checkout: Path) -> dict[str, str]:
 def test_a_moved_run_plans_nothing(tmp_path):
     first = tmp_path / "first" / "bagnet-repro"
     first.mkdir(parents=True)
-    for name in TRACKED:
-        source = PROJECT / name
-        copy = shutil.copytree if source.is_dir() else shutil.copy2
-        copy(source, first / name, **({"ignore": shutil.ignore_patterns("__pycache__")} if source.is_dir() else {}))
+    copy_checkout(first, TRACKED)
     ran = _snakemake(first, "--cores", "2")
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert set(_plans(first).values()) == {"no update"}

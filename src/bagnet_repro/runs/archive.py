@@ -247,6 +247,15 @@ def _inputs_relocated(record: dict, provenance: dict, workdir: Path, project: Pa
     return {**record, "input": moved}
 
 
+def _inputs_sorted(record: dict) -> dict:
+    """Snakemake keeps a job's inputs sorted and compares the lists as they are: a renamed input (a notebook seen
+    from another folder) can change its place, and an unsorted list would read as a changed set of inputs."""
+    inputs = record.get("input")
+    if isinstance(inputs, list) and all(isinstance(name, str) for name in inputs):
+        return {**record, "input": sorted(inputs)}
+    return record
+
+
 # The folders whose files are the run's own outputs, never the checkout's sources.
 PLACES_OF_OUTPUTS = ("results", "logs", "report")
 
@@ -322,7 +331,7 @@ def import_run(
             key=lambda m: -len(m[0]),
         )
         records = {
-            key: _relocated(_inputs_relocated(record, manifest["provenance"], workdir, project), moves)
+            key: _inputs_sorted(_relocated(_inputs_relocated(record, manifest["provenance"], workdir, project), moves))
             for key, record in manifest["records"].items()
         }
         write_metadata_records(workdir, records, [n for n in names if n in outputs and n not in records])
