@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -33,6 +34,27 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "bagnet_repro", *args], cwd=cwd or PROJECT, env=env, capture_output=True, text=True
     )
+
+
+def train_command(manifest: Path, out: Path, options: dict, model: str = "bagnet9") -> list[str]:
+    """The arguments of ``bagnet-repro train``: one model on ``manifest`` with ``options``, into ``out`` (CPU,
+    one thread)."""
+    return [
+        *("train", "--manifest", str(manifest), "--model", model, "--recipe", "report"),
+        *("--best", str(out / "best.pt"), "--history", str(out / "history.csv"), "--checkpoint", str(out / "last.pt")),
+        *("--options", json.dumps(options), "--seed", "0", "--device", "cpu", "--threads", "1"),
+    ]
+
+
+def evaluate_command(checkpoint: Path, manifest: Path, out: Path) -> list[str]:
+    """The arguments of ``bagnet-repro evaluate``: ``checkpoint`` on ``manifest``, scrambled 4 x 4 and swept
+    over 1 x 1 and 2 x 2, into ``out`` (CPU, one thread)."""
+    return [
+        *("evaluate", "--checkpoint", str(checkpoint), "--manifest", str(manifest)),
+        *("--predictions", str(out / "predictions.tsv"), "--metrics", str(out / "metrics.json")),
+        *("--scramble-grid", "4", "--sweep-grids", "1", "2", "--scramble-seed", "0", "--batch-size", "8"),
+        *("--device", "cpu", "--threads", "1"),
+    ]
 
 
 def run_snakemake(

@@ -2,7 +2,6 @@
 training through the pipeline's own commands."""
 
 import csv
-import json
 import math
 
 import pytest
@@ -15,7 +14,7 @@ from bagnet_repro.complexity.counting import count_flops, count_parameters
 from bagnet_repro.errors import UserError
 from bagnet_repro.models import build_backbone, build_model
 from bagnet_repro.models.vovnet import VOVNET_CONFIGS, OSABlock
-from helpers import PROJECT, run_cli, run_snakemake
+from helpers import PROJECT, run_cli, run_snakemake, train_command
 
 # Values REFERENCE.md gives for rows the seed's README does not publish (correct widths, FLOPs = 2 x MACs).
 UNPUBLISHED_REFERENCE = {"darknet19": (19.82, 5.50), "vovnet19_slim": (2.65, 4.80), "vovnet99": (69.52, 34.51)}
@@ -187,29 +186,7 @@ def test_a_backbone_trains_through_the_train_command(demo_data, tmp_path):
     manifest = tmp_path / "manifest.tsv"
     write_records(seeded_split(build_inventory(demo_data), 0.2, test_per_class=2, seed=0), manifest, "split")
     options = {"image_size": 32, "epochs": 1, "batch_size": 32, "head": "linear", "lr": 1e-3}
-    result = run_cli(
-        "train",
-        "--manifest",
-        str(manifest),
-        "--model",
-        "cspdarknet19",
-        "--best",
-        str(tmp_path / "best.pt"),
-        "--history",
-        str(tmp_path / "history.csv"),
-        "--checkpoint",
-        str(tmp_path / "last.pt"),
-        "--recipe",
-        "report",
-        "--options",
-        json.dumps(options),
-        "--seed",
-        "0",
-        "--device",
-        "cpu",
-        "--threads",
-        "1",
-    )
+    result = run_cli(*train_command(manifest, tmp_path, options, model="cspdarknet19"))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "cspdarknet19 epoch 1/1" in result.stdout + result.stderr
     saved = torch.load(tmp_path / "best.pt", map_location="cpu", weights_only=True)

@@ -10,7 +10,7 @@ import sys
 from bagnet_repro.code_digest import PACKAGE, code_check, code_sha256, digest_of, recorded_code
 from bagnet_repro.data.inventory import build_inventory, write_records
 from bagnet_repro.data.split import seeded_split
-from helpers import PROJECT
+from helpers import PROJECT, evaluate_command, train_command
 
 
 def test_digest_follows_the_code_not_the_place_nor_caches(tmp_path):
@@ -59,64 +59,10 @@ def test_train_and_evaluate_record_the_code_and_paper_values_names_other_code(de
     write_records(seeded_split(build_inventory(demo_data), 0.2, test_per_class=2, seed=0), manifest, "split")
     env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"), OMP_NUM_THREADS="1")
     cli = [sys.executable, "-m", "bagnet_repro"]
-    options = json.dumps({"image_size": 32, "epochs": 1, "batch_size": 8, "precision": "fp32"})
-    subprocess.run(
-        [
-            *cli,
-            "train",
-            "--manifest",
-            str(manifest),
-            "--model",
-            "bagnet9",
-            "--best",
-            str(tmp_path / "best.pt"),
-            "--history",
-            str(tmp_path / "history.csv"),
-            "--checkpoint",
-            str(tmp_path / "last.pt"),
-            "--recipe",
-            "report",
-            "--options",
-            options,
-            "--seed",
-            "0",
-            "--device",
-            "cpu",
-            "--threads",
-            "1",
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [
-            *cli,
-            "evaluate",
-            "--checkpoint",
-            str(tmp_path / "best.pt"),
-            "--manifest",
-            str(manifest),
-            "--metrics",
-            str(tmp_path / "metrics.json"),
-            "--predictions",
-            str(tmp_path / "pred.tsv"),
-            "--scramble-grid",
-            "4",
-            "--sweep-grids",
-            "--scramble-seed",
-            "0",
-            "--batch-size",
-            "8",
-            "--device",
-            "cpu",
-            "--threads",
-            "1",
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    options = {"image_size": 32, "epochs": 1, "batch_size": 8, "precision": "fp32"}
+    subprocess.run([*cli, *train_command(manifest, tmp_path, options)], env=env, check=True, capture_output=True)
+    evaluated = [*cli, *evaluate_command(tmp_path / "best.pt", manifest, tmp_path)]
+    subprocess.run(evaluated, env=env, check=True, capture_output=True)
     with open(tmp_path / "history.csv") as handle:
         assert {row["code_sha256"] for row in csv.DictReader(handle)} == {code_sha256()}
     assert json.loads((tmp_path / "metrics.json").read_text())["code_sha256"] == code_sha256()

@@ -45,7 +45,7 @@ from bagnet_repro.data.demo import make_demo_data
 from bagnet_repro.data.inventory import build_inventory, write_records
 from bagnet_repro.data.split import seeded_split
 from bagnet_repro.errors import UserError
-from helpers import PROJECT, copy_checkout, run_cli, run_snakemake
+from helpers import PROJECT, copy_checkout, evaluate_command, run_cli, run_snakemake, train_command
 
 
 def last_line(result: subprocess.CompletedProcess) -> str:
@@ -176,30 +176,7 @@ def tiny_manifest(tmp_path, seed):
 
 
 def train_args(manifest, out, **options):
-    settings = {"image_size": 32, "epochs": 3, "batch_size": 8, "head": "linear", **options}
-    return [
-        "train",
-        "--manifest",
-        str(manifest),
-        "--model",
-        "bagnet9",
-        "--best",
-        str(out / "best.pt"),
-        "--history",
-        str(out / "history.csv"),
-        "--checkpoint",
-        str(out / "last.pt"),
-        "--recipe",
-        "report",
-        "--options",
-        json.dumps(settings),
-        "--seed",
-        "0",
-        "--device",
-        "cpu",
-        "--threads",
-        "1",
-    ]
+    return train_command(manifest, out, {"image_size": 32, "epochs": 3, "batch_size": 8, "head": "linear", **options})
 
 
 LONG = {"epochs": 200}  # far more than the run can finish before the kill
@@ -241,30 +218,7 @@ def test_corrupt_resume_checkpoint_is_one_line_and_kept(tmp_path):
 
 
 def evaluate_args(checkpoint, tmp_path):
-    return [
-        "evaluate",
-        "--checkpoint",
-        str(checkpoint),
-        "--manifest",
-        str(tiny_manifest(tmp_path, 0)),
-        "--predictions",
-        str(tmp_path / "predictions.tsv"),
-        "--metrics",
-        str(tmp_path / "metrics.json"),
-        "--scramble-grid",
-        "4",
-        "--sweep-grids",
-        "1",
-        "2",
-        "--scramble-seed",
-        "0",
-        "--batch-size",
-        "8",
-        "--device",
-        "cpu",
-        "--threads",
-        "1",
-    ]
+    return evaluate_command(checkpoint, tiny_manifest(tmp_path, 0), tmp_path)
 
 
 def test_corrupt_best_checkpoint_is_one_line(tmp_path):

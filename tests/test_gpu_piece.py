@@ -80,61 +80,34 @@ def one_line_error(result):
     return lines[0]
 
 
-def test_plan_with_a_missing_config_file_is_one_line(tmp_path):
-    line = one_line_error(
-        run(
-            tmp_path,
-            sys.executable,
-            SCRIPT,
-            "plan",
-            "--seed",
-            "0",
-            "--models",
-            "bagnet9",
-            "--out",
-            "piece.sh",
-            "--configfile",
-            "nowhere.yaml",
-        )
+def plan(folder, seed: str, models: str, configfile: str):
+    """``gpu_piece.py plan`` of one piece into ``folder``/piece.sh."""
+    return run(
+        folder,
+        sys.executable,
+        SCRIPT,
+        "plan",
+        "--seed",
+        seed,
+        "--models",
+        models,
+        "--out",
+        "piece.sh",
+        "--configfile",
+        configfile,
     )
+
+
+def test_plan_with_a_missing_config_file_is_one_line(tmp_path):
+    line = one_line_error(plan(tmp_path, "0", "bagnet9", "nowhere.yaml"))
     assert line == "error: config file not found: nowhere.yaml"
     assert not (tmp_path / "piece.sh").exists()
 
 
 def test_plan_for_a_seed_or_model_the_config_does_not_list_is_refused(tmp_path):
-    line = one_line_error(
-        run(
-            tmp_path,
-            sys.executable,
-            SCRIPT,
-            "plan",
-            "--seed",
-            "777",
-            "--models",
-            "bagnet9",
-            "--out",
-            "piece.sh",
-            "--configfile",
-            DEMO,
-        )
-    )
+    line = one_line_error(plan(tmp_path, "777", "bagnet9", DEMO))
     assert "seeds 777 not in the config's seeds [0]" in line and "finish would not use that piece" in line
-    line = one_line_error(
-        run(
-            tmp_path,
-            sys.executable,
-            SCRIPT,
-            "plan",
-            "--seed",
-            "0",
-            "--models",
-            "vgg11",
-            "--out",
-            "piece.sh",
-            "--configfile",
-            DEMO,
-        )
-    )
+    line = one_line_error(plan(tmp_path, "0", "vgg11", DEMO))
     assert "models vgg11 not in the config's models" in line
     assert not (tmp_path / "piece.sh").exists()
 
