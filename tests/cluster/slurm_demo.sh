@@ -11,10 +11,22 @@ PROJECT="$(cd "$(dirname "$0")/../.." && pwd)"
 if [ -f "$PROJECT/.venv/bin/activate" ]; then source "$PROJECT/.venv/bin/activate"; fi
 WORK="$(mktemp -d /tmp/bagnet-slurm.XXXXXX)"
 PIDS=()
+# The machine is left as found: /etc/slurm's two files are put back (or removed) on exit. A slurm.conf naming a
+# controller that no longer runs makes every `snakemake` start 9 s late (the SLURM plugin asks `scontrol show
+# config` when it is imported), which would slow every later test on this machine.
+SAVED=""  # where the files found in /etc/slurm wait, once this script writes its own
+restore_config() {
+    [ -n "$SAVED" ] || return 0
+    for name in slurm.conf gres.conf; do
+        if [ -e "$SAVED/$name" ]; then cp -p "$SAVED/$name" "/etc/slurm/$name"; else rm -f "/etc/slurm/$name"; fi
+    done
+    rm -rf "$SAVED"
+}
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     sleep 1
     for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    restore_config
     if [ -d "$WORK" ]; then echo "logs and results kept in $WORK"; fi
 }
 trap cleanup EXIT
@@ -68,6 +80,10 @@ CPUS="$(nproc)"
 MEMORY=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 * 85 / 100 ))
 STATE=/var/spool/slurmctld-bagnet
 rm -rf "$STATE" /var/spool/slurmd-bagnet && mkdir -p "$STATE" /var/spool/slurmd-bagnet /etc/slurm
+SAVED="$(mktemp -d /tmp/bagnet-slurm-etc.XXXXXX)"
+for name in slurm.conf gres.conf; do
+    if [ -e "/etc/slurm/$name" ]; then cp -p "/etc/slurm/$name" "$SAVED/$name"; fi
+done
 cat >/etc/slurm/slurm.conf <<CONF
 ClusterName=bagnet
 SlurmctldHost=$HOST
