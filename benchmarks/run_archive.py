@@ -15,6 +15,7 @@ import os
 import platform
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +30,12 @@ def _timed(command: list[str], cwd: Path, code: Path) -> tuple[float, subprocess
     if result.returncode != 0:
         sys.exit(f"error: {' '.join(command)} failed in {cwd}: {result.stderr.strip()[-2000:]}")
     return time.monotonic() - start, result
+
+
+def _files_in(archive: Path) -> int:
+    """The number of files the archive's manifest (its first member) lists."""
+    with tarfile.open(archive) as tar:
+        return len(json.loads(tar.extractfile(tar.next()).read())["files"])
 
 
 def _planned(clone: Path, configfile: str) -> list[str]:
@@ -47,12 +54,15 @@ def _planned(clone: Path, configfile: str) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", required=True, type=Path, help="a folder where the workflow ran to its end")
+    parser.add_argument(
+        "--code", type=Path, help="the checkout whose workflow made the run (default: the run folder, else this one)"
+    )
     parser.add_argument("--configfile", default="configs/demo.yaml", help="relative to the project")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
 
     python, config, run = sys.executable, args.configfile, args.run.resolve()
-    code = run if (run / "src" / "bagnet_repro").is_dir() else PROJECT  # a clone's run, or one apart from its code
+    code = args.code.resolve() if args.code else run if (run / "src" / "bagnet_repro").is_dir() else PROJECT
     with tempfile.TemporaryDirectory(prefix="run-archive-") as scratch:
         archive, clone = Path(scratch) / "run.tar.gz", Path(scratch) / "clone"
         export_s, _ = _timed(
@@ -70,11 +80,12 @@ def main() -> None:
         result = {
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
             "config": config,
-            "run_inside_its_checkout": code == run,
+            "run_inside_its_checkout": code == run,  # else made with -s CODE/Snakefile --directory RUN
             "commit": subprocess.run(
                 ["git", "rev-parse", "HEAD"], cwd=PROJECT, capture_output=True, text=True
             ).stdout.strip(),
             "archive_bytes": archive.stat().st_size,
+            "archive_files": _files_in(archive),
             "export_s": round(export_s, 1),
             "import_s": round(import_s, 1),
             "import_said": imported.stdout.strip(),
