@@ -49,6 +49,17 @@ def add_device_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def start_compute(args: argparse.Namespace, stream=None) -> None:
+    """What every computing command does first: torch's CPU threads from ``--threads``, then the device claimed
+    and named in the log (``device.start_device``)."""
+    import torch
+
+    from ..device import start_device
+
+    torch.set_num_threads(args.threads)
+    start_device(args.device, getattr(args, "gpus", 0), stream=stream)
+
+
 def add_weights_file_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights-sha256", default=None, help="expected sha256 (or prefix) of a path/URL")
     p.add_argument("--weights-cache", default=None, help=CACHE_HELP)

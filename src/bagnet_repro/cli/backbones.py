@@ -5,17 +5,14 @@ from __future__ import annotations
 import argparse
 
 from ..catalog import BACKBONE_NAMES
-from .arguments import POSITIVE, add_device_options
+from .arguments import POSITIVE, add_device_options, start_compute
 
 
 def _backbone_table(args: argparse.Namespace) -> None:
-    import torch
-
     from ..complexity.backbone_table import write_backbone_table
-    from ..device import resolve_device, start_device
+    from ..device import resolve_device
 
-    torch.set_num_threads(args.threads)
-    start_device(args.device, args.gpus)
+    start_compute(args)
     table = write_backbone_table(
         names=args.names,
         csv_path=args.csv,

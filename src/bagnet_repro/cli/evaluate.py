@@ -6,17 +6,13 @@ import argparse
 import json
 
 from ..errors import UserError
-from .arguments import NON_NEGATIVE, POSITIVE, add_device_options
+from .arguments import NON_NEGATIVE, POSITIVE, add_device_options, start_compute
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    import torch
-
-    from ..device import start_device
     from ..evaluation.evaluate import evaluate
 
-    torch.set_num_threads(args.threads)
-    start_device(args.device, args.gpus)
+    start_compute(args)
     print(
         json.dumps(
             evaluate(

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from ..data_catalog import FEATURE_AMOUNT_DATASETS
-from .arguments import NON_NEGATIVE, add_device_options, add_recipe_options, count, settings_values
+from .arguments import NON_NEGATIVE, add_device_options, add_recipe_options, count, settings_values, start_compute
 
 DATASET_HELP = f"one of {', '.join(FEATURE_AMOUNT_DATASETS)} (scene15 is this workflow's data)"
 
@@ -19,14 +19,10 @@ def _feature_amount_data(args: argparse.Namespace) -> None:
 
 
 def _feature_amount_run(args: argparse.Namespace) -> None:
-    import torch
-
-    from ..device import start_device
     from ..feature_amounts.study import run_variant
     from ..training.settings import TrainSettings
 
-    torch.set_num_threads(args.threads)
-    start_device(args.device, args.gpus)
+    start_compute(args)
     settings = TrainSettings(**settings_values(args))
     print(
         json.dumps(

@@ -8,7 +8,7 @@ import os
 import sys
 
 from ..catalog import ORIGINAL_BAGNETS
-from .arguments import CACHE_HELP, NON_NEGATIVE, POSITIVE, add_device_options, count
+from .arguments import CACHE_HELP, NON_NEGATIVE, POSITIVE, add_device_options, count, start_compute
 
 
 def _select_heatmap_images(args: argparse.Namespace) -> None:
@@ -22,13 +22,9 @@ def _select_heatmap_images(args: argparse.Namespace) -> None:
 
 
 def _heatmaps(args: argparse.Namespace) -> None:
-    import torch
-
-    from ..device import start_device
     from ..heatmaps.selection import compute_heatmaps
 
-    torch.set_num_threads(args.threads)
-    start_device(args.device, args.gpus)
+    start_compute(args)
     print(
         json.dumps(
             compute_heatmaps(
@@ -45,13 +41,9 @@ def _heatmaps(args: argparse.Namespace) -> None:
 
 
 def _explain(args: argparse.Namespace) -> None:
-    import torch
-
-    from ..device import start_device
     from ..heatmaps.explain import explain
 
-    torch.set_num_threads(args.threads)
-    start_device(args.device, stream=sys.stdout)
+    start_compute(args, stream=sys.stdout)
     records = explain(
         images=args.images,
         model_name=args.model,

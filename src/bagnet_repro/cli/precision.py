@@ -6,18 +6,14 @@ import argparse
 import json
 
 from ..catalog import ORIGINAL_BAGNETS
-from .arguments import POSITIVE, add_device_options
+from .arguments import POSITIVE, add_device_options, start_compute
 
 
 def _precision(args: argparse.Namespace) -> None:
-    import torch
-
-    from ..device import start_device
     from ..evaluation.precision import run_precision
     from ..models.weights import recorded_file
 
-    torch.set_num_threads(args.threads)
-    start_device(args.device, args.gpus)
+    start_compute(args)
     record = args.weights_record
     weights_file = recorded_file(record, args.model, "imagenet") if record and args.model else None
     rows = run_precision(

@@ -12,6 +12,7 @@ from .arguments import (
     add_weights_file_options,
     model_help,
     settings_values,
+    start_compute,
     weights_arg,
 )
 
@@ -35,15 +36,11 @@ def _fetch_weights(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
-    import torch
-
-    from ..device import start_device
     from ..models.weights import recorded_file
     from ..training.finetune import train
     from ..training.settings import TrainSettings
 
-    torch.set_num_threads(args.threads)
-    start_device(args.device, args.gpus)
+    start_compute(args)
     settings = TrainSettings(**settings_values(args), weights=weights_arg(args))
     weights_file = (
         recorded_file(args.weights_record, args.model, args.weights or "none") if args.weights_record else None
