@@ -194,10 +194,10 @@ def test_banded_forward_equals_the_whole_image_forward():
         model = randomize_batchnorm(get_bagnet(name, num_classes=5)).eval()
         with torch.no_grad():
             whole, coarse = model(x)[0], model.logit_map(x)[0, [3, 1]]
-        tiled = banded_logits(model, x, memory_mb=12)  # 12 MB: several tiles for this image
+        tiled = banded_logits(model, x, memory_mb=20)  # 20 MB: 9 tiles (bagnet9), 25 (bagnet17_v2)
         torch.testing.assert_close(tiled, whole, rtol=1e-4, atol=1e-4, msg=name)
         torch.testing.assert_close(
-            coarse_logit_map(model, x, [3, 1], memory_mb=12), coarse, rtol=1e-4, atol=1e-4, msg=name
+            coarse_logit_map(model, x, [3, 1], memory_mb=20), coarse, rtol=1e-4, atol=1e-4, msg=name
         )
 
 
