@@ -24,7 +24,9 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 
 def _timed(command: list[str], cwd: Path, code: Path) -> tuple[float, subprocess.CompletedProcess]:
-    env = dict(os.environ, PYTHONPATH=str(code / "src"))
+    # The jobs' `python` is this one (its venv), as in an activated venv.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "/usr/bin:/bin")])
+    env = dict(os.environ, PYTHONPATH=str(code / "src"), PATH=path)
     start = time.monotonic()
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     if result.returncode != 0:
