@@ -26,20 +26,22 @@ def entry(name: str, data: bytes) -> dict:
 
 
 def synthetic_archive(
-    path, files: dict[str, bytes], listed: list[dict] | None = None, extra=(), commit="0" * 40, config=None
+    path,
+    files: dict[str, bytes],
+    listed: list[dict] | None = None,
+    extra=(),
+    commit="0" * 40,
+    config=None,
+    records=None,
+    folders=("/elsewhere/run", "/elsewhere/code"),
 ):
-    """A run archive of ``files`` whose manifest lists ``listed`` (default: ``files`` as they are); ``extra``
-    are (TarInfo, bytes) members added after them."""
+    """A run archive of ``files`` whose manifest lists ``listed`` (default: ``files`` as they are) and Snakemake's
+    ``records``, made in the run and code ``folders``; ``extra`` are (TarInfo, bytes) members added after them."""
     manifest = {
         "format": mf.FORMAT,
         "files": listed if listed is not None else [entry(name, data) for name, data in files.items()],
-        "records": {},
-        "provenance": {
-            "commit": commit,
-            "config": config or {},
-            "work_dir": "/elsewhere/run",
-            "code_dir": "/elsewhere/code",
-        },
+        "records": records or {},
+        "provenance": {"commit": commit, "config": config or {}, "work_dir": folders[0], "code_dir": folders[1]},
     }
     with tarfile.open(path, "w:gz") as tar:
         for name, data in [(mf.MANIFEST_NAME, mf.dumps(manifest)), *files.items()]:
@@ -215,17 +217,12 @@ def test_a_run_made_apart_from_its_code_keeps_its_set_of_inputs(tmp_path):
     inputs_there = sorted([*(name for name in inputs_here if name != template), "workflow/report/paper.typ"])
     assert inputs_there[-1] == "workflow/report/paper.typ" and inputs_here[0] == template
     record = {"rule": "paper", "input": inputs_there, "record_format_version": RECORD_FORMAT_VERSION}
-    pdf = b"%PDF-1.7 made elsewhere\n"
-    archive = synthetic_archive(tmp_path / "a.tar.gz", {"report/paper.pdf": pdf})
-    with tarfile.open(archive) as tar:  # the same archive, with the record in its manifest
-        manifest = json.loads(tar.extractfile(mf.MANIFEST_NAME).read())
-    manifest["records"] = {"report/paper.pdf": record}
-    manifest["provenance"]["work_dir"] = manifest["provenance"]["code_dir"] = "/elsewhere/checkout"
-    with tarfile.open(archive, "w:gz") as tar:
-        for name, data in [(mf.MANIFEST_NAME, mf.dumps(manifest)), ("report/paper.pdf", pdf)]:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+    archive = synthetic_archive(
+        tmp_path / "a.tar.gz",
+        {"report/paper.pdf": b"%PDF-1.7 made elsewhere\n"},
+        records={"report/paper.pdf": record},
+        folders=("/elsewhere/checkout", "/elsewhere/checkout"),  # the run inside its checkout
+    )
     imported = run_cli("import-run", str(archive), "--configfile", DEMO, cwd=work)
     assert imported.returncode == 0, imported.stderr
     with open_workflow(work, [DEMO], targets=["report/paper.pdf"]) as workflow:
