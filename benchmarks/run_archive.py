@@ -43,14 +43,9 @@ def _files_in(archive: Path) -> int:
 def _planned(clone: Path, configfile: str) -> list[str]:
     """The rules a dry run would run in ``clone``, from Snakemake's API."""
     sys.path.insert(0, str(clone / "src"))
-    from bagnet_repro.runs.workflow_dag import open_workflow, planned_jobs
+    from bagnet_repro.runs.workflow_dag import planned_rules
 
-    here = os.getcwd()
-    try:
-        with open_workflow(clone, [configfile], snakefile=clone / "Snakefile") as workflow:
-            return sorted(job.rule.name for job in planned_jobs(workflow))
-    finally:
-        os.chdir(here)
+    return planned_rules(clone, [configfile], snakefile=clone / "Snakefile")
 
 
 def main() -> None:

@@ -96,6 +96,14 @@ def planned_jobs(workflow) -> list:
     return [job for level in workflow.dag.toposorted() for job in level if job in needrun]
 
 
+def planned_rules(
+    workdir: str | os.PathLike, configfiles: list[str] = (), snakefile: str | os.PathLike | None = None
+) -> list[str]:
+    """The rule names of the jobs a dry run in ``workdir`` would run, sorted (empty: nothing to do)."""
+    with open_workflow(workdir, configfiles, snakefile=snakefile) as workflow:
+        return sorted(job.rule.name for job in planned_jobs(workflow))
+
+
 def metadata_records(workflow, outputs: set[str]) -> dict[str, dict]:
     """Snakemake's metadata record of each of ``outputs`` that has one (rule, input, params, shell command,
     code, software hash, input checksums), keyed by the output's path."""
