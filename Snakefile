@@ -9,7 +9,7 @@ min_version("9.0")
 
 # The package's torch-free modules are read at parse time (config checks, model names, recipes).
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))
-from bagnet_repro.config_checks import load_yaml_file
+from bagnet_repro.config.loading import load_yaml_file
 from bagnet_repro.errors import UserError
 
 # A syntax error in config.yaml is named with its line (Snakemake's own message names neither).

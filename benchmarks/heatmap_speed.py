@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from bagnet_repro.device import describe_device, timed
+from bagnet_repro.compute.device import describe_device, timed
 from bagnet_repro.heatmaps import patch_logits
 from bagnet_repro.models import get_bagnet
 

@@ -22,11 +22,11 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader
 
+from bagnet_repro.compute.device import describe_device, timed
+from bagnet_repro.config.recipes import recipe_values
 from bagnet_repro.data.streaming import StreamedImages, train_transform
-from bagnet_repro.device import describe_device, timed
 from bagnet_repro.training import distributed
 from bagnet_repro.training.pretrain import Replica, pretrain_settings
-from bagnet_repro.training.recipes import recipe_values
 
 
 def synthetic_jpegs(folder: Path, count: int) -> list[tuple[str, int]]:

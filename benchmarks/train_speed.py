@@ -27,15 +27,15 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from bagnet_repro.catalog import CNN_BASELINES, ORIGINAL_BAGNETS
-from bagnet_repro.data.classes import REPORT_CLASSES
+from bagnet_repro.compute.device import describe_device, timed
+from bagnet_repro.config.catalog import CNN_BASELINES, ORIGINAL_BAGNETS
+from bagnet_repro.config.classes import REPORT_CLASSES
+from bagnet_repro.config.recipes import recipe_values
+from bagnet_repro.config.train_settings import TrainSettings
 from bagnet_repro.data.loading import normalize
-from bagnet_repro.device import describe_device, timed
 from bagnet_repro.evaluation.inference import autocast_dtype
 from bagnet_repro.models import build_model
 from bagnet_repro.training.optimisation import build_optimizer
-from bagnet_repro.training.recipes import recipe_values
-from bagnet_repro.training.settings import TrainSettings
 from bagnet_repro.training.staging import stage_images
 from bagnet_repro.training.trainer import Trainer
 

@@ -8,9 +8,9 @@ import pytest
 import torch
 from torch import nn
 
-from bagnet_repro.catalog import BACKBONE_CLASSIFIERS, BACKBONE_NAMES, MODEL_NAMES
 from bagnet_repro.complexity.backbone_table import SE_FAMILIES, SEED_VALUES, write_backbone_table
 from bagnet_repro.complexity.counting import count_flops, count_parameters
+from bagnet_repro.config.catalog import BACKBONE_CLASSIFIERS, BACKBONE_NAMES, MODEL_NAMES
 from bagnet_repro.errors import UserError
 from bagnet_repro.models import build_backbone, build_model
 from bagnet_repro.models.vovnet import VOVNET_CONFIGS, OSABlock

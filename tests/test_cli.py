@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 from bagnet_repro import cli
-from bagnet_repro.catalog import BACKBONE_NAMES
-from bagnet_repro.training.recipes import RECIPES
+from bagnet_repro.config.catalog import BACKBONE_NAMES
+from bagnet_repro.config.recipes import RECIPES
 from helpers import PROJECT
 
 

@@ -7,9 +7,9 @@ import shutil
 import subprocess
 import sys
 
-from bagnet_repro.code_digest import PACKAGE, code_check, code_sha256, digest_of, recorded_code
 from bagnet_repro.data.inventory import build_inventory, write_records
 from bagnet_repro.data.split import seeded_split
+from bagnet_repro.files.code_digest import PACKAGE, code_check, code_sha256, digest_of, recorded_code
 from helpers import PROJECT, evaluate_command, train_command
 
 

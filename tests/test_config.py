@@ -4,7 +4,9 @@ import pytest
 import yaml
 from planned import summary
 
-from bagnet_repro.config_checks import SCHEMA, check_workflow_config, load_yaml_file, typed_by_schema
+from bagnet_repro.config.checks import check_workflow_config
+from bagnet_repro.config.loading import SCHEMA, load_yaml_file
+from bagnet_repro.config.schema import typed_by_schema
 from bagnet_repro.errors import UserError
 from helpers import PROJECT, run_cli, run_snakemake
 
@@ -168,7 +170,7 @@ def test_the_recipe_preset_is_the_one_place_of_its_values(tmp_path):
 
 def test_training_ranges_in_the_package_equal_the_schemas():
     """--options reach TrainSettings without the schema: both must state the same bounds."""
-    from bagnet_repro.training.settings import RANGES
+    from bagnet_repro.config.train_settings import RANGES
 
     schema = yaml.safe_load((SCHEMA).read_text())
     train = schema["properties"]["train"]["properties"]
@@ -184,7 +186,7 @@ def test_training_ranges_in_the_package_equal_the_schemas():
 
 def test_training_choices_in_the_package_equal_the_schemas():
     """The schema's train.* enums are the settings' choices (training/settings.py is their one copy)."""
-    from bagnet_repro.training.settings import CHOICES, TrainSettings
+    from bagnet_repro.config.train_settings import CHOICES, TrainSettings
 
     train = yaml.safe_load(SCHEMA.read_text())["properties"]["train"]["properties"]
     enums = {name: tuple(entry["enum"]) for name, entry in train.items() if "enum" in entry}
@@ -196,9 +198,9 @@ def test_training_choices_in_the_package_equal_the_schemas():
 
 
 def test_every_recipe_names_known_choices():
+    from bagnet_repro.config.recipes import RECIPES
+    from bagnet_repro.config.train_settings import CHOICES
     from bagnet_repro.feature_amounts.data import BY_DATASET
-    from bagnet_repro.training.recipes import RECIPES
-    from bagnet_repro.training.settings import CHOICES
 
     for recipe, values in RECIPES.items():
         for name in set(values) & set(CHOICES):
@@ -207,8 +209,8 @@ def test_every_recipe_names_known_choices():
 
 
 def test_precisions_are_the_autocast_dtypes_and_auto():
+    from bagnet_repro.config.train_settings import PRECISIONS
     from bagnet_repro.evaluation.inference import AUTOCAST_DTYPES
-    from bagnet_repro.training.settings import PRECISIONS
 
     assert (*AUTOCAST_DTYPES, "auto") == PRECISIONS
 
@@ -218,7 +220,7 @@ def test_training_settings_need_no_torch():
     import subprocess
     import sys
 
-    code = "import sys, bagnet_repro.training.settings, bagnet_repro.training.recipes; print('torch' in sys.modules)"
+    code = "import sys, bagnet_repro.config.train_settings, bagnet_repro.config.recipes; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 
@@ -232,7 +234,7 @@ def test_training_settings_need_no_torch():
     ],
 )
 def test_an_unknown_choice_is_one_line_naming_the_choices(name, value, line):
-    from bagnet_repro.training.settings import TrainSettings, check_choices
+    from bagnet_repro.config.train_settings import TrainSettings, check_choices
 
     with pytest.raises(UserError) as error:
         check_choices(TrainSettings(model="bagnet9", **{name: value}))
@@ -255,7 +257,7 @@ def test_an_unknown_choice_is_one_line_naming_the_choices(name, value, line):
 )
 def test_a_choice_in_an_option_map_is_checked_when_the_workflow_plans(options, line):
     """The option maps are free in the schema; their choices are the settings' (training/settings.py)."""
-    from bagnet_repro.config_checks import merged
+    from bagnet_repro.config.loading import merged
 
     with pytest.raises(UserError) as error:
         check_workflow_config(merged(load_yaml_file(PROJECT / "config.yaml"), options))

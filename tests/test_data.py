@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
+from bagnet_repro.config.classes import REPORT_CLASSES, SCENE_CATEGORIES_TO_REPORT
 from bagnet_repro.data.audit import duplicate_pairs, summarize
-from bagnet_repro.data.classes import REPORT_CLASSES, SCENE_CATEGORIES_TO_REPORT
 from bagnet_repro.data.demo import make_demo_data
 from bagnet_repro.data.inventory import build_inventory
 from bagnet_repro.data.split import seeded_split, split_from_file

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from bagnet_repro import cuda_probe
-from bagnet_repro.device import cuda_problem, gpu_given
+from bagnet_repro.compute import cuda_probe
+from bagnet_repro.compute.device import cuda_problem, gpu_given
 from helpers import PROJECT
 
 no_driver = pytest.mark.skipif(

@@ -604,8 +604,8 @@ def test_a_huge_image_size_is_refused_at_start_up_with_its_memory(tmp_path, sect
 
 
 def test_every_image_size_key_of_the_schema_has_the_one_maximum():
-    from bagnet_repro.config_checks import IMAGE_SIZE_KEYS, MAX_IMAGE_SIZE
-    from bagnet_repro.training.settings import TrainSettings
+    from bagnet_repro.config.limits import IMAGE_SIZE_KEYS, MAX_IMAGE_SIZE
+    from bagnet_repro.config.train_settings import TrainSettings
 
     schema = yaml.safe_load((PROJECT / "workflow/schemas/config.schema.yaml").read_text())
     for key in IMAGE_SIZE_KEYS:

@@ -19,10 +19,10 @@ import pytest
 import torch
 from planned import dry_run_jobs
 
+from bagnet_repro.config.train_settings import TrainSettings
 from bagnet_repro.feature_amounts import build_feature_amount_model, uniform_features, variants
 from bagnet_repro.feature_amounts.family import SCALES, SHAPES, layer_shares, select_ids, variant
 from bagnet_repro.feature_amounts.model import block_sizes
-from bagnet_repro.training.settings import TrainSettings
 from bagnet_repro.training.trainer import Trainer
 from helpers import PROJECT, run_cli, run_snakemake
 
@@ -310,8 +310,8 @@ def test_pad_crop_flip_takes_a_window_of_the_zero_padded_image_mirrored_half_the
 
 
 def test_the_study_recipe_augments_cifar_as_the_authors_and_the_trainer_runs_it():
+    from bagnet_repro.config.recipes import RECIPES
     from bagnet_repro.feature_amounts.data import STUDY_AUGMENTATION, TORCHVISION_SETS, study_augmentation
-    from bagnet_repro.training.recipes import RECIPES
 
     assert RECIPES["feature_amounts"]["augment"] == "by_dataset"
     resolved = {name: study_augmentation(name, "by_dataset") for name in [*TORCHVISION_SETS, "scene15"]}
@@ -483,7 +483,7 @@ def scheduled_rates(settings, samples):
 
 
 def test_sgdr_authors_is_their_schedule_and_sgdr_restarts_on_the_epoch_boundary():
-    from bagnet_repro.training.recipes import RECIPES
+    from bagnet_repro.config.recipes import RECIPES
 
     recipe = RECIPES["feature_amounts"]
     assert recipe["scheduler"] == "sgdr_authors"

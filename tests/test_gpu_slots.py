@@ -7,13 +7,13 @@ import sys
 
 import pytest
 
-from bagnet_repro import gpu_slots
-from bagnet_repro.device import take_slot
+from bagnet_repro.compute import gpu_slots
+from bagnet_repro.compute.device import take_slot
 from bagnet_repro.errors import UserError
 from helpers import PROJECT
 
 _JOB = (
-    "import sys; from bagnet_repro.gpu_slots import claim; print(*claim({count}, {wanted}), flush=True); "
+    "import sys; from bagnet_repro.compute.gpu_slots import claim; print(*claim({count}, {wanted}), flush=True); "
     "sys.stdin.read()"
 )
 

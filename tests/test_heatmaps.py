@@ -69,7 +69,7 @@ def test_models_without_exact_patch_logits_say_so():
 
 
 def test_image_choice_spreads_over_classes_and_names_unknown_images(tmp_path):
-    from bagnet_repro.data.classes import REPORT_CLASSES
+    from bagnet_repro.config.classes import REPORT_CLASSES
     from bagnet_repro.heatmaps.selection import choose_images
 
     table = tmp_path / "predictions.tsv"

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from bagnet_repro import manual
-from bagnet_repro.training.recipes import RECIPES
+from bagnet_repro.config.recipes import RECIPES
 from helpers import PROJECT
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 import yaml
 
-from bagnet_repro.catalog import BACKBONE_CLASSIFIERS, BACKBONE_NAMES, CNN_BASELINES
+from bagnet_repro.config.catalog import BACKBONE_CLASSIFIERS, BACKBONE_NAMES, CNN_BASELINES
 from bagnet_repro.errors import UserError
 from bagnet_repro.models import MODEL_NAMES, build_model, get_bagnet
 from helpers import PROJECT, run_cli
@@ -46,9 +46,9 @@ def test_v2_bagnets_are_padded_with_a_single_3x3_stem(name):
 
 
 def test_model_and_recipe_names_are_listed_once_and_agree():
+    from bagnet_repro.config.recipes import RECIPES
     from bagnet_repro.models.registry import _CNN_BUILDERS
     from bagnet_repro.models.sources import WEIGHT_SOURCES
-    from bagnet_repro.training.recipes import RECIPES
 
     schema = yaml.safe_load((PROJECT / "workflow" / "schemas" / "config.schema.yaml").read_text())
     # A model is one of the report's networks or a backbone's classifier (the backbone list is not repeated).

@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from bagnet_repro.config_checks import merged
+from bagnet_repro.config.loading import merged
 from bagnet_repro.paper.settings import settings_values
 from helpers import PROJECT
 

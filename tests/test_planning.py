@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from planned import environment_without_heavy_packages
 
-from bagnet_repro import planning
+from bagnet_repro.config import planning
 from helpers import PROJECT, run_snakemake
 
 

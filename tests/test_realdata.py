@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bagnet_repro.data.classes import REPORT_CLASSES
+from bagnet_repro.config.classes import REPORT_CLASSES
 from helpers import SHARED_SCENE15, run_snakemake
 
 pytestmark = [

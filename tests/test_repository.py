@@ -43,7 +43,7 @@ def test_run_outputs_are_ignored_and_benchmark_results_are_not():
 def test_outputs_get_the_umask_mode_not_the_temporary_files_0600(tmp_path):
     import os
 
-    from bagnet_repro.fileio import atomic_dir, write_text_atomic
+    from bagnet_repro.files.atomic import atomic_dir, write_text_atomic
 
     previous = os.umask(0o022)
     try:
@@ -81,5 +81,5 @@ def test_the_wheel_ships_the_workflows_schema_as_a_file(tmp_path):
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = tmp_path.glob("bagnet_repro-*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        shipped = archive.read("bagnet_repro/schemas/config.schema.yaml")
+        shipped = archive.read("bagnet_repro/config/schemas/config.schema.yaml")
     assert shipped == (PROJECT / "workflow" / "schemas" / "config.schema.yaml").read_bytes()

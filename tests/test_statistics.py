@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bagnet_repro.data.classes import REPORT_CLASSES
+from bagnet_repro.config.classes import REPORT_CLASSES
 from bagnet_repro.errors import UserError
 from bagnet_repro.evaluation.statistics import SUMMARY_TABLES, bootstrap_ci, mcnemar, summarize
 

@@ -11,11 +11,11 @@ import time
 import pytest
 import torch
 
+from bagnet_repro.config.train_settings import TrainSettings
 from bagnet_repro.data.inventory import build_inventory, write_records
 from bagnet_repro.data.split import seeded_split
 from bagnet_repro.errors import UserError
 from bagnet_repro.models import build_model
-from bagnet_repro.training.settings import TrainSettings
 from bagnet_repro.training.trainer import Trainer, accumulate_gradients
 from helpers import PROJECT
 
@@ -169,8 +169,8 @@ def test_epoch_tally_counts_on_the_device_and_reads_once():
 
 def test_scratch_recipe_resets_every_batchnorm_momentum(manifest, tmp_path):
     """The original BagNet stem keeps 0.001; bn_momentum gives every layer the same (the scratch recipe's)."""
+    from bagnet_repro.config.recipes import RECIPES
     from bagnet_repro.training.loop import set_batchnorm_momentum
-    from bagnet_repro.training.recipes import RECIPES
 
     model = build_model("bagnet33", 15, head="linear")
     momenta = {m.momentum for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)}
@@ -214,9 +214,9 @@ def test_unknown_training_option_is_one_line(manifest, tmp_path):
 def test_best_epoch_and_early_stop_bookkeeping():
     from torch import nn
 
+    from bagnet_repro.config.train_settings import TrainSettings
     from bagnet_repro.training.checkpoints import initial_state
     from bagnet_repro.training.loop import select_epoch
-    from bagnet_repro.training.settings import TrainSettings
 
     settings = TrainSettings(model="bagnet9", select="val_loss", patience=2, min_delta=0.1)
     model, state = nn.Linear(2, 2), initial_state()
@@ -236,9 +236,9 @@ def test_best_epoch_and_early_stop_bookkeeping():
 def test_scratch_recipe_on_cuda_stages_images_and_trains_in_bf16(manifest, tmp_path):
     """On CUDA: the split lives on the GPU, steps run under bf16 autocast, and the run is resumable as on the
     CPU (same history after a kill between epochs is covered on the CPU; here it must simply train)."""
+    from bagnet_repro.config.recipes import recipe_values
+    from bagnet_repro.config.train_settings import TrainSettings
     from bagnet_repro.training.finetune import train
-    from bagnet_repro.training.recipes import recipe_values
-    from bagnet_repro.training.settings import TrainSettings
     from bagnet_repro.training.staging import stage_images
 
     values = recipe_values(

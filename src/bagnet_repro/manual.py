@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from .fileio import write_text_atomic
-from .training.recipes import RECIPES
+from .config.recipes import RECIPES
+from .files.atomic import write_text_atomic
 
 PROJECT = Path(__file__).resolve().parents[2]
 SCHEMA = PROJECT / "workflow" / "schemas" / "config.schema.yaml"

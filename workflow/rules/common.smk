@@ -1,6 +1,6 @@
 """Shared pieces: the config check, the package command, per-model helpers and the final targets.
 
-Each stage's own helpers sit beside its rules (workflow/rules/<stage>.smk) or in bagnet_repro.planning."""
+Each stage's own helpers sit beside its rules (workflow/rules/<stage>.smk) or in bagnet_repro.config.planning."""
 
 import json
 import os
@@ -12,10 +12,11 @@ from snakemake import __version__ as SNAKEMAKE_VERSION
 
 # The package's torch-free modules (model names, recipe presets, config checks) are on sys.path from the
 # Snakefile, so the model list and the presets live in the package alone.
-from bagnet_repro import catalog
-from bagnet_repro.config_checks import SCHEMA, check_workflow_config
+from bagnet_repro.config import catalog
+from bagnet_repro.config.checks import check_workflow_config
+from bagnet_repro.config.loading import SCHEMA
 from bagnet_repro.errors import UserError
-from bagnet_repro import planning
+from bagnet_repro.config import planning
 
 PROJECT_DIR = Path(workflow.basedir)
 
@@ -50,7 +51,7 @@ except UserError as _error:
 if config["compute"]["rerun_on_code_change"]:
     # Opt-in: the package code's digest becomes part of every package command, so Snakemake's params trigger
     # reruns what older code made (off by default: a docstring would retrain everything).
-    from bagnet_repro.code_digest import code_sha256
+    from bagnet_repro.files.code_digest import code_sha256
 
     BAGNET, TORCHRUN = (f"BAGNET_REPRO_CODE={code_sha256()} {command}" for command in (BAGNET, TORCHRUN))
 

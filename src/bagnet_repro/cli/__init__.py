@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _runtime_error_line(exc: RuntimeError) -> str:
     """One line for a RuntimeError: out of memory says what to lower, anything else points at the traceback."""
-    from ..memory import is_out_of_memory
+    from ..compute.memory import is_out_of_memory
 
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     if is_out_of_memory(exc):

@@ -54,7 +54,7 @@ def start_compute(args: argparse.Namespace, stream=None) -> None:
     and named in the log (``device.start_device``)."""
     import torch
 
-    from ..device import start_device
+    from ..compute.device import start_device
 
     torch.set_num_threads(args.threads)
     start_device(args.device, getattr(args, "gpus", 0), stream=stream)
@@ -67,7 +67,7 @@ def add_weights_file_options(p: argparse.ArgumentParser) -> None:
 
 def add_recipe_options(p: argparse.ArgumentParser, options_help: str) -> None:
     """``--recipe`` (a preset of training/recipes.py) and ``--options`` (TrainSettings values over it)."""
-    from ..training.recipes import RECIPES
+    from ..config.recipes import RECIPES
 
     p.add_argument("--recipe", required=True, choices=tuple(RECIPES), help="a preset of training/recipes.py")
     p.add_argument("--options", default=None, help=options_help)
@@ -84,8 +84,8 @@ def settings_values(args: argparse.Namespace) -> dict:
     """The recipe's preset with ``--options`` on top; unknown keys are refused by name."""
     import dataclasses
 
-    from ..training.recipes import recipe_values
-    from ..training.settings import TrainSettings
+    from ..config.recipes import recipe_values
+    from ..config.train_settings import TrainSettings
 
     try:
         options = json.loads(args.options) if args.options else {}
@@ -102,4 +102,4 @@ def settings_values(args: argparse.Namespace) -> dict:
 
 def model_help(what: str = "a network") -> str:
     """Help text naming where the model names live rather than restating them."""
-    return f"{what} of bagnet_repro.catalog.MODEL_NAMES"
+    return f"{what} of bagnet_repro.config.catalog.MODEL_NAMES"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from ..catalog import BACKBONE_NAMES
+from ..config.catalog import BACKBONE_NAMES
 from .arguments import POSITIVE, add_device_options, start_compute
 
 
 def _backbone_table(args: argparse.Namespace) -> None:
     from ..complexity.backbone_table import write_backbone_table
-    from ..device import resolve_device
+    from ..compute.device import resolve_device
 
     start_compute(args)
     table = write_backbone_table(
@@ -35,7 +35,7 @@ def register(subparsers) -> None:
         required=True,
         choices=BACKBONE_NAMES,
         metavar="NAME",
-        help="backbone names (bagnet_repro.catalog.BACKBONE_NAMES)",
+        help="backbone names (bagnet_repro.config.catalog.BACKBONE_NAMES)",
     )
     p.add_argument("--csv", required=True)
     p.add_argument("--md", required=True)

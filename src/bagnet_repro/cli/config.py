@@ -6,7 +6,7 @@ import argparse
 
 
 def _check_config(args: argparse.Namespace) -> None:
-    from ..config_checks import check_config_files
+    from ..config.checks import check_config_files
 
     # The schema ships with the package; the base config is the workflow's own, read where the user runs.
     check_config_files(paths=args.configfile, base=args.base)
@@ -14,7 +14,7 @@ def _check_config(args: argparse.Namespace) -> None:
 
 
 def _code_digest(args: argparse.Namespace) -> None:
-    from ..code_digest import code_sha256
+    from ..files.code_digest import code_sha256
 
     print(code_sha256())
 

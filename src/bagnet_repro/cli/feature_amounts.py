@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..data_catalog import FEATURE_AMOUNT_DATASETS
+from ..config.datasets import FEATURE_AMOUNT_DATASETS
 from .arguments import NON_NEGATIVE, add_device_options, add_recipe_options, count, settings_values, start_compute
 
 DATASET_HELP = f"one of {', '.join(FEATURE_AMOUNT_DATASETS)} (scene15 is this workflow's data)"
@@ -19,8 +19,8 @@ def _feature_amount_data(args: argparse.Namespace) -> None:
 
 
 def _feature_amount_run(args: argparse.Namespace) -> None:
+    from ..config.train_settings import TrainSettings
     from ..feature_amounts.study import run_variant
-    from ..training.settings import TrainSettings
 
     start_compute(args)
     settings = TrainSettings(**settings_values(args))

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from ..catalog import ORIGINAL_BAGNETS
+from ..config.catalog import ORIGINAL_BAGNETS
 from .arguments import CACHE_HELP, NON_NEGATIVE, POSITIVE, add_device_options, count, start_compute
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..catalog import ORIGINAL_BAGNETS
+from ..config.catalog import ORIGINAL_BAGNETS
 from .arguments import POSITIVE, add_device_options, start_compute
 
 

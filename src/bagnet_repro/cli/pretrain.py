@@ -12,7 +12,7 @@ from .arguments import NON_NEGATIVE, add_device_options, add_recipe_options, mod
 def _pretrain(args: argparse.Namespace) -> None:
     import torch
 
-    from ..device import claim_device, device_line
+    from ..compute.device import claim_device, device_line
     from ..training import distributed
     from ..training.pretrain import pretrain, pretrain_settings
 

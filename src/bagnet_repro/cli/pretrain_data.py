@@ -10,7 +10,7 @@ from .arguments import NON_NEGATIVE, fraction
 
 def _imagenet_val(args: argparse.Namespace) -> None:
     from ..data.imagenet import prepare_val
-    from ..fileio import write_text_atomic
+    from ..files.atomic import write_text_atomic
 
     counts = prepare_val(val_dir=args.val_dir, solution_csv=args.solution)
     write_text_atomic(
@@ -21,7 +21,7 @@ def _imagenet_val(args: argparse.Namespace) -> None:
 
 def _imagenet_kaggle(args: argparse.Namespace) -> None:
     from ..data.kaggle import download_imagenet
-    from ..fileio import write_text_atomic
+    from ..files.atomic import write_text_atomic
 
     record = download_imagenet(root=args.root, competition=args.competition, cli=args.cli)
     write_text_atomic(args.out, json.dumps(record, indent=2) + "\n")

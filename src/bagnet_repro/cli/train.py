@@ -21,7 +21,7 @@ RECORD_HELP = "the fetch-weights record of --weights: load the verified file it 
 
 
 def _fetch_weights(args: argparse.Namespace) -> None:
-    from ..fileio import sha256_file, write_text_atomic
+    from ..files.atomic import sha256_file, write_text_atomic
     from ..models.registry import fetch_weights_file
 
     path = fetch_weights_file(name=args.model, weights=weights_arg(args), cache=args.weights_cache)
@@ -36,9 +36,9 @@ def _fetch_weights(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
+    from ..config.train_settings import TrainSettings
     from ..models.weights import recorded_file
     from ..training.finetune import train
-    from ..training.settings import TrainSettings
 
     start_compute(args)
     settings = TrainSettings(**settings_values(args), weights=weights_arg(args))

@@ -14,10 +14,10 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from ..catalog import BACKBONE_NAMES
-from ..device import describe_device
+from ..compute.device import describe_device
+from ..config.catalog import BACKBONE_NAMES
 from ..errors import UserError
-from ..fileio import write_text_atomic
+from ..files.atomic import write_text_atomic
 from ..models.backbones import build_backbone
 from .counting import count_flops, count_parameters
 from .latency import forward_latency_ms

@@ -7,7 +7,7 @@ import statistics
 import torch
 from torch import nn
 
-from ..device import timed
+from ..compute.device import timed
 
 
 def forward_latency_ms(

@@ -7,7 +7,7 @@ import json
 import os
 from collections import defaultdict
 
-from ..fileio import write_table_atomic, write_text_atomic
+from ..files.atomic import write_table_atomic, write_text_atomic
 from .inventory import ImageRecord
 
 AUDIT_COLUMNS = (

@@ -16,7 +16,7 @@ import math
 import torch
 from torch.nn import functional as F
 
-from ..device import to_device
+from ..compute.device import to_device
 
 # Fraction of the image's area a crop keeps, and its aspect range: milder than ImageNet's (0.08, 1), because
 # the cached images are already the network's input size and a scene is mostly identified by its layout.

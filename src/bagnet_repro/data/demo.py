@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..fileio import atomic_dir
-from .classes import REPORT_CLASSES
+from ..config.classes import REPORT_CLASSES
+from ..files.atomic import atomic_dir
 
 ORIENTATIONS_DEG = (0.0, 36.0, 72.0, 108.0, 144.0)
 FREQUENCIES = (0.08, 0.16, 0.28)  # cycles per pixel at the generated size

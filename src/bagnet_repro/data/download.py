@@ -13,7 +13,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..errors import UserError
-from ..fileio import file_digest
+from ..files.atomic import file_digest
 
 CHUNK = 1 << 16
 

@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 from ..errors import UserError
-from ..fileio import atomic_dir
+from ..files.atomic import atomic_dir
 
 
 def _check_member_name(archive: Path, name: str) -> str:

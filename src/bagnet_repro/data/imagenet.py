@@ -16,7 +16,7 @@ from pathlib import Path
 from sklearn.model_selection import train_test_split
 
 from ..errors import UserError
-from ..fileio import write_table_atomic
+from ..files.atomic import write_table_atomic
 
 IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png")
 SPLIT_COLUMNS = ("split", "class", "path")  # the hold-out split table (read by data.streaming)

@@ -16,9 +16,9 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
+from ..config.classes import IMAGE_SUFFIXES, REPORT_CLASSES, SCENE_CATEGORIES_TO_REPORT
 from ..errors import UserError
-from ..fileio import atomic_path, sha256_file
-from .classes import IMAGE_SUFFIXES, REPORT_CLASSES, SCENE_CATEGORIES_TO_REPORT
+from ..files.atomic import atomic_path, sha256_file
 
 
 @dataclass(frozen=True)

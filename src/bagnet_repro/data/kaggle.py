@@ -13,11 +13,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ..config.datasets import IMAGENET_KAGGLE_LAYOUT as LAYOUT
 from ..errors import UserError
 from .extract import extract_archive
 
 COMPETITION = "imagenet-object-localization-challenge"
-LAYOUT = ("ILSVRC/Data/CLS-LOC/train", "ILSVRC/Data/CLS-LOC/val", "LOC_val_solution.csv")
 MASK = "********"
 
 

@@ -10,8 +10,8 @@ from PIL import Image, UnidentifiedImageError
 from torchvision.transforms.v2 import functional as F
 from tqdm.auto import tqdm
 
+from ..config.classes import REPORT_CLASSES
 from ..errors import UserError
-from .classes import REPORT_CLASSES
 from .inventory import ImageRecord
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)

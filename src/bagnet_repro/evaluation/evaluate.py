@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from ..code_digest import code_sha256
-from ..data.classes import REPORT_CLASSES
+from ..compute.device import resolve_device
+from ..config.classes import REPORT_CLASSES
 from ..data.inventory import read_records
 from ..data.loading import load_split
-from ..device import resolve_device
 from ..errors import UserError
-from ..fileio import write_table_atomic, write_text_atomic
+from ..files.atomic import write_table_atomic, write_text_atomic
+from ..files.code_digest import code_sha256
 from ..models.trained import load_trained
 from .inference import predict
 from .scramble import scramble_batch

@@ -10,8 +10,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..compute.device import to_device
 from ..data.loading import normalize
-from ..device import to_device
 
 # Autocast dtype of each training/evaluation precision (fp32: no autocast); the choices are those of
 # training/settings.py's PRECISIONS, with ``auto``: bf16 on CUDA, where it is fast and needs no loss scaling; fp32

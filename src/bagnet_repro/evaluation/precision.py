@@ -14,10 +14,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..compute.device import resolve_device
 from ..data.inventory import read_records
 from ..data.loading import load_split
-from ..device import resolve_device
-from ..fileio import write_table_atomic
+from ..files.atomic import write_table_atomic
 from ..models import get_bagnet
 from ..models.trained import load_trained
 from .inference import AUTOCAST_DTYPES, predict

@@ -15,9 +15,9 @@ import pandas as pd
 from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from ..data.classes import REPORT_CLASSES
+from ..config.classes import REPORT_CLASSES
 from ..errors import UserError
-from ..fileio import write_text_atomic
+from ..files.atomic import write_text_atomic
 
 # The report's Table 1 (validation / test / 16-piece scrambled test); None where it gives no value.
 REPORT_TABLE1 = {

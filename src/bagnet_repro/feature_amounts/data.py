@@ -15,15 +15,15 @@ from pathlib import Path
 import torch
 from torchvision.transforms.v2 import functional as F
 
-from ..data.classes import REPORT_CLASSES
+from ..config.classes import REPORT_CLASSES
+from ..config.datasets import FEATURE_AMOUNT_MANIFEST, FEATURE_AMOUNT_TORCHVISION
+from ..config.train_settings import BY_DATASET
 from ..data.inventory import read_records
 from ..data.loading import ImageSet, load_split
-from ..data_catalog import FEATURE_AMOUNT_MANIFEST, FEATURE_AMOUNT_TORCHVISION
 from ..errors import UserError
-from ..fileio import sha256_file, write_text_atomic
-from ..training.settings import BY_DATASET
+from ..files.atomic import sha256_file, write_text_atomic
 
-# The names live in data_catalog.py (torch-free, read by the Snakefile); these are their names here.
+# The names live in config/datasets.py (torch-free, read by the Snakefile); these are their names here.
 TORCHVISION_SETS = FEATURE_AMOUNT_TORCHVISION
 MANIFEST_SETS = FEATURE_AMOUNT_MANIFEST
 # The authors' training augmentation per data set (what the recipe's augment "by_dataset" becomes): CIFAR's

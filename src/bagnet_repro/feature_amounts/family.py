@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data_catalog import FEATURE_AMOUNT_IMAGE_SIZE
-from .depths import layers_per_deep_block
+from ..config.datasets import FEATURE_AMOUNT_IMAGE_SIZE
+from ..config.vgg_depths import layers_per_deep_block
 
 LOCATION_STEP = 1.0
 SCALES = np.arange(0.0, 5.5 + 0.5, 0.5)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ..data_catalog import FEATURE_AMOUNT_IMAGE_SIZE
+from ..config.datasets import FEATURE_AMOUNT_IMAGE_SIZE
 from .family import FC_LAYERS
 
 BN_EPS = 1e-4

@@ -12,12 +12,12 @@ import math
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from ..code_digest import code_sha256
+from ..config.train_settings import TrainSettings
 from ..errors import UserError
-from ..fileio import check_writable, write_table_atomic, write_text_atomic
+from ..files.atomic import check_writable, write_table_atomic, write_text_atomic
+from ..files.code_digest import code_sha256
 from ..training.checkpoints import discard_checkpoint, seed_everything
 from ..training.loop import fit
-from ..training.settings import TrainSettings
 from .data import load_study_data, study_augmentation
 from .family import profile_moments, variant
 from .model import build_feature_amount_model

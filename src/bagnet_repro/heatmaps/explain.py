@@ -16,16 +16,16 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 
+from ..compute.device import resolve_device
 from ..data.loading import load_image, normalize
-from ..device import resolve_device
 from ..errors import UserError
-from ..fileio import write_npz_atomic
+from ..files.atomic import write_npz_atomic
+from ..files.torchfile import TorchFileError, read_torch_file
 from ..models import get_bagnet
 from ..models.registry import IMAGENET_CLASSES
 from ..models.trained import checked_record, is_trained_file, model_from_record
 from ..models.weights import parse_weights
-from ..plotting import draw_heatmap, draw_image, save_figure
-from ..torchfile import TorchFileError, read_torch_file
+from ..paper.plotting import draw_heatmap, draw_image, save_figure
 from .banded import banded_logits, smallest_side
 from .patches import METHODS, exact_patch_size, method_problem, patch_logits
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data.classes import REPORT_CLASSES
+from ..compute.device import resolve_device
+from ..config.classes import REPORT_CLASSES
 from ..data.loading import load_image, normalize
-from ..device import resolve_device
 from ..errors import UserError
 from ..evaluation.scramble import scramble_batch
-from ..fileio import write_npz_atomic, write_table_atomic
+from ..files.atomic import write_npz_atomic, write_table_atomic
 from ..models.trained import load_trained
 from .patches import patch_logits
 

@@ -3,7 +3,7 @@
 ``get_augmentations`` (BagNets-v2's preprocessing presets) is offered beside ``get_bagnet``, as there.
 """
 
-from ..catalog import BAGNET_NAMES, MODEL_NAMES
+from ..config.catalog import BAGNET_NAMES, MODEL_NAMES
 from ..data.augmentations import IMAGENET_NORMALIZATION, get_augmentations
 from .backbones import BackboneClassifier, build_backbone
 from .bagnet import BagNet, bagnet9, bagnet9_v2, bagnet17, bagnet17_v2, bagnet33, bagnet33_v2

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ..catalog import BACKBONE_NAMES, OWN_BACKBONES
+from ..config.catalog import BACKBONE_NAMES, OWN_BACKBONES
 from ..errors import UserError
 from . import darknet, vovnet
 from .torchvision_backbones import TorchvisionBackbone

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..catalog import BAGNETS_V2, ORIGINAL_BAGNETS
+from ..config.catalog import BAGNETS_V2, ORIGINAL_BAGNETS
 
 
 class Bottleneck(nn.Module):

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torchvision import models as tv_models
 
-from ..catalog import BACKBONE_CLASSIFIERS, BAGNET_NAMES, HEADS, MODEL_NAMES
+from ..config.catalog import BACKBONE_CLASSIFIERS, BAGNET_NAMES, HEADS, MODEL_NAMES
 from ..data.download import download
 from ..errors import UserError
 from . import weights as weight_files

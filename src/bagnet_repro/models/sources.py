@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..catalog import MODEL_NAMES
+from ..config.catalog import MODEL_NAMES
 
 BITBUCKET = (
     "https://bitbucket.org/wielandbrendel/bag-of-feature-pretrained-models/raw/"

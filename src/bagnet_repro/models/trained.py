@@ -12,10 +12,10 @@ from pathlib import Path
 
 import torch
 
-from ..catalog import HEADS
+from ..config.catalog import HEADS
 from ..errors import UserError
-from ..fileio import save_torch_atomic
-from ..torchfile import TorchFileError, read_torch_file
+from ..files.atomic import save_torch_atomic
+from ..files.torchfile import TorchFileError, read_torch_file
 from .registry import build_model
 
 # The keys every later stage reads, with the type each must have (val_acc and val_loss are informative only:

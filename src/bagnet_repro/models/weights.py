@@ -27,10 +27,10 @@ from urllib.parse import urlsplit
 
 import torch
 
-from ..cache_paths import weights_cache
+from ..config.cache_paths import weights_cache
 from ..data.download import check_digest, download
 from ..errors import UserError
-from ..torchfile import TorchFileError, read_torch_file
+from ..files.torchfile import TorchFileError, read_torch_file
 from .sources import BITBUCKET, IMGCLSMOB, weight_sources
 
 KEYWORD_SOURCES = ("imagenet", "pytorchcv", "torchvision")

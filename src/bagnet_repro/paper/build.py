@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from ..errors import UserError
-from ..fileio import atomic_path
+from ..files.atomic import atomic_path
 
 
 def build_pdf(template: str | os.PathLike, values: str | os.PathLike, out: str | os.PathLike) -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import torch
 
-from ..code_digest import code_check
-from ..device import describe_device, resolve_device
-from ..fileio import sha256_file
+from ..compute.device import describe_device, resolve_device
+from ..files.atomic import sha256_file
+from ..files.code_digest import code_check
 
 PACKAGES = ("torch", "torchvision", "numpy", "scikit-learn")
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..catalog import ORIGINAL_BAGNETS
-from ..fileio import write_text_atomic
+from ..config.catalog import ORIGINAL_BAGNETS
+from ..files.atomic import write_text_atomic
 
 METRICS = {"val": "val_acc", "test": "test_acc", "scrambled": "scrambled_test_acc"}
 SIGNIFICANCE = 0.05

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torchvision.models import resnet50 as torchvision_resnet50
 
-from ..fileio import write_table_atomic
+from ..files.atomic import write_table_atomic
 from ..models import build_model
 from .fields import LAYER_COLUMNS, layer_table, measure_receptive_field
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..data.extract import _check_member_name
 from ..errors import UserError
-from ..fileio import atomic_path
+from ..files.atomic import atomic_path
 from . import manifest as mf
 from .workflow_dag import PROJECT, job_files, metadata_records, open_workflow, write_metadata_records
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..errors import UserError
-from ..torchfile import TorchFileError, read_torch_file
+from ..files.torchfile import TorchFileError, read_torch_file
 
 
 def seed_everything(seed: int) -> None:

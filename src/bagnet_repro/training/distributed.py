@@ -14,7 +14,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from ..device import resolve_device
+from ..compute.device import resolve_device
 from ..errors import UserError
 
 

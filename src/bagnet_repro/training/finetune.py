@@ -10,16 +10,16 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from ..data.classes import REPORT_CLASSES
+from ..config.classes import REPORT_CLASSES
+from ..config.train_settings import TrainSettings, check_choices
 from ..data.inventory import read_records
 from ..data.loading import load_split
 from ..errors import UserError
-from ..fileio import check_writable
+from ..files.atomic import check_writable
 from ..models import build_model
 from ..models.trained import save_trained
 from .checkpoints import discard_checkpoint, seed_everything
 from .loop import fit
-from .settings import TrainSettings, check_choices
 
 
 def train(

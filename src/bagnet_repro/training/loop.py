@@ -11,12 +11,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..code_digest import code_sha256
+from ..compute.device import resolve_device
+from ..config.train_settings import PER_STEP_SCHEDULERS, TrainSettings, settings_key
 from ..data.loading import IMAGENET_MEAN, IMAGENET_STD, ImageSet, channel_statistics
-from ..device import resolve_device
 from ..errors import UserError
 from ..evaluation.inference import predict
-from ..fileio import file_digest, save_torch_atomic, write_table_atomic
+from ..files.atomic import file_digest, save_torch_atomic, write_table_atomic
+from ..files.code_digest import code_sha256
 from .checkpoints import (
     initial_state,
     load_optimisation_state,
@@ -26,11 +27,10 @@ from .checkpoints import (
     set_rng_states,
 )
 from .optimisation import build_optimizer, build_scheduler, set_tf32
-from .settings import PER_STEP_SCHEDULERS, TrainSettings, settings_key
 from .staging import stage_images
 from .trainer import Trainer
 
-# code_sha256: the package code of each epoch (code_digest.py)
+# code_sha256: the package code of each epoch (files/code_digest.py)
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "is_best", "lr", "code_sha256", "seconds")
 
 

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from .settings import TrainSettings, check_choice
+from ..config.train_settings import TrainSettings, check_choice
 
 
 def build_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:

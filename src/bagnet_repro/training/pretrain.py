@@ -23,12 +23,13 @@ from torch.utils.data import DataLoader, Subset
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
-from ..code_digest import code_sha256
+from ..config.train_settings import PER_STEP_SCHEDULERS, TrainSettings, check_choices, settings_key
 from ..data.loading import normalize
 from ..data.streaming import StreamedImages, eval_transform, from_worker, read_split_table, train_transform
 from ..errors import UserError
 from ..evaluation.inference import autocast_dtype
-from ..fileio import check_writable, file_digest, save_torch_atomic, write_table_atomic
+from ..files.atomic import check_writable, file_digest, save_torch_atomic, write_table_atomic
+from ..files.code_digest import code_sha256
 from ..models import build_model
 from . import distributed
 from .checkpoints import (
@@ -40,7 +41,6 @@ from .checkpoints import (
 )
 from .loop import select_epoch
 from .optimisation import build_optimizer, build_scheduler, set_tf32
-from .settings import PER_STEP_SCHEDULERS, TrainSettings, check_choices, settings_key
 from .tally import EpochTally
 
 HISTORY_COLUMNS = (

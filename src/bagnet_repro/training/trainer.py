@@ -9,14 +9,14 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..compute.device import to_device
+from ..compute.memory import is_out_of_memory
+from ..config.train_settings import TrainSettings, check_choice
 from ..data.augmentations import get_augmentations
 from ..data.batch_augment import crop_flip, crop_flip_matrices, pad_crop_flip, step_generator
 from ..data.loading import IMAGENET_MEAN, IMAGENET_STD, normalize
-from ..device import to_device
 from ..errors import UserError
 from ..evaluation.inference import autocast_dtype
-from ..memory import is_out_of_memory
-from .settings import TrainSettings, check_choice
 from .tally import EpochTally
 
 

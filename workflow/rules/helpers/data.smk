@@ -1,7 +1,7 @@
 """Planning helpers of the data stage (its rules: workflow/rules/data.smk)."""
 
-from bagnet_repro.config_checks import archive_name
-from bagnet_repro.data.listing import listing_digest
+from bagnet_repro.config.urls import archive_name
+from bagnet_repro.config.listing import listing_digest
 
 # Verified downloads are kept here as well as in the rule's output (a hard link): Snakemake deletes an
 # output before rerunning its rule (e.g. after a pinned sha256 changed), and the kept copy is reused when

@@ -1,8 +1,8 @@
 """Planning helpers of the feature amounts stage (its rules: workflow/rules/feature_amounts.smk)."""
 
-from bagnet_repro import data_catalog
-from bagnet_repro.cache_paths import datasets_cache
-from bagnet_repro.training.recipes import recipe_values
+from bagnet_repro.config import datasets as data_catalog
+from bagnet_repro.config.cache_paths import datasets_cache
+from bagnet_repro.config.recipes import recipe_values
 
 # The feature-amount study (seed 001): its folder names the data set and depth, so studies do not mix.
 FEATURE_AMOUNT_STUDY = f"{config['feature_amounts']['dataset']}_depth{config['feature_amounts']['depth']}"

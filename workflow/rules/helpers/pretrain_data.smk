@@ -1,10 +1,8 @@
 """Planning helpers of the pretrain data stage (its rules: workflow/rules/pretrain_data.smk)."""
 
-from bagnet_repro import data_catalog
-from bagnet_repro.config_checks import archive_name
-from bagnet_repro.data.kaggle import LAYOUT as IMAGENET_LAYOUT
-
-IMAGENET_TRAIN_DIR = IMAGENET_LAYOUT[0]  # the Kaggle layout: its one copy is data/kaggle.py
+from bagnet_repro.config import datasets as data_catalog
+from bagnet_repro.config.urls import archive_name
+IMAGENET_TRAIN_DIR = data_catalog.IMAGENET_KAGGLE_LAYOUT[0]
 
 
 def imagenette_archive():

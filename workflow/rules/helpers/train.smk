@@ -1,6 +1,6 @@
 """Planning helpers of the train stage (its rules: workflow/rules/train.smk)."""
 
-from bagnet_repro.training.recipes import recipe_values
+from bagnet_repro.config.recipes import recipe_values
 
 
 def train_settings():

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from ..catalog import HEADS
-from ..config_checks import MAX_IMAGE_SIZE
 from ..errors import UserError
+from .catalog import HEADS
+from .limits import MAX_IMAGE_SIZE
 from .recipes import RECIPES
 
 OPTIMIZERS = ("adam", "adamw", "sgd")

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
 
 # Write failures the user must act on (space, quota, file size limit, permissions, read-only disk): they
 # are reported as one line naming the output, not as a traceback through the temporary file.

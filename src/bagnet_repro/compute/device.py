@@ -17,8 +17,8 @@ from pathlib import Path
 
 import torch
 
+from ..errors import UserError
 from . import cuda_probe, gpu_slots
-from .errors import UserError
 
 # Variables by which a scheduler says it gave the job GPUs; CUDA_VISIBLE_DEVICES is one when it names devices.
 _SCHEDULER_GPU_VARIABLES = ("SLURM_GPUS_ON_NODE", "SLURM_JOB_GPUS", "SLURM_STEP_GPUS")

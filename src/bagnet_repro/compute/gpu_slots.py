@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
 
 _held: list[int] = []  # open lock files of this process: they are the slots, closed only at exit
 

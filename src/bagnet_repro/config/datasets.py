@@ -6,7 +6,7 @@ and config checks), the stages' code reads them too, and tests/test_facts.py hol
 
 from __future__ import annotations
 
-from .training.recipes import RECIPES
+from .recipes import RECIPES
 
 # BagNets-v2 pretraining (pretrain.dataset; "none" skips it).
 PRETRAIN_DATASETS = ("imagenet", "imagenette")
@@ -25,3 +25,6 @@ FEATURE_AMOUNT_DATASETS = (*FEATURE_AMOUNT_TORCHVISION, *FEATURE_AMOUNT_MANIFEST
 
 # The study's image size: its recipe's (the one place of the value is training/recipes.py).
 FEATURE_AMOUNT_IMAGE_SIZE: int = RECIPES["feature_amounts"]["image_size"]
+
+# What Kaggle's ImageNet archive unpacks to (train folder, val folder, val labels): the workflow plans with it.
+IMAGENET_KAGGLE_LAYOUT = ("ILSVRC/Data/CLS-LOC/train", "ILSVRC/Data/CLS-LOC/val", "LOC_val_solution.csv")

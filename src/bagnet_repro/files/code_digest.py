@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent  # the whole bagnet_repro package
 KEY = "code_sha256"
 
 
@@ -88,7 +88,7 @@ def _summary(current: str, other: list[str], unrecorded: list[str], count: int) 
 
 
 def main() -> int:
-    """``python -m bagnet_repro.code_digest``: print the digest (for the opt-in rerun on code changes)."""
+    """``python -m bagnet_repro.files.code_digest``: print the digest (for the opt-in rerun on code changes)."""
     print(code_sha256())
     return 0
 
