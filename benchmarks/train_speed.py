@@ -10,7 +10,7 @@ scratch recipe's optimizer, batch, label smoothing and autocast dtype (bf16 on C
 - ours: ``trainer.Trainer.epoch`` on images staged by ``stage_images`` (on the GPU when they fit), with the
   recipe's batched crop + flip on the device, channels_last, and the loss and accuracy counted on the device.
 - plain: what a minimal hand-written loop does: a shuffled index into the host tensor, ``.to(device)`` of
-  the batch, normalisation, forward and backward under autocast, ``optimizer.step()``, and ``loss.item()``
+  the batch, normalization, forward and backward under autocast, ``optimizer.step()``, and ``loss.item()``
   and the accuracy read every step (no augmentation at all, so it does less work than ours).
 
 Each loop runs one untimed warm-up epoch, then ``--epochs`` timed ones; the result is images/s of the timed
@@ -35,7 +35,7 @@ from bagnet_repro.config.train_settings import TrainSettings
 from bagnet_repro.data.loading import normalize
 from bagnet_repro.evaluation.inference import autocast_dtype
 from bagnet_repro.models import build_model
-from bagnet_repro.training.optimisation import build_optimizer
+from bagnet_repro.training.optimization import build_optimizer
 from bagnet_repro.training.staging import stage_images
 from bagnet_repro.training.trainer import Trainer
 

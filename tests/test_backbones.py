@@ -1,5 +1,5 @@
-"""Seed 003's backbones: stage maps and strides, V1 vs V2, the FLOP counter, the table against the seed, and
-training through the pipeline's own commands."""
+"""The vision-toolbox backbones: stage maps and strides, V1 vs V2, the FLOP counter, the table against the
+published values, and training through the pipeline's own commands."""
 
 import csv
 import math
@@ -16,7 +16,7 @@ from bagnet_repro.models import build_backbone, build_model
 from bagnet_repro.models.vovnet import VOVNET_CONFIGS, OSABlock
 from helpers import PROJECT, run_cli, run_snakemake, train_command
 
-# Values REFERENCE.md gives for rows the seed's README does not publish (correct widths, FLOPs = 2 x MACs).
+# Values REFERENCE.md gives for rows the vision-toolbox README does not publish (correct widths, FLOPs = 2 x MACs).
 UNPUBLISHED_REFERENCE = {"darknet19": (19.82, 5.50), "vovnet19_slim": (2.65, 4.80), "vovnet99": (69.52, 34.51)}
 
 

@@ -119,7 +119,7 @@ def test_fundus_preset_and_uint8_pipelines():
     assert jitter.p == 0.5 and isinstance(jitter.transforms[0], v2.ColorJitter)
     assert jitter.transforms[0].brightness == (0.8, 1.2) and jitter.transforms[0].contrast == (0.8, 1.2)
     assert _types(test) == ["ToImage", "Resize", "ToDtype", "Normalize"]
-    # Without normalisation the pipelines keep uint8 tensors: what the training loop and pretraining use.
+    # Without normalization the pipelines keep uint8 tensors: what the training loop and pretraining use.
     raw_train, raw_test = get_augmentations(32, normalization=None)
     image = torch.randint(0, 256, (3, 50, 40), dtype=torch.uint8)
     assert raw_train(image).dtype == torch.uint8 and raw_train(image).shape == (3, 32, 32)

@@ -24,7 +24,7 @@ BLOCKS = {
 }
 WIDTHS = (64, 128, 256, 512, 1024)
 STEM = 32
-# Counted by hand from the layout below with the corrected widths (the seed's 40.64 M / 26.28 M are the
+# Counted by hand from the layout below with the corrected widths (vision-toolbox's 40.64 M / 26.28 M are the
 # original code's typo widths, 258 in its Darknet-53 config and 612 in its Darknet-19 one; docs/fidelity.md).
 PARAMETERS = {"darknet19": 19_817_376, "darknet53": 40_584_928, "cspdarknet19": 15_848_480, "cspdarknet53": 26_244_256}
 
@@ -158,7 +158,7 @@ def test_an_unknown_activation_is_one_line():
 
 @pytest.mark.parametrize("name,stage,typo", [("darknet53", 2, 258), ("cspdarknet53", 2, 258)])
 def test_the_seed_s_published_counts_are_its_code_s_typo_widths(monkeypatch, name, stage, typo):
-    """The table's note: the seed's 40.64 M / 26.28 M are what the original's 258-channel typo gives."""
+    """The table's note: vision-toolbox's 40.64 M / 26.28 M are what the original's 258-channel typo gives."""
     from bagnet_repro.complexity.backbone_table import NOTES, SEED_VALUES
     from bagnet_repro.models import darknet
 

@@ -34,7 +34,7 @@ def test_demo_workflow_end_to_end(finished_demo):
             low, mean, high = (float(row[f"{metric}_{part}"]) for part in ("ci_low", "mean", "ci_high"))
             assert 0.0 <= low <= mean <= high <= 1.0
         assert row["n_seeds"] == "1" and row["n_test"] == "150" and row["n_val"] == "60"
-        if row["test_acc_report"]:  # the report has no value for seed 003's backbones
+        if row["test_acc_report"]:  # the report has no value for the vision-toolbox backbones
             assert float(row["test_acc_diff"]) == pytest.approx(
                 float(row["test_acc_mean"]) - float(row["test_acc_report"]), abs=1e-4
             )
@@ -75,7 +75,7 @@ def test_demo_workflow_end_to_end(finished_demo):
         assert (tmp_path / f"report/figures/feature_amounts_{name}.pdf").read_bytes().startswith(b"%PDF"), name
     assert "plotly" in (tmp_path / "report/figures/feature_amounts.html").read_text()
 
-    # Seed 003's table for the demo's three backbones, with latency named by the machine.
+    # The vision-toolbox backbones' table for the demo's three backbones, with latency named by the machine.
     with open(tmp_path / "report/tables/backbones.csv", newline="") as handle:
         backbones = {r["backbone"]: r for r in csv.DictReader(handle)}
     assert list(backbones) == ["darknet19", "vovnet19_slim", "mobilenet_v3_small"]

@@ -1,4 +1,4 @@
-"""One copy of each fact (issue 23): where a fact must be written twice (the schema and the code that reads
+"""One copy of each fact: where a fact must be written twice (the schema and the code that reads
 it, the schema's defaults and the annotated config.yaml), these tests hold the copies equal."""
 
 import pytest
@@ -76,7 +76,7 @@ def test_the_cache_location_is_spelled_in_one_module():
     """Code and rules ask cache_paths.py; a second spelling of the folder would drift from it."""
     allowed = {
         "src/bagnet_repro/config/cache_paths.py",
-        "src/bagnet_repro/cli/arguments.py",  # its --cache help text, left to the training refactor (issue 23)
+        "src/bagnet_repro/cli/arguments.py",  # its --cache help text, left to the training refactor
     }
     sources = [*PROJECT.glob("src/bagnet_repro/**/*.py"), *PROJECT.glob("workflow/**/*.smk"), PROJECT / "Snakefile"]
     spelled = {

@@ -1,4 +1,4 @@
-"""Seed 001's feature-amount study: the family (counts, order, totals), the networks (parameter counts
+"""Mundt et al.'s feature-amount study: the family (counts, order, totals), the networks (parameter counts
 from the widths), data in torchvision's on-disk format, the out-of-memory split, and the workflow (a kill in
 the middle of the study, then a rerun that does only what is missing; the SLURM plan)."""
 
@@ -359,8 +359,8 @@ def test_data_normalization_uses_the_training_sets_channel_statistics():
     torch.testing.assert_close(torch.tensor(std, dtype=torch.float64), scaled.std(dim=(0, 2, 3), correction=0))
     data = ImageSet(images, torch.zeros(50, dtype=torch.long), [], [])
     settings = TrainSettings(model="feature_amounts", image_size=32, normalization="data")
-    normalised = normalize(images, input_statistics(settings, data))
-    torch.testing.assert_close(normalised.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-5, rtol=0)
+    normalized = normalize(images, input_statistics(settings, data))
+    torch.testing.assert_close(normalized.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-5, rtol=0)
     plain = TrainSettings(model="feature_amounts", image_size=32, normalization="none")
     torch.testing.assert_close(normalize(images, input_statistics(plain, data)), images.float() / 255)
 
@@ -468,7 +468,7 @@ def authors_sgdr_rates(epochs, samples, batch, lr, first_cycle, min_lr):
 
 
 def scheduled_rates(settings, samples):
-    from bagnet_repro.training.optimisation import build_optimizer, build_scheduler
+    from bagnet_repro.training.optimization import build_optimizer, build_scheduler
 
     steps = math.ceil(samples / settings.batch_size)
     parameter = torch.nn.Linear(1, 1, bias=False)

@@ -1,4 +1,4 @@
-"""Seed 003's vision backbones: their params/FLOPs table beside the seed's values, with forward latency
+"""The vision-toolbox backbones: their params/FLOPs table beside the published values, with forward latency
 measured on the machine that runs the job (named in the table)."""
 
 

@@ -1,4 +1,4 @@
-"""Seed 001's layer-wise feature-amount study: one job per (variant, seed) of the VGG family, so a rerun
+"""Mundt et al.'s layer-wise feature-amount study: one job per (variant, seed) of the VGG family, so a rerun
 after a crash redoes only what is missing and a cluster spreads the variants over its GPUs; then the
 study's table, its figures and an interactive page."""
 

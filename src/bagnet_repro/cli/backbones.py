@@ -1,4 +1,4 @@
-"""Seed 003's backbones table: parameters, FLOPs and forward latency beside the published values."""
+"""The vision-toolbox backbones' table: parameters, FLOPs and forward latency beside the published values."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _backbone_table(args: argparse.Namespace) -> None:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "backbone-table", help="seed 003's params/FLOPs table with forward latency, as csv/md/tex"
+        "backbone-table", help="the vision-toolbox backbones' params/FLOPs table with forward latency, as csv/md/tex"
     )
     p.add_argument(
         "--names",

@@ -50,7 +50,7 @@ def _feature_amount_table(args: argparse.Namespace) -> None:
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "feature-amount-data",
-        help="download a torchvision data set once into a cache, recording its files' sha256 (seed 001's study)",
+        help="download a torchvision data set once into a cache, recording its files' sha256 (Mundt et al.'s study)",
     )
     p.add_argument("--dataset", required=True, help=DATASET_HELP)
     p.add_argument("--root", required=True, help="the cache folder torchvision downloads into")

@@ -1,5 +1,5 @@
 """The vision-backbones table (Thien Tran's vision-toolbox README): backbone parameters and FLOPs at
-1x3x224x224 beside the seed's published values.
+1x3x224x224 beside the vision-toolbox README's published values.
 
 Parameters are the backbone's alone (no pooling or classifier), as the seed counts them. Latency is
 measured where the job runs and named by its device, so tables from two machines are never mixed up.
@@ -23,7 +23,7 @@ from .counting import count_flops, count_parameters
 from .latency import forward_latency_ms
 
 TABLE_SIZE = 224
-# The seed's README (003): parameters in millions and GFLOPs at (1, 3, 224, 224), per published row.
+# The vision-toolbox README: parameters in millions and GFLOPs at (1, 3, 224, 224), per published row.
 SEED_VALUES: dict[str, tuple[float, float]] = {
     "darknet53": (40.64, 14.33),
     "cspdarknet53": (26.28, 9.42),
@@ -54,12 +54,12 @@ NOTES = (
     "Parameters: the backbone alone (no classifier), in millions. FLOPs: torch.utils.flop_counter."
     "FlopCounterMode at 1x3x224x224, counting convolutions and matrix products, 2 FLOPs per multiply-add.",
     "The counter does not see batch norm, activations, pooling, residual additions or the squeeze-excitation "
-    "products; the seed's counter did. Where convolutions dominate this is under 1%; MobileNetV3 and "
+    "products; the vision-toolbox counter did. Where convolutions dominate this is under 1%; MobileNetV3 and "
     "EfficientNet (hard-swish/SiLU, SE gates and batch norm after every cheap depth-wise or 1x1 conv) come "
     "out several percent under the seed for that reason, not because the networks differ: their parameters "
     "agree (MobileNetV3-small's 0.12 is also published to two digits only).",
-    "Rows without seed values are not published in the seed's README.",
-    "Darknet-53 and CSPDarknet-53: the seed's 40.64 M and 26.28 M were measured with a width typo in its code "
+    "Rows without published values are not published in the vision-toolbox README.",
+    "Darknet-53 and CSPDarknet-53: vision-toolbox's 40.64 M and 26.28 M were measured with a width typo in its code "
     "(258 channels instead of 256 in the third stage; its Darknet-19 config had 612 for 512 in the fourth), "
     "which gives exactly 40.64 M and 26.28 M; its author corrected the widths later, and this table uses the "
     "corrected ones, hence 0.14% fewer parameters.",

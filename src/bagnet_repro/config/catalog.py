@@ -16,7 +16,7 @@ CNN_BASELINES = ("resnet50", "densenet121", "densenet169", "cbam_resnet50")
 BAGNET_NAMES = tuple(ORIGINAL_BAGNETS) + tuple(BAGNETS_V2)
 # The classifier heads a network can be built with (models/registry.py): the report's, or one linear layer.
 HEADS = ("report", "linear")
-# Seed 003's backbones: our own families, and torchvision's builder names (multi-scale through
+# The vision-toolbox backbones: our own families, and torchvision's builder names (multi-scale through
 # create_feature_extractor).
 OWN_BACKBONES = (
     "darknet19",

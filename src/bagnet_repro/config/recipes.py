@@ -8,7 +8,7 @@ settings at parse time, so every train command shows the values it runs with.
 from __future__ import annotations
 
 RECIPES: dict[str, dict] = {
-    # The report (seed 004): resize only, Adam 4e-5, batch 4, 40 epochs, keep the best validation accuracy.
+    # The report: resize only, Adam 4e-5, batch 4, 40 epochs, keep the best validation accuracy.
     "report": {
         "optimizer": "adam",
         "lr": 4e-5,
@@ -23,7 +23,7 @@ RECIPES: dict[str, dict] = {
         "select": "val_acc",
         "patience": 0,
     },
-    # The vision-backbones recipe (seed 003): batch 1024 for 100 epochs, SGD, warm-up + cosine, label
+    # The vision-toolbox backbones' recipe: batch 1024 for 100 epochs, SGD, warm-up + cosine, label
     # smoothing, strong augmentation, CutMix/MixUp, mixed precision. lr is per 1024 images (0.5 at batch
     # 1024), scaled to the batch size.
     "modern": {
@@ -44,7 +44,7 @@ RECIPES: dict[str, dict] = {
         "select": "val_acc",
         "patience": 0,
     },
-    # BagNets v2 (seed 000): their ImageNet run's global batch 1024 for up to 90 epochs, SGD lr 0.01 x
+    # BagNets-v2: their ImageNet run's global batch 1024 for up to 90 epochs, SGD lr 0.01 x
     # batch/256, StepLR(30, 0.1), early stopping on validation loss.
     "bagnets_v2": {
         "optimizer": "sgd",
@@ -92,11 +92,11 @@ RECIPES: dict[str, dict] = {
     },
     # The layer-wise feature-amount study (Mundt et al.): batch 128, 150 epochs, SGD lr 0.01, momentum 0.9, wd
     # 5e-4, SGDR per mini-batch (first cycle 10 epochs, doubling: 10+20+40+80 = 150, down to 1e-5); a variant whose
-    # train accuracy is below twice chance after the first cycle is abandoned. Inputs are not normalised unless
+    # train accuracy is below twice chance after the first cycle is abandoned. Inputs are not normalized unless
     # asked for (normalization: data, the training set's per-channel mean/std), as in the authors' code.
     # Augmentation by data set, as theirs: pad-4 random crop + flip on CIFAR-10/100, none on the MNIST family
     # (feature_amounts/data.py). Their SGDR batch for batch (sgdr_authors: each restart one batch late, see
-    # training/optimisation.py); scheduler sgdr is the same schedule restarting on the epoch boundary.
+    # training/optimization.py); scheduler sgdr is the same schedule restarting on the epoch boundary.
     "feature_amounts": {
         "optimizer": "sgd",
         "lr": 0.01,

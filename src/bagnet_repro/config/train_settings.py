@@ -17,7 +17,7 @@ from .recipes import RECIPES
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 # Stepped after every mini-batch rather than every epoch: cosine warm restarts on the epoch boundary, and the
-# feature-amount authors' schedule batch for batch (optimisation.py).
+# feature-amount authors' schedule batch for batch (optimization.py).
 PER_STEP_SCHEDULERS = ("sgdr", "sgdr_authors")
 SCHEDULERS = ("none", "step", "cosine", *PER_STEP_SCHEDULERS)
 # modern runs on the host image by image; crop_flip and pad_crop_flip run batched on the device.

@@ -28,7 +28,7 @@ class Augmentations(NamedTuple):
 
 
 def _finish(steps: list, normalization: tuple | None) -> v2.Compose:
-    """Append float conversion and normalisation; ``normalization=None`` keeps uint8 images."""
+    """Append float conversion and normalization; ``normalization=None`` keeps uint8 images."""
     if normalization is not None:
         mean, std = normalization
         steps = [v2.ToImage(), *steps, v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)]

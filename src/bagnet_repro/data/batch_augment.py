@@ -60,7 +60,7 @@ PAD = 4  # pixels of zero padding on every side (CIFAR's 32-px crop from 40 px)
 
 
 def pad_crop_flip(images: torch.Tensor, generator: torch.Generator, padding: int = PAD) -> torch.Tensor:
-    """Each image of an N x C x H x W batch (any dtype; the stored pixels, before normalisation, so the
+    """Each image of an N x C x H x W batch (any dtype; the stored pixels, before normalization, so the
     padding is black) shifted by a random offset of its zero-padded copy and mirrored with probability 0.5.
 
     The offsets and flips are drawn on the CPU from ``generator``; one indexing gather makes the batch."""

@@ -38,7 +38,7 @@ def predict(
     statistics: tuple | None = None,
 ) -> torch.Tensor:
     """Logits (fp32, on the CPU) for a uint8 image tensor (on the host or already on ``device``), in batches,
-    in eval mode (normalised with ImageNet's statistics unless ``statistics`` (mean, std) are given).
+    in eval mode (normalized with ImageNet's statistics unless ``statistics`` (mean, std) are given).
 
     The uint8 batch is what crosses to the device (a quarter of the float bytes), and the logits stay there
     until the end, so the host waits for the device once."""

@@ -1,6 +1,6 @@
 """Stride-1 patch heatmaps: the logit of every class for the patch centred on every pixel.
 
-The reference method (as in the report) zero-pads the normalised image by (patch - 1) // 2, crops every
+The reference method (as in the report) zero-pads the normalized image by (patch - 1) // 2, crops every
 patch at stride 1 and classifies the patches in batches. For the original BagNets every convolution is
 unpadded, so a full-image pass already yields the logits of the patches at stride 8; turning each stride
 into a dilation of the later convolutions (the "a trous" trick) yields them at stride 1 in one dense
@@ -204,7 +204,7 @@ def patch_logits(
     progress: bool = True,
     classes: list[int] | None = None,
 ) -> torch.Tensor:
-    """Stride-1 patch logits of every class (or of ``classes``): B x classes x H x W for normalised images.
+    """Stride-1 patch logits of every class (or of ``classes``): B x classes x H x W for normalized images.
 
     ``fast`` (dense dilated pass) and ``reference`` (patch cropping) give the same numbers and exist
     only for the original BagNets; ``upsampled`` is the coarse logit map resized, for any BagNet (the

@@ -1,4 +1,4 @@
-"""Model builders: the original and v2 BagNets, CBAM-ResNet50, the CNN baselines and seed 003's backbones.
+"""Model builders: the original and v2 BagNets, CBAM-ResNet50, the CNN baselines and the vision-toolbox backbones.
 
 ``get_augmentations`` (BagNets-v2's preprocessing presets) is offered beside ``get_bagnet``, as there.
 """

@@ -7,7 +7,7 @@ conv instead of max pooling + conv, and residual blocks). A CSP stage splits the
 without blocks (CSPDarknet-19's first) is its stride-2 conv alone, as in the original code.
 
 Every Conv-BN unit is followed by ReLU, as in the original code; YOLO's LeakyReLU(0.1) is the option
-``activation="leaky_relu"``. The widths are the corrected ones (256 and 512 where the code the seed's table
+``activation="leaky_relu"``. The widths are the corrected ones (256 and 512 where the code the vision-toolbox table
 was measured with had the typos 258 and 612).
 """
 

@@ -1,4 +1,4 @@
-"""VoVNet V1/V2 (seed 003): one-shot aggregation stages as a multi-scale backbone.
+"""VoVNet V1/V2 (from the vision-toolbox backbones): one-shot aggregation stages as a multi-scale backbone.
 
 An OSA block runs ``layers`` 3x3 convs in a chain and aggregates the input and every conv's output once,
 with a 1x1 conv. V2 adds effective squeeze-excitation (eSE) and an identity shortcut where the widths match;

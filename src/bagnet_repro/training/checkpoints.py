@@ -75,7 +75,7 @@ def initial_state() -> dict:
     }
 
 
-def optimisation_state(model: nn.Module, optimizer, scheduler, scaler) -> dict:
+def optimization_state(model: nn.Module, optimizer, scheduler, scaler) -> dict:
     """What a resume checkpoint holds besides the bookkeeping: weights, optimizer, schedule, loss scaler."""
     return {
         "model": model.state_dict(),
@@ -85,7 +85,7 @@ def optimisation_state(model: nn.Module, optimizer, scheduler, scaler) -> dict:
     }
 
 
-def load_optimisation_state(saved: dict, model: nn.Module, optimizer, scheduler, scaler) -> None:
+def load_optimization_state(saved: dict, model: nn.Module, optimizer, scheduler, scaler) -> None:
     model.load_state_dict(saved["model"])
     optimizer.load_state_dict(saved["optimizer"])
     scheduler.load_state_dict(saved["scheduler"])

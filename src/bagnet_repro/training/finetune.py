@@ -1,7 +1,7 @@
 """Fine-tuning by recipe (the report's by default: Adam, fixed epochs, keep the best-validation weights).
 
-The entry point of the train job: the loop, its resume checkpoint and the optimisation are the training library
-(``loop.py``, ``checkpoints.py``, ``optimisation.py``, ``trainer.py``; the settings in ``settings.py``), shared with
+The entry point of the train job: the loop, its resume checkpoint and the optimization are the training library
+(``loop.py``, ``checkpoints.py``, ``optimization.py``, ``trainer.py``; the settings in ``settings.py``), shared with
 pretraining and the feature-amount study.
 """
 

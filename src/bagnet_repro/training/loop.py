@@ -20,13 +20,13 @@ from ..files.atomic import file_digest, save_torch_atomic, write_table_atomic
 from ..files.code_digest import code_sha256
 from .checkpoints import (
     initial_state,
-    load_optimisation_state,
-    optimisation_state,
+    load_optimization_state,
+    optimization_state,
     read_resume_checkpoint,
     rng_states,
     set_rng_states,
 )
-from .optimisation import build_optimizer, build_scheduler, set_tf32
+from .optimization import build_optimizer, build_scheduler, set_tf32
 from .staging import stage_images
 from .trainer import Trainer
 
@@ -35,7 +35,7 @@ HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "i
 
 
 def input_statistics(settings: TrainSettings, train_set: ImageSet) -> tuple:
-    """(mean, std) per channel that inputs are normalised with: ImageNet's, the training set's, or none."""
+    """(mean, std) per channel that inputs are normalized with: ImageNet's, the training set's, or none."""
     if settings.normalization == "data":
         return channel_statistics(train_set.images)
     if settings.normalization == "none":
@@ -122,7 +122,7 @@ def fit(
     data_key = file_digest(data_file)
     saved = read_resume_checkpoint(checkpoint_path, settings_key(settings), data_file, data_key)
     if saved is not None:
-        load_optimisation_state(saved, model, optimizer, scheduler, trainer.scaler)
+        load_optimization_state(saved, model, optimizer, scheduler, trainer.scaler)
         set_rng_states(saved["rng"])
         state = {**initial_state(), **saved["state"]}
         print(f"resuming {settings.model} after epoch {state['epoch']} from {checkpoint_path}", flush=True)
@@ -182,7 +182,7 @@ def fit(
             {
                 "settings": settings_key(settings),
                 "data": data_key,
-                **optimisation_state(model, optimizer, scheduler, trainer.scaler),
+                **optimization_state(model, optimizer, scheduler, trainer.scaler),
                 "rng": rng_states(),
                 "state": state,
             },

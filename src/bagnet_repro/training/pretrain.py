@@ -35,12 +35,12 @@ from . import distributed
 from .checkpoints import (
     discard_checkpoint,
     initial_state,
-    load_optimisation_state,
-    optimisation_state,
+    load_optimization_state,
+    optimization_state,
     read_resume_checkpoint,
 )
 from .loop import select_epoch
-from .optimisation import build_optimizer, build_scheduler, set_tf32
+from .optimization import build_optimizer, build_scheduler, set_tf32
 from .tally import EpochTally
 
 HISTORY_COLUMNS = (
@@ -124,7 +124,7 @@ class Replica:
         self.settings, self.ranks = settings, ranks
 
     def _inputs(self, images: torch.Tensor) -> torch.Tensor:
-        """The loader's pinned uint8 batch, copied asynchronously, then normalised on the device."""
+        """The loader's pinned uint8 batch, copied asynchronously, then normalized on the device."""
         inputs = normalize(images.to(self.ranks.device, non_blocking=True))
         if self.settings.channels_last:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
@@ -194,10 +194,10 @@ class Replica:
         return loss_sum / count, correct / count, correct5 / count
 
     def state(self) -> dict:
-        return optimisation_state(self.module, self.optimizer, self.scheduler, self.scaler)
+        return optimization_state(self.module, self.optimizer, self.scheduler, self.scaler)
 
     def load(self, saved: dict) -> None:
-        load_optimisation_state(saved, self.module, self.optimizer, self.scheduler, self.scaler)
+        load_optimization_state(saved, self.module, self.optimizer, self.scheduler, self.scaler)
 
 
 def _resume_key(settings: TrainSettings, ranks: distributed.Ranks) -> str:

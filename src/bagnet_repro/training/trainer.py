@@ -1,4 +1,4 @@
-"""One epoch of training: batches in the order of (seed, epoch), their augmentation, and the optimiser steps.
+"""One epoch of training: batches in the order of (seed, epoch), their augmentation, and the optimizer steps.
 
 A batch that does not fit the device is split into micro-batches with accumulated gradients, and the split is kept.
 """
@@ -105,7 +105,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler(device.type) if use_scaler else None
         self.per_image, self.mix = batch_augmentation(settings, num_classes)
         self.erase = None
-        if settings.augment == "modern":  # on the normalised tensor, as torchvision's recipe does
+        if settings.augment == "modern":  # on the normalized tensor, as torchvision's recipe does
             from torchvision.transforms import v2
 
             self.erase = v2.RandomErasing(p=0.1)

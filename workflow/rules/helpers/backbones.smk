@@ -2,7 +2,7 @@
 
 
 def backbone_names():
-    """The backbones of seed 003's table (backbones.names: all, or a list; [] skips the table)."""
+    """The backbones of the vision-toolbox backbones' table (backbones.names: all, or a list; [] skips the table)."""
     names = config["backbones"]["names"]
     return list(catalog.BACKBONE_NAMES) if names == "all" else names
 

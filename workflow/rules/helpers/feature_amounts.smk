@@ -4,7 +4,7 @@ from bagnet_repro.config import datasets as data_catalog
 from bagnet_repro.config.cache_paths import datasets_cache
 from bagnet_repro.config.recipes import recipe_values
 
-# The feature-amount study (seed 001): its folder names the data set and depth, so studies do not mix.
+# Mundt et al.'s feature-amount study: its folder names the data set and depth, so studies do not mix.
 FEATURE_AMOUNT_STUDY = f"{config['feature_amounts']['dataset']}_depth{config['feature_amounts']['depth']}"
 
 

@@ -1,4 +1,4 @@
-"""The optimiser and the learning-rate schedules a recipe names (their choices: settings.py)."""
+"""The optimizer and the learning-rate schedules a recipe names (their choices: settings.py)."""
 
 from __future__ import annotations
 
