@@ -47,3 +47,19 @@ def test_the_readme_is_a_page_that_links_every_manual_page():
     index = (PROJECT / "docs" / "README.md").read_text()
     for page in (PROJECT / "docs").glob("*.md"):
         assert f"]({page.name})" in index or page.name == "README.md", page.name
+
+
+def test_the_module_table_follows_the_docstrings_and_refuses_a_module_without_one(tmp_path):
+    package, rules = tmp_path / "pkg", tmp_path / "rules"
+    (package / "room").mkdir(parents=True)
+    rules.mkdir()
+    (package / "room" / "__init__.py").write_text('"""A room. Its second sentence is not shown."""\n')
+    (package / "room" / "tool.py").write_text('"""Does one job, e.g. this one.\n\nDetails."""\nimport os\n')
+    (rules / "stage.smk").write_text('"""Stage rules: one per step."""\n\n\nrule a:\n    output: "x"\n')
+    table = manual.module_table(package, rules)
+    assert "| `room/` | A room |" in table
+    assert "| `room/tool.py` | Does one job, e.g. this one |" in table
+    assert "| `workflow/rules/stage.smk` | Stage rules: one per step |" in table
+    (package / "room" / "bare.py").write_text("import os\n")
+    with pytest.raises(SystemExit, match="bare.py has no docstring"):
+        manual.module_table(package, rules)

@@ -1,13 +1,14 @@
-"""The manual's generated sections: the config keys from the schema, the recipes' values from recipes.py.
+"""The manual's generated sections: the config keys from the schema, the recipes' values, the code's layout.
 
 ``python -m bagnet_repro.manual`` rewrites every region between ``<!-- generated:NAME -->`` and ``<!-- end -->``
 in docs/; ``--check`` only reports stale regions (tests/test_manual.py runs it), so a changed schema or recipe
-cannot leave the manual behind. Torch-free: it reads YAML and a dict.
+cannot leave the manual behind. Torch-free: it reads YAML, a dict and the sources' docstrings (never imports them).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 import sys
 from pathlib import Path
@@ -19,6 +20,8 @@ from .files.atomic import write_text_atomic
 
 PROJECT = Path(__file__).resolve().parents[2]
 SCHEMA = PROJECT / "workflow" / "schemas" / "config.schema.yaml"
+PACKAGE = Path(__file__).resolve().parent
+RULES = PROJECT / "workflow" / "rules"
 REGION = re.compile(r"(<!-- generated:(?P<name>[a-z_]+) -->\n)(?P<body>.*?)(<!-- end -->)", re.DOTALL)
 
 
@@ -41,13 +44,13 @@ def _allowed(spec: dict) -> str:
     kind = " or ".join(kind) if isinstance(kind, list) else kind
     if kind == "array" and "items" in spec:
         kind = f"list of {_allowed(spec['items'])}"
-    bounds = [
+    limits = [
         f">= {spec['minimum']}" if "minimum" in spec else "",
         f"> {spec['exclusiveMinimum']}" if "exclusiveMinimum" in spec else "",
         f"<= {spec['maximum']}" if "maximum" in spec else "",
         f"< {spec['exclusiveMaximum']}" if "exclusiveMaximum" in spec else "",
     ]
-    bounds = ", ".join(b for b in bounds if b)
+    bounds = ", ".join(b for b in limits if b)
     return f"{kind} ({bounds})" if bounds else kind
 
 
@@ -98,9 +101,38 @@ def recipe_table(recipes: dict[str, dict]) -> str:
     return "\n".join(lines + [""])
 
 
+def summary(source: str, where: str) -> str:
+    """The first sentence of a Python or Snakemake file's docstring (every module must have one)."""
+    try:
+        docstring = ast.get_docstring(ast.parse(source))
+    except SyntaxError:  # a .smk file: its docstring is the first string literal all the same
+        match = re.match(r'\s*"""(.*?)"""', source, re.DOTALL)
+        docstring = match.group(1) if match else None
+    if not docstring:
+        raise SystemExit(f"error: {where} has no docstring; its first sentence is its line in docs/layout.md")
+    paragraph = " ".join(docstring.strip().split("\n\n")[0].split())
+    sentence = re.split(r"(?<=[a-z)`'])\. (?=[A-Z`(])", paragraph, maxsplit=1)[0]  # not after "e.g."
+    return sentence.removesuffix(".")
+
+
+def module_table(package: Path = PACKAGE, rules: Path = RULES) -> str:
+    """One row per package and module of ``package`` and per rule file, from their docstrings."""
+    lines = ["| module | what it is for |", "| --- | --- |"]
+    for path in sorted(package.rglob("*.py"), key=lambda p: p.relative_to(package).parts):
+        relative = path.relative_to(package)
+        if "__pycache__" in relative.parts or (path.name == "__init__.py" and len(relative.parts) == 1):
+            continue
+        name = f"`{relative.parent.as_posix()}/`" if path.name == "__init__.py" else f"`{relative.as_posix()}`"
+        lines.append(f"| {name} | {_cell(summary(path.read_text(), str(path)))} |")
+    for path in sorted(rules.rglob("*.smk")):
+        name = f"`workflow/rules/{path.relative_to(rules).as_posix()}`"
+        lines.append(f"| {name} | {_cell(summary(path.read_text(), str(path)))} |")
+    return "\n".join(lines + [""])
+
+
 def sections() -> dict[str, str]:
     schema = yaml.safe_load(SCHEMA.read_text())
-    return {"config": config_table(schema), "recipes": recipe_table(RECIPES)}
+    return {"config": config_table(schema), "recipes": recipe_table(RECIPES), "modules": module_table()}
 
 
 def render(text: str, generated: dict[str, str], where: str) -> str:

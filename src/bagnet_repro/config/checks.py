@@ -23,7 +23,7 @@ NUM_CLASSES = len(REPORT_CLASSES)  # the 15 scene classes
 
 def _option_image_size_problems(config: dict) -> list[str]:
     """The same bound for the image sizes of the option maps (feature_amounts.options, pretrain.options)."""
-    problems = []
+    problems: list[str] = []
     for path in OPTION_IMAGE_SIZE_KEYS:
         value = config
         for part in path:
@@ -93,7 +93,8 @@ def _pretrained_problems(config: dict) -> list[str]:
 def _url_problems(config: dict) -> list[str]:
     if config["data"]["source"] != "url":
         return []
-    problems, seen = [], {}
+    problems: list[str] = []
+    seen: dict[str, int] = {}
     for index, entry in enumerate(config["data"]["urls"]):
         name = archive_name(entry)
         if not name:

@@ -15,7 +15,7 @@ import os
 def folder_listing(root: str | os.PathLike) -> list[tuple[str, int, int]]:
     """(relative path, size, mtime in ns) of every file under ``root``, sorted; links are followed."""
     entries = []
-    for folder, dirs, files in os.walk(root, followlinks=True):
+    for folder, dirs, files in os.walk(os.fspath(root), followlinks=True):
         dirs.sort()
         for name in files:
             path = os.path.join(folder, name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from typing import cast
 
 from ..errors import UserError
 from .catalog import HEADS
@@ -49,7 +50,8 @@ _REPORT = RECIPES["report"]
 # Allowed values of the numeric settings: (type, lower bound, bound excluded, upper bound, bound excluded).
 # The config schema states the same bounds for train: (a test holds the two equal).
 _NUMBER = (int, float)
-RANGES = {
+# name: (type, low, low excluded, high, high excluded); None: no bound
+RANGES: dict[str, tuple[type | tuple[type, ...], float, bool, float | None, bool]] = {
     "image_size": (int, 32, False, MAX_IMAGE_SIZE, False),
     "epochs": (int, 1, False, None, False),
     "batch_size": (int, 1, False, None, False),
@@ -122,8 +124,9 @@ class TrainSettings:
                 raise UserError(
                     f"training option {name} must be {'an integer' if kind is int else 'a number'}, got {value!r}"
                 )
-            too_low = value <= low if low_open else value < low
-            too_high = high is not None and (value >= high if high_open else value > high)
+            number = float(cast(float, value))  # an int or a float by now
+            too_low = number <= low if low_open else number < low
+            too_high = high is not None and (number >= high if high_open else number > high)
             if too_low or too_high:
                 bounds = f"{'>' if low_open else '>='} {low}" + (
                     f" and {'<' if high_open else '<='} {high}" if high is not None else ""

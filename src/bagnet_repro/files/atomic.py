@@ -108,23 +108,6 @@ def write_npz_atomic(target: str | os.PathLike, arrays: dict) -> None:
         np.savez_compressed(handle, **arrays)
 
 
-def save_torch_atomic(obj: object, target: str | os.PathLike) -> None:
-    """``torch.save`` atomically. A failed write inside torch's archive writer surfaces as an opaque
-    RuntimeError; it becomes one line naming the file and the space left on its disk."""
-    import torch
-
-    target = Path(target)
-    with atomic_path(target) as tmp:
-        try:
-            torch.save(obj, tmp)
-        except RuntimeError as exc:
-            free = shutil.disk_usage(target.parent).free
-            raise UserError(
-                f"cannot write {target}: the write failed ({free / 2**20:.0f} MiB free on its disk; "
-                f"torch: {str(exc).splitlines()[0]})"
-            ) from None
-
-
 def write_table_atomic(
     target: str | os.PathLike, columns: Sequence[str], rows: Iterable[dict], delimiter: str = "\t"
 ) -> None:

@@ -9,9 +9,14 @@ way round it (torch's own message does).
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import warnings
 from pathlib import Path
+
+from ..errors import UserError
+from .atomic import atomic_path
 
 
 class TorchFileError(Exception):
@@ -53,3 +58,20 @@ def _explained(exc: Exception) -> TorchFileError:
         return TorchFileError("the file is empty or cut short", unsafe=False)
     first = text.strip().splitlines()[0]
     return TorchFileError(first.split(". ")[0].rstrip("."), unsafe=False)
+
+
+def save_torch_atomic(obj: object, target: str | os.PathLike) -> None:
+    """``torch.save`` atomically. A failed write inside torch's archive writer surfaces as an opaque
+    RuntimeError; it becomes one line naming the file and the space left on its disk."""
+    import torch
+
+    target = Path(target)
+    with atomic_path(target) as tmp:
+        try:
+            torch.save(obj, tmp)
+        except RuntimeError as exc:
+            free = shutil.disk_usage(target.parent).free
+            raise UserError(
+                f"cannot write {target}: the write failed ({free / 2**20:.0f} MiB free on its disk; "
+                f"torch: {str(exc).splitlines()[0]})"
+            ) from None

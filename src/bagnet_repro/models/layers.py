@@ -1,4 +1,4 @@
-"""Building units shared by the seed-003 backbones: Conv-BN-activation and Kaiming fan-out init."""
+"""Building units shared by the vision-toolbox backbones: Conv-BN-activation and Kaiming fan-out init."""
 
 from __future__ import annotations
 

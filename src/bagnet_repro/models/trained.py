@@ -14,8 +14,7 @@ import torch
 
 from ..config.catalog import HEADS
 from ..errors import UserError
-from ..files.atomic import save_torch_atomic
-from ..files.torchfile import TorchFileError, read_torch_file
+from ..files.torchfile import TorchFileError, read_torch_file, save_torch_atomic
 from .registry import build_model
 
 # The keys every later stage reads, with the type each must have (val_acc and val_loss are informative only:

@@ -16,8 +16,9 @@ from ..config.train_settings import PER_STEP_SCHEDULERS, TrainSettings, settings
 from ..data.loading import IMAGENET_MEAN, IMAGENET_STD, ImageSet, channel_statistics
 from ..errors import UserError
 from ..evaluation.inference import predict
-from ..files.atomic import file_digest, save_torch_atomic, write_table_atomic
+from ..files.atomic import file_digest, write_table_atomic
 from ..files.code_digest import code_sha256
+from ..files.torchfile import save_torch_atomic
 from .checkpoints import (
     initial_state,
     load_optimization_state,

@@ -28,8 +28,9 @@ from ..data.loading import normalize
 from ..data.streaming import StreamedImages, eval_transform, from_worker, read_split_table, train_transform
 from ..errors import UserError
 from ..evaluation.inference import autocast_dtype
-from ..files.atomic import check_writable, file_digest, save_torch_atomic, write_table_atomic
+from ..files.atomic import check_writable, file_digest, write_table_atomic
 from ..files.code_digest import code_sha256
+from ..files.torchfile import save_torch_atomic
 from ..models import build_model
 from . import distributed
 from .checkpoints import (
