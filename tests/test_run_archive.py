@@ -126,7 +126,7 @@ def test_a_differing_file_here_is_kept_unless_force_and_a_differing_checkout_is_
     work = tiny_workflow(tmp_path / "work")
     (work / "results/data").mkdir(parents=True)
     (work / "results/data/manifest.tsv").write_text("mine\n")
-    config = {"seeds": [5], "data_dir": "data"}  # the tiny workflow resolves seeds [0] here
+    config = {"seeds": [5], "data_dir": "data", "made": 4}  # the tiny workflow resolves seeds [0] here
     archive = synthetic_archive(tmp_path / "a.tar.gz", {"results/data/manifest.tsv": b"theirs\n"}, config=config)
     line = refused(tmp_path, archive)
     assert "1 files here differ from the archive's (first: results/data/manifest.tsv)" in line

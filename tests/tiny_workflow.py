@@ -22,22 +22,32 @@ NAMED = (
     "results/data/manifest.tsv",
     "results/a",
     "results/b",
-    "results/bomb.bin",
     "report/paper.pdf",
 )
-MADE = 4
+MADE = 4  # results/f{i}.txt and logs/f{i}.log; config key ``made`` changes it
 
 SNAKEFILE = f"""
 NAMED = {list(NAMED)!r}
 config.setdefault("seeds", [0])
 config.setdefault("data_dir", "data")
+config.setdefault("made", {MADE})
 shell.executable("bash")
 
 
 rule all:
     input:
-        expand("results/f{{i}}.txt", i=range({MADE})),
+        expand("results/f{{i}}.txt", i=range(config["made"])),
         NAMED,
+        "results/slow.txt",
+
+
+rule slow:
+    output:
+        "results/slow.txt",
+    log:
+        "logs/slow.log",
+    shell:
+        "echo started > {{log}}; sleep 60; echo done > {{output}}"
 
 
 rule make:
@@ -62,22 +72,22 @@ rule named:
 """
 
 
-def tiny_workflow(work: Path, ready: bool = False) -> Path:
-    """``work`` with the tiny Snakefile (and, with ``ready``, run to its end by Snakemake)."""
+def tiny_workflow(work: Path, made: int | None = None, configfiles: list[str] = ()) -> Path:
+    """``work`` with the tiny Snakefile; with ``made``, its first ``made`` files and logs made by Snakemake
+    (with ``configfiles``)."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "Snakefile").write_text(SNAKEFILE)
-    if ready:
-        snakemake(work, "--cores", "1", "results/f0.txt", *[f"results/f{i}.txt" for i in range(1, MADE)])
+    if made is not None:
+        targets = [f"results/f{i}.txt" for i in range(made)]
+        extra = ["--configfile", *configfiles] if configfiles else []
+        result = subprocess.run(
+            [sys.executable, "-m", "snakemake", "--cores", "1", *targets, *extra],
+            cwd=work,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
     return work
-
-
-def snakemake(work: Path, *args: str, config: dict | None = None) -> subprocess.CompletedProcess:
-    extra = ["--config", *(f"{k}={v}" for k, v in config.items())] if config else []
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", *args, *extra], cwd=work, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
 
 
 def entry(name: str, data: bytes) -> dict:

@@ -93,8 +93,15 @@ def _check_space(archive: Path, workdir: Path, entries: list[dict]) -> None:
 
 
 def _check_writable(archive: Path, workdir: Path, names: list[str]) -> None:
-    """Every folder a file goes to (or the nearest one that exists) takes a new file, tried for real."""
+    """Every folder a file goes to (or the nearest one that exists) takes a new file, tried for real; none of
+    them is a file here."""
     folders = {_nearest_folder((workdir / name).parent) for name in names}
+    for name in names:
+        for parent in (workdir / name).parents:
+            if parent == workdir:
+                break
+            if os.path.lexists(parent) and not parent.is_dir():
+                refuse(archive, f"{parent} is a file here where the archive's {name} needs a folder")
     folders.add(_nearest_folder(workdir / ".snakemake" / "metadata"))
     for folder in sorted(folders):
         try:
@@ -163,16 +170,17 @@ def import_run(
     entries, kept, differing = _to_place(archive, workdir, manifest["files"], force, keep_logs)
     _check_space(archive, workdir, entries)
     order = [entry["path"] for entry in sorted(entries, key=lambda entry: entry["mtime_ns"])]
+    _check_writable(archive, workdir, order)
     stage = placing.Stage.new(workdir)
     try:
         _stage_files(archive, stage, manifest, set(order))
-        _check_writable(archive, workdir, order)
         records = relocated_records(manifest["records"], manifest["provenance"], workdir, project)
         cleared = {name: None for name in names if name in outputs and name not in records}
         records = {**records, **cleared}
         plan = {
             "archive": str(archive),
             "names": order,
+            "new_folders": placing.new_folders(workdir, order),
             "records": records,
             "previous_records": read_metadata_records(workdir, list(records)),
         }

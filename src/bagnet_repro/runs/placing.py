@@ -1,7 +1,8 @@
 """An import's stage and its placing, all or nothing. The stage is a folder ``.bagnet-import.*`` in the working
 folder: ``files/`` holds the checked copies; ``plan.json``, written once everything is checked, lists what goes
 where and the records to write. Placing moves each file in by a rename (a replaced file of the user's is first
-moved into the stage's ``kept/``), then writes the records; a failure takes all of that back. A stage found by a
+renamed beside itself, ``.NAME.bagnet-kept``: on its own disk, so that taking it back needs no space), then writes
+the records; a failure takes all of that back. A stage found by a
 later import is completed from its plan when it has one (placing had begun: completing it is the only way to
 end with records and files that agree) and removed when it has none (nothing of it was placed)."""
 
@@ -43,10 +44,6 @@ class Stage:
     @property
     def files(self) -> Path:
         return self.root / "files"
-
-    @property
-    def kept(self) -> Path:
-        return self.root / "kept"
 
     def plan(self) -> dict | None:
         try:
@@ -91,15 +88,25 @@ def move_in(staged: Path, target: Path) -> None:
         staged.unlink()
 
 
+def kept(workdir: Path, name: str) -> Path:
+    """Where a file of the user's that the import replaces waits until the import has ended."""
+    target = workdir / name
+    return target.with_name(f".{target.name}.bagnet-kept")
+
+
 def place_one(stage: Stage, workdir: Path, name: str) -> None:
-    """Put the staged ``name`` in place; a file there is kept in the stage until the import has ended."""
+    """Put the staged ``name`` in place; a file there is kept beside it until the import has ended."""
     target, staged = workdir / name, stage.files / name
     if not os.path.lexists(staged):  # placed before a kill
         return
-    if os.path.lexists(target) and not os.path.lexists(stage.kept / name):
-        (stage.kept / name).parent.mkdir(parents=True, exist_ok=True)
-        move_in(target, stage.kept / name)
+    if os.path.lexists(target) and not os.path.lexists(kept(workdir, name)):
+        os.rename(target, kept(workdir, name))
     move_in(staged, target)
+
+
+def drop_kept(workdir: Path, names: list[str]) -> None:
+    for name in names:
+        kept(workdir, name).unlink(missing_ok=True)
 
 
 def stamp(workdir: Path, names: list[str]) -> None:
@@ -116,39 +123,67 @@ def write_record(workdir: Path, key: str, record: dict | None) -> None:
 
 def place(stage: Stage, workdir: Path, plan: dict) -> None:
     """Every file of ``plan`` in place, then its records; on a failure, everything taken back and one line."""
-    names = plan["names"]
+    current = workdir
     try:
-        for name in names:
+        for name in plan["names"]:
+            current = workdir / name
             place_one(stage, workdir, name)
-        stamp(workdir, names)
+        current = workdir
+        stamp(workdir, plan["names"])
+        current = workdir / ".snakemake" / "metadata"
         for key, record in plan["records"].items():
             write_record(workdir, key, record)
+        drop_kept(workdir, plan["names"])
     except OSError as exc:
-        where = exc.filename if isinstance(exc.filename, str) else workdir
-        took_back(stage, workdir, plan)
-        raise UserError(
-            f"cannot place the archive's files in {workdir}: {exc.strerror or exc} ({where}); "
+        left = took_back(stage, workdir, plan)
+        after = (
             "every file and record of this import was taken back, nothing of yours is lost"
-        ) from None
+            if not left
+            else f"{left} could not be taken back; its stage {stage.root.name} is kept, and the next import-run "
+            "here completes it"
+        )
+        raise UserError(f"cannot place {current}: {exc.strerror or exc}; {after}") from None
     except BaseException:
         took_back(stage, workdir, plan)
         raise
 
 
-def took_back(stage: Stage, workdir: Path, plan: dict) -> None:
-    """Undo what placing did: the user's records and files back as they were, the stage removed."""
+def took_back(stage: Stage, workdir: Path, plan: dict) -> int:
+    """Undo what placing did: the user's records and files back as they were, the stage removed. Returns how
+    many files or records could not be put back (then the stage and its plan stay, for the next import)."""
+    left = 0
     for key, record in plan["previous_records"].items():
-        with contextlib.suppress(OSError):
+        try:
             write_record(workdir, key, record)
+        except OSError:
+            left += 1
     for name in reversed(plan["names"]):
-        target, kept = workdir / name, stage.kept / name
-        if os.path.lexists(stage.files / name) and not os.path.lexists(kept):
+        target, aside = workdir / name, kept(workdir, name)
+        if os.path.lexists(stage.files / name) and not os.path.lexists(aside):
             continue  # never placed: the file here (if any) is the user's own
-        if os.path.lexists(kept):
-            move_in(kept, target)
-        elif os.path.lexists(target):
-            target.unlink()
-    stage.remove()
+        try:
+            if os.path.lexists(aside):
+                os.replace(aside, target)
+            elif os.path.lexists(target):
+                target.unlink()
+        except OSError:
+            left += 1
+    for folder in sorted(plan.get("new_folders", []), key=len, reverse=True):
+        with contextlib.suppress(OSError):  # one the user has put files in meanwhile stays
+            (workdir / folder).rmdir()
+    if not left:
+        stage.remove()
+    return left
+
+
+def new_folders(workdir: Path, names: list[str]) -> list[str]:
+    """The folders placing ``names`` will make (taken back with them)."""
+    folders = set()
+    for name in names:
+        for parent in Path(name).parents:
+            if str(parent) != "." and not os.path.lexists(workdir / parent):
+                folders.add(parent.as_posix())
+    return sorted(folders)
 
 
 def complete(stage: Stage, workdir: Path) -> str:
@@ -162,6 +197,7 @@ def complete(stage: Stage, workdir: Path) -> str:
     stamp(workdir, plan["names"])
     for key, record in plan["records"].items():
         write_record(workdir, key, record)
+    drop_kept(workdir, plan["names"])
     stage.remove()
     return (
         f"completed an interrupted import of {plan['archive']} from its stage ({stage.root.name}): "
