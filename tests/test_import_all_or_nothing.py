@@ -135,7 +135,8 @@ def uninterrupted(tiny_archive, tmp_path_factory):
     return state(work)
 
 
-# (module, function) whose n-th call is the point of the kill: staging a member, placing a file, writing a
+# (module, function) whose n-th call is the point of the kill (the default suite takes the first and a middle one
+# of each phase; -m slow every one): staging a member, placing a file, writing a
 # record, removing the finished stage.
 POINTS = [
     *[("importing", "_stage_member", n) for n in range(1, 2 * MADE + 1)],
@@ -170,7 +171,10 @@ def killed_at(module: str, function: str, n: int, archive, work) -> None:
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, f"not killed at {module}.{function}#{n}"
 
 
-@pytest.mark.parametrize("module, function, n", POINTS)
+@pytest.mark.parametrize(
+    "module, function, n",
+    [pytest.param(*p, marks=[pytest.mark.slow] if p[2] not in (1, MADE) else []) for p in POINTS],
+)
 def test_a_kill_at_any_point_then_a_rerun_equals_an_uninterrupted_import(
     module, function, n, tiny_archive, uninterrupted, tmp_path, capfd
 ):

@@ -11,7 +11,7 @@ from pathlib import Path
 # The folders whose files are the run's own outputs, never the checkout's sources.
 PLACES_OF_OUTPUTS = ("results", "logs", "report")
 # Characters that continue a path name: a folder matches only where none of them precedes or follows it.
-_NAME_CHARS = r"\w.~+@%-"
+_NAME_CHARS = r"\w.~+@%\-"
 
 
 def _pattern(folder: str) -> re.Pattern:
