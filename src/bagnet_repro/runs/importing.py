@@ -160,7 +160,7 @@ def import_run(
         outputs = {name for job in workflow.dag.jobs for name in job_files(job, logs=False)}
         config = json.loads(json.dumps(workflow.config, default=str))
         project = Path(workflow.basedir)
-    unknown = [name for name in names if name not in known]
+    unknown = sorted((name for name in names if name not in known), key=lambda n: (not n.startswith("results/"), n))
     if unknown:
         refuse(
             archive,
