@@ -101,7 +101,7 @@ def plan(args: argparse.Namespace) -> None:
 
 
 def finish(args: argparse.Namespace) -> None:
-    from bagnet_repro.runs.archive import import_run
+    from bagnet_repro.runs.importing import import_run
 
     for archive in args.archives:
         summary = import_run(

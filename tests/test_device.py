@@ -14,6 +14,7 @@ import pytest
 
 from bagnet_repro.compute import cuda_probe
 from bagnet_repro.compute.device import cuda_problem, gpu_given
+from bagnet_repro.errors import UserError
 from helpers import PROJECT
 
 no_driver = pytest.mark.skipif(
@@ -155,6 +156,16 @@ def test_what_counts_as_given():
         {"SLURM_JOB_GPUS": ""},
     ):
         assert gpu_given(0, env) is None, env
+
+
+@pytest.mark.parametrize("value", ["garbage", "0", "false", "no"])
+def test_an_unknown_gpu_check_value_is_refused_naming_the_accepted_ones(value):
+    with pytest.raises(UserError) as caught:
+        gpu_given(0, {"BAGNET_REPRO_GPU_CHECK": value, "CUDA_VISIBLE_DEVICES": "0"})
+    expected = f"environment variable BAGNET_REPRO_GPU_CHECK={value!r} is not one of: on, off (unset: on)"
+    assert str(caught.value) == expected
+    assert gpu_given(0, {"BAGNET_REPRO_GPU_CHECK": "OFF", "CUDA_VISIBLE_DEVICES": "0"}) is None
+    assert gpu_given(0, {"BAGNET_REPRO_GPU_CHECK": "on", "CUDA_VISIBLE_DEVICES": "0"}) == "CUDA_VISIBLE_DEVICES=0"
 
 
 def test_causes_a_gpu_host_would_show():

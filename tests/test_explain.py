@@ -1,5 +1,7 @@
 """``bagnet-repro explain``: heatmaps of any image at its own size, equal to ``patch_logits``."""
 
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -8,6 +10,8 @@ from PIL import Image
 from bagnet_repro.data.loading import load_image, normalize
 from bagnet_repro.heatmaps import patch_logits
 from bagnet_repro.heatmaps.banded import banded_logits, coarse_logit_map
+from bagnet_repro.heatmaps.budget import image_budget
+from bagnet_repro.heatmaps.explain import for_drawing
 from bagnet_repro.models import build_model, get_bagnet
 from bagnet_repro.models.trained import save_trained
 from helpers import randomize_batchnorm, run_cli
@@ -203,12 +207,47 @@ def test_banded_forward_equals_the_whole_image_forward():
 
 def test_a_budget_too_small_for_one_band_is_refused_with_the_size_it_needs(tmp_path, photo):
     state = tmp_path / "state.pt"
-    torch.save(get_bagnet("bagnet9", num_classes=3).state_dict(), state)
+    model = get_bagnet("bagnet9", num_classes=3)
+    torch.save(model.state_dict(), state)
     line = one_line(
         explain_cli(tmp_path, str(photo), "--model", "bagnet9", "--weights", str(state), "--memory-mb", "16")
     )
-    assert line.startswith("error: an image 300 px wide needs a memory budget of at least 87 MB for one band")
+    needed = image_budget(model, 200, 300, "fast", 3).needed_mb
+    assert line.startswith(f"error: image {photo} (300 x 200 px) needs --memory-mb {needed} or more for bagnet9")
     assert "--memory-mb" in line and not list((tmp_path / "o").glob("*"))
+
+
+def test_a_photos_budget_is_named_and_refused_from_its_size_before_any_forward(tmp_path):
+    """4000 x 3000 px: the exact method's band of bagnet9 alone is over a gigabyte; a 500 MB budget is refused
+    at once (no whole-image pass first), naming what this image needs."""
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (4000, 3000)).save(photo)
+    state = tmp_path / "state.pt"
+    model = get_bagnet("bagnet9", num_classes=3)
+    torch.save(model.state_dict(), state)
+    budget = image_budget(model, 3000, 4000, "fast", 3)
+    assert 1100 < budget.smallest_pass_mb < 1200 and budget.needed_mb > 1200
+    start = time.monotonic()
+    result = explain_cli(tmp_path, str(photo), "--model", "bagnet9", "--weights", str(state), "--memory-mb", "500")
+    line = one_line(result)
+    assert line.startswith(f"error: image {photo} (4000 x 3000 px) needs --memory-mb {budget.needed_mb} or more")
+    assert "the budget is 500 MB" in line and "image logits" not in result.stderr
+    assert time.monotonic() - start < 60 and not (tmp_path / "o").exists()
+
+
+def test_each_tiled_pass_shows_its_progress(capfd):
+    torch.manual_seed(0)
+    model = get_bagnet("bagnet9", num_classes=5).eval()
+    x = torch.randn(1, 3, 150, 130)
+    banded_logits(model, x, memory_mb=20)
+    coarse_logit_map(model, x, [1], memory_mb=20)
+    shown = capfd.readouterr().err
+    assert "image logits" in shown and "coarse logit map" in shown and "9/9" in shown, shown
+
+
+def test_a_figure_draws_a_photo_at_most_1024_px_a_side():
+    assert for_drawing(np.zeros((3, 3000, 4000))).shape == (3, 750, 1000)
+    assert for_drawing(np.zeros((2, 200, 300))).shape == (2, 200, 300)
 
 
 def test_a_16_bit_image_is_explained_mid_grey(tmp_path):

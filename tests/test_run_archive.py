@@ -4,16 +4,15 @@ nothing written."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
 import subprocess
 import tarfile
 import time
-from pathlib import Path
 
 import pytest
+from tiny_workflow import entry, synthetic_archive, tiny_workflow, tree
 
 from bagnet_repro.runs import manifest as mf
 from helpers import PROJECT, run_cli
@@ -21,59 +20,9 @@ from helpers import PROJECT, run_cli
 DEMO = str(PROJECT / "configs" / "demo.yaml")
 
 
-def entry(name: str, data: bytes) -> dict:
-    return {"path": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "mtime_ns": 1}
-
-
-def synthetic_archive(
-    path,
-    files: dict[str, bytes],
-    listed: list[dict] | None = None,
-    extra=(),
-    commit="0" * 40,
-    config=None,
-    records=None,
-    folders=("/elsewhere/run", "/elsewhere/code"),
-):
-    """A run archive of ``files`` whose manifest lists ``listed`` (default: ``files`` as they are) and Snakemake's
-    ``records``, made in the run and code ``folders``; ``extra`` are (TarInfo, bytes) members added after them."""
-    manifest = {
-        "format": mf.FORMAT,
-        "files": listed if listed is not None else [entry(name, data) for name, data in files.items()],
-        "records": records or {},
-        "provenance": {"commit": commit, "config": config or {}, "work_dir": folders[0], "code_dir": folders[1]},
-    }
-    with tarfile.open(path, "w:gz") as tar:
-        for name, data in [(mf.MANIFEST_NAME, mf.dumps(manifest)), *files.items()]:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-        for info, data in extra:
-            tar.addfile(info, io.BytesIO(data) if data is not None else None)
-    return path
-
-
-def tree(root):
-    """Every path under ``root`` with its bytes (links as their target), to show nothing was written (the
-    .snakemake/ folder that reading the workflow makes, as ``snakemake -n`` makes it, aside)."""
-    found = {}
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d != ".snakemake"]  # Snakemake's own folder, made by any dry run
-        for name in dirs + files:
-            path = os.path.join(folder, name)
-            found[os.path.relpath(path, root)] = (
-                os.readlink(path)
-                if os.path.islink(path)
-                else Path(path).read_bytes()
-                if os.path.isfile(path)
-                else "dir"
-            )
-    return found
-
-
 def refused(tmp_path, archive, *options):
-    work = tmp_path / "work"
-    work.mkdir(exist_ok=True)
+    """The import's one line; the working folder (the tiny workflow's) as it was, without a stage."""
+    work = tiny_workflow(tmp_path / "work")
     before = tree(work)
     result = run_cli("import-run", str(archive), *options, cwd=work)
     assert result.returncode == 1, result.stdout + result.stderr
@@ -168,25 +117,21 @@ def test_not_a_run_archive_and_a_missing_file_are_refused(tmp_path):
 
 def test_a_file_the_workflow_does_not_write_is_refused(tmp_path):
     files = {"results/metrics/bagnet9/seed0.json": b"{}", "results/planted.sh": b"rm -rf ~\n"}
-    line = refused(tmp_path, synthetic_archive(tmp_path / "a.tar.gz", files), "--configfile", DEMO)
+    line = refused(tmp_path, synthetic_archive(tmp_path / "a.tar.gz", files))
     assert "results/planted.sh is not a file this workflow writes" in line, line
+    assert line.endswith("pass the run's config files with --configfile; nothing was written"), line
 
 
 def test_a_differing_file_here_is_kept_unless_force_and_a_differing_checkout_is_named(tmp_path):
-    work = tmp_path / "work"
+    work = tiny_workflow(tmp_path / "work")
     (work / "results/data").mkdir(parents=True)
     (work / "results/data/manifest.tsv").write_text("mine\n")
-    from bagnet_repro.runs.workflow_dag import open_workflow
-
-    here = os.getcwd()
-    with open_workflow(work, [DEMO]) as workflow:  # the config this checkout resolves, with other seeds
-        config = json.loads(json.dumps({**workflow.config, "seeds": [5]}))
-    os.chdir(here)
+    config = {"seeds": [5], "data_dir": "data", "made": 4}  # the tiny workflow resolves seeds [0] here
     archive = synthetic_archive(tmp_path / "a.tar.gz", {"results/data/manifest.tsv": b"theirs\n"}, config=config)
-    line = refused(tmp_path, archive, "--configfile", DEMO)
+    line = refused(tmp_path, archive)
     assert "1 files here differ from the archive's (first: results/data/manifest.tsv)" in line
     assert "--force" in line and (work / "results/data/manifest.tsv").read_text() == "mine\n"
-    forced = run_cli("import-run", str(archive), "--configfile", DEMO, "--force", cwd=work)
+    forced = run_cli("import-run", str(archive), "--force", cwd=work)
     assert forced.returncode == 0, forced.stderr
     assert (work / "results/data/manifest.tsv").read_text() == "theirs\n"
     warning = [line for line in forced.stderr.splitlines() if line.startswith("warning:")]

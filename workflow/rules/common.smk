@@ -14,6 +14,7 @@ from snakemake import __version__ as SNAKEMAKE_VERSION
 # Snakefile, so the model list and the presets live in the package alone.
 from bagnet_repro.config import catalog
 from bagnet_repro.config.checks import check_workflow_config
+from bagnet_repro.config.executors import missing_slurm
 from bagnet_repro.config.loading import SCHEMA
 from bagnet_repro.errors import UserError
 from bagnet_repro.config import planning
@@ -47,6 +48,9 @@ try:
     check_workflow_config(config, workflow.config_settings.config, SCHEMA)
 except UserError as _error:
     sys.exit(str(_error))
+
+if workflow.is_main_process and (_no_slurm := missing_slurm(sys.argv)):
+    sys.exit(f"error: {_no_slurm}")
 
 if config["compute"]["rerun_on_code_change"]:
     # Opt-in: the package code's digest becomes part of every package command, so Snakemake's params trigger

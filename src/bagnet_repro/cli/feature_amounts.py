@@ -18,26 +18,39 @@ def _feature_amount_data(args: argparse.Namespace) -> None:
     print(f"{args.dataset}: {len(record['files'])} files in {record['root']}")
 
 
+def out_of_memory_line(exc: RuntimeError) -> str:
+    """A run that does not fit, with advice in this command's own options (it has no --memory-mb)."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return (
+        f"out of memory ({first}); lower batch_size or image_size in --options (the config's "
+        "feature_amounts.options), or run on a device with more memory (--device)"
+    )
+
+
 def _feature_amount_run(args: argparse.Namespace) -> None:
+    from ..compute.memory import is_out_of_memory
     from ..config.train_settings import TrainSettings
+    from ..errors import UserError
     from ..feature_amounts.study import run_variant
 
     start_compute(args)
     settings = TrainSettings(**settings_values(args))
-    print(
-        json.dumps(
-            run_variant(
-                dataset=args.dataset,
-                data_file=args.data,
-                depth=args.depth,
-                key=args.variant,
-                settings=settings,
-                metrics_path=args.metrics,
-                history_path=args.history,
-                checkpoint_path=args.checkpoint,
-            )
+    try:
+        summary = run_variant(
+            dataset=args.dataset,
+            data_file=args.data,
+            depth=args.depth,
+            key=args.variant,
+            settings=settings,
+            metrics_path=args.metrics,
+            history_path=args.history,
+            checkpoint_path=args.checkpoint,
         )
-    )
+    except RuntimeError as exc:
+        if not is_out_of_memory(exc):
+            raise
+        raise UserError(out_of_memory_line(exc)) from None
+    print(json.dumps(summary))
 
 
 def _feature_amount_table(args: argparse.Namespace) -> None:

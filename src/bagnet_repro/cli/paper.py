@@ -26,6 +26,7 @@ def _paper_values(args: argparse.Namespace) -> None:
         histories=args.histories,
         snakemake_version=args.snakemake_version,
         results=args.results,
+        files=files,
     )
     values = collect_values(
         table1=files["table1"],

@@ -8,11 +8,17 @@ import time
 
 
 def _cmd_export_run(args: argparse.Namespace) -> None:
-    from ..runs.archive import export_run
+    from ..runs.export import export_run
 
     start = time.monotonic()
     manifest = export_run(
-        args.archive, args.directory, args.configfile, weights=not args.no_weights, listing=args.files_from
+        args.archive,
+        args.directory,
+        args.configfile,
+        weights=not args.no_weights,
+        snakefile=args.snakefile,
+        listing=args.files_from,
+        unfinished=args.unfinished,
     )
     size = sum(entry["size"] for entry in manifest["files"])
     print(
@@ -22,10 +28,10 @@ def _cmd_export_run(args: argparse.Namespace) -> None:
 
 
 def _cmd_import_run(args: argparse.Namespace) -> None:
-    from ..runs.archive import import_run
+    from ..runs.importing import import_run
 
     start = time.monotonic()
-    summary = import_run(args.archive, args.directory, args.configfile, force=args.force)
+    summary = import_run(args.archive, args.directory, args.configfile, force=args.force, snakefile=args.snakefile)
     if summary["warnings"]:
         print(
             f"warning: this checkout differs from the exporting one: {'; '.join(summary['warnings'])}", file=sys.stderr
@@ -37,12 +43,24 @@ def _cmd_import_run(args: argparse.Namespace) -> None:
     )
 
 
+SNAKEFILE_HELP = (
+    "the run's workflow (default: the working folder's Snakefile, else that of the checkout bagnet-repro runs from)"
+)
+
+
 def register(sub) -> None:
     p = sub.add_parser("export-run", help="pack a finished run (results, report outputs, logs) into a .tar.gz")
     p.add_argument("archive", help="the .tar.gz to write")
     p.add_argument("--no-weights", action="store_true", help="leave the trained weights (*.pt) out")
     p.add_argument("--configfile", nargs="+", default=[], help="the config files the run was made with")
     p.add_argument("--directory", default=".", help="the run's working folder (default: here)")
+    p.add_argument("--snakefile", default=None, help=SNAKEFILE_HELP)
+    p.add_argument(
+        "--unfinished",
+        action="store_true",
+        help="export the finished jobs of a run that is going or failed (outputs marked incomplete and their "
+        "logs are left out)",
+    )
     p.add_argument(
         "--files-from",
         default=None,
@@ -54,4 +72,5 @@ def register(sub) -> None:
     p.add_argument("--configfile", nargs="+", default=[], help="the config files this checkout runs with")
     p.add_argument("--directory", default=".", help="the working folder to import into (default: here)")
     p.add_argument("--force", action="store_true", help="replace files here that differ from the archive's")
+    p.add_argument("--snakefile", default=None, help=SNAKEFILE_HELP)
     p.set_defaults(func=_cmd_import_run)

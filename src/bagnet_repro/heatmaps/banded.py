@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 import torch
+from tqdm.auto import tqdm
 
 from ..errors import UserError
 from ..models.bagnet import BagNet
@@ -47,6 +48,13 @@ def _halo(model: BagNet) -> int:
     return STRIDE * math.ceil(model.config.receptive_field / STRIDE) + STRIDE
 
 
+def smallest_tile_bytes(model: BagNet, height: int, width: int) -> int:
+    """The activations of the smallest pass over a height x width image: one tile of one feature location
+    (its window a receptive field wide), or the whole image when that is smaller."""
+    window = STRIDE + 2 * _halo(model)
+    return min(window * window, height * width) * BYTES_PER_PIXEL
+
+
 def _tile(model: BagNet, height: int, width: int, memory_mb: float) -> int:
     """Feature locations per side of a square tile whose window fits ``memory_mb``; refused when none does."""
     side = math.isqrt(int(memory_mb * 2**20 // BYTES_PER_PIXEL))
@@ -60,8 +68,13 @@ def _tile(model: BagNet, height: int, width: int, memory_mb: float) -> int:
     return tile
 
 
-def feature_tiles(model: BagNet, image: torch.Tensor, memory_mb: float):
-    """Yield (row slice, column slice, features) covering ``model.features(image)`` (1 x 3 x H x W) tile by tile."""
+def _tile_bar(count: int, what: str, progress: bool):
+    return tqdm(total=count, desc=what, unit="tile", disable=not progress or count < 2, mininterval=1.0)
+
+
+def feature_tiles(model: BagNet, image: torch.Tensor, memory_mb: float, what: str = "tiles", progress: bool = True):
+    """Yield (row slice, column slice, features) covering ``model.features(image)`` (1 x 3 x H x W) tile by tile,
+    with a progress bar named ``what`` when there is more than one tile."""
     height, width = image.shape[-2:]
     shape = feature_shape(model, height, width)
     if shape is None:
@@ -70,6 +83,12 @@ def feature_tiles(model: BagNet, image: torch.Tensor, memory_mb: float):
         yield slice(0, shape[0]), slice(0, shape[1]), model.features(image)
         return
     tile, halo = _tile(model, height, width, memory_mb), _halo(model)
+    with _tile_bar(math.ceil(shape[0] / tile) * math.ceil(shape[1] / tile), what, progress) as bar:
+        yield from _tiles(model, image, shape, tile, halo, bar)
+
+
+def _tiles(model: BagNet, image: torch.Tensor, shape, tile: int, halo: int, bar):
+    height, width = image.shape[-2:]
     for top in range(0, shape[0], tile):
         rows = slice(top, min(shape[0], top + tile))
         for left in range(0, shape[1], tile):
@@ -83,16 +102,17 @@ def feature_tiles(model: BagNet, image: torch.Tensor, memory_mb: float):
             features = model.features(window)
             row0, column0 = top - first_row // STRIDE, left - first_column // STRIDE
             yield rows, columns, features[..., row0 : row0 + rows.stop - top, column0 : column0 + columns.stop - left]
+            bar.update(1)
 
 
 @torch.no_grad()
-def banded_logits(model: BagNet, image: torch.Tensor, memory_mb: float) -> torch.Tensor:
+def banded_logits(model: BagNet, image: torch.Tensor, memory_mb: float, progress: bool = True) -> torch.Tensor:
     """``model(image)[0]`` for one image, computed tile by tile within ``memory_mb``."""
     height, width = image.shape[-2:]
     if height * width * BYTES_PER_PIXEL <= memory_mb * 2**20:
         return model(image)[0]  # fits: the network's own forward, the very same numbers
     total, count = None, 0
-    for _, _, features in feature_tiles(model, image, memory_mb):
+    for _, _, features in feature_tiles(model, image, memory_mb, "image logits", progress):
         part = features.sum(dim=(0, 2, 3), dtype=torch.float64)
         total = part if total is None else total + part
         count += features.shape[-2] * features.shape[-1]
@@ -101,10 +121,12 @@ def banded_logits(model: BagNet, image: torch.Tensor, memory_mb: float) -> torch
 
 
 @torch.no_grad()
-def coarse_logit_map(model: BagNet, image: torch.Tensor, classes: list[int], memory_mb: float) -> torch.Tensor:
+def coarse_logit_map(
+    model: BagNet, image: torch.Tensor, classes: list[int], memory_mb: float, progress: bool = True
+) -> torch.Tensor:
     """``model.logit_map(image)[0, classes]`` (the head at every location), tile by tile within ``memory_mb``."""
     out = None
-    for rows, columns, features in feature_tiles(model, image, memory_mb):
+    for rows, columns, features in feature_tiles(model, image, memory_mb, "coarse logit map", progress):
         logits = model.fc(features.permute(0, 2, 3, 1))[0].permute(2, 0, 1)[classes]
         if out is None:
             shape = feature_shape(model, *image.shape[-2:])

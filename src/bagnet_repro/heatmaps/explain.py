@@ -8,6 +8,7 @@ writes an overlay figure of the top classes (PDF and PNG) and the raw arrays (``
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from ..models.trained import checked_record, is_trained_file, model_from_record
 from ..models.weights import parse_weights
 from ..paper.plotting import draw_heatmap, draw_image, save_figure
 from .banded import banded_logits, smallest_side
+from .budget import Budget, image_budget
 from .patches import METHODS, exact_patch_size, method_problem, patch_logits
 
 
@@ -85,6 +87,15 @@ def load_explained_model(
     return ExplainedModel(model, model_name, classes, str(weights))
 
 
+def _header_size(path: str) -> tuple[int, int] | None:
+    """(width, height) from the image's header, nothing decoded; None for a file the loader will name."""
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
+        return None
+
+
 def check_sizes(explained: ExplainedModel, images: list[str], image_size: int | None) -> None:
     """Every image (or ``--image-size``) at least the smallest side the model accepts, before any forward."""
     side = smallest_side(explained.model)
@@ -97,16 +108,47 @@ def check_sizes(explained: ExplainedModel, images: list[str], image_size: int | 
             )
         return
     for path in images:
-        try:
-            with Image.open(path) as image:
-                width, height = image.size  # read from the header, nothing decoded
-        except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
-            continue  # the loader names an unreadable image in its own words
-        if min(width, height) < side:
+        size = _header_size(path)
+        if size is not None and min(size) < side:
             raise UserError(
-                f"image {path} is {width} x {height} px, too small for {explained.name}: it needs at "
+                f"image {path} is {size[0]} x {size[1]} px, too small for {explained.name}: it needs at "
                 f"least {side} x {side} px ({why}); enlarge it or pass --image-size {side} or more"
             )
+
+
+def check_budgets(
+    explained: ExplainedModel, images: list[str], image_size: int | None, method: str, classes: int, memory_mb: float
+) -> dict[str, Budget]:
+    """The memory each image needs (from its size alone), named up front; a budget too small for one of them
+    refused before any forward."""
+    budgets = {}
+    for path in images:
+        size = (image_size, image_size) if image_size is not None else _header_size(path)
+        if size is None:
+            continue
+        width, height = size
+        budget = image_budget(explained.model, height, width, method, classes)
+        if memory_mb < budget.needed_mb:
+            raise UserError(
+                f"image {path} ({width} x {height} px) needs --memory-mb {budget.needed_mb} or more for "
+                f"{explained.name} --method {method} (its copies and heatmaps {budget.held_mb:.0f} MB, the smallest "
+                f"pass {budget.smallest_pass_mb:.0f} MB); the budget is {memory_mb:g} MB: raise --memory-mb "
+                "(heatmaps.memory_mb) or resize the image (--image-size)"
+            )
+        print(
+            f"{path}: {width} x {height} px, {method} needs at least {budget.needed_mb} MB of the "
+            f"--memory-mb {memory_mb:g} budget",
+            flush=True,
+        )
+        budgets[path] = budget
+    return budgets
+
+
+def for_drawing(array: np.ndarray, longest: int = 1024) -> np.ndarray:
+    """``array`` (... x H x W) with every n-th pixel, so its longer side is at most ``longest``: the figure's
+    panels are a few hundred pixels wide, and drawing a photo at full size takes gigabytes."""
+    step = math.ceil(max(array.shape[-2:]) / longest)
+    return array[..., ::step, ::step] if step > 1 else array
 
 
 def _output_stems(images: list[str]) -> list[str]:
@@ -177,22 +219,41 @@ def explain(
         raise UserError(f"image not found: {missing[0]}")
     dev = resolve_device(device)
     explained = load_explained_model(model_name, weights, dev, cache)
+    return explain_images(explained, images, out_dir, classes, image_size, method, dev, memory_mb)
+
+
+def explain_images(
+    explained: ExplainedModel,
+    images: list[str],
+    out_dir: str,
+    classes: int = 3,
+    image_size: int | None = None,
+    method: str = "fast",
+    dev: torch.device | None = None,
+    memory_mb: float = 2048,
+) -> list[dict]:
+    """``explain`` with the network loaded: sizes and budgets checked before any forward, then each image."""
+    dev = dev or torch.device("cpu")
     problem = method_problem(explained.model, method, explained.name)
     if problem:
         raise UserError(problem)
     check_sizes(explained, images, image_size)
     shown = min(classes, len(explained.classes))
+    budgets = check_budgets(explained, images, image_size, method, shown, memory_mb)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     records = []
     for path, stem in zip(tqdm(images, desc="explain", unit="image"), _output_stems(images), strict=True):
         image = load_image(path, image_size)
         batch = normalize(image[None]).to(dev)
-        # The image's logits and its heatmaps, both within the memory budget (tiles, bands), and the
-        # heatmaps of the top classes only: 1000 ImageNet classes at 5000 x 5000 px would be 100 GB.
-        logits = banded_logits(explained.model, batch, memory_mb).float().cpu()
+        # The image's logits and its heatmaps, both within what the budget leaves after the image's copies and
+        # heatmaps (tiles, bands), and the heatmaps of the top classes only: 1000 ImageNet classes at 5000 x
+        # 5000 px would be 100 GB.
+        held = budgets.get(path) or image_budget(explained.model, *image.shape[-2:], method, shown)
+        passes_mb = held.for_passes(memory_mb)
+        logits = banded_logits(explained.model, batch, passes_mb).float().cpu()
         top = torch.argsort(logits, descending=True)[:shown].tolist()
-        heatmaps = patch_logits(explained.model, batch, method=method, memory_mb=memory_mb, classes=top)[0]
+        heatmaps = patch_logits(explained.model, batch, method=method, memory_mb=passes_mb, classes=top)[0]
         heatmaps = heatmaps.float().cpu()
         arrays = {
             "image": image.numpy(),
@@ -201,13 +262,13 @@ def explain(
             "logits": logits.numpy(),
             "heatmaps": heatmaps.numpy(),
             "method": np.array(method),
-            "model": np.array(model_name),
+            "model": np.array(explained.name),
             "weights": np.array(explained.source),
         }
         write_npz_atomic(out / f"{stem}.npz", arrays)
         _draw(
-            arrays["image"],
-            arrays["heatmaps"],
+            for_drawing(arrays["image"]),
+            for_drawing(arrays["heatmaps"]),
             top,
             arrays["logits"],
             explained,

@@ -131,10 +131,16 @@ class _DenseBottleneck(nn.Module):
         return F.relu(out + residual)
 
 
+def band_bytes(width: int, patch: int, rows: int = 1) -> int:
+    """The activations of one band of ``rows`` output rows of the exact method (about 8k float channels in
+    flight at every input pixel of the band's rows and its receptive field's)."""
+    return (rows + patch - 1) * (width + patch - 1) * 8192 * 4
+
+
 def _rows_per_band(width: int, patch: int, budget_mb: float) -> int:
     """Output rows per band so that the widest activations (about 8k channels in flight) fit the budget;
     refused up front, with the budget it would need, when not even one row does."""
-    bytes_per_row = (width + patch - 1) * 8192 * 4
+    bytes_per_row = band_bytes(width, patch) // patch
     rows = int(budget_mb * 2**20 // bytes_per_row) - (patch - 1)
     if rows < 1:
         needed = math.ceil(patch * bytes_per_row / 2**20)

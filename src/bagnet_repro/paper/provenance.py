@@ -58,6 +58,31 @@ def training_seconds(histories: list[str | Path]) -> float:
     return float(sum(pd.read_csv(path)["seconds"].sum() for path in histories))
 
 
+def study_results(table: str | Path) -> list[Path]:
+    """The metrics and history of every job behind the feature-amount study's table (one row per variant and
+    seed), where the study's rules write them: ``results/feature_amounts/<dataset>_depth<depth>/<variant>/
+    seed<seed>/``, from the run folder that holds ``report/tables/``."""
+    import csv
+
+    run = Path(table).resolve().parents[2]
+    with open(table, newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    found = []
+    for row in rows:
+        folder = run / "results/feature_amounts" / f"{row['dataset']}_depth{row['depth']}" / row["model_id"]
+        found += [folder / f"seed{row['seed']}" / "metrics.json", folder / f"seed{row['seed']}" / "history.csv"]
+    return found
+
+
+def results_used(histories: list[str | Path], results: list[str | Path], files: dict[str, str]) -> list[str]:
+    """Every result the PDF's numbers come from that records the code which made it: the training histories,
+    the evaluations' metrics, and the jobs behind the feature-amount study's table when the report has one."""
+    used = [*map(str, histories), *map(str, results)]
+    if "feature_amounts_table" in files:
+        used += [str(path) for path in study_results(files["feature_amounts_table"])]
+    return used
+
+
 def provenance(
     project: str | Path,
     config: dict,
@@ -65,14 +90,16 @@ def provenance(
     histories: list[str | Path],
     snakemake_version: str,
     results: list[str | Path] = (),
+    files: dict[str, str] | None = None,
 ) -> dict:
-    """The facts the paper's provenance block prints. ``code`` names every result (the histories and
-    ``results``, e.g. the runs' metrics.json) made by package code other than the code now installed."""
+    """The facts the paper's provenance block prints. ``code`` names every result the PDF uses
+    (``results_used``: the histories, ``results`` such as the runs' metrics.json, the studies' jobs behind its
+    ``files``) made by package code other than the code now installed."""
     device = config["compute"]["device"]
     seconds = training_seconds(histories)
     return {
         "commit": git_state(project),
-        "code": code_check(list(histories) + list(results)),
+        "code": code_check(results_used(histories, results, files or {})),
         "config_sha256": config_digest(config),
         "manifest_sha256": sha256_file(manifest),
         "packages": package_versions(snakemake_version),

@@ -38,7 +38,7 @@ def open_workflow(
     for name in configfiles:
         if not Path(name).is_file():
             raise UserError(f"config file not found: {name}")
-    snakefile = Path(snakefile or PROJECT / "Snakefile").resolve()
+    snakefile = own_snakefile(workdir, snakefile)
     if not snakefile.is_file():
         raise UserError(f"Snakefile not found: {snakefile}")
     here = os.getcwd()
@@ -115,16 +115,52 @@ def metadata_records(workflow, outputs: set[str]) -> dict[str, dict]:
     return records
 
 
-def write_metadata_records(workdir: str | os.PathLike, records: dict[str, dict], cleared: list[str]) -> None:
-    """Write ``records`` into the checkout's .snakemake/metadata as Snakemake's file backend stores them,
-    and delete the stale record of each path in ``cleared`` (an imported output made without Snakemake)."""
-    from snakemake.persistence import MetadataRecord
+def _file_persistence(workdir: str | os.PathLike):
     from snakemake.persistence.file import FilePersistence
 
-    persistence = FilePersistence(path=Path(workdir).resolve() / ".snakemake")
+    return FilePersistence(path=Path(workdir).resolve() / ".snakemake")
+
+
+def read_metadata_records(workdir: str | os.PathLike, keys: list[str]) -> dict[str, dict | None]:
+    """The checkout's own record of each of ``keys`` in .snakemake/metadata (None: it has none), as Snakemake's
+    file backend stores them: what an import puts back when it takes itself back."""
+    persistence = _file_persistence(workdir)
+    found = {}
+    for key in keys:
+        record = persistence._read_record(key)
+        found[key] = None if record is None else record.model_dump(mode="json")
+    return found
+
+
+def write_metadata_records(workdir: str | os.PathLike, records: dict[str, dict | None]) -> None:
+    """Write ``records`` into the checkout's .snakemake/metadata as Snakemake's file backend stores them; a key
+    whose record is None has its record deleted (an imported output made without Snakemake). Each output is
+    unmarked incomplete: its file is whole."""
     for key, record in records.items():
-        persistence._write_record(key, MetadataRecord(**record))  # the backend's own key encoding
-        persistence._unmark_incomplete(key)
-    for key in cleared:
+        write_metadata_record(workdir, key, record)
+
+
+def write_metadata_record(workdir: str | os.PathLike, key: str, record: dict | None) -> None:
+    from snakemake.persistence import MetadataRecord
+
+    persistence = _file_persistence(workdir)
+    if record is None:
         persistence._delete_record(key)
-        persistence._unmark_incomplete(key)
+    else:
+        persistence._write_record(key, MetadataRecord(**record))  # the backend's own key encoding
+    persistence._unmark_incomplete(key)
+
+
+def incomplete_outputs(workflow) -> set[str]:
+    """The outputs Snakemake has marked incomplete: their job is running, or failed or was killed."""
+    keys = [str(f) for job in workflow.dag.jobs for f in job.output]
+    return set(workflow.persistence._filter_incomplete_keys(keys))
+
+
+def own_snakefile(workdir: str | os.PathLike, snakefile: str | os.PathLike | None = None) -> Path:
+    """The Snakefile of the run's checkout: the one given, else the working folder's own, else the checkout
+    this package runs from (a run made apart from its code)."""
+    if snakefile is not None:
+        return Path(snakefile).resolve()
+    here = Path(workdir).resolve() / "Snakefile"
+    return here if here.is_file() else PROJECT / "Snakefile"
