@@ -18,7 +18,7 @@ from bagnet_repro.config.loading import SCHEMA
 from bagnet_repro.errors import UserError
 from bagnet_repro.config import planning
 
-PROJECT_DIR = Path(workflow.basedir)
+PROJECT_DIR = Path(WORKFLOW_DIR)  # the workflow's own checkout (the Snakefile), also where it is a module
 
 # The rules call the package from its source tree, so the same command works in the project's venv and in
 # the conda environments of envs/ (which hold the dependencies, not the package). The checkout's path is in
@@ -39,7 +39,10 @@ PAPERMILL = "papermill {input.notebook:q} {output.notebook:q} -k python3 --cwd .
 
 def source_file(relative):
     """A tracked file of the checkout (a notebook, the report template), as a path from the working folder,
-    so the rule's input names the same file wherever the checkout and its results move together."""
+    so the rule's input names the same file wherever the checkout and its results move together.
+
+    Not workflow.source_path: it records the file's absolute path as the input, so a run moved with its
+    checkout would rerun every notebook (Snakemake's input trigger)."""
     return os.path.relpath(PROJECT_DIR / relative)
 
 

@@ -1,0 +1,90 @@
+"""The workflow as other projects reuse it: a module in their own folder (the layout snakedeploy writes), run
+with their own config, with a rule changed through ``use rule ... with:``; and the catalog's small run in
+.test/. The end-to-end run through a module builds Snakemake's report as a zip."""
+
+import shutil
+import zipfile
+
+import pytest
+from planned import dry_run_jobs, run_in, user_project
+
+from helpers import PROJECT
+
+TEST_CONFIG = PROJECT / ".test" / "config" / "config.yaml"
+# One rule's resources and threads changed by the user's Snakefile, as Snakemake's module docs show.
+CHANGED_TRAIN = """
+
+use rule train from bagnet with:
+    threads: 2
+    resources:
+        mem_mb=1234,
+"""
+
+
+def _jobs_by_rule(folder):
+    jobs = {}
+    for job in dry_run_jobs(folder, "--cores", "4", runner=run_in):
+        jobs.setdefault(job["rule"], []).append(job)
+    return jobs
+
+
+def test_a_module_plans_with_the_users_config_and_changed_rule(tmp_path):
+    user = user_project(tmp_path / "my-project", TEST_CONFIG.read_text(), CHANGED_TRAIN)
+    jobs = _jobs_by_rule(user)
+    # The user's config alone, over the schema's defaults: its two models, not config.yaml's seven.
+    assert sorted(job["wildcards"]["model"] for job in jobs["train"]) == ["bagnet9", "resnet50"]
+    assert {"make_demo_data", "evaluate", "table1", "paper"} <= set(jobs) and "download" not in jobs
+    for job in jobs["train"]:
+        assert job["resources"]["mem_mb"] == "1234" and job["threads"] == "2", job
+    assert all(job["resources"].get("mem_mb") != "1234" for job in jobs["evaluate"])
+    # The notebooks are the checkout's, named from the user's folder (nothing is looked up in it).
+    assert not (user / "notebooks").exists() and not (user / "src").exists()
+
+
+def test_a_module_checks_the_users_config(tmp_path):
+    broken = TEST_CONFIG.read_text().replace("epochs: 1", "epochs: many")
+    result = run_in(user_project(tmp_path, broken), "-n")
+    assert result.returncode != 0
+    assert "config error at 'train.epochs': 'many' is not of type 'integer'" in result.stdout + result.stderr
+
+
+def test_the_catalogs_test_run_plans_every_stage(tmp_path):
+    workdir = tmp_path / ".test"
+    shutil.copytree(PROJECT / ".test", workdir)
+    args = ("-s", str(PROJECT / "workflow" / "Snakefile"), "--directory", str(workdir))
+    jobs = {job["rule"] for job in dry_run_jobs(workdir, *args, "--configfile", str(TEST_CONFIG), runner=run_in)}
+    assert {"make_demo_data", "train", "heatmaps", "precision", "backbone_table", "table1", "paper"} <= jobs
+    graph = run_in(workdir, *args, "--configfile", str(TEST_CONFIG), "--rulegraph")
+    assert graph.returncode == 0 and "digraph snakemake_dag" in graph.stdout, graph.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_a_module_runs_end_to_end_and_reports(tmp_path):
+    user = user_project(tmp_path / "my-project", TEST_CONFIG.read_text(), CHANGED_TRAIN)
+    ran = run_in(user, "--cores", "2", timeout=1800)
+    assert ran.returncode == 0, (ran.stdout + ran.stderr)[-4000:]
+    table1 = (user / "report" / "tables" / "table1.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in table1[1:]] == ["bagnet9", "resnet50"]
+    assert (user / "report" / "paper.pdf").read_bytes().startswith(b"%PDF")
+    again = run_in(user, "-n")
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+    made = run_in(user, "--report", "report.zip")
+    assert made.returncode == 0, made.stderr[-3000:]
+    check_report_zip(user / "report.zip", ["Table 1", "Training", "Heatmaps", "Precision", "Figure 1"])
+
+
+def check_report_zip(path, categories):
+    """Snakemake's report as a zip: it opens, holds Table 1's CSV and the figures, and its page carries each
+    category and each entry's caption."""
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None
+        names = archive.namelist()
+        page = "".join(archive.read(name).decode(errors="replace") for name in names if name.endswith(".html"))
+    assert any(name.endswith("report/tables/table1.csv") for name in names), names[:20]
+    for figure in ("training_curves.png", "scramble_sweep.png", "heatmaps_classes.png", "weight_distribution.png"):
+        assert any(name.endswith(figure) for name in names), figure
+    for category in categories:
+        assert category in page, category
+    caption = (PROJECT / "workflow" / "report" / "captions" / "table1.rst").read_text().split()[:6]
+    assert " ".join(caption) in " ".join(page.split()), caption
