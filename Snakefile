@@ -39,14 +39,15 @@ configfile: os.path.join(WORKFLOW_DIR, "config.yaml")
 report: "workflow/report/workflow.rst"
 
 
+# In the order the stages use each other's outputs (a rule names another's output as rules.NAME.output).
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/pretrain_data.smk"
+include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/heatmaps.smk"
 include: "workflow/rules/precision.smk"
-include: "workflow/rules/pretrain_data.smk"
-include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/feature_amounts.smk"
 include: "workflow/rules/backbones.smk"
 include: "workflow/rules/report.smk"

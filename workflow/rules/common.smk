@@ -98,7 +98,7 @@ def model_weights(model):
 
 
 def pretrained_weights(model):
-    return f"results/pretrained/{config['pretrain']['dataset']}/{model}/weights.pt"
+    return expand(rules.pretrain.output.weights, dataset=config["pretrain"]["dataset"], model=model)[0]
 
 
 def weights_args(wildcards):
@@ -110,17 +110,6 @@ def weights_args(wildcards):
 def heatmap_models():
     """The original BagNets among the configured models (exact stride-1 heatmaps), smallest patch first."""
     return catalog.heatmap_models(models())
-
-
-include: "helpers/backbones.smk"
-include: "helpers/data.smk"
-include: "helpers/feature_amounts.smk"
-include: "helpers/heatmaps.smk"
-include: "helpers/precision.smk"
-include: "helpers/pretrain.smk"
-include: "helpers/pretrain_data.smk"
-include: "helpers/report.smk"
-include: "helpers/train.smk"
 
 
 def paper_files():

@@ -1,6 +1,11 @@
 """Heatmap stage: stride-1 patch heatmaps of the original BagNets and the report's Figures 2-4."""
 
 
+def main_heatmap_model():
+    """The BagNet that picks the heatmap images and draws Figures 2 and 4 (the largest patch)."""
+    return catalog.main_heatmap_model(models())
+
+
 rule heatmap_selection:
     input:
         predictions=lambda wildcards: expand(
@@ -26,7 +31,7 @@ rule heatmap_selection:
 rule heatmaps:
     input:
         models=lambda wildcards: expand(rules.train.output.best, model=heatmap_models(), seed=seeds()[0]),
-        selection="results/heatmaps/selection.tsv",
+        selection=rules.heatmap_selection.output[0],
     output:
         "results/heatmaps/heatmaps.npz",
     log:
@@ -51,7 +56,7 @@ rule heatmaps:
 
 rule heatmap_figures:
     input:
-        heatmaps="results/heatmaps/heatmaps.npz",
+        heatmaps=rules.heatmaps.output[0],
         notebook=source_file("notebooks/heatmaps.ipynb"),
     output:
         classes_pdf="report/figures/heatmaps_classes.pdf",
@@ -90,3 +95,7 @@ rule heatmap_figures:
         ),
     shell:
         PAPERMILL
+
+
+def heatmap_outputs():
+    return list(rules.heatmap_figures.output) if heatmap_models() else []

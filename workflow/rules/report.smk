@@ -1,6 +1,12 @@
 """Report stage: papermill runs the notebooks that turn results into tables and figures."""
 
 
+def prediction_runs():
+    """(model, seed, predictions file) of every evaluated run, in the config's order."""
+    pattern = rules.evaluate.output.predictions
+    return [(m, s, expand(pattern, model=m, seed=s)[0]) for m in models() for s in seeds()]
+
+
 rule summarize:
     input:
         predictions=[path for _, _, path in prediction_runs()],
@@ -111,8 +117,8 @@ rule receptive_fields:
 
 rule receptive_field_tables:
     input:
-        layers="results/receptive_fields/layers.tsv",
-        summary="results/receptive_fields/summary.tsv",
+        layers=rules.receptive_fields.output.layers,
+        summary=rules.receptive_fields.output.summary,
         notebook=source_file("notebooks/receptive_fields.ipynb"),
     output:
         figure1=report(
