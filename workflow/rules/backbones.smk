@@ -2,12 +2,6 @@
 measured on the machine that runs the job (named in the table)."""
 
 
-def backbone_names():
-    """The backbones of the vision-toolbox backbones' table (backbones.names: all, or a list; [] skips the table)."""
-    names = config["backbones"]["names"]
-    return list(catalog.BACKBONE_NAMES) if names == "all" else names
-
-
 rule backbone_table:
     output:
         csv=report(
@@ -34,7 +28,3 @@ rule backbone_table:
         "{params.cli} backbone-table --names {params.names} --csv {output.csv} --md {output.md} "
         "--tex {output.tex} --latency-batches {params.batches} --repeats {params.repeats} "
         "--device {params.device} --threads {threads} > {log} 2>&1"
-
-
-def backbone_outputs():
-    return list(rules.backbone_table.output) if backbone_names() else []

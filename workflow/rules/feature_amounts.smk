@@ -2,62 +2,6 @@
 after a crash redoes only what is missing and a cluster spreads the variants over its GPUs; then the
 study's table, its figures and an interactive page."""
 
-from bagnet_repro.config import datasets as data_catalog
-from bagnet_repro.config.cache_paths import datasets_cache
-from bagnet_repro.config.recipes import recipe_values
-
-# Mundt et al.'s feature-amount study: its folder names the data set and depth, so studies do not mix.
-FEATURE_AMOUNT_STUDY = f"{config['feature_amounts']['dataset']}_depth{config['feature_amounts']['depth']}"
-
-
-FEATURE_AMOUNT_DIR = f"results/feature_amounts/{FEATURE_AMOUNT_STUDY}"
-
-
-FEATURE_AMOUNT_DOWNLOADS = tuple(data_catalog.FEATURE_AMOUNT_TORCHVISION)
-
-
-def feature_amount_variants():
-    """The configured model ids (in the family's order), then the uniform network if asked for."""
-    # Imported and computed only when the study's outputs are asked for: the family takes seconds to list,
-    # and every start (every cluster job parses the workflow) would otherwise pay for it.
-    from bagnet_repro.feature_amounts.family import UNIFORM, select_ids
-
-    study = config["feature_amounts"]
-    image_size = recipe_values(study["recipe"], study["options"]).get(
-        "image_size", data_catalog.FEATURE_AMOUNT_IMAGE_SIZE
-    )
-    try:
-        ids = select_ids(study["depth"], study["variants"], image_size)
-    except ValueError as exc:
-        sys.exit(f"config error at 'feature_amounts.variants': {exc}")
-    return [str(i) for i in ids] + ([UNIFORM] if study["uniform"] else [])
-
-
-def feature_amount_metrics():
-    return expand(
-        rules.feature_amount_run.output.metrics,
-        variant=feature_amount_variants(),
-        seed=config["feature_amounts"]["seeds"],
-    )
-
-
-def feature_amount_cache():
-    """Where torchvision's data sets are downloaded once per machine."""
-    return str(datasets_cache(config["feature_amounts"]["cache"]))
-
-
-def feature_amount_data_file():
-    """The run's data: this workflow's manifest (scene15), or the record of the downloaded data set."""
-    dataset = config["feature_amounts"]["dataset"]
-    if dataset == "scene15":
-        return rules.split.output[0]
-    return expand(rules.feature_amount_data.output[0], dataset=dataset)[0]
-
-
-def feature_amount_options(wildcards):
-    """feature_amounts.options (TrainSettings keys over the recipe) as a quoted JSON object."""
-    return shlex.quote(json.dumps(config["feature_amounts"]["options"], sort_keys=True))
-
 
 localrules:
     feature_amount_data,
@@ -180,9 +124,3 @@ rule feature_amount_figures:
         ),
     shell:
         PAPERMILL
-
-
-def feature_amount_outputs():
-    if config["feature_amounts"]["dataset"] == "none":
-        return []
-    return list(rules.feature_amount_table.output) + list(rules.feature_amount_figures.output)

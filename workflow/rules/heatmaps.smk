@@ -1,11 +1,6 @@
 """Heatmap stage: stride-1 patch heatmaps of the original BagNets and the report's Figures 2-4."""
 
 
-def main_heatmap_model():
-    """The BagNet that picks the heatmap images and draws Figures 2 and 4 (the largest patch)."""
-    return catalog.main_heatmap_model(models())
-
-
 rule heatmap_selection:
     input:
         predictions=lambda wildcards: expand(
@@ -95,7 +90,3 @@ rule heatmap_figures:
         ),
     shell:
         PAPERMILL
-
-
-def heatmap_outputs():
-    return list(rules.heatmap_figures.output) if heatmap_models() else []

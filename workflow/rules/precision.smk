@@ -5,36 +5,6 @@ original BagNet with its published ImageNet weights).
 """
 
 
-def max_images_arg(wildcards):
-    limit = config["precision"]["max_images"]
-    return f"--max-images {limit}" if limit else ""
-
-
-PRECISION_SOURCES = ("trained", "imagenet")
-
-
-def precision_runs():
-    """(source, model) of the precision study: every trained model (first seed), plus the original ImageNet
-    BagNets whose weights the config fetches."""
-    trained = [("trained", m) for m in models()]
-    imagenet = [("imagenet", m) for m in heatmap_models() if model_weights(m) == "imagenet"]
-    return trained + imagenet
-
-
-def precision_model_input(wildcards):
-    """A trained run's best.pt (first seed), or the verified ImageNet weights of an original BagNet."""
-    if wildcards.source == "trained":
-        return expand(rules.train.output.best, model=wildcards.model, seed=seeds()[0])[0]
-    return weights_record(wildcards.model)
-
-
-def precision_model_args(wildcards, input):
-    """The trained checkpoint, or the original BagNet with the record of its verified ImageNet weights."""
-    if wildcards.source == "trained":
-        return f"--checkpoint {shlex.quote(input.model)}"
-    return f"--model {wildcards.model} --weights-record {shlex.quote(input.model)}"
-
-
 rule precision:
     input:
         model=precision_model_input,
@@ -64,12 +34,6 @@ rule precision:
         "{params.cli} precision {params.model} --manifest {input.manifest} {params.max_images} "
         "--out-table {output.table} --out-census {output.census} --out-histogram {output.histogram} "
         "--batch-size {params.batch_size} --device {params.device} --threads {threads} > {log} 2>&1"
-
-
-def precision_inputs(name):
-    """The ``name`` output (table, census, histogram) of every precision run."""
-    pattern = getattr(rules.precision.output, name)
-    return [expand(pattern, source=source, model=model)[0] for source, model in precision_runs()]
 
 
 rule precision_report:

@@ -4,16 +4,6 @@ feed fine-tuning wherever weights.models.<name> is ``pretrained``.
 The per-epoch resume checkpoint lives outside the outputs, so a killed or preempted job continues."""
 
 
-def pretrain_gpus():
-    """One GPU per torchrun process unless pretraining on the CPU (all on one node: see profiles/)."""
-    return planning.gpus_for_device(config["pretrain"]["device"], per_job=config["pretrain"]["processes"])
-
-
-def pretrain_options(wildcards):
-    """pretrain.options (TrainSettings overrides of the recipe) as a quoted JSON object."""
-    return shlex.quote(json.dumps(config["pretrain"]["options"], sort_keys=True))
-
-
 rule pretrain:
     input:
         split=rules.pretrain_split.output[0],
@@ -47,11 +37,3 @@ rule pretrain:
         "--checkpoint {params.checkpoint} --recipe {params.recipe} --options {params.options} "
         "--seed {params.seed} --workers {params.workers} --device {params.device} --threads {threads} "
         "> {log} 2>&1"
-
-
-def pretrain_outputs():
-    dataset = config["pretrain"]["dataset"]
-    if dataset == "none":
-        return []
-    weights = expand(rules.pretrain.output.weights, dataset=dataset, model=config["pretrain"]["models"])
-    return expand(rules.pretrain_split.output[0], dataset=dataset) + weights

@@ -2,35 +2,6 @@
 (ILSVRC/Data/CLS-LOC/{train,val} and LOC_val_solution.csv), local or downloaded with the kaggle CLI;
 validation folders per class and the 95/5 stratified hold-out split of the training images."""
 
-from bagnet_repro.config import datasets as data_catalog
-from bagnet_repro.config.urls import archive_name
-
-IMAGENET_TRAIN_DIR = data_catalog.IMAGENET_KAGGLE_LAYOUT[0]
-
-
-def imagenette_archive():
-    url = config["pretrain"]["imagenette"]["url"]
-    return archive_name({"url": url})
-
-
-def imagenet_download_record(wildcards):
-    """With imagenet_source kaggle, the validation folders wait for the download (a localrule)."""
-    return list(rules.imagenet_kaggle.output) if config["pretrain"]["imagenet_source"] == "kaggle" else []
-
-
-def pretrain_data_input(wildcards):
-    if wildcards.dataset == "imagenette":
-        return rules.imagenette_extract.output[0]
-    return rules.imagenet_val.output[0]
-
-
-def pretrain_train_dir(wildcards, input):
-    """The training images of the pretraining set (class folders)."""
-    if wildcards.dataset == "imagenette":
-        tops = [p for p in Path(input[0]).iterdir() if p.is_dir()]
-        return str(tops[0] / "train") if len(tops) == 1 and (tops[0] / "train").is_dir() else f"{input[0]}/train"
-    return f"{config['pretrain']['imagenet_dir']}/{IMAGENET_TRAIN_DIR}"
-
 
 localrules:
     imagenette_download,

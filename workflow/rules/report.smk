@@ -1,12 +1,6 @@
 """Report stage: papermill runs the notebooks that turn results into tables and figures."""
 
 
-def prediction_runs():
-    """(model, seed, predictions file) of every evaluated run, in the config's order."""
-    pattern = rules.evaluate.output.predictions
-    return [(m, s, expand(pattern, model=m, seed=s)[0]) for m in models() for s in seeds()]
-
-
 rule summarize:
     input:
         predictions=[path for _, _, path in prediction_runs()],

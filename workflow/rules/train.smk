@@ -4,43 +4,6 @@ The per-epoch resume checkpoint lives outside the outputs, so a failed or killed
 job deletes it (it is several times the size of the weights).
 """
 
-from bagnet_repro.config.recipes import recipe_values
-
-
-def train_settings():
-    """The training settings of the config: the recipe's preset with the keys given under ``train:`` on top.
-
-    Resolved here so each train command shows every value it runs with (and a change of recipe reruns it)."""
-    overrides = {k: v for k, v in config["train"].items() if k != "recipe"}
-    try:
-        return recipe_values(config["train"]["recipe"], overrides)
-    except UserError as exc:
-        sys.exit(f"config error at 'train.recipe': {exc}")
-
-
-def train_options(wildcards):
-    """The resolved training settings, as a quoted JSON object."""
-    return shlex.quote(json.dumps(train_settings(), sort_keys=True))
-
-
-def weights_record(model):
-    """The fetch_weights record of ``model``'s weights; None when nothing is fetched (none, or pretrained here)."""
-    if config["weights"]["models"].get(model, "none") in ("none", "pretrained"):
-        return None
-    return expand(rules.fetch_weights.output[0], model=model)[0]
-
-
-def weights_record_input(wildcards):
-    """Training waits for the verified download (a localrule on the submit host) or for the pretraining."""
-    if model_weights(wildcards.model) == "none":
-        return []
-    return weights_record(wildcards.model) or pretrained_weights(wildcards.model)
-
-
-def weights_record_arg(wildcards, input):
-    """``--weights-record`` with the record the job is given: it loads the file fetch_weights verified."""
-    return f"--weights-record {shlex.quote(input.weights)}" if weights_record(wildcards.model) else ""
-
 
 localrules:
     fetch_weights,
