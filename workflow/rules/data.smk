@@ -110,6 +110,7 @@ rule audit:
             "results/data/audit.tsv",
             caption="../report/captions/audit.rst",
             category="Data",
+            labels={"name": "duplicate-image audit", "type": "table"},
         ),
         summary="results/data/audit_summary.json",
     log:

@@ -59,18 +59,21 @@ rule heatmap_figures:
             "report/figures/heatmaps_classes.png",
             caption="../report/captions/heatmaps_classes.rst",
             category="Heatmaps",
+            labels={"name": "Figure 2: heatmaps per class", "type": "figure"},
         ),
         models_pdf="report/figures/heatmaps_models.pdf",
         models_png=report(
             "report/figures/heatmaps_models.png",
             caption="../report/captions/heatmaps_models.rst",
             category="Heatmaps",
+            labels={"name": "Figure 3: heatmaps per BagNet", "type": "figure"},
         ),
         scrambled_pdf="report/figures/heatmaps_scrambled.pdf",
         scrambled_png=report(
             "report/figures/heatmaps_scrambled.png",
             caption="../report/captions/heatmaps_scrambled.rst",
             category="Heatmaps",
+            labels={"name": "Figure 4: heatmaps, scrambled", "type": "figure"},
         ),
         notebook="results/notebooks/heatmaps.ipynb",
     log:
