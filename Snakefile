@@ -10,7 +10,7 @@ min_version("9.0")
 
 # The workflow's own folder, the checkout that holds src/, notebooks/, envs/ and the report template. Not
 # workflow.basedir: where another project uses this workflow as a module, that is the user's folder
-# (Snakemake's issue 3467); the folder of the Snakefile being parsed is the workflow's own.
+# (a known limitation of Snakemake's modules); the folder of the Snakefile being parsed is the workflow's own.
 if not isinstance(workflow.current_basedir, LocalSourceFile):
     sys.exit(
         "error: bagnet-repro runs as a module from a local checkout (its jobs run the package in its src/): "
