@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import PROJECT, run_snakemake
+from helpers import PROJECT, copy_checkout, run_snakemake
 
 
 def _checked(result: subprocess.CompletedProcess) -> str:
@@ -138,3 +138,18 @@ def environment_without_heavy_packages(folder) -> dict:
     site.mkdir(exist_ok=True)
     (site / "sitecustomize.py").write_text(BLOCKER)
     return dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(PROJECT / "src")]))
+
+
+def tagged_repository(folder: Path, tag: str) -> Path:
+    """A git repository in ``folder`` of the checkout's tracked files, committed and tagged ``tag``: what
+    `git clone --branch TAG` leaves."""
+    folder.mkdir(parents=True)
+    copy_checkout(folder, (".",))
+    for args in (
+        ("init", "-q"),
+        ("add", "-A"),
+        ("-c", "user.name=test", "-c", "user.email=test@example.org", "commit", "-qm", "release"),
+        ("tag", tag),
+    ):
+        subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True)
+    return folder

@@ -5,7 +5,7 @@ with their own config, with a rule changed through ``use rule ... with:``; and t
 import shutil
 
 import pytest
-from planned import dry_run_jobs, run_in, user_project
+from planned import dry_run_jobs, run_in, tagged_repository, user_project
 from report_zip import check_report_zip
 
 from helpers import PROJECT
@@ -46,6 +46,27 @@ def test_a_module_checks_the_users_config(tmp_path):
     result = run_in(user_project(tmp_path, broken), "-n")
     assert result.returncode != 0
     assert "config error at 'train.epochs': 'many' is not of type 'integer'" in result.stdout + result.stderr
+
+
+def test_a_module_fetched_from_git_stops_in_one_line(tmp_path):
+    """Snakemake reads a gitfile() or github() module file by file; the jobs need the package's whole source."""
+    repository = tagged_repository(tmp_path / "bagnet-repro", "v1.0")
+    user = user_project(tmp_path / "my-project", TEST_CONFIG.read_text())
+    snakefile = user / "workflow" / "Snakefile"
+    snakefile.write_text(
+        snakefile.read_text().replace(
+            repr(str(PROJECT / "workflow" / "Snakefile")),
+            f'gitfile({str(repository)!r}, path="workflow/Snakefile", tag="v1.0")',
+        )
+    )
+    result = run_in(user, "-n")
+    assert result.returncode != 0
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("error:")]
+    assert lines == [
+        "error: bagnet-repro runs as a module from a local checkout (its jobs run the package in its src/): clone "
+        f"it at the tag you want and give the module that clone's Snakefile, not git+file://{repository}/@v1.0 "
+        "(docs/use-as-module.md)"
+    ]
 
 
 def test_the_catalogs_test_run_plans_every_stage(tmp_path):

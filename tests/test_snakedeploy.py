@@ -7,31 +7,18 @@ import shutil
 import subprocess
 
 import pytest
-from planned import dry_run_jobs, run_in
+from planned import dry_run_jobs, run_in, tagged_repository
 
-from helpers import PROJECT, copy_checkout
+from helpers import PROJECT
 
 SNAKEDEPLOY = os.environ.get("BAGNET_SNAKEDEPLOY") or shutil.which("snakedeploy")
 pytestmark = pytest.mark.skipif(not SNAKEDEPLOY, reason="snakedeploy is not installed (docs/use-as-module.md)")
 TAG = "v0.0-test"
 
 
-def _git(folder, *args):
-    subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True, text=True)
-
-
 @pytest.fixture
 def clone_at_tag(tmp_path):
-    """A git repository of the checkout's tracked files, committed and tagged: a clone as `git clone --branch`
-    leaves it."""
-    clone = tmp_path / "bagnet-repro"
-    clone.mkdir()
-    copy_checkout(clone, (".",))
-    _git(clone, "init", "-q")
-    _git(clone, "add", "-A")
-    _git(clone, "-c", "user.name=test", "-c", "user.email=test@example.org", "commit", "-qm", "release")
-    _git(clone, "tag", TAG)
-    return clone
+    return tagged_repository(tmp_path / "bagnet-repro", TAG)
 
 
 def test_a_deployment_of_a_local_clone_plans(tmp_path, clone_at_tag):
