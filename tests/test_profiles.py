@@ -4,14 +4,20 @@ any user's own SLURM profile gets them. (The real SLURM run is tests/cluster/slu
 
 import re
 
+import pytest
 import yaml
-from planned import dry_run_jobs
+from planned import device_rules, dry_run_jobs
 from snakemake_executor_plugin_slurm.partitions import read_partition_file
 
 from helpers import PROJECT
 
 SLURM = ("--profile", str(PROJECT / "profiles" / "slurm"))
-GPU_RULES = {"train", "evaluate", "heatmaps", "precision", "feature_amount_run", "backbone_table"}
+
+
+@pytest.fixture(scope="module")
+def gpu_rules(tmp_path_factory):
+    """The rules whose jobs run on compute.device (pretraining asks for its own count, checked below)."""
+    return device_rules(tmp_path_factory.mktemp("rules")) - {"pretrain"}
 
 
 def _by_rule(jobs):
@@ -21,7 +27,7 @@ def _by_rule(jobs):
     return found
 
 
-def test_slurm_profile_sizes_gpu_and_cpu_jobs(tmp_path):
+def test_slurm_profile_sizes_gpu_and_cpu_jobs(tmp_path, gpu_rules):
     config = tmp_path / "cuda.yaml"
     config.write_text("compute: {device: cuda}\n")
     jobs = _by_rule(dry_run_jobs(tmp_path, *SLURM, "--configfile", str(config)))
@@ -37,13 +43,14 @@ def test_slurm_profile_sizes_gpu_and_cpu_jobs(tmp_path):
     for job in (job for group in jobs.values() for job in group):
         assert not any(key.startswith("slurm_") for key in job["resources"]), job
         assert "$" not in " ".join(job["resources"].values())
-    for rule in GPU_RULES & set(jobs):
+    assert {"train", "evaluate", "backbone_table"} <= gpu_rules & set(jobs)
+    for rule in gpu_rules & set(jobs):
         assert all(job["resources"].get("gpu") == "1" for job in jobs[rule]), rule
 
 
-def test_gres_instead_of_gpus(tmp_path):
+def test_gres_instead_of_gpus(tmp_path, gpu_rules):
     jobs = _by_rule(dry_run_jobs(tmp_path, *SLURM, "--config", "compute={device: cuda, gpu_resource: gres}"))
-    for rule in GPU_RULES & set(jobs):
+    for rule in gpu_rules & set(jobs):
         for job in jobs[rule]:
             assert job["resources"].get("gres") == "gpu:1" and "gpu" not in job["resources"], job
 

@@ -1,35 +1,47 @@
-"""The rules' report and benchmark directives point at files that exist and cover the heavy jobs."""
+"""The rules as Snakemake parses them: every report entry has its caption file, a category and labels, and every
+job that runs on a device (a ``device`` parameter) records a benchmark under logs/."""
 
-import re
+from pathlib import Path
+
+import pytest
+from planned import device_rules, parsed_rules
+from snakemake.io import get_flag_value, is_flagged
 
 from helpers import PROJECT
 
-RULES = PROJECT / "workflow" / "rules"
-HEAVY = ("train", "evaluate", "heatmaps", "precision", "pretrain", "feature_amount_run")
+REPORT = PROJECT / "workflow" / "report"
 
 
-def _rule_blocks() -> dict[str, str]:
-    text = "".join(p.read_text() for p in sorted(RULES.glob("*.smk")))
-    return {m[1]: m[2] for m in re.finditer(r"^rule (\w+):\n(.*?)(?=^\S|\Z)", text, re.DOTALL | re.MULTILINE)}
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("rules")
 
 
-def test_every_caption_and_the_report_description_exist_apart_from_the_outputs():
-    captions = re.findall(r'caption="([^"]+)"', "".join(p.read_text() for p in RULES.glob("*.smk")))
-    assert len(captions) > 15
-    for caption in captions:
-        path = (RULES / caption).resolve()
-        assert path.is_file() and path.is_relative_to(PROJECT / "workflow" / "report"), caption
-    description = re.search(r'^report: "([^"]+)"', (PROJECT / "Snakefile").read_text(), re.MULTILINE)
-    assert description and (PROJECT / description[1]).is_file()
-    assert not (PROJECT / "report" / "paper.typ").exists() and (PROJECT / "workflow/report/paper.typ").is_file()
+def _report_entries(rules):
+    for rule in rules.values():
+        for output in rule.output:
+            if is_flagged(output, "report"):
+                yield rule.name, str(output), get_flag_value(output, "report")
 
 
-def test_the_heavy_rules_record_benchmarks_under_logs():
-    blocks = _rule_blocks()
-    for name in HEAVY:
-        match = re.search(r'benchmark:\n\s+f?"([^"]+)"', blocks[name])
-        assert match and match[1].startswith("logs/benchmarks/"), name
+def test_every_report_entry_has_its_caption_a_category_and_labels(workdir):
+    # The demo config runs the studies too, so every entry of the report is declared.
+    entries = list(_report_entries(parsed_rules(workdir, {"feature_amounts": {"dataset": "scene15"}})))
+    assert len(entries) > 15
+    for rule, output, entry in entries:
+        caption = entry.caption.get_path_or_uri(secret_free=True)
+        assert Path(caption).is_file() and Path(caption).resolve().is_relative_to(REPORT), (rule, caption)
+        assert entry.category and entry.labels, (rule, output)
+    confusion = [(output, entry.labels) for rule, output, entry in entries if "confusion_" in output]
+    assert confusion and all(labels["model"] in output for output, labels in confusion)
+    description = PROJECT / "workflow" / "report" / "workflow.rst"
+    assert description.is_file() and 'report: "workflow/report/workflow.rst"' in (PROJECT / "Snakefile").read_text()
+    assert not (PROJECT / "report" / "paper.typ").exists() and (REPORT / "paper.typ").is_file()
 
 
-def test_each_confusion_matrix_is_labelled_with_its_model():
-    assert 'labels={"model": model}' in _rule_blocks()["table1"]
+def test_the_jobs_on_a_device_record_benchmarks_under_logs(workdir):
+    rules = parsed_rules(workdir)
+    heavy = device_rules(workdir)
+    assert {"train", "evaluate", "pretrain"} <= heavy
+    for name in heavy:
+        assert str(rules[name].benchmark).startswith("logs/benchmarks/"), name

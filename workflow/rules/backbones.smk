@@ -8,11 +8,14 @@ rule backbone_table:
             "report/tables/backbones.csv",
             caption="../report/captions/backbones.rst",
             category="Backbones",
+            labels={"name": "the vision-toolbox backbones", "type": "table"},
         ),
         md="report/tables/backbones.md",
         tex="report/tables/backbones.tex",
     log:
         "logs/backbones/table.log",
+    benchmark:
+        "logs/benchmarks/backbones/table.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: compute()["threads"]

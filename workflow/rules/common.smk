@@ -1,6 +1,8 @@
-"""Shared pieces: the config check, the package command, per-model helpers and the final targets.
+"""Shared pieces: the config check, the package command, per-model helpers, each stage's planning helpers (a
+section per stage, named after its rule file) and the final targets.
 
-Each stage's own helpers sit beside its rules (workflow/rules/<stage>.smk) or in bagnet_repro.config.planning."""
+The helpers live here rather than beside their rules because Snakemake's linter asks rule files to hold rules
+alone; what needs no Snakemake is in bagnet_repro.config.planning."""
 
 import json
 import os
@@ -12,14 +14,18 @@ from snakemake import __version__ as SNAKEMAKE_VERSION
 
 # The package's torch-free modules (model names, recipe presets, config checks) are on sys.path from the
 # Snakefile, so the model list and the presets live in the package alone.
-from bagnet_repro.config import catalog
+from bagnet_repro.config import catalog, planning
+from bagnet_repro.config import datasets as data_catalog
+from bagnet_repro.config.cache_paths import datasets_cache
 from bagnet_repro.config.checks import check_workflow_config
 from bagnet_repro.config.executors import missing_slurm
+from bagnet_repro.config.listing import listing_digest
 from bagnet_repro.config.loading import SCHEMA
+from bagnet_repro.config.recipes import recipe_values
+from bagnet_repro.config.urls import archive_name
 from bagnet_repro.errors import UserError
-from bagnet_repro.config import planning
 
-PROJECT_DIR = Path(workflow.basedir)
+PROJECT_DIR = Path(WORKFLOW_DIR)  # the workflow's own checkout (the Snakefile), also where it is a module
 
 # The rules call the package from its source tree, so the same command works in the project's venv and in
 # the conda environments of envs/ (which hold the dependencies, not the package). The checkout's path is in
@@ -40,7 +46,10 @@ PAPERMILL = "papermill {input.notebook:q} {output.notebook:q} -k python3 --cwd .
 
 def source_file(relative):
     """A tracked file of the checkout (a notebook, the report template), as a path from the working folder,
-    so the rule's input names the same file wherever the checkout and its results move together."""
+    so the rule's input names the same file wherever the checkout and its results move together.
+
+    Not workflow.source_path: it records the file's absolute path as the input, so a run moved with its
+    checkout would rerun every notebook (Snakemake's input trigger)."""
     return os.path.relpath(PROJECT_DIR / relative)
 
 
@@ -99,7 +108,7 @@ def model_weights(model):
 
 
 def pretrained_weights(model):
-    return f"results/pretrained/{config['pretrain']['dataset']}/{model}/weights.pt"
+    return expand(rules.pretrain.output.weights, dataset=config["pretrain"]["dataset"], model=model)[0]
 
 
 def weights_args(wildcards):
@@ -113,15 +122,261 @@ def heatmap_models():
     return catalog.heatmap_models(models())
 
 
-include: "helpers/backbones.smk"
-include: "helpers/data.smk"
-include: "helpers/feature_amounts.smk"
-include: "helpers/heatmaps.smk"
-include: "helpers/precision.smk"
-include: "helpers/pretrain.smk"
-include: "helpers/pretrain_data.smk"
-include: "helpers/report.smk"
-include: "helpers/train.smk"
+# The data stage (its rules: workflow/rules/data.smk).
+# Verified downloads are kept here as well as in the rule's output (a hard link): Snakemake deletes an
+# output before rerunning its rule (e.g. after a pinned sha256 changed), and the kept copy is reused when
+# it still verifies, or replaced only once a new download does. Partial transfers (.part) wait here too.
+DOWNLOAD_STORE = "results/downloads/.verified"
+
+
+def data_source():
+    return config["data"]["source"]
+
+
+def archive_names():
+    """File names of the configured downloads, in order (the last path component of each URL)."""
+    return [archive_name(entry) for entry in config["data"]["urls"]]
+
+
+def archive_entry(name):
+    return dict(zip(archive_names(), config["data"]["urls"]))[name]
+
+
+def data_root_input():
+    """Input of the inventory step; the demo folder, the extracted downloads, or nothing (local dir)."""
+    source = data_source()
+    if source == "demo":
+        return rules.make_demo_data.output[0]
+    if source == "url":
+        return rules.extract.output[0]
+    return []
+
+
+def data_root_path(wildcards, input):
+    """The folder the inventory lists: the rule's input, or ``data.local_dir``."""
+    return input[0] if input else config["data"]["local_dir"]
+
+
+def local_data_digest():
+    """For ``source: local``, a digest of data.local_dir's listing (see data/listing.py): a parameter of the
+    inventory rule, so pointing at another folder or changing a file in it reruns the inventory and all
+    that depends on it. The other sources are outputs of this workflow, which Snakemake tracks itself."""
+    if data_source() != "local":
+        return ""
+    return listing_digest(config["data"]["local_dir"])
+
+
+def split_file_input():
+    split_file = config["data"].get("split_file")
+    return [split_file] if split_file else []
+
+
+# The pretrain data stage (its rules: workflow/rules/pretrain_data.smk).
+IMAGENET_TRAIN_DIR = data_catalog.IMAGENET_KAGGLE_LAYOUT[0]
+
+
+def imagenette_archive():
+    url = config["pretrain"]["imagenette"]["url"]
+    return archive_name({"url": url})
+
+
+def imagenet_download_record(wildcards):
+    """With imagenet_source kaggle, the validation folders wait for the download (a localrule)."""
+    return list(rules.imagenet_kaggle.output) if config["pretrain"]["imagenet_source"] == "kaggle" else []
+
+
+def pretrain_data_input(wildcards):
+    if wildcards.dataset == "imagenette":
+        return rules.imagenette_extract.output[0]
+    return rules.imagenet_val.output[0]
+
+
+def pretrain_train_dir(wildcards, input):
+    """The training images of the pretraining set (class folders)."""
+    if wildcards.dataset == "imagenette":
+        tops = [p for p in Path(input[0]).iterdir() if p.is_dir()]
+        return str(tops[0] / "train") if len(tops) == 1 and (tops[0] / "train").is_dir() else f"{input[0]}/train"
+    return f"{config['pretrain']['imagenet_dir']}/{IMAGENET_TRAIN_DIR}"
+
+
+# The pretrain stage (its rules: workflow/rules/pretrain.smk).
+def pretrain_gpus():
+    """One GPU per torchrun process unless pretraining on the CPU (all on one node: see profiles/)."""
+    return planning.gpus_for_device(config["pretrain"]["device"], per_job=config["pretrain"]["processes"])
+
+
+def pretrain_options(wildcards):
+    """pretrain.options (TrainSettings overrides of the recipe) as a quoted JSON object."""
+    return shlex.quote(json.dumps(config["pretrain"]["options"], sort_keys=True))
+
+
+def pretrain_outputs():
+    dataset = config["pretrain"]["dataset"]
+    if dataset == "none":
+        return []
+    weights = expand(rules.pretrain.output.weights, dataset=dataset, model=config["pretrain"]["models"])
+    return expand(rules.pretrain_split.output[0], dataset=dataset) + weights
+
+
+# The train stage (its rules: workflow/rules/train.smk).
+def train_settings():
+    """The training settings of the config: the recipe's preset with the keys given under ``train:`` on top.
+
+    Resolved here so each train command shows every value it runs with (and a change of recipe reruns it)."""
+    overrides = {k: v for k, v in config["train"].items() if k != "recipe"}
+    try:
+        return recipe_values(config["train"]["recipe"], overrides)
+    except UserError as exc:
+        sys.exit(f"config error at 'train.recipe': {exc}")
+
+
+def train_options(wildcards):
+    """The resolved training settings, as a quoted JSON object."""
+    return shlex.quote(json.dumps(train_settings(), sort_keys=True))
+
+
+def weights_record(model):
+    """The fetch_weights record of ``model``'s weights; None when nothing is fetched (none, or pretrained here)."""
+    if config["weights"]["models"].get(model, "none") in ("none", "pretrained"):
+        return None
+    return expand(rules.fetch_weights.output[0], model=model)[0]
+
+
+def weights_record_input(wildcards):
+    """Training waits for the verified download (a localrule on the submit host) or for the pretraining."""
+    if model_weights(wildcards.model) == "none":
+        return []
+    return weights_record(wildcards.model) or pretrained_weights(wildcards.model)
+
+
+def weights_record_arg(wildcards, input):
+    """``--weights-record`` with the record the job is given: it loads the file fetch_weights verified."""
+    return f"--weights-record {shlex.quote(input.weights)}" if weights_record(wildcards.model) else ""
+
+
+# The heatmaps stage (its rules: workflow/rules/heatmaps.smk).
+def main_heatmap_model():
+    """The BagNet that picks the heatmap images and draws Figures 2 and 4 (the largest patch)."""
+    return catalog.main_heatmap_model(models())
+
+
+def heatmap_outputs():
+    return list(rules.heatmap_figures.output) if heatmap_models() else []
+
+
+# The precision stage (its rules: workflow/rules/precision.smk).
+def max_images_arg(wildcards):
+    limit = config["precision"]["max_images"]
+    return f"--max-images {limit}" if limit else ""
+
+
+PRECISION_SOURCES = ("trained", "imagenet")
+
+
+def precision_runs():
+    """(source, model) of the precision study: every trained model (first seed), plus the original ImageNet
+    BagNets whose weights the config fetches."""
+    trained = [("trained", m) for m in models()]
+    imagenet = [("imagenet", m) for m in heatmap_models() if model_weights(m) == "imagenet"]
+    return trained + imagenet
+
+
+def precision_model_input(wildcards):
+    """A trained run's best.pt (first seed), or the verified ImageNet weights of an original BagNet."""
+    if wildcards.source == "trained":
+        return expand(rules.train.output.best, model=wildcards.model, seed=seeds()[0])[0]
+    return weights_record(wildcards.model)
+
+
+def precision_model_args(wildcards, input):
+    """The trained checkpoint, or the original BagNet with the record of its verified ImageNet weights."""
+    if wildcards.source == "trained":
+        return f"--checkpoint {shlex.quote(input.model)}"
+    return f"--model {wildcards.model} --weights-record {shlex.quote(input.model)}"
+
+
+def precision_inputs(name):
+    """The ``name`` output (table, census, histogram) of every precision run."""
+    pattern = getattr(rules.precision.output, name)
+    return [expand(pattern, source=source, model=model)[0] for source, model in precision_runs()]
+
+
+# The feature amounts stage (its rules: workflow/rules/feature_amounts.smk).
+# Mundt et al.'s feature-amount study: its folder names the data set and depth, so studies do not mix.
+FEATURE_AMOUNT_STUDY = f"{config['feature_amounts']['dataset']}_depth{config['feature_amounts']['depth']}"
+
+
+FEATURE_AMOUNT_DIR = f"results/feature_amounts/{FEATURE_AMOUNT_STUDY}"
+
+
+FEATURE_AMOUNT_DOWNLOADS = tuple(data_catalog.FEATURE_AMOUNT_TORCHVISION)
+
+
+def feature_amount_variants():
+    """The configured model ids (in the family's order), then the uniform network if asked for."""
+    # Imported and computed only when the study's outputs are asked for: the family takes seconds to list,
+    # and every start (every cluster job parses the workflow) would otherwise pay for it.
+    from bagnet_repro.feature_amounts.family import UNIFORM, select_ids
+
+    study = config["feature_amounts"]
+    image_size = recipe_values(study["recipe"], study["options"]).get(
+        "image_size", data_catalog.FEATURE_AMOUNT_IMAGE_SIZE
+    )
+    try:
+        ids = select_ids(study["depth"], study["variants"], image_size)
+    except ValueError as exc:
+        sys.exit(f"config error at 'feature_amounts.variants': {exc}")
+    return [str(i) for i in ids] + ([UNIFORM] if study["uniform"] else [])
+
+
+def feature_amount_metrics():
+    return expand(
+        rules.feature_amount_run.output.metrics,
+        variant=feature_amount_variants(),
+        seed=config["feature_amounts"]["seeds"],
+    )
+
+
+def feature_amount_cache():
+    """Where torchvision's data sets are downloaded once per machine."""
+    return str(datasets_cache(config["feature_amounts"]["cache"]))
+
+
+def feature_amount_data_file():
+    """The run's data: this workflow's manifest (scene15), or the record of the downloaded data set."""
+    dataset = config["feature_amounts"]["dataset"]
+    if dataset == "scene15":
+        return rules.split.output[0]
+    return expand(rules.feature_amount_data.output[0], dataset=dataset)[0]
+
+
+def feature_amount_options(wildcards):
+    """feature_amounts.options (TrainSettings keys over the recipe) as a quoted JSON object."""
+    return shlex.quote(json.dumps(config["feature_amounts"]["options"], sort_keys=True))
+
+
+def feature_amount_outputs():
+    if config["feature_amounts"]["dataset"] == "none":
+        return []
+    return list(rules.feature_amount_table.output) + list(rules.feature_amount_figures.output)
+
+
+# The backbones stage (its rules: workflow/rules/backbones.smk).
+def backbone_names():
+    """The backbones of the vision-toolbox backbones' table (backbones.names: all, or a list; [] skips the table)."""
+    names = config["backbones"]["names"]
+    return list(catalog.BACKBONE_NAMES) if names == "all" else names
+
+
+def backbone_outputs():
+    return list(rules.backbone_table.output) if backbone_names() else []
+
+
+# The report stage (its rules: workflow/rules/report.smk).
+def prediction_runs():
+    """(model, seed, predictions file) of every evaluated run, in the config's order."""
+    pattern = rules.evaluate.output.predictions
+    return [(m, s, expand(pattern, model=m, seed=s)[0]) for m in models() for s in seeds()]
 
 
 def paper_files():

@@ -43,7 +43,7 @@ rule download:
 
 rule extract:
     input:
-        lambda wildcards: expand("results/downloads/{archive}", archive=archive_names()),
+        lambda wildcards: expand(rules.download.output[0], archive=archive_names()),
     output:
         directory("results/data/extracted"),
     log:
@@ -79,7 +79,7 @@ rule inventory:
 
 rule split:
     input:
-        inventory="results/data/inventory.tsv",
+        inventory=rules.inventory.output[0],
         split_file=split_file_input(),
     output:
         "results/data/manifest.tsv",
@@ -103,13 +103,14 @@ rule split:
 
 rule audit:
     input:
-        inventory="results/data/inventory.tsv",
+        inventory=rules.inventory.output[0],
         manifest=rules.split.output[0],
     output:
         table=report(
             "results/data/audit.tsv",
             caption="../report/captions/audit.rst",
             category="Data",
+            labels={"name": "duplicate-image audit", "type": "table"},
         ),
         summary="results/data/audit_summary.json",
     log:

@@ -68,6 +68,7 @@ rule feature_amount_table:
             "report/tables/feature_amounts.tsv",
             caption="../report/captions/feature_amounts_table.rst",
             category="Feature amounts",
+            labels={"name": "feature amounts per variant", "type": "table"},
         ),
     log:
         "logs/feature_amounts/table.log",
@@ -81,7 +82,7 @@ rule feature_amount_table:
 
 rule feature_amount_figures:
     input:
-        table="report/tables/feature_amounts.tsv",
+        table=rules.feature_amount_table.output[0],
         notebook=source_file("notebooks/feature_amounts.ipynb"),
     output:
         notebook="results/notebooks/feature_amounts.ipynb",
@@ -90,23 +91,27 @@ rule feature_amount_figures:
             "report/figures/feature_amounts_accuracy.png",
             caption="../report/captions/feature_amounts_accuracy.rst",
             category="Feature amounts",
+            labels={"name": "accuracy against parameters", "type": "figure"},
         ),
         profiles_pdf="report/figures/feature_amounts_profiles.pdf",
         profiles_png=report(
             "report/figures/feature_amounts_profiles.png",
             caption="../report/captions/feature_amounts_profiles.rst",
             category="Feature amounts",
+            labels={"name": "feature amounts per layer", "type": "figure"},
         ),
         parameters_pdf="report/figures/feature_amounts_parameters.pdf",
         parameters_png=report(
             "report/figures/feature_amounts_parameters.png",
             caption="../report/captions/feature_amounts_parameters.rst",
             category="Feature amounts",
+            labels={"name": "parameters per layer", "type": "figure"},
         ),
         html=report(
             "report/figures/feature_amounts.html",
             caption="../report/captions/feature_amounts_html.rst",
             category="Feature amounts",
+            labels={"name": "the study, interactive", "type": "page"},
         ),
     log:
         "logs/report/feature_amount_figures.log",

@@ -26,7 +26,7 @@ rule heatmap_selection:
 rule heatmaps:
     input:
         models=lambda wildcards: expand(rules.train.output.best, model=heatmap_models(), seed=seeds()[0]),
-        selection="results/heatmaps/selection.tsv",
+        selection=rules.heatmap_selection.output[0],
     output:
         "results/heatmaps/heatmaps.npz",
     log:
@@ -51,7 +51,7 @@ rule heatmaps:
 
 rule heatmap_figures:
     input:
-        heatmaps="results/heatmaps/heatmaps.npz",
+        heatmaps=rules.heatmaps.output[0],
         notebook=source_file("notebooks/heatmaps.ipynb"),
     output:
         classes_pdf="report/figures/heatmaps_classes.pdf",
@@ -59,18 +59,21 @@ rule heatmap_figures:
             "report/figures/heatmaps_classes.png",
             caption="../report/captions/heatmaps_classes.rst",
             category="Heatmaps",
+            labels={"name": "Figure 2: heatmaps per class", "type": "figure"},
         ),
         models_pdf="report/figures/heatmaps_models.pdf",
         models_png=report(
             "report/figures/heatmaps_models.png",
             caption="../report/captions/heatmaps_models.rst",
             category="Heatmaps",
+            labels={"name": "Figure 3: heatmaps per BagNet", "type": "figure"},
         ),
         scrambled_pdf="report/figures/heatmaps_scrambled.pdf",
         scrambled_png=report(
             "report/figures/heatmaps_scrambled.png",
             caption="../report/captions/heatmaps_scrambled.rst",
             category="Heatmaps",
+            labels={"name": "Figure 4: heatmaps, scrambled", "type": "figure"},
         ),
         notebook="results/notebooks/heatmaps.ipynb",
     log:

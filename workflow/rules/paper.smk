@@ -42,7 +42,12 @@ rule paper:
         values=rules.paper_values.output[0],
         template=source_file("workflow/report/paper.typ"),
     output:
-        report("report/paper.pdf", caption="../report/captions/paper.rst", category="Report"),
+        report(
+            "report/paper.pdf",
+            caption="../report/captions/paper.rst",
+            category="Report",
+            labels={"name": "the report", "type": "PDF"},
+        ),
     log:
         "logs/paper/paper.log",
     conda:

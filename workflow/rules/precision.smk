@@ -38,21 +38,23 @@ rule precision:
 
 rule precision_report:
     input:
-        tables=precision_inputs("modes.tsv"),
-        census=precision_inputs("census.tsv"),
-        histograms=precision_inputs("weights.tsv"),
+        tables=precision_inputs("table"),
+        census=precision_inputs("census"),
+        histograms=precision_inputs("histogram"),
         notebook=source_file("notebooks/precision.ipynb"),
     output:
         table=report(
             "report/tables/precision.csv",
             caption="../report/captions/precision.rst",
             category="Precision",
+            labels={"name": "accuracy and logit drift per precision", "type": "table"},
         ),
         table_md="report/tables/precision.md",
         census=report(
             "report/tables/dead_layers.csv",
             caption="../report/captions/dead_layers.rst",
             category="Precision",
+            labels={"name": "dead-layer census", "type": "table"},
         ),
         census_md="report/tables/dead_layers.md",
         figure_pdf="report/figures/weight_distribution.pdf",
@@ -60,6 +62,7 @@ rule precision_report:
             "report/figures/weight_distribution.png",
             caption="../report/captions/weight_distribution.rst",
             category="Precision",
+            labels={"name": "weight distributions", "type": "figure"},
         ),
         notebook="results/notebooks/precision.ipynb",
     log:

@@ -6,7 +6,7 @@ The per-epoch resume checkpoint lives outside the outputs, so a killed or preemp
 
 rule pretrain:
     input:
-        split="results/pretrain/{dataset}_split.tsv",
+        split=rules.pretrain_split.output[0],
     output:
         weights="results/pretrained/{dataset}/{model}/weights.pt",
         history="results/pretrained/{dataset}/{model}/history.csv",

@@ -31,7 +31,7 @@ rule imagenette_download:
 
 rule imagenette_extract:
     input:
-        lambda wildcards: f"results/downloads/pretrain/{imagenette_archive()}",
+        lambda wildcards: expand(rules.imagenette_download.output[0], archive=imagenette_archive()),
     output:
         directory("results/pretrain/imagenette"),
     log:

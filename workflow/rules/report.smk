@@ -32,7 +32,12 @@ rule table1:
         histories=expand(rules.train.output.history, model=models(), seed=seeds()[0]),
         notebook=source_file("notebooks/table1.ipynb"),
     output:
-        csv=report("report/tables/table1.csv", caption="../report/captions/table1.rst", category="Table 1"),
+        csv=report(
+            "report/tables/table1.csv",
+            caption="../report/captions/table1.rst",
+            category="Table 1",
+            labels={"name": "Table 1: accuracy with 95% intervals", "type": "table"},
+        ),
         md="report/tables/table1.md",
         tex="report/tables/table1.tex",
         mcnemar="report/tables/mcnemar.csv",
@@ -43,12 +48,14 @@ rule table1:
             "report/figures/training_curves.png",
             caption="../report/captions/training_curves.rst",
             category="Training",
+            labels={"name": "training curves", "type": "figure"},
         ),
         sweep_pdf="report/figures/scramble_sweep.pdf",
         sweep_png=report(
             "report/figures/scramble_sweep.png",
             caption="../report/captions/scramble_sweep.rst",
             category="Scrambling",
+            labels={"name": "accuracy against scrambling", "type": "figure"},
         ),
         confusion_pdf=expand("report/figures/confusion_{model}.pdf", model=models()),
         confusion_png=[
@@ -111,14 +118,15 @@ rule receptive_fields:
 
 rule receptive_field_tables:
     input:
-        layers="results/receptive_fields/layers.tsv",
-        summary="results/receptive_fields/summary.tsv",
+        layers=rules.receptive_fields.output.layers,
+        summary=rules.receptive_fields.output.summary,
         notebook=source_file("notebooks/receptive_fields.ipynb"),
     output:
         figure1=report(
             "report/tables/figure1.csv",
             caption="../report/captions/figure1.rst",
             category="Figure 1",
+            labels={"name": "Figure 1: receptive field per layer", "type": "table"},
         ),
         figure1_md="report/tables/figure1.md",
         figure1_tex="report/tables/figure1.tex",
@@ -126,6 +134,7 @@ rule receptive_field_tables:
             "report/tables/receptive_fields.csv",
             caption="../report/captions/receptive_fields.rst",
             category="Figure 1",
+            labels={"name": "receptive fields, measured and theoretical", "type": "table"},
         ),
         summary_md="report/tables/receptive_fields.md",
         summary_tex="report/tables/receptive_fields.tex",
