@@ -19,9 +19,11 @@ PRIVATE = [
     ("snakemake.api", "WorkflowApi", "_workflow"),
     ("snakemake.workflow", "Workflow", "_prepare_dag"),
     ("snakemake.workflow", "Workflow", "_build_dag"),
+    ("snakemake.persistence.file", "FilePersistence", "_read_record"),
     ("snakemake.persistence.file", "FilePersistence", "_write_record"),
     ("snakemake.persistence.file", "FilePersistence", "_unmark_incomplete"),
     ("snakemake.persistence.file", "FilePersistence", "_delete_record"),
+    ("snakemake.persistence", "PersistenceBase", "_filter_incomplete_keys"),
 ]
 
 
