@@ -123,7 +123,12 @@ def test_train_and_evaluate_record_their_compute_and_numerics(manifest, tmp_path
     train = read_record(tmp_path / "best.compute.json")
     (attempt,) = train["attempts"]
     assert (train["stage"], train["job"], train["model"], train["seed"]) == ("train", "bagnet9_seed0", "bagnet9", 0)
-    assert (attempt["status"], attempt["epochs"], attempt["gpus"], attempt["peak_device_mb"]) == ("succeeded", 2, 0, None)
+    assert (attempt["status"], attempt["epochs"], attempt["gpus"], attempt["peak_device_mb"]) == (
+        "succeeded",
+        2,
+        0,
+        None,
+    )
     assert attempt["device"].startswith("device: cpu")
     assert attempt["numerics"]["precision"] == "bf16" and attempt["numerics"]["autocast_dtype"] == "bfloat16"
     assert attempt["numerics"]["tf32_matmul"] == "n/a (not CUDA)"
