@@ -36,6 +36,7 @@ include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/feature_amounts.smk"
 include: "workflow/rules/backbones.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/compute.smk"
 include: "workflow/rules/paper.smk"
 
 
@@ -48,3 +49,4 @@ rule all:
     default_target: True
     input:
         all_outputs(),
+        rules.compute_table.output,
