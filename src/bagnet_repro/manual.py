@@ -16,6 +16,7 @@ import yaml
 
 from .config.recipes import RECIPES
 from .files.atomic import write_text_atomic
+from .paper.targets import workflow_targets_table
 
 PROJECT = Path(__file__).resolve().parents[2]
 SCHEMA = PROJECT / "workflow" / "schemas" / "config.schema.yaml"
@@ -100,7 +101,7 @@ def recipe_table(recipes: dict[str, dict]) -> str:
 
 def sections() -> dict[str, str]:
     schema = yaml.safe_load(SCHEMA.read_text())
-    return {"config": config_table(schema), "recipes": recipe_table(RECIPES)}
+    return {"config": config_table(schema), "recipes": recipe_table(RECIPES), "targets": workflow_targets_table()}
 
 
 def render(text: str, generated: dict[str, str], where: str) -> str:
