@@ -110,3 +110,19 @@ def test_no_jobs_and_foreign_records_stop_with_one_line(tmp_path):
         f"error: {bad} is not a compute record (no attempts); delete it or rerun its job"
     ]
     assert not (tmp_path / "c.csv").exists()
+
+
+def test_a_benchmarks_model_is_a_catalog_name_and_the_numerics_are_tabled(tmp_path):
+    from bagnet_repro.compute.table import model_of
+
+    assert [model_of(name) for name in ("bagnet9_seed1", "trained_cbam_resnet50", "bagnet9_v2", "123_seed0")] == [
+        "bagnet9",
+        "cbam_resnet50",
+        "bagnet9_v2",
+        "",  # a feature-amount variant is no network of the catalog
+    ]
+    make_run(tmp_path)
+    read_table(tmp_path)
+    markdown = (tmp_path / "report" / "tables" / "compute.md").read_text()
+    assert "| model | training numerics | evaluation numerics |" in markdown
+    assert "| bagnet9 | not recorded | not recorded |" in markdown  # the stand-in jobs set no numerics

@@ -13,6 +13,7 @@ import csv
 import io
 from pathlib import Path
 
+from ..config.catalog import MODEL_NAMES
 from ..errors import UserError
 from ..files.atomic import write_text_atomic
 from .accounting import RECORD_SUFFIX, numerics_summary, read_record
@@ -82,6 +83,15 @@ def _number(cell: str) -> float | None:
         return None
 
 
+def model_of(job: str) -> str:
+    """The network a benchmark file's job name holds (``bagnet9_seed1``, ``trained_cbam_resnet50``), or ''
+    (a feature-amount variant, the heatmaps of all BagNets): the longest catalog name that begins or ends it."""
+    for model in sorted(MODEL_NAMES, key=len, reverse=True):
+        if job == model or job.startswith(f"{model}_") or job.endswith(f"_{model}"):
+            return model
+    return ""
+
+
 def benchmark_job(path: Path, stage: str) -> dict:
     """A job row from a Snakemake benchmark file (its last line: the last run of that job)."""
     rows = list(csv.DictReader(io.StringIO(path.read_text()), delimiter="\t"))
@@ -89,12 +99,11 @@ def benchmark_job(path: Path, stage: str) -> dict:
         raise UserError(f"{path} is not a Snakemake benchmark file (no 's' column)")
     row = rows[-1]
     name = path.stem
-    model, _, seed = name.rpartition("_seed")
     return {
         "level": "job",
         "name": name,
         "stage": stage,
-        "model": model if seed.isdigit() else "",
+        "model": model_of(name),
         "jobs": 1,
         "attempts": 1,
         "failed_attempts": 0,
@@ -211,30 +220,51 @@ def display_rows(rows: list[dict]) -> list[list[str]]:
 HEADER = ("level", "name", "jobs", "attempts", "wall", "GPU-hours", "CPU-hours", "energy", "peak host", "peak device")
 
 
+NUMERICS_HEADER = ("model", "training numerics", "evaluation numerics")
+
+
+def numerics_rows(rows: list[dict]) -> list[list[str]]:
+    """Per model: the numerics of its train and evaluate jobs (distinct ones joined), as the tables print them."""
+    by_model: dict[str, dict[str, set]] = {}
+    for row in rows:
+        if row["level"] == "job" and row["model"] and row["stage"] in ("train", "evaluate"):
+            by_model.setdefault(row["model"], {}).setdefault(row["stage"], set()).add(row["numerics"])
+    return [
+        [model, *("; ".join(sorted(stages.get(stage, {"not recorded"}))) for stage in ("train", "evaluate"))]
+        for model, stages in sorted(by_model.items())
+    ]
+
+
+def _markdown_table(header, body) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)] + [
+        "| " + " | ".join(c) + " |" for c in body
+    ]
+
+
 def markdown(rows: list[dict]) -> str:
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + " --- |" * len(HEADER)]
-    lines += ["| " + " | ".join(cells) + " |" for cells in display_rows(rows)]
+    lines = _markdown_table(HEADER, display_rows(rows))
+    numerics = numerics_rows(rows)
+    if numerics:
+        lines += ["", *_markdown_table(NUMERICS_HEADER, numerics)]
     return "\n".join(lines) + "\n"
 
 
-def latex(rows: list[dict]) -> str:
-    def escape(text: str) -> str:
-        return text.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("%", r"\%").replace("&", r"\&")
+def _escape(text: str) -> str:
+    return text.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("%", r"\%").replace("&", r"\&")
 
-    body = [" & ".join(escape(cell) for cell in cells) + r" \\" for cells in display_rows(rows)]
-    return (
-        "\n".join(
-            [
-                r"\begin{tabular}{ll" + "r" * (len(HEADER) - 2) + "}",
-                r"\toprule",
-                " & ".join(HEADER) + r" \\",
-                r"\midrule",
-            ]
-            + body
-            + [r"\bottomrule", r"\end{tabular}"]
-        )
-        + "\n"
-    )
+
+def _latex_table(columns: str, header, body) -> list[str]:
+    lines = [r"\begin{tabular}{" + columns + "}", r"\toprule", " & ".join(header) + r" \\", r"\midrule"]
+    lines += [" & ".join(_escape(cell) for cell in cells) + r" \\" for cells in body]
+    return lines + [r"\bottomrule", r"\end{tabular}"]
+
+
+def latex(rows: list[dict]) -> str:
+    lines = _latex_table("ll" + "r" * (len(HEADER) - 2), HEADER, display_rows(rows))
+    numerics = numerics_rows(rows)
+    if numerics:
+        lines += ["", *_latex_table("lll", NUMERICS_HEADER, numerics)]
+    return "\n".join(lines) + "\n"
 
 
 def write_compute_table(

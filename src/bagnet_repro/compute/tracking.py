@@ -62,7 +62,7 @@ def recorded_job(stage: str, result: str, device: str = "device"):
     """Decorator: run a job function inside the compute record beside its argument ``result`` (a path), on the
     device its argument ``device`` names. The job is named ``<result's folder>_<result's stem>``
     (``results/metrics/bagnet9/seed1.json``: ``bagnet9_seed1``); a returned dict's ``model`` and ``seed`` name
-    the model."""
+    the model, and its ``numerics["evaluation"]`` the job's numerics."""
 
     def wrap(function):
         signature = inspect.signature(function)
@@ -77,6 +77,8 @@ def recorded_job(stage: str, result: str, device: str = "device"):
                 value = function(*args, **kwargs)
                 if isinstance(value, dict):
                     job.identify(model=value.get("model"), seed=value.get("seed"))
+                    if isinstance(value.get("numerics"), dict) and "evaluation" in value["numerics"]:
+                        job.set_numerics(value["numerics"]["evaluation"])
             return value
 
         return run
