@@ -141,7 +141,8 @@ def numerics_summary(values: dict | None) -> str:
     if not values:
         return "not recorded"
     autocast = values["autocast_dtype"]
-    parts = [f"{values['precision']}: " + ("fp32" if autocast.startswith("none") else f"{autocast} autocast")]
+    kind = "fp32" if autocast.startswith("none") else f"{autocast} autocast"
+    parts = [kind if values["precision"] == "fp32" else f"{values['precision']}: {kind}"]
     tf32 = values["tf32_matmul"], values["tf32_cudnn"]
     if tf32 != (NOT_CUDA, NOT_CUDA):
         parts.append(f"TF32 matmul {'on' if tf32[0] else 'off'}, cuDNN {'on' if tf32[1] else 'off'}")
