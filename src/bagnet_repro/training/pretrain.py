@@ -322,6 +322,8 @@ def _pretrain(
                     f"early stop on all ranks: no {settings.select} improvement for {settings.patience} epochs",
                     flush=True,
                 )
+            if job is not None:  # before the checkpoint: an epoch redone after a kill counts twice, as it ran twice
+                job.epoch_done(first_epoch, epoch)
             save_torch_atomic({"settings": key, "data": data_key, **replica.state(), "state": state}, checkpoint)
         distributed.dist.barrier()
 
