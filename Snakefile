@@ -51,6 +51,7 @@ include: "workflow/rules/precision.smk"
 include: "workflow/rules/feature_amounts.smk"
 include: "workflow/rules/backbones.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/compute.smk"
 include: "workflow/rules/paper.smk"
 
 
@@ -63,3 +64,4 @@ rule all:
     default_target: True
     input:
         all_outputs(),
+        rules.compute_table.output,

@@ -17,6 +17,7 @@ import pytest
 import torch
 from PIL import Image
 
+from bagnet_repro.compute.accounting import read_record
 from bagnet_repro.data.imagenet import holdout_split
 from bagnet_repro.models import build_model
 from bagnet_repro.training.distributed import state_digest
@@ -129,6 +130,16 @@ def test_two_cpu_ranks_keep_bitwise_equal_replicas(uninterrupted):
     assert not (uninterrupted / "checkpoint" / "last.pt").exists()  # a finished run deletes its checkpoint
     assert len({r["rank_digests"] for r in rows}) == 3  # the weights did change every epoch
     assert all(float(r["val_top5"]) == 1.0 for r in rows)  # 4 classes: the top 5 always hold the label
+    # Rank 0 keeps the compute record beside the weights: one attempt, its three epochs, on the CPU.
+    record = read_record(uninterrupted / "weights.compute.json")
+    (attempt,) = record["attempts"]
+    assert (record["stage"], record["model"], attempt["status"], attempt["epochs"]) == (
+        "pretrain",
+        "bagnet9",
+        "succeeded",
+        3,
+    )
+    assert attempt["gpus"] == 0 and attempt["numerics"]["autocast_dtype"] == "none (fp32)"
 
 
 def test_killed_run_resumes_and_matches_an_uninterrupted_one(split_table, uninterrupted, tmp_path):
@@ -152,6 +163,9 @@ def test_killed_run_resumes_and_matches_an_uninterrupted_one(split_table, uninte
         assert torch.equal(resumed["state_dict"][key], tensor), key
     strip = [{k: v for k, v in row.items() if k != "seconds"} for row in history(tmp_path)]
     assert strip == [{k: v for k, v in row.items() if k != "seconds"} for row in history(uninterrupted)]
+    killed, succeeded = read_record(tmp_path / "weights.compute.json")["attempts"]
+    assert (killed["status"], succeeded["status"]) == ("killed", "succeeded")
+    assert killed["epochs"] + succeeded["epochs"] >= 3 and succeeded["first_epoch"] in (2, 3)
 
 
 def test_early_stopping_ends_every_rank_at_the_same_epoch(split_table, tmp_path):

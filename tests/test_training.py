@@ -1,8 +1,10 @@
-"""Training: kill -9 and resume gives the very same result; micro-batches give the same gradients."""
+"""Training: kill -9 and resume gives the very same result, both attempts counted; micro-batches give the same
+gradients."""
 
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -11,6 +13,7 @@ import time
 import pytest
 import torch
 
+from bagnet_repro.compute.accounting import read_record
 from bagnet_repro.config.train_settings import TrainSettings
 from bagnet_repro.data.inventory import build_inventory, write_records
 from bagnet_repro.data.split import seeded_split
@@ -119,6 +122,15 @@ def test_kill_9_at_random_points_then_resume_equals_an_uninterrupted_run(manifes
             assert torch.equal(again["state_dict"][key], tensor), f"trial {trial}: {key} differs"
         expected = history_without_times(tmp_path / "straight" / "history.csv")
         assert history_without_times(out / "history.csv") == expected
+        # Both attempts are in the compute record; the killed one's epochs apart from the resumed one's.
+        killed, succeeded = read_record(out / "best.compute.json")["attempts"]
+        resumed_after = int(re.search(r"after epoch (\d+)", resumed.stdout).group(1)) if had_checkpoint else 0
+        assert (killed["status"], succeeded["status"]) == ("killed", "succeeded")
+        assert succeeded["epochs"] == OPTIONS["epochs"] - resumed_after
+        assert resumed_after <= killed["epochs"] <= resumed_after + 1  # an epoch done but not yet saved counts
+        assert killed["epochs"] >= target_epoch and killed["wall_s"] > 0
+    (straight_attempt,) = read_record(tmp_path / "straight" / "best.compute.json")["attempts"]
+    assert (straight_attempt["status"], straight_attempt["epochs"]) == ("succeeded", OPTIONS["epochs"])
 
 
 def test_four_micro_batches_give_the_gradients_of_one_batch():

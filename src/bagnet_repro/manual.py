@@ -17,6 +17,7 @@ import yaml
 
 from .config.recipes import RECIPES
 from .files.atomic import write_text_atomic
+from .runs.targets import workflow_targets_table
 
 PROJECT = Path(__file__).resolve().parents[2]
 SCHEMA = PROJECT / "workflow" / "schemas" / "config.schema.yaml"
@@ -132,7 +133,12 @@ def module_table(package: Path = PACKAGE, rules: Path = RULES) -> str:
 
 def sections() -> dict[str, str]:
     schema = yaml.safe_load(SCHEMA.read_text())
-    return {"config": config_table(schema), "recipes": recipe_table(RECIPES), "modules": module_table()}
+    return {
+        "config": config_table(schema),
+        "recipes": recipe_table(RECIPES),
+        "modules": module_table(),
+        "targets": workflow_targets_table(),
+    }
 
 
 def render(text: str, generated: dict[str, str], where: str) -> str:

@@ -388,6 +388,7 @@ def paper_files():
         "scramble_sweep": rules.table1.output.sweep_pdf,
         "training_curves": rules.table1.output.pdf,
         "weight_distribution": rules.precision_report.output.figure_pdf,
+        "compute": rules.compute_table.output.csv,
     }
     if heatmap_models():
         figures = rules.heatmap_figures.output

@@ -15,6 +15,7 @@ import sys
 from ..errors import UserError
 from . import (
     backbones,
+    compute,
     config,
     data,
     evaluate,
@@ -42,6 +43,7 @@ STAGES = (
     pretrain,
     feature_amounts,
     backbones,
+    compute,
     paper,
     runs,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from ..compute.device import resolve_device
+from ..compute.tracking import evaluation_numerics, recorded_job
 from ..config.classes import REPORT_CLASSES
 from ..data.inventory import read_records
 from ..data.loading import load_split
@@ -18,6 +19,7 @@ from .scramble import scramble_batch
 PREDICTION_COLUMNS = ("split", "path", "sha256", "label", "prediction", "correct")
 
 
+@recorded_job("evaluate", result="metrics_path")  # time, memory, energy and attempts beside the metrics
 def evaluate(
     checkpoint: str,
     manifest_path: str,
@@ -55,6 +57,7 @@ def evaluate(
             "sweep_grids": list(sweep_grids),
             "scramble_seed": scramble_seed,
             "code_sha256": code_sha256(),
+            "numerics": evaluation_numerics(dev, checkpoint),
         },
     )
     for split in ("val", "test"):

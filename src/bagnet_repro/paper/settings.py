@@ -49,6 +49,26 @@ def _weights_description(config: dict) -> str:
     )
 
 
+def _weight_source(value) -> str:
+    """A weights setting as the licence table keys it: its keyword, or ``own`` for a path, URL or {url, sha256}."""
+    return value if isinstance(value, str) and "/" not in value and "." not in value else "own"
+
+
+def run_facts(config: dict, train: dict) -> dict:
+    """What the checklist appendix and the Compute section need from the config: data, weights, seeds, numerics."""
+    sources = [_weight_source(config["weights"]["models"].get(model, "none")) for model in config["models"]]
+    return {
+        "data_source": config["data"]["source"],
+        "weight_sources": sorted(set(sources) - {"own"}),
+        "own_weights": "own" in sources,
+        "pretrain_dataset": config["pretrain"]["dataset"],
+        "seeds": config["seeds"],
+        "models": config["models"],
+        "recipe": config["train"]["recipe"],
+        "precision": train.get("precision", "not given"),
+    }
+
+
 def settings_values(config: dict, train: dict) -> dict:
     """``train``: the resolved training settings (recipe preset and overrides) the runs used."""
     return {
@@ -60,4 +80,5 @@ def settings_values(config: dict, train: dict) -> dict:
         # Table 1's scrambled test set: evaluate.scramble_grid squared pieces (the report's 4x4 = 16).
         "scramble_grid": str(config["evaluate"]["scramble_grid"]),
         "scramble_pieces": str(config["evaluate"]["scramble_grid"] ** 2),
+        "run": run_facts(config, train),
     }

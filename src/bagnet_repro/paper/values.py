@@ -14,6 +14,8 @@ import pandas as pd
 
 from ..config.catalog import ORIGINAL_BAGNETS
 from ..files.atomic import write_text_atomic
+from .checklist import checklist_values
+from .compute import compute_values
 
 METRICS = {"val": "val_acc", "test": "test_acc", "scrambled": "scrambled_test_acc"}
 SIGNIFICANCE = 0.05
@@ -165,6 +167,8 @@ def collect_values(
 ) -> dict:
     """Every value the report prints, and the files it includes (by name)."""
     table = pd.read_csv(table1)
+    compute = compute_values(files["compute"])
+    first = table1_values(table)[table.model.iloc[0]]
     return {
         "table1": table1_values(table),
         "summary": summary_values(table),
@@ -176,6 +180,8 @@ def collect_values(
         "settings": settings,
         "provenance": provenance,
         "files": files,
+        "compute": compute,
+        "checklist": checklist_values(settings["run"], provenance, compute, first["seeds"], first["n_test"]),
         **optional_study_values(feature_amounts, backbones),
     }
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
+from ..compute.device import resolve_device
+from ..compute.tracking import job_record
 from ..config.classes import REPORT_CLASSES
 from ..config.train_settings import TrainSettings, check_choices
 from ..data.inventory import read_records
@@ -32,7 +34,8 @@ def train(
     weights_file: Path | None = None,
 ) -> dict:
     """Fine-tune ``settings.model`` on the manifest's train split (``fit``, resumable), keep the best weights
-    (by ``settings.select``) in ``best_path`` and the per-epoch history; then delete the checkpoint.
+    (by ``settings.select``) in ``best_path`` and the per-epoch history; then delete the checkpoint. Every attempt
+    (killed, failed or not) is counted in the compute record beside ``best_path`` (``compute/accounting.py``).
 
     ``weights_file``: the verified file of ``settings.weights`` that fetch-weights recorded (else it is looked up in
     ``weights_cache``)."""
@@ -43,34 +46,41 @@ def train(
             "evaluated with ImageNet's statistics, so they are trained with them"
         )
     check_writable(checkpoint_path, best_path, history_path)
-    seed_everything(settings.seed)
-    manifest = read_records(manifest_path)
-    train_set = load_split(manifest, "train", settings.image_size)
-    val_set = load_split(manifest, "val", settings.image_size)
-    model = build_model(
-        settings.model,
-        len(REPORT_CLASSES),
-        weights=settings.weights,
-        head=settings.head,
-        cache=weights_cache,
-        weights_file=weights_file,
+    device = resolve_device(settings.device)
+    job = job_record(
+        best_path, "train", f"{settings.model}_seed{settings.seed}", device, None, settings.model, settings.seed
     )
-    source = settings.weights or "random init"
-    print(f"{settings.model}: starting from {source}" + (f" ({weights_file})" if weights_file else ""), flush=True)
-    state = fit(model, train_set, val_set, settings, len(REPORT_CLASSES), history_path, checkpoint_path, manifest_path)
-    save_trained(
-        best_path,
-        model=settings.model,
-        head=settings.head,
-        classes=list(REPORT_CLASSES),
-        image_size=settings.image_size,
-        epoch=state["best_epoch"],
-        val_acc=state["best_val_acc"],
-        val_loss=state["best_val_loss"],
-        settings=asdict(settings),
-        state_dict=state["best_state"],
-    )
-    discard_checkpoint(Path(checkpoint_path))
+    with job:
+        seed_everything(settings.seed)
+        manifest = read_records(manifest_path)
+        train_set = load_split(manifest, "train", settings.image_size)
+        val_set = load_split(manifest, "val", settings.image_size)
+        model = build_model(
+            settings.model,
+            len(REPORT_CLASSES),
+            weights=settings.weights,
+            head=settings.head,
+            cache=weights_cache,
+            weights_file=weights_file,
+        )
+        source = settings.weights or "random init"
+        print(f"{settings.model}: starting from {source}" + (f" ({weights_file})" if weights_file else ""), flush=True)
+        state = fit(
+            model, train_set, val_set, settings, len(REPORT_CLASSES), history_path, checkpoint_path, manifest_path, job
+        )
+        save_trained(
+            best_path,
+            model=settings.model,
+            head=settings.head,
+            classes=list(REPORT_CLASSES),
+            image_size=settings.image_size,
+            epoch=state["best_epoch"],
+            val_acc=state["best_val_acc"],
+            val_loss=state["best_val_loss"],
+            settings=asdict(settings),
+            state_dict=state["best_state"],
+        )
+        discard_checkpoint(Path(checkpoint_path))
     return {
         "best_epoch": state["best_epoch"],
         "best_val_acc": state["best_val_acc"],

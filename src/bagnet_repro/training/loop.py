@@ -11,13 +11,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..compute.accounting import JobRecord
 from ..compute.device import resolve_device
+from ..compute.numerics import numerics
 from ..config.train_settings import PER_STEP_SCHEDULERS, TrainSettings, settings_key
 from ..data.loading import IMAGENET_MEAN, IMAGENET_STD, ImageSet, channel_statistics
 from ..errors import UserError
 from ..evaluation.inference import predict
 from ..files.atomic import file_digest, write_table_atomic
-from ..files.code_digest import code_sha256
 from ..files.torchfile import save_torch_atomic
 from .checkpoints import (
     initial_state,
@@ -27,6 +28,7 @@ from .checkpoints import (
     rng_states,
     set_rng_states,
 )
+from .history import epoch_line, epoch_row
 from .optimization import build_optimizer, build_scheduler, set_tf32
 from .staging import stage_images
 from .trainer import Trainer
@@ -92,6 +94,7 @@ def fit(
     history_path: str,
     checkpoint_path: str,
     data_file: str,
+    job: JobRecord | None = None,
 ) -> dict:
     """The epoch loop every training in the pipeline runs: fine-tuning here, and the feature-amount study.
 
@@ -99,7 +102,8 @@ def fit(
     atomically to ``checkpoint_path``, keyed by the settings and by the digest of ``data_file`` (the data
     listing); a rerun continues from there and ends with the same result as an uninterrupted run. Writes
     the per-epoch history and returns the final bookkeeping (best weights, epoch, scores, stop reason);
-    the caller writes its outputs and then deletes the checkpoint.
+    the caller writes its outputs and then deletes the checkpoint. ``job``, the caller's compute record, gets the
+    numerics in force and the epochs of this attempt.
     """
     device = resolve_device(settings.device)
     set_tf32(device, settings.tf32)
@@ -117,6 +121,10 @@ def fit(
     forward = torch.compile(model) if settings.compile else model
     trainer.model = forward
     loss_fn = nn.CrossEntropyLoss()
+    if job is not None:
+        job.set_numerics(
+            numerics(device, settings.precision, trainer.autocast_dtype, settings.compile, settings.channels_last)
+        )
 
     checkpoint_path = Path(checkpoint_path)
     state = initial_state()
@@ -131,7 +139,8 @@ def fit(
     train_images = stage_images(train_set.images, device, on_host=trainer.augments_on_host)
     train_labels = train_set.labels.to(train_images.device)
     val_images = stage_images(val_set.images, device)
-    for epoch in range(state["epoch"] + 1, settings.epochs + 1):
+    first_epoch = state["epoch"] + 1
+    for epoch in range(first_epoch, settings.epochs + 1):
         if state["stopped_early"]:
             break
         started = time.perf_counter()
@@ -151,25 +160,18 @@ def fit(
         val_loss = loss_fn(val_logits, val_set.labels).item()
         val_acc = (val_logits.argmax(1) == val_set.labels).float().mean().item()
         is_best = select_epoch(settings, state, epoch, val_loss, val_acc, model)
-        state["history"].append(
-            {
-                "epoch": epoch,
-                "train_loss": train_loss,
-                "train_acc": train_acc,
-                "val_loss": val_loss,
-                "val_acc": val_acc,
-                "is_best": int(is_best),
-                "lr": optimizer.param_groups[0]["lr"],
-                "seconds": round(time.perf_counter() - started, 3),
-                "code_sha256": code_sha256(),
-            }
+        row = epoch_row(
+            epoch,
+            {"train_loss": train_loss, "train_acc": train_acc, "val_loss": val_loss, "val_acc": val_acc},
+            is_best,
+            optimizer.param_groups[0]["lr"],
+            started,
         )
+        state["history"].append(row)
         state["epoch"] = epoch
-        print(
-            f"{settings.model} epoch {epoch}/{settings.epochs}: train_loss {train_loss:.4f} "
-            f"train_acc {train_acc:.4f} val_loss {val_loss:.4f} val_acc {val_acc:.4f}",
-            flush=True,
-        )
+        print(epoch_line(settings.model, settings.epochs, row), flush=True)
+        if job is not None:
+            job.epoch_done(first_epoch, epoch)
         if state["stopped_early"]:
             print(f"early stop: no {settings.select} improvement for {settings.patience} epochs", flush=True)
         if epoch == settings.abandon_after and train_acc < 2 / num_classes:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -23,13 +24,15 @@ from torch.utils.data import DataLoader, Subset
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
+from ..compute.accounting import JobRecord
+from ..compute.numerics import numerics
+from ..compute.tracking import job_record
 from ..config.train_settings import PER_STEP_SCHEDULERS, TrainSettings, check_choices, settings_key
 from ..data.loading import normalize
 from ..data.streaming import StreamedImages, eval_transform, from_worker, read_split_table, train_transform
 from ..errors import UserError
 from ..evaluation.inference import autocast_dtype
 from ..files.atomic import check_writable, file_digest, write_table_atomic
-from ..files.code_digest import code_sha256
 from ..files.torchfile import save_torch_atomic
 from ..models import build_model
 from . import distributed
@@ -40,6 +43,7 @@ from .checkpoints import (
     optimization_state,
     read_resume_checkpoint,
 )
+from .history import epoch_line, epoch_row
 from .loop import select_epoch
 from .optimization import build_optimizer, build_scheduler, set_tf32
 from .tally import EpochTally
@@ -223,11 +227,35 @@ def pretrain(
     _check_settings(settings, ranks.world)
     if ranks.is_main:
         check_writable(checkpoint_path, out_path, history_path)
+    # Rank 0 keeps the compute record beside the weights: every rank's GPU's energy, its own time and memory.
+    job = (
+        job_record(out_path, "pretrain", settings.model, ranks.device, ranks.world, settings.model, settings.seed)
+        if ranks.is_main
+        else None
+    )
+    with job or nullcontext():
+        return _pretrain(split_table, settings, ranks, out_path, history_path, checkpoint_path, workers, job)
+
+
+def _pretrain(
+    split_table: str,
+    settings: TrainSettings,
+    ranks: distributed.Ranks,
+    out_path: str,
+    history_path: str,
+    checkpoint_path: str,
+    workers: int,
+    job: JobRecord | None,
+) -> dict:
     splits, classes = read_split_table(split_table)
     train_data = StreamedImages(splits["train"], train_transform(settings.image_size))
     val_data = StreamedImages(splits["val"], eval_transform(settings.image_size))
     set_tf32(ranks.device, settings.tf32)
     replica = Replica(settings, len(classes), ranks)
+    if job is not None:
+        job.set_numerics(
+            numerics(ranks.device, settings.precision, replica.autocast_dtype, False, settings.channels_last)
+        )
 
     checkpoint = Path(checkpoint_path)
     key = _resume_key(settings, ranks)
@@ -240,7 +268,8 @@ def pretrain(
         if ranks.is_main:
             print(f"resuming {settings.model} after epoch {state['epoch']} from {checkpoint}", flush=True)
 
-    for epoch in range(state["epoch"] + 1, settings.epochs + 1):
+    first_epoch = state["epoch"] + 1
+    for epoch in range(first_epoch, settings.epochs + 1):
         if state["stopped_early"]:
             break
         started = time.perf_counter()
@@ -268,27 +297,25 @@ def pretrain(
             state["best_val_top5"] = val_top5
         state["stopped_early"] = distributed.from_main(state["stopped_early"], ranks.device)
         state["epoch"] = epoch
-        state["history"].append(
+        row = epoch_row(
+            epoch,
             {
-                "epoch": epoch,
                 "train_loss": train_loss,
                 "train_acc": train_acc,
                 "val_loss": val_loss,
                 "val_acc": val_acc,
                 "val_top5": val_top5,
-                "is_best": int(is_best),
-                "lr": replica.optimizer.param_groups[0]["lr"],
-                "seconds": round(time.perf_counter() - started, 3),
-                "rank_digests": " ".join(digests),
-                "code_sha256": code_sha256(),
-            }
+            },
+            is_best,
+            replica.optimizer.param_groups[0]["lr"],
+            started,
+            rank_digests=" ".join(digests),
         )
+        state["history"].append(row)
         if ranks.is_main:
+            where = f" on {ranks.world} ranks"
             print(
-                f"{settings.model} epoch {epoch}/{settings.epochs} on {ranks.world} ranks: train_loss "
-                f"{train_loss:.4f} train_acc {train_acc:.4f} val_loss {val_loss:.4f} val_acc {val_acc:.4f} "
-                f"val_top5 {val_top5:.4f} "
-                f"(replicas equal: {digests[0][:12]})",
+                f"{epoch_line(settings.model, settings.epochs, row, where)} (replicas equal: {digests[0][:12]})",
                 flush=True,
             )
             if state["stopped_early"]:
@@ -296,6 +323,8 @@ def pretrain(
                     f"early stop on all ranks: no {settings.select} improvement for {settings.patience} epochs",
                     flush=True,
                 )
+            if job is not None:  # before the checkpoint: an epoch redone after a kill counts twice, as it ran twice
+                job.epoch_done(first_epoch, epoch)
             save_torch_atomic({"settings": key, "data": data_key, **replica.state(), "state": state}, checkpoint)
         distributed.dist.barrier()
 
