@@ -85,7 +85,7 @@ def variants(depth: int = 16, image_size: int = FEATURE_AMOUNT_IMAGE_SIZE) -> li
     total = sum(uniform_features(depth, image_size))
     layers = len(uniform_features(depth, image_size))
     locations = np.arange(0, layers + LOCATION_STEP, LOCATION_STEP)
-    found = []
+    found: list = []
     for location in locations:
         for scale in SCALES:
             for shape in SHAPES:

@@ -42,7 +42,7 @@ def table1_values(table1: pd.DataFrame) -> dict:
     """Per model and metric: mean, interval, the report's value and our difference."""
     values = {}
     for row in table1.to_dict("records"):
-        entry = {"seeds": str(int(row["n_seeds"])), "n_test": str(int(row["n_test"]))}
+        entry: dict[str, object] = {"seeds": str(int(row["n_seeds"])), "n_test": str(int(row["n_test"]))}
         for name, column in METRICS.items():
             entry[name] = {
                 "mean": _accuracy(row[f"{column}_mean"]),

@@ -26,7 +26,9 @@ def seed_everything(seed: int) -> None:
 
 def rng_states() -> dict:
     """Every generator's state as tensors and plain data, so the checkpoint reads weights-only."""
-    kind, keys, position, has_gauss, gauss = np.random.get_state()
+    legacy = np.random.get_state(legacy=True)  # (kind, keys, position, has_gauss, gauss)
+    assert isinstance(legacy, tuple)
+    kind, keys, position, has_gauss, gauss = legacy
     states = {
         "torch": torch.get_rng_state(),
         "python": random.getstate(),

@@ -83,6 +83,7 @@ def average_batchnorm_statistics(model: nn.Module, world: int) -> None:
     for module in model.modules():
         if isinstance(module, nn.modules.batchnorm._BatchNorm) and module.track_running_stats:
             for buffer in (module.running_mean, module.running_var):
+                assert buffer is not None  # tracked running statistics exist
                 dist.all_reduce(buffer)
                 buffer.div_(world)
 

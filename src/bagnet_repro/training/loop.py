@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
+from typing import cast
 
 import torch
 from torch import nn
@@ -92,7 +93,7 @@ def fit(
     settings: TrainSettings,
     num_classes: int,
     history_path: str,
-    checkpoint_path: str,
+    checkpoint_path: str | Path,
     data_file: str,
     job: JobRecord | None = None,
 ) -> dict:
@@ -118,7 +119,7 @@ def fit(
     per_step = settings.scheduler in PER_STEP_SCHEDULERS
     statistics = input_statistics(settings, train_set)
     trainer = Trainer(model, optimizer, settings, device, num_classes, scheduler if per_step else None, statistics)
-    forward = torch.compile(model) if settings.compile else model
+    forward = cast(nn.Module, torch.compile(model)) if settings.compile else model
     trainer.model = forward
     loss_fn = nn.CrossEntropyLoss()
     if job is not None:
@@ -126,15 +127,15 @@ def fit(
             numerics(device, settings.precision, trainer.autocast_dtype, settings.compile, settings.channels_last)
         )
 
-    checkpoint_path = Path(checkpoint_path)
+    checkpoint_file = Path(checkpoint_path)
     state = initial_state()
     data_key = file_digest(data_file)
-    saved = read_resume_checkpoint(checkpoint_path, settings_key(settings), data_file, data_key)
+    saved = read_resume_checkpoint(checkpoint_file, settings_key(settings), data_file, data_key)
     if saved is not None:
         load_optimization_state(saved, model, optimizer, scheduler, trainer.scaler)
         set_rng_states(saved["rng"])
         state = {**initial_state(), **saved["state"]}
-        print(f"resuming {settings.model} after epoch {state['epoch']} from {checkpoint_path}", flush=True)
+        print(f"resuming {settings.model} after epoch {state['epoch']} from {checkpoint_file}", flush=True)
 
     train_images = stage_images(train_set.images, device, on_host=trainer.augments_on_host)
     train_labels = train_set.labels.to(train_images.device)
@@ -189,7 +190,7 @@ def fit(
                 "rng": rng_states(),
                 "state": state,
             },
-            checkpoint_path,
+            checkpoint_file,
         )
 
     if state["best_state"] is None:

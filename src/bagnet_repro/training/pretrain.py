@@ -83,7 +83,9 @@ def _train_loader(
     data: StreamedImages, settings: TrainSettings, epoch: int, ranks: distributed.Ranks, workers: int
 ) -> DataLoader:
     """This rank's shard of the epoch; its order and augmentation depend only on (seed, epoch, rank)."""
-    sampler = DistributedSampler(data, num_replicas=ranks.world, rank=ranks.rank, shuffle=True, seed=settings.seed)
+    sampler: DistributedSampler = DistributedSampler(
+        data, num_replicas=ranks.world, rank=ranks.rank, shuffle=True, seed=settings.seed
+    )
     sampler.set_epoch(epoch)
     generator = torch.Generator().manual_seed(_epoch_seed(settings, epoch, ranks))
     return DataLoader(
@@ -169,8 +171,8 @@ class Replica:
         loss_sum, correct, count = tally.totals()
         self.scheduler.step()
         distributed.average_batchnorm_statistics(self.module, self.ranks.world)
-        loss_sum, correct, count = distributed.sum_over_ranks([loss_sum, correct, count], device)
-        return loss_sum / count, correct / count
+        summed_loss, summed_correct, summed_count = distributed.sum_over_ranks([loss_sum, correct, count], device)
+        return summed_loss / summed_count, summed_correct / summed_count
 
     @torch.inference_mode()
     def validate(self, loader: DataLoader) -> tuple[float, float, float]:
@@ -195,8 +197,8 @@ class Replica:
             )
             count += len(labels)
         loss_sum, correct, correct5 = sums.tolist()
-        loss_sum, correct, correct5, count = distributed.sum_over_ranks([loss_sum, correct, correct5, count], device)
-        return loss_sum / count, correct / count, correct5 / count
+        total = distributed.sum_over_ranks([loss_sum, correct, correct5, count], device)
+        return total[0] / total[3], total[1] / total[3], total[2] / total[3]
 
     def state(self) -> dict:
         return optimization_state(self.module, self.optimizer, self.scheduler, self.scaler)

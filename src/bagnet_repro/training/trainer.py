@@ -72,6 +72,7 @@ def accumulate_gradients(
         (scaler.scale(loss) if scaler is not None else loss).backward()
         total = loss.detach() if total is None else total + loss.detach()
         logits.append(part_logits.detach().float())
+    assert total is not None  # at least one chunk
     return total, torch.cat(logits)
 
 
