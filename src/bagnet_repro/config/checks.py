@@ -72,6 +72,7 @@ def check_workflow_config(config: dict, overrides: dict | None = None, schema_pa
     problem = schema_problem(config, schema_path)
     if problem is None:
         validate(config, str(schema_path))  # fills in the schema's defaults
+        fill_size_defaults(config)
         problem = next(iter(cross_field_problems(config) + _pretrained_problems(config)), None)
     if problem:
         raise UserError(problem)
@@ -108,6 +109,19 @@ def _url_problems(config: dict) -> list[str]:
             )
         seen.setdefault(name, index)
     return problems
+
+
+def default_sweep_grids(image_size: int, largest: int) -> list[int]:
+    """The scrambling sweep when the config names none: every grid up to ``largest`` that divides the size."""
+    return [grid for grid in range(1, largest + 1) if image_size % grid == 0]
+
+
+def fill_size_defaults(config: dict) -> None:
+    """The defaults that follow the image size, filled in after the schema's own (so lowering
+    ``train.image_size`` alone keeps a valid sweep)."""
+    evaluate = config["evaluate"]
+    if "sweep_grids" not in evaluate:
+        evaluate["sweep_grids"] = default_sweep_grids(config["train"]["image_size"], evaluate["sweep_max_grid"])
 
 
 def _grid_problems(config: dict) -> list[str]:

@@ -23,7 +23,7 @@ def evaluate(
     manifest_path: str,
     metrics_path: str,
     predictions_path: str,
-    scramble_grid: int = 4,
+    scramble_grid: int,
     scramble_seed: int = 0,
     batch_size: int = 64,
     device: str = "auto",
@@ -31,8 +31,9 @@ def evaluate(
 ) -> dict:
     """Write accuracies (JSON) and one prediction row per image and condition (TSV).
 
-    Conditions: ``val``, ``test``, ``scrambled_test`` (the Table-1 grid) and ``scrambled_g<g>`` for every
-    grid of the scrambling sweep (g x g pieces; each image's permutation is the same for every model).
+    Conditions: ``val``, ``test``, ``scrambled_test`` (Table 1's ``scramble_grid`` x ``scramble_grid`` pieces)
+    and ``scrambled_g<g>`` for every grid of the scrambling sweep (g x g pieces; each image's permutation is the
+    same for every model).
     """
     dev = resolve_device(device)
     model, saved = load_trained(checkpoint, dev)

@@ -16,10 +16,11 @@ from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from ..config.classes import REPORT_CLASSES
+from ..config.networks import REPORT_SCRAMBLE_GRID
 from ..errors import UserError
 from ..files.atomic import write_text_atomic
 
-# The report's Table 1 (validation / test / 16-piece scrambled test); None where it gives no value.
+# The report's Table 1 (validation / test / scrambled test on its REPORT_SCRAMBLE_GRID); None where it gives no value.
 REPORT_TABLE1 = {
     "resnet50": (0.913, 0.907, 0.50),
     "densenet121": (0.933, 0.918, 0.57),
@@ -67,8 +68,18 @@ def bootstrap_ci(
     return float(correct.mean()), float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
 
 
-def table1(predictions: pd.DataFrame, models: list[str], draws: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """Per model: mean and 95% CI of each metric, number of seeds, the report's value and the difference."""
+def report_values(model: str, scramble_grid: int) -> tuple:
+    """The report's (validation, test, scrambled) values of ``model`` that compare with this run: the scrambled
+    one only when this run scrambles on the report's grid."""
+    val, test, scrambled = REPORT_TABLE1.get(model, (None, None, None))
+    return val, test, scrambled if scramble_grid == REPORT_SCRAMBLE_GRID else None
+
+
+def table1(
+    predictions: pd.DataFrame, models: list[str], scramble_grid: int, draws: int = 2000, seed: int = 0
+) -> pd.DataFrame:
+    """Per model: mean and 95% CI of each metric, number of seeds, the report's value and the difference
+    (``scramble_grid``: the g of this run's g x g scrambled test)."""
     rng = np.random.default_rng(seed)
     rows = []
     for model in models:
@@ -79,7 +90,7 @@ def table1(predictions: pd.DataFrame, models: list[str], draws: int = 2000, seed
             row.update({f"{metric}_mean": mean, f"{metric}_ci_low": low, f"{metric}_ci_high": high})
             row["n_seeds"] = correct.shape[0]
             row[f"n_{condition}"] = correct.shape[1]
-        reported = REPORT_TABLE1.get(model, (None, None, None))
+        reported = report_values(model, scramble_grid)
         for metric, value in zip(TABLE1_METRICS, reported, strict=True):
             row[f"{metric}_report"] = value
             row[f"{metric}_diff"] = None if value is None else row[f"{metric}_mean"] - value
@@ -176,15 +187,18 @@ def sweep(predictions: pd.DataFrame, models: list[str], draws: int = 2000, seed:
 SUMMARY_TABLES = ("table1", "mcnemar", "per_class", "confusion", "sweep")
 
 
-def summarize(files: dict[tuple[str, int], str], outputs: dict[str, str], draws: int = 2000, seed: int = 0) -> dict:
-    """Write each table of ``SUMMARY_TABLES`` to the path ``outputs`` gives it; models keep ``files``' order."""
+def summarize(
+    files: dict[tuple[str, int], str], outputs: dict[str, str], scramble_grid: int, draws: int = 2000, seed: int = 0
+) -> dict:
+    """Write each table of ``SUMMARY_TABLES`` to the path ``outputs`` gives it; models keep ``files``' order.
+    ``scramble_grid``: the g of the runs' g x g scrambled test (the report's values are for its own grid)."""
     missing = [name for name in SUMMARY_TABLES if name not in outputs]
     if missing:
         raise UserError(f"no output path for the {', '.join(missing)} table(s)")
     predictions = read_predictions(files)
     models = list(dict.fromkeys(model for model, _ in files))
     frames = {
-        "table1": table1(predictions, models, draws, seed),
+        "table1": table1(predictions, models, scramble_grid, draws, seed),
         "mcnemar": mcnemar_table(predictions, models),
         "sweep": sweep(predictions, models, draws, seed),
     }

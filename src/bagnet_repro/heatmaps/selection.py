@@ -74,7 +74,7 @@ def compute_heatmaps(
     checkpoints: list[str],
     selection_path: str,
     out_path: str,
-    scramble_grid: int = 4,
+    scramble_grid: int,
     scramble_seed: int = 0,
     device: str = "auto",
     memory_mb: float = 2048,

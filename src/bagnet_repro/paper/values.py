@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..config.catalog import ORIGINAL_BAGNETS
+from ..config.networks import REPORT_SCRAMBLE_GRID
 from ..files.atomic import write_text_atomic
 
 METRICS = {"val": "val_acc", "test": "test_acc", "scrambled": "scrambled_test_acc"}
@@ -104,6 +105,11 @@ def precision_values(precision: pd.DataFrame, dead_layers: pd.DataFrame) -> dict
     }
 
 
+def report_values() -> dict:
+    """What the report's own values were measured on, for the text that says where they compare."""
+    return {"scramble_grid": str(REPORT_SCRAMBLE_GRID), "scramble_pieces": str(REPORT_SCRAMBLE_GRID**2)}
+
+
 def audit_values(summary: dict) -> dict:
     return {key: str(value) for key, value in summary.items()}
 
@@ -174,6 +180,7 @@ def collect_values(
         "audit": audit_values(json.loads(Path(audit_summary).read_text())),
         "split": split_values(pd.read_csv(manifest, sep="\t")),
         "settings": settings,
+        "report": report_values(),
         "provenance": provenance,
         "files": files,
         **optional_study_values(feature_amounts, backbones),
