@@ -16,20 +16,10 @@ from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from ..config.classes import REPORT_CLASSES
-from ..config.networks import REPORT_SCRAMBLE_GRID
+from ..config.networks import REPORT_SCRAMBLE_GRID, network
 from ..errors import UserError
 from ..files.atomic import write_text_atomic
 
-# The report's Table 1 (validation / test / scrambled test on its REPORT_SCRAMBLE_GRID); None where it gives no value.
-REPORT_TABLE1 = {
-    "resnet50": (0.913, 0.907, 0.50),
-    "densenet121": (0.933, 0.918, 0.57),
-    "densenet169": (0.953, 0.922, 0.58),
-    "cbam_resnet50": (0.953, 0.934, 0.73),
-    "bagnet9": (0.853, 0.840, None),
-    "bagnet17": (0.913, 0.905, None),
-    "bagnet33": (0.947, 0.925, 0.90),
-}
 TABLE1_METRICS = {"val_acc": "val", "test_acc": "test", "scrambled_test_acc": "scrambled_test"}
 REFERENCE_MODEL = "bagnet33"
 
@@ -71,7 +61,8 @@ def bootstrap_ci(
 def report_values(model: str, scramble_grid: int) -> tuple:
     """The report's (validation, test, scrambled) values of ``model`` that compare with this run: the scrambled
     one only when this run scrambles on the report's grid."""
-    val, test, scrambled = REPORT_TABLE1.get(model, (None, None, None))
+    record = network(model)
+    val, test, scrambled = (record and record.report) or (None, None, None)
     return val, test, scrambled if scramble_grid == REPORT_SCRAMBLE_GRID else None
 
 
