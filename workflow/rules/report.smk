@@ -17,10 +17,11 @@ rule summarize:
     params:
         cli=BAGNET,
         runs=" ".join(f"--predictions {m} {s} {shlex.quote(path)}" for m, s, path in prediction_runs()),
+        grid=config["evaluate"]["scramble_grid"],
     shell:
         "{params.cli} summarize {params.runs} --table1 {output.table1} --mcnemar {output.mcnemar} "
         "--per-class {output.per_class} --confusion {output.confusion} --sweep {output.sweep} "
-        "--scramble-grid {config[evaluate][scramble_grid]} > {log} 2>&1"
+        "--scramble-grid {params.grid} > {log} 2>&1"
 
 
 rule table1:
