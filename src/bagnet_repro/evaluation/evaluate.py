@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 from ..compute.device import resolve_device
-from ..config.classes import REPORT_CLASSES
 from ..data.inventory import read_records
-from ..data.loading import load_split
+from ..data.loading import load_split, manifest_classes
 from ..errors import UserError
 from ..files.atomic import write_table_atomic, write_text_atomic
 from ..files.code_digest import code_sha256
@@ -45,6 +44,12 @@ def evaluate(
                 "(evaluate.scramble_grid / evaluate.sweep_grids)"
             )
     manifest = read_records(manifest_path)
+    classes = saved["classes"]  # the trained model's record names its outputs
+    if manifest_classes(manifest) != classes:
+        raise UserError(
+            f"{checkpoint} was trained on the classes {', '.join(classes)}; {manifest_path} has "
+            f"{', '.join(manifest_classes(manifest))}"
+        )
     rows, metrics = (
         [],
         {
@@ -74,11 +79,7 @@ def evaluate(
             metrics[f"{condition}_acc"] = correct.float().mean().item()
             metrics[f"n_{condition}"] = len(correct)
             rows += [
-                dict(
-                    zip(
-                        PREDICTION_COLUMNS, (condition, p, k, REPORT_CLASSES[t], REPORT_CLASSES[q], int(c)), strict=True
-                    )
-                )
+                dict(zip(PREDICTION_COLUMNS, (condition, p, k, classes[t], classes[q], int(c)), strict=True))
                 for p, k, t, q, c in zip(
                     data.paths, data.keys, data.labels.tolist(), predicted.tolist(), correct.tolist(), strict=True
                 )

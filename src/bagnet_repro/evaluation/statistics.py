@@ -58,9 +58,17 @@ def bootstrap_ci(
     return float(correct.mean()), float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
 
 
-def report_values(model: str, scramble_grid: int) -> tuple:
-    """The report's (validation, test, scrambled) values of ``model`` that compare with this run: the scrambled
-    one only when this run scrambles on the report's grid."""
+def data_classes(predictions: pd.DataFrame) -> list[str]:
+    """The data set's classes, sorted as the manifest orders them: every label the runs were tested on (a
+    stratified split gives each class test images)."""
+    return sorted(set(predictions.label))
+
+
+def report_values(model: str, scramble_grid: int, classes: list[str]) -> tuple:
+    """The report's (validation, test, scrambled) values of ``model`` that compare with this run: only on the
+    report's 15 scene classes, and the scrambled one only when this run scrambles on the report's grid."""
+    if tuple(classes) != REPORT_CLASSES:
+        return None, None, None
     record = network(model)
     val, test, scrambled = (record and record.report) or (None, None, None)
     return val, test, scrambled if scramble_grid == REPORT_SCRAMBLE_GRID else None
@@ -72,6 +80,7 @@ def table1(
     """Per model: mean and 95% CI of each metric, number of seeds, the report's value and the difference
     (``scramble_grid``: the g of this run's g x g scrambled test)."""
     rng = np.random.default_rng(seed)
+    classes = data_classes(predictions)
     rows = []
     for model in models:
         row: dict = {"model": model}
@@ -81,7 +90,7 @@ def table1(
             row.update({f"{metric}_mean": mean, f"{metric}_ci_low": low, f"{metric}_ci_high": high})
             row["n_seeds"] = correct.shape[0]
             row[f"n_{condition}"] = correct.shape[1]
-        reported = report_values(model, scramble_grid)
+        reported = report_values(model, scramble_grid, classes)
         for metric, value in zip(TABLE1_METRICS, reported, strict=True):
             row[f"{metric}_report"] = value
             row[f"{metric}_diff"] = None if value is None else row[f"{metric}_mean"] - value
@@ -127,12 +136,13 @@ def mcnemar_table(predictions: pd.DataFrame, models: list[str]) -> pd.DataFrame:
 def per_class(predictions: pd.DataFrame, models: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-class precision/recall/F1 and the confusion counts on the clean test set, pooled over seeds."""
     scores, confusion = [], []
+    classes = data_classes(predictions)
     for model in models:
         rows = predictions[(predictions.model == model) & (predictions.split == "test")]
         precision, recall, f1, support = precision_recall_fscore_support(
-            rows.label, rows.prediction, labels=list(REPORT_CLASSES), zero_division=0
+            rows.label, rows.prediction, labels=classes, zero_division=0
         )
-        for index, name in enumerate(REPORT_CLASSES):
+        for index, name in enumerate(classes):
             scores.append(
                 {
                     "model": model,
@@ -143,9 +153,9 @@ def per_class(predictions: pd.DataFrame, models: list[str]) -> tuple[pd.DataFram
                     "support": int(support[index]),
                 }
             )
-        matrix = confusion_matrix(rows.label, rows.prediction, labels=list(REPORT_CLASSES))
-        for i, true in enumerate(REPORT_CLASSES):
-            for j, predicted in enumerate(REPORT_CLASSES):
+        matrix = confusion_matrix(rows.label, rows.prediction, labels=classes)
+        for i, true in enumerate(classes):
+            for j, predicted in enumerate(classes):
                 confusion.append({"model": model, "true": true, "predicted": predicted, "count": int(matrix[i, j])})
     return pd.DataFrame(scores), pd.DataFrame(confusion)
 
