@@ -54,10 +54,10 @@ class Network:
     backbone: str = ""  # the vision-toolbox backbone it classifies with (family "backbone")
 
 
-_BAGNET = "bagnet_repro.models.builders:bagnet"
-_REPORT_CNN = "bagnet_repro.models.builders:report_cnn"
-_BACKBONE = "bagnet_repro.models.builders:backbone_classifier"
-_TORCHVISION = "bagnet_repro.models.builders:torchvision_model"
+_BUILDERS = "bagnet_repro.models.builders"
+_BAGNET = f"{_BUILDERS}:bagnet"
+_BACKBONE = f"{_BUILDERS}:backbone_classifier"
+_TORCHVISION = f"{_BUILDERS}:torchvision_model"
 _PATCHES = {"bagnet9": 9, "bagnet17": 17, "bagnet33": 33}
 _BAGNET_REPORT = {"bagnet9": (0.853, 0.840, None), "bagnet17": (0.913, 0.905, None), "bagnet33": (0.947, 0.925, 0.90)}
 _BAGNET_FILES = {"bagnet9": "bagnet8-34f4ccd2.pth.tar", "bagnet17": "bagnet16-105524de.pth.tar"}
@@ -81,7 +81,7 @@ _RECORDS = [
     Network(
         "resnet50",
         "report_cnn",
-        _REPORT_CNN,
+        f"{_BUILDERS}:resnet50",
         "fc",
         WeightSources(pytorchcv="resnet50"),
         (0.913, 0.907, 0.50),
@@ -90,7 +90,7 @@ _RECORDS = [
     Network(
         "densenet121",
         "report_cnn",
-        _REPORT_CNN,
+        f"{_BUILDERS}:densenet121",
         "classifier",
         WeightSources(pytorchcv="densenet121", torchvision="DenseNet121_Weights.IMAGENET1K_V1"),
         (0.933, 0.918, 0.57),
@@ -98,7 +98,7 @@ _RECORDS = [
     Network(
         "densenet169",
         "report_cnn",
-        _REPORT_CNN,
+        f"{_BUILDERS}:densenet169",
         "classifier",
         WeightSources(pytorchcv="densenet169", torchvision="DenseNet169_Weights.IMAGENET1K_V1"),
         (0.953, 0.922, 0.58),
@@ -106,7 +106,7 @@ _RECORDS = [
     Network(
         "cbam_resnet50",
         "report_cnn",
-        _REPORT_CNN,
+        f"{_BUILDERS}:cbam_resnet50",
         "fc",
         WeightSources(pytorchcv="cbam_resnet50"),
         (0.953, 0.934, 0.73),

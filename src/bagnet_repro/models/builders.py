@@ -10,17 +10,10 @@ from torchvision import models as tv_models
 
 from ..config.networks import TORCHVISION_PREFIX, Network
 from ..errors import UserError
+from . import cbam
 from .backbones import BackboneClassifier, build_backbone
 from .bagnet import BAGNET_CONFIGS, BagNet
-from .cbam import cbam_resnet50
 from .resnet import resnet50_v1
-
-_REPORT_CNNS = {
-    "resnet50": resnet50_v1,
-    "densenet121": lambda n: tv_models.densenet121(weights=None, num_classes=n),
-    "densenet169": lambda n: tv_models.densenet169(weights=None, num_classes=n),
-    "cbam_resnet50": cbam_resnet50,
-}
 
 
 def bagnet(network: Network, num_classes: int, image_size: int) -> nn.Module:
@@ -28,9 +21,21 @@ def bagnet(network: Network, num_classes: int, image_size: int) -> nn.Module:
     return BagNet(BAGNET_CONFIGS[network.name], num_classes=num_classes)
 
 
-def report_cnn(network: Network, num_classes: int, image_size: int) -> nn.Module:
-    """One of the report's CNN baselines, in the layout of its pretrained files."""
-    return _REPORT_CNNS[network.name](num_classes)
+def resnet50(network: Network, num_classes: int, image_size: int) -> nn.Module:
+    """The report's ResNet-50: pytorchcv's layout (stride in the first 1x1 conv of each stage)."""
+    return resnet50_v1(num_classes)
+
+
+def densenet121(network: Network, num_classes: int, image_size: int) -> nn.Module:
+    return tv_models.densenet121(weights=None, num_classes=num_classes)
+
+
+def densenet169(network: Network, num_classes: int, image_size: int) -> nn.Module:
+    return tv_models.densenet169(weights=None, num_classes=num_classes)
+
+
+def cbam_resnet50(network: Network, num_classes: int, image_size: int) -> nn.Module:
+    return cbam.cbam_resnet50(num_classes)
 
 
 def backbone_classifier(network: Network, num_classes: int, image_size: int) -> nn.Module:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config.catalog import ORIGINAL_BAGNETS
+from ..config.catalog import ORIGINAL_BAGNETS, heatmap_models
+from ..config.classes import REPORT_CLASSES
 from ..config.networks import REPORT_SCRAMBLE_GRID
 from ..files.atomic import write_text_atomic
 
@@ -55,6 +56,12 @@ def table1_values(table1: pd.DataFrame) -> dict:
     return values
 
 
+def in_words(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = [str(item) for item in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
 def summary_values(table1: pd.DataFrame) -> dict:
     """The comparisons the text states in words: best model, and whether accuracy grows with the patch."""
     best = table1.loc[table1.test_acc_mean.idxmax()]
@@ -70,6 +77,10 @@ def summary_values(table1: pd.DataFrame) -> dict:
         "bagnets": bagnets,
         "bagnets_grow_with_patch": growing,
         "models": list(table1.model),
+        # This run's networks and seeds in words, and the networks the heatmaps are exact for.
+        "models_text": in_words(list(table1.model)),
+        "seeds_text": "one seed" if int(table1.n_seeds.max()) == 1 else f"{int(table1.n_seeds.max())} seeds",
+        "heatmap_models_text": in_words(heatmap_models(list(table1.model))),
     }
 
 
@@ -116,7 +127,10 @@ def audit_values(summary: dict) -> dict:
 
 def split_values(manifest: pd.DataFrame) -> dict:
     counts = manifest.split.value_counts()
+    classes = sorted(manifest["class"].unique())
     return {
+        "class_names": in_words(classes),
+        "report_classes": tuple(classes) == REPORT_CLASSES,
         "train": str(counts.get("train", 0)),
         "val": str(counts.get("val", 0)),
         "test": str(counts.get("test", 0)),
