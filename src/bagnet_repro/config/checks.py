@@ -176,7 +176,7 @@ def _network_problems(config: dict) -> list[str]:
             problems.append(f"config error at 'train.image_size': {name} needs at least {record.min_size} px")
     for name in config["weights"]["models"]:
         if network(name) is None:
-            problems.append(f"config error at 'weights.models.{name}': {unknown_network_problem(name)}")
+            problems.append(f"config error at 'weights.models': {unknown_network_problem(name)}")
     return problems
 
 

@@ -214,4 +214,4 @@ def unknown_network_problem(name: str) -> str:
     if name.startswith(TORCHVISION_PREFIX):
         families = ", ".join(prefix for prefix, _, _ in TORCHVISION_FAMILIES)
         return f"{name!r} is not a torchvision classification network of the families {families}"
-    return f"unknown model {name!r}; choose one of: {', '.join(NETWORKS)} or torchvision:<name>"
+    return f"{name!r} is not one of: {', '.join(NETWORKS)}, torchvision:<name>"

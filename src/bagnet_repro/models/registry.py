@@ -38,7 +38,8 @@ def record_of(name: str) -> Network:
     """The network record of ``name``, or one line saying it is unknown."""
     record = network(name)
     if record is None:
-        raise UserError(unknown_network_problem(name))
+        problem = unknown_network_problem(name)
+        raise UserError(problem if name.startswith("torchvision:") else f"unknown model {problem}")
     return record
 
 
