@@ -56,7 +56,7 @@ include: "workflow/rules/paper.smk"
 
 
 wildcard_constraints:
-    model="|".join(catalog.MODEL_NAMES),
+    model=catalog.MODEL_PATTERN,
     seed=r"\d+",
 
 

@@ -9,18 +9,20 @@ from bagnet_repro.errors import UserError
 from bagnet_repro.evaluation.statistics import SUMMARY_TABLES, bootstrap_ci, mcnemar, summarize
 
 
-def predictions_table(path, model, seed, correct, conditions=("val", "test", "scrambled_test", "scrambled_g1")):
+def predictions_table(
+    path, model, seed, correct, conditions=("val", "test", "scrambled_test", "scrambled_g1"), classes=REPORT_CLASSES
+):
     rows = []
     for condition in conditions:
         for index, ok in enumerate(correct):
-            label = REPORT_CLASSES[index % 15]
+            label = classes[index % len(classes)]
             rows.append(
                 {
                     "split": condition,
                     "path": f"/img/{index}.jpg",
                     "sha256": f"k{index}",
                     "label": label,
-                    "prediction": label if ok else REPORT_CLASSES[(index + 1) % 15],
+                    "prediction": label if ok else classes[(index + 1) % len(classes)],
                     "correct": int(ok),
                 }
             )
@@ -66,15 +68,25 @@ def test_summarize_writes_every_table(tmp_path):
             correct = rng.random(60) < (0.9 if model == "bagnet33" else 0.6)
             key, path = predictions_table(tmp_path / f"{model}{seed}.tsv", model, seed, correct)
             files[key] = path
-    counts = summarize(files, outputs(tmp_path / "out"), draws=200)
+    counts = summarize(files, outputs(tmp_path / "out"), scramble_grid=4, draws=200)
     assert counts == {"table1": 2, "mcnemar": 2, "sweep": 2, "per_class": 30, "confusion": 450}
     table = pd.read_csv(tmp_path / "out" / "table1.csv")
     row = table[table.model == "bagnet33"].iloc[0]
     assert row.n_seeds == 2 and row.n_test == 60
     assert row.test_acc_ci_low <= row.test_acc_mean <= row.test_acc_ci_high
     assert row.test_acc_report == 0.925 and row.test_acc_diff == pytest.approx(row.test_acc_mean - 0.925)
+    assert row.scrambled_test_acc_report == 0.90
     sweep = pd.read_csv(tmp_path / "out" / "sweep.csv")
     assert list(sweep.pieces) == [1, 1]
+
+
+def test_another_scramble_grid_has_no_report_value_in_the_scrambled_column(tmp_path):
+    """The report scrambled 4 x 4: a 2 x 2 run keeps the clean columns' report values, not the scrambled one."""
+    files = dict([predictions_table(tmp_path / "a.tsv", "bagnet33", 0, [1, 0, 1, 1] * 4)])  # all 15 classes
+    summarize(files, outputs(tmp_path / "out"), scramble_grid=2, draws=10)
+    row = pd.read_csv(tmp_path / "out" / "table1.csv").iloc[0]
+    assert row.test_acc_report == 0.925
+    assert pd.isna(row.scrambled_test_acc_report) and pd.isna(row.scrambled_test_acc_diff)
 
 
 def test_seeds_on_different_images_are_refused(tmp_path):
@@ -85,4 +97,19 @@ def test_seeds_on_different_images_are_refused(tmp_path):
         ]
     )
     with pytest.raises(UserError, match="seeds were evaluated on different val images"):
-        summarize(files, outputs(tmp_path / "out"), draws=10)
+        summarize(files, outputs(tmp_path / "out"), scramble_grid=4, draws=10)
+
+
+def test_the_classes_come_from_the_data_and_other_data_has_no_report_values(tmp_path):
+    """Three classes (a space, capitals, non-ASCII letters): the per-class and confusion tables are theirs, in
+    sorted order, and Table 1 compares nothing with the report (whose values are for the 15 scenes)."""
+    classes = ("Zebra crossing", "Ærø", "apple")
+    files = dict([predictions_table(tmp_path / "a.tsv", "bagnet33", 0, [1, 1, 0] * 5, classes=classes)])
+    counts = summarize(files, outputs(tmp_path / "out"), scramble_grid=4, draws=10)
+    assert counts["per_class"] == 3 and counts["confusion"] == 9
+    per_class = pd.read_csv(tmp_path / "out" / "per_class.csv")
+    assert list(per_class["class"]) == sorted(classes)
+    confusion = pd.read_csv(tmp_path / "out" / "confusion.csv")
+    assert confusion["count"].sum() == 15 and set(confusion.true) == set(classes)
+    row = pd.read_csv(tmp_path / "out" / "table1.csv").iloc[0]
+    assert row[["val_acc_report", "test_acc_report", "scrambled_test_acc_report"]].isna().all()

@@ -13,7 +13,6 @@ from pytorchcv.models.common.model_store import get_model_name_suffix_data
 from bagnet_repro.errors import UserError
 from bagnet_repro.models import build_model, get_bagnet
 from bagnet_repro.models.pytorchcv_compat import convert_state_dict
-from bagnet_repro.models.registry import _CNN_BUILDERS
 from bagnet_repro.models.sources import WEIGHT_SOURCES
 from bagnet_repro.models.weights import bagnet_imagenet_file, pytorchcv_file
 from helpers import randomize_batchnorm
@@ -120,7 +119,7 @@ def randomized_pytorchcv(name):
 @pytest.mark.parametrize("name", ["cbam_resnet50", "resnet50", "densenet121", "densenet169"])
 def test_pytorchcv_state_dict_gives_the_same_network(name):
     theirs = randomized_pytorchcv(name)
-    ours = _CNN_BUILDERS[name](1000).eval()
+    ours = build_model(name, 1000, head="linear").eval()
     ours.load_state_dict(convert_state_dict(theirs.state_dict(), ours.state_dict(), name), strict=True)
     x = torch.randn(2, 3, 224, 224)  # pytorchcv pools with a fixed 7x7 window, so 224 px
     with torch.no_grad():

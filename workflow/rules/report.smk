@@ -17,9 +17,11 @@ rule summarize:
     params:
         cli=BAGNET,
         runs=" ".join(f"--predictions {m} {s} {shlex.quote(path)}" for m, s, path in prediction_runs()),
+        grid=config["evaluate"]["scramble_grid"],
     shell:
         "{params.cli} summarize {params.runs} --table1 {output.table1} --mcnemar {output.mcnemar} "
-        "--per-class {output.per_class} --confusion {output.confusion} --sweep {output.sweep} > {log} 2>&1"
+        "--per-class {output.per_class} --confusion {output.confusion} --sweep {output.sweep} "
+        "--scramble-grid {params.grid} > {log} 2>&1"
 
 
 rule table1:
@@ -80,6 +82,7 @@ rule table1:
                 "per_class_file": input.per_class,
                 "confusion_file": input.confusion,
                 "sweep_file": input.sweep,
+                "scramble_grid": config["evaluate"]["scramble_grid"],
                 "history_files": dict(zip(models(), input.histories)),
                 "table1_csv": output.csv,
                 "table1_md": output.md,

@@ -102,4 +102,4 @@ def settings_values(args: argparse.Namespace) -> dict:
 
 def model_help(what: str = "a network") -> str:
     """Help text naming where the model names live rather than restating them."""
-    return f"{what} of bagnet_repro.config.catalog.MODEL_NAMES"
+    return f"{what} of bagnet_repro.config.networks, or torchvision:<name>"

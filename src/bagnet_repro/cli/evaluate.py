@@ -46,16 +46,19 @@ def _summarize(args: argparse.Namespace) -> None:
         "confusion": args.confusion,
         "sweep": args.sweep,
     }
-    print(json.dumps(summarize(files=files, outputs=outputs, draws=args.bootstrap, seed=args.bootstrap_seed)))
+    summary = summarize(
+        files=files, outputs=outputs, scramble_grid=args.scramble_grid, draws=args.bootstrap, seed=args.bootstrap_seed
+    )
+    print(json.dumps(summary))
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("evaluate", help="accuracy on val, test and 16-piece scrambled test")
+    p = subparsers.add_parser("evaluate", help="accuracy on val, test and the g x g scrambled test")
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--manifest", required=True)
     p.add_argument("--metrics", required=True)
     p.add_argument("--predictions", required=True)
-    p.add_argument("--scramble-grid", type=POSITIVE, required=True)
+    p.add_argument("--scramble-grid", type=POSITIVE, required=True, help="Table 1's scrambled test: g x g pieces")
     p.add_argument("--sweep-grids", type=POSITIVE, nargs="*", required=True, help="grids of the scrambling sweep")
     p.add_argument("--scramble-seed", type=NON_NEGATIVE, required=True)
     p.add_argument("--batch-size", type=POSITIVE, required=True)
@@ -73,6 +76,12 @@ def register(subparsers) -> None:
     )
     for name in ("table1", "mcnemar", "per-class", "confusion", "sweep"):
         p.add_argument(f"--{name}", required=True, help=f"output CSV: {name.replace('-', ' ')}")
+    p.add_argument(
+        "--scramble-grid",
+        type=POSITIVE,
+        required=True,
+        help="the g of the runs' g x g scrambled test (evaluate.scramble_grid): the report's values are for 4 x 4",
+    )
     p.add_argument("--bootstrap", type=POSITIVE, default=2000, help="bootstrap draws")
     p.add_argument("--bootstrap-seed", type=NON_NEGATIVE, default=0)
     p.set_defaults(func=_summarize)

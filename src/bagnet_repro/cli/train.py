@@ -16,7 +16,7 @@ from .arguments import (
     weights_arg,
 )
 
-WEIGHTS_HELP = "none, a source of models/sources.py (imagenet, pytorchcv, torchvision), or a path/URL"
+WEIGHTS_HELP = "none, a source the model's record offers (config/networks.py), or a path/URL"
 RECORD_HELP = "the fetch-weights record of --weights: load the verified file it names, not the cache's"
 
 

@@ -13,6 +13,7 @@ from .classes import REPORT_CLASSES
 from .datasets import PRETRAIN_DATASETS
 from .limits import MAX_IMAGE_SIZE, OPTION_IMAGE_SIZE_KEYS, image_size_problem
 from .loading import SCHEMA, load_schema, load_yaml_file, merged
+from .networks import network, unknown_network_problem
 from .schema import schema_problem, typed_by_schema
 from .train_settings import BY_DATASET, CHOICES
 from .urls import archive_name
@@ -72,6 +73,7 @@ def check_workflow_config(config: dict, overrides: dict | None = None, schema_pa
     problem = schema_problem(config, schema_path)
     if problem is None:
         validate(config, str(schema_path))  # fills in the schema's defaults
+        fill_size_defaults(config)
         problem = next(iter(cross_field_problems(config) + _pretrained_problems(config)), None)
     if problem:
         raise UserError(problem)
@@ -111,6 +113,19 @@ def _url_problems(config: dict) -> list[str]:
     return problems
 
 
+def default_sweep_grids(image_size: int, largest: int) -> list[int]:
+    """The scrambling sweep when the config names none: every grid up to ``largest`` that divides the size."""
+    return [grid for grid in range(1, largest + 1) if image_size % grid == 0]
+
+
+def fill_size_defaults(config: dict) -> None:
+    """The defaults that follow the image size, filled in after the schema's own (so lowering
+    ``train.image_size`` alone keeps a valid sweep)."""
+    evaluate = config["evaluate"]
+    if "sweep_grids" not in evaluate:
+        evaluate["sweep_grids"] = default_sweep_grids(config["train"]["image_size"], evaluate["sweep_max_grid"])
+
+
 def _grid_problems(config: dict) -> list[str]:
     size = config["train"]["image_size"]
     problems = []
@@ -147,6 +162,25 @@ def _demo_split_problems(config: dict) -> list[str]:
     return problems
 
 
+def _network_problems(config: dict) -> list[str]:
+    """Each model's record: a torchvision family the table knows, and an image size the network takes."""
+    size, problems = config["train"]["image_size"], []
+    for index, name in enumerate(config["models"]):
+        record = network(name)
+        if record is None:
+            problems.append(f"config error at 'models.{index}': {unknown_network_problem(name)}")
+        elif record.fixed_size and size != record.fixed_size:
+            problems.append(
+                f"config error at 'train.image_size': {name} takes {record.fixed_size} px images only, not {size}"
+            )
+        elif size < record.min_size:
+            problems.append(f"config error at 'train.image_size': {name} needs at least {record.min_size} px")
+    for name in config["weights"]["models"]:
+        if network(name) is None:
+            problems.append(f"config error at 'weights.models': {unknown_network_problem(name)}")
+    return problems
+
+
 def _feature_amount_problems(config: dict) -> list[str]:
     """The study's networks pool five times: their input size must be a multiple of 32."""
     size = config.get("feature_amounts", {}).get("options", {}).get("image_size", 32)
@@ -168,6 +202,7 @@ def cross_field_problems(config: dict) -> list[str]:
     """Every violated rule that spans several keys, each as one line naming a key (empty when none)."""
     return (
         _url_problems(config)
+        + _network_problems(config)
         + _grid_problems(config)
         + _demo_split_problems(config)
         + _option_image_size_problems(config)

@@ -3,7 +3,8 @@
 Each class is a local texture: a grating with its own orientation and spatial frequency (5 orientations x
 3 frequencies), with random phase, contrast, noise and class-independent occluding blobs. A class is
 therefore visible in every small patch, which is what a bag-of-local-features model can use, and it
-survives the 16-piece scramble, so the demo's scrambling column shows BagNets' robustness for real.
+survives scrambling into a few large pieces (the demo's 4 x 4 grid), so the demo's scrambling column shows
+BagNets' robustness for real.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from PIL import Image, UnidentifiedImageError
 from torchvision.transforms.v2 import functional as F
 from tqdm.auto import tqdm
 
-from ..config.classes import REPORT_CLASSES
 from ..errors import UserError
 from .inventory import ImageRecord
 
@@ -66,14 +65,21 @@ def load_image(path: str, size: int | None) -> torch.Tensor:
     return tensor if size is None else F.resize(tensor, [size, size], antialias=True)
 
 
+def manifest_classes(manifest: list[ImageRecord]) -> list[str]:
+    """The data set's classes as the manifest records them: every label, sorted (label index = position)."""
+    return sorted({r.label for r in manifest})
+
+
 def load_split(manifest: list[ImageRecord], split: str, size: int) -> ImageSet:
+    """The ``split`` images of ``manifest`` at ``size`` px, labelled by their index in ``manifest_classes``."""
     records = [r for r in manifest if r.split == split]
     if not records:
         raise UserError(f"the manifest has no {split!r} images")
     images = torch.stack(
         [load_image(r.path, size) for r in tqdm(records, desc=f"load {split}", unit="img", mininterval=1.0)]
     )
-    labels = torch.tensor([REPORT_CLASSES.index(r.label) for r in records])
+    classes = manifest_classes(manifest)
+    labels = torch.tensor([classes.index(r.label) for r in records])
     return ImageSet(images, labels, [r.sha256 for r in records], [r.path for r in records])
 
 

@@ -6,9 +6,8 @@ import json
 
 from ..compute.device import resolve_device
 from ..compute.tracking import evaluation_numerics, recorded_job
-from ..config.classes import REPORT_CLASSES
 from ..data.inventory import read_records
-from ..data.loading import load_split
+from ..data.loading import load_split, manifest_classes
 from ..errors import UserError
 from ..files.atomic import write_table_atomic, write_text_atomic
 from ..files.code_digest import code_sha256
@@ -25,7 +24,7 @@ def evaluate(
     manifest_path: str,
     metrics_path: str,
     predictions_path: str,
-    scramble_grid: int = 4,
+    scramble_grid: int,
     scramble_seed: int = 0,
     batch_size: int = 64,
     device: str = "auto",
@@ -33,8 +32,9 @@ def evaluate(
 ) -> dict:
     """Write accuracies (JSON) and one prediction row per image and condition (TSV).
 
-    Conditions: ``val``, ``test``, ``scrambled_test`` (the Table-1 grid) and ``scrambled_g<g>`` for every
-    grid of the scrambling sweep (g x g pieces; each image's permutation is the same for every model).
+    Conditions: ``val``, ``test``, ``scrambled_test`` (Table 1's ``scramble_grid`` x ``scramble_grid`` pieces)
+    and ``scrambled_g<g>`` for every grid of the scrambling sweep (g x g pieces; each image's permutation is the
+    same for every model).
     """
     dev = resolve_device(device)
     model, saved = load_trained(checkpoint, dev)
@@ -46,6 +46,12 @@ def evaluate(
                 "(evaluate.scramble_grid / evaluate.sweep_grids)"
             )
     manifest = read_records(manifest_path)
+    classes = saved["classes"]  # the trained model's record names its outputs
+    if manifest_classes(manifest) != classes:
+        raise UserError(
+            f"{checkpoint} was trained on the classes {', '.join(classes)}; {manifest_path} has "
+            f"{', '.join(manifest_classes(manifest))}"
+        )
     rows, metrics = (
         [],
         {
@@ -76,11 +82,7 @@ def evaluate(
             metrics[f"{condition}_acc"] = correct.float().mean().item()
             metrics[f"n_{condition}"] = len(correct)
             rows += [
-                dict(
-                    zip(
-                        PREDICTION_COLUMNS, (condition, p, k, REPORT_CLASSES[t], REPORT_CLASSES[q], int(c)), strict=True
-                    )
-                )
+                dict(zip(PREDICTION_COLUMNS, (condition, p, k, classes[t], classes[q], int(c)), strict=True))
                 for p, k, t, q, c in zip(
                     data.paths, data.keys, data.labels.tolist(), predicted.tolist(), correct.tolist(), strict=True
                 )

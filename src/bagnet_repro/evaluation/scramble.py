@@ -1,4 +1,4 @@
-"""The 16-piece scrambling test: cut an image into a g x g grid and permute the pieces.
+"""The scrambling test: cut an image into a g x g grid (g x g pieces; the report's 4 x 4 = 16) and permute them.
 
 The permutation of each image is drawn from a generator seeded by (global seed, image key), so every
 model is tested on exactly the same scrambled images, whatever the batch order.

@@ -16,19 +16,10 @@ from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from ..config.classes import REPORT_CLASSES
+from ..config.networks import REPORT_SCRAMBLE_GRID, network
 from ..errors import UserError
 from ..files.atomic import write_text_atomic
 
-# The report's Table 1 (validation / test / 16-piece scrambled test); None where it gives no value.
-REPORT_TABLE1 = {
-    "resnet50": (0.913, 0.907, 0.50),
-    "densenet121": (0.933, 0.918, 0.57),
-    "densenet169": (0.953, 0.922, 0.58),
-    "cbam_resnet50": (0.953, 0.934, 0.73),
-    "bagnet9": (0.853, 0.840, None),
-    "bagnet17": (0.913, 0.905, None),
-    "bagnet33": (0.947, 0.925, 0.90),
-}
 TABLE1_METRICS = {"val_acc": "val", "test_acc": "test", "scrambled_test_acc": "scrambled_test"}
 REFERENCE_MODEL = "bagnet33"
 
@@ -67,9 +58,29 @@ def bootstrap_ci(
     return float(correct.mean()), float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
 
 
-def table1(predictions: pd.DataFrame, models: list[str], draws: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """Per model: mean and 95% CI of each metric, number of seeds, the report's value and the difference."""
+def data_classes(predictions: pd.DataFrame) -> list[str]:
+    """The data set's classes, sorted as the manifest orders them: every label the runs were tested on (a
+    stratified split gives each class test images)."""
+    return sorted(set(predictions.label))
+
+
+def report_values(model: str, scramble_grid: int, classes: list[str]) -> tuple:
+    """The report's (validation, test, scrambled) values of ``model`` that compare with this run: only on the
+    report's 15 scene classes, and the scrambled one only when this run scrambles on the report's grid."""
+    if tuple(classes) != REPORT_CLASSES:
+        return None, None, None
+    record = network(model)
+    val, test, scrambled = (record and record.report) or (None, None, None)
+    return val, test, scrambled if scramble_grid == REPORT_SCRAMBLE_GRID else None
+
+
+def table1(
+    predictions: pd.DataFrame, models: list[str], scramble_grid: int, draws: int = 2000, seed: int = 0
+) -> pd.DataFrame:
+    """Per model: mean and 95% CI of each metric, number of seeds, the report's value and the difference
+    (``scramble_grid``: the g of this run's g x g scrambled test)."""
     rng = np.random.default_rng(seed)
+    classes = data_classes(predictions)
     rows = []
     for model in models:
         row: dict = {"model": model}
@@ -79,7 +90,7 @@ def table1(predictions: pd.DataFrame, models: list[str], draws: int = 2000, seed
             row.update({f"{metric}_mean": mean, f"{metric}_ci_low": low, f"{metric}_ci_high": high})
             row["n_seeds"] = correct.shape[0]
             row[f"n_{condition}"] = correct.shape[1]
-        reported = REPORT_TABLE1.get(model, (None, None, None))
+        reported = report_values(model, scramble_grid, classes)
         for metric, value in zip(TABLE1_METRICS, reported, strict=True):
             row[f"{metric}_report"] = value
             row[f"{metric}_diff"] = None if value is None else row[f"{metric}_mean"] - value
@@ -125,12 +136,13 @@ def mcnemar_table(predictions: pd.DataFrame, models: list[str]) -> pd.DataFrame:
 def per_class(predictions: pd.DataFrame, models: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-class precision/recall/F1 and the confusion counts on the clean test set, pooled over seeds."""
     scores, confusion = [], []
+    classes = data_classes(predictions)
     for model in models:
         rows = predictions[(predictions.model == model) & (predictions.split == "test")]
         precision, recall, f1, support = precision_recall_fscore_support(
-            rows.label, rows.prediction, labels=list(REPORT_CLASSES), zero_division=0
+            rows.label, rows.prediction, labels=classes, zero_division=0
         )
-        for index, name in enumerate(REPORT_CLASSES):
+        for index, name in enumerate(classes):
             scores.append(
                 {
                     "model": model,
@@ -141,9 +153,9 @@ def per_class(predictions: pd.DataFrame, models: list[str]) -> tuple[pd.DataFram
                     "support": int(support[index]),
                 }
             )
-        matrix = confusion_matrix(rows.label, rows.prediction, labels=list(REPORT_CLASSES))
-        for i, true in enumerate(REPORT_CLASSES):
-            for j, predicted in enumerate(REPORT_CLASSES):
+        matrix = confusion_matrix(rows.label, rows.prediction, labels=classes)
+        for i, true in enumerate(classes):
+            for j, predicted in enumerate(classes):
                 confusion.append({"model": model, "true": true, "predicted": predicted, "count": int(matrix[i, j])})
     return pd.DataFrame(scores), pd.DataFrame(confusion)
 
@@ -176,15 +188,18 @@ def sweep(predictions: pd.DataFrame, models: list[str], draws: int = 2000, seed:
 SUMMARY_TABLES = ("table1", "mcnemar", "per_class", "confusion", "sweep")
 
 
-def summarize(files: dict[tuple[str, int], str], outputs: dict[str, str], draws: int = 2000, seed: int = 0) -> dict:
-    """Write each table of ``SUMMARY_TABLES`` to the path ``outputs`` gives it; models keep ``files``' order."""
+def summarize(
+    files: dict[tuple[str, int], str], outputs: dict[str, str], scramble_grid: int, draws: int = 2000, seed: int = 0
+) -> dict:
+    """Write each table of ``SUMMARY_TABLES`` to the path ``outputs`` gives it; models keep ``files``' order.
+    ``scramble_grid``: the g of the runs' g x g scrambled test (the report's values are for its own grid)."""
     missing = [name for name in SUMMARY_TABLES if name not in outputs]
     if missing:
         raise UserError(f"no output path for the {', '.join(missing)} table(s)")
     predictions = read_predictions(files)
     models = list(dict.fromkeys(model for model, _ in files))
     frames = {
-        "table1": table1(predictions, models, draws, seed),
+        "table1": table1(predictions, models, scramble_grid, draws, seed),
         "mcnemar": mcnemar_table(predictions, models),
         "sweep": sweep(predictions, models, draws, seed),
     }

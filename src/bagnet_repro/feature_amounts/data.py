@@ -15,11 +15,10 @@ from pathlib import Path
 import torch
 from torchvision.transforms.v2 import functional as F
 
-from ..config.classes import REPORT_CLASSES
 from ..config.datasets import FEATURE_AMOUNT_MANIFEST, FEATURE_AMOUNT_TORCHVISION
 from ..config.train_settings import BY_DATASET
 from ..data.inventory import read_records
-from ..data.loading import ImageSet, load_split
+from ..data.loading import ImageSet, load_split, manifest_classes
 from ..errors import UserError
 from ..files.atomic import sha256_file, write_text_atomic
 
@@ -108,7 +107,8 @@ def load_study_data(name: str, data_file: str, image_size: int) -> tuple[ImageSe
     workflow's own data, 15-scene or demo) or the record ``fetch_dataset`` wrote (its ``root`` is the cache)."""
     if name in MANIFEST_SETS:
         manifest = read_records(data_file)
-        return (load_split(manifest, "train", image_size), load_split(manifest, "val", image_size), len(REPORT_CLASSES))
+        classes = len(manifest_classes(manifest))
+        return load_split(manifest, "train", image_size), load_split(manifest, "val", image_size), classes
     try:
         root = json.loads(Path(data_file).read_text())["root"]
     except (OSError, ValueError, KeyError):

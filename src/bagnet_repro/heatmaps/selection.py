@@ -16,7 +16,6 @@ import numpy as np
 import torch
 
 from ..compute.device import resolve_device
-from ..config.classes import REPORT_CLASSES
 from ..data.loading import load_image, normalize
 from ..errors import UserError
 from ..evaluation.scramble import scramble_batch
@@ -41,7 +40,7 @@ def choose_images(predictions_path: str, count: int, wanted: list[str]) -> list[
     for row in sorted(rows, key=lambda r: r["path"]):
         if row["correct"] == "1":
             first_correct.setdefault(row["label"], row)
-    classes = [c for c in REPORT_CLASSES if c in first_correct]
+    classes = sorted(first_correct)  # the data's classes that have a correct image, in the manifest's order
     if not classes:
         raise UserError(f"{predictions_path}: no correctly classified test image to draw")
     picks = np.linspace(0, len(classes) - 1, num=min(count, len(classes))).round().astype(int)
@@ -74,7 +73,7 @@ def compute_heatmaps(
     checkpoints: list[str],
     selection_path: str,
     out_path: str,
-    scramble_grid: int = 4,
+    scramble_grid: int,
     scramble_seed: int = 0,
     device: str = "auto",
     memory_mb: float = 2048,

@@ -3,35 +3,24 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from torch import nn
 from torchvision import models as tv_models
 
-from ..config.catalog import BACKBONE_CLASSIFIERS, BAGNET_NAMES, HEADS, MODEL_NAMES
+from ..config.catalog import BAGNET_NAMES, HEADS
+from ..config.networks import Network, network, unknown_network_problem
 from ..data.download import download
 from ..errors import UserError
 from . import weights as weight_files
-from .backbones import BackboneClassifier, build_backbone
 from .bagnet import BAGNET_CONFIGS, BagNet
-from .cbam import cbam_resnet50
+from .builders import call_builder, torchvision_model_name
 from .pytorchcv_compat import convert_state_dict
-from .resnet import resnet50_v1
-from .sources import offered, weight_sources
 
-_CNN_BUILDERS: dict[str, Callable[[int], nn.Module]] = {
-    "resnet50": resnet50_v1,
-    "densenet121": lambda n: tv_models.densenet121(weights=None, num_classes=n),
-    "densenet169": lambda n: tv_models.densenet169(weights=None, num_classes=n),
-    "cbam_resnet50": cbam_resnet50,
-    **{
-        name: (lambda n, backbone=backbone: BackboneClassifier(build_backbone(backbone), n))
-        for name, backbone in BACKBONE_CLASSIFIERS.items()
-    },
-}
 IMAGENET_CLASSES = 1000
+# The size a network is built for when the caller does not say (only fixed-size networks depend on it).
+DEFAULT_IMAGE_SIZE = 224
 
 
 def report_head(in_features: int, num_classes: int) -> nn.Sequential:
@@ -45,15 +34,25 @@ def report_head(in_features: int, num_classes: int) -> nn.Sequential:
     )
 
 
-def _head_attribute(model: nn.Module) -> str:
-    return "classifier" if hasattr(model, "classifier") else "fc"
+def record_of(name: str) -> Network:
+    """The network record of ``name``, or one line saying it is unknown."""
+    record = network(name)
+    if record is None:
+        problem = unknown_network_problem(name)
+        raise UserError(problem if name.startswith("torchvision:") else f"unknown model {problem}")
+    return record
 
 
-def _replace_head(model: nn.Module, num_classes: int, head: str) -> None:
-    attribute = _head_attribute(model)
-    in_features = getattr(model, attribute).in_features
+def _replace_head(model: nn.Module, record: Network, num_classes: int, head: str) -> None:
+    """Put a new head where the record says the classifier sits (its dotted path)."""
+    parent_path, _, attribute = record.classifier.rpartition(".")
+    parent = model.get_submodule(parent_path) if parent_path else model
+    old = getattr(parent, attribute)
+    if not isinstance(old, nn.Linear):
+        raise UserError(f"{record.name}: its classifier {record.classifier} is a {type(old).__name__}, not a Linear")
+    in_features = old.in_features
     new = report_head(in_features, num_classes) if head == "report" else nn.Linear(in_features, num_classes)
-    setattr(model, attribute, new)
+    setattr(parent, attribute, new)
 
 
 def _pretrained_bagnet(
@@ -95,8 +94,13 @@ def get_bagnet(
 
 
 def _torchvision_weights_enum(name: str) -> tv_models.WeightsEnum:
-    """torchvision's weights entry for ``name`` (sources.py names it), or one line saying there is none."""
-    entry = weight_sources(name).torchvision
+    """torchvision's weights entry for ``name`` (its record names it; ``DEFAULT``: torchvision's default weights
+    of the model), or one line saying there is none."""
+    record = record_of(name)
+    entry = record.weights.torchvision
+    if entry == "DEFAULT":
+        weights = tv_models.get_model_weights(torchvision_model_name(record))
+        return weights.DEFAULT
     if entry is None:
         raise UserError(
             f"torchvision has no weights for the report's {name} (for resnet50 torchvision's "
@@ -121,14 +125,12 @@ def fetch_weights_file(name: str, weights: str | dict | None, cache: str | os.Pa
 
     The one place that maps a weights source to its file; builders only differ in how they load it.
     """
-    if name not in MODEL_NAMES:
-        raise UserError(f"unknown model {name!r}; choose one of: {', '.join(MODEL_NAMES)}")
+    sources = record_of(name).weights
     spec = weight_files.parse_weights(weights)
     if spec is None:
         return None
     if spec.source == "file":
         return weight_files.file_weights(spec, weight_files.cache_dir(cache))
-    sources = weight_sources(name)
     if spec.source == "imagenet" and not sources.imagenet:
         raise UserError(f"no published ImageNet weights for {name}; give a path or URL to a state dict")
     if spec.source == "imagenet":
@@ -137,7 +139,7 @@ def fetch_weights_file(name: str, weights: str | dict | None, cache: str | os.Pa
         return weight_files.pytorchcv_file(sources.pytorchcv, weight_files.cache_dir(cache))
     if spec.source == "torchvision":
         return _torchvision_file(name, cache)
-    choices = ", ".join(offered(name) + ["none", "a path/URL"])
+    choices = ", ".join(sources.offered() + ["none", "a path/URL"])
     raise UserError(f"weights {spec.source!r} are not offered for {name}; use {choices}")
 
 
@@ -154,16 +156,23 @@ def _pretrained_cnn(
             raise UserError(f"{path} is not where torch.hub keeps {name}'s torchvision weights; fetch them again")
         previous = torch.hub.get_dir()
         torch.hub.set_dir(str(path.parent.parent))
+        enum = _torchvision_weights_enum(name)
         try:
-            return getattr(tv_models, name)(weights=_torchvision_weights_enum(name))
+            return tv_models.get_model(_torchvision_builder_name(name), weights=enum)
         finally:
             torch.hub.set_dir(previous)
-    model = _CNN_BUILDERS[name](IMAGENET_CLASSES)
+    model = call_builder(record_of(name), IMAGENET_CLASSES, DEFAULT_IMAGE_SIZE)
     state = weight_files.read_state_dict(path)
     if source == "pytorchcv":
         state = convert_state_dict(state, model.state_dict(), str(path))
     weight_files.load_strict(model, state, str(path))
     return model
+
+
+def _torchvision_builder_name(name: str) -> str:
+    """torchvision's builder of ``name``: the model itself for ``torchvision:<model>``, else the report's name."""
+    record = record_of(name)
+    return torchvision_model_name(record) if record.family == "torchvision" else name
 
 
 def build_model(
@@ -173,6 +182,7 @@ def build_model(
     head: str = "report",
     cache: str | os.PathLike | None = None,
     weights_file: Path | None = None,
+    image_size: int = DEFAULT_IMAGE_SIZE,
 ) -> nn.Module:
     """Build ``name`` for ``num_classes`` classes with the ``report`` head or a plain ``linear`` one.
 
@@ -180,22 +190,18 @@ def build_model(
     replaced (as the report fine-tuned); without, the model starts from random init. ``weights_file``: the file
     of ``weights`` as fetch-weights recorded it, loaded instead of looking the source up in the cache again.
     """
-    if name not in MODEL_NAMES:
-        raise UserError(f"unknown model {name!r}; choose one of: {', '.join(MODEL_NAMES)}")
+    record = record_of(name)
     if head not in HEADS:
         raise UserError(f"unknown head {head!r}; choose one of: {', '.join(HEADS)}")
     spec = weight_files.parse_weights(weights)
     if spec is None:
-        if name in BAGNET_CONFIGS:
-            model = BagNet(BAGNET_CONFIGS[name], num_classes=num_classes)
-        else:
-            model = _CNN_BUILDERS[name](num_classes)
+        model = call_builder(record, num_classes, image_size)
         if head == "report":
-            _replace_head(model, num_classes, head)
+            _replace_head(model, record, num_classes, head)
         return model
     if name in BAGNET_CONFIGS:
         model = _pretrained_bagnet(name, weights, cache, weights_file)
     else:
         model = _pretrained_cnn(name, weights, cache, weights_file)
-    _replace_head(model, num_classes, head)
+    _replace_head(model, record, num_classes, head)
     return model

@@ -1,4 +1,4 @@
-"""Where each network's published weights live: one table, as timm keeps its ``default_cfgs``.
+"""Where the published weights live, and each network's sources as its record (``config/networks.py``) gives them.
 
 A source is offered for a model only when that file holds exactly our network. torchvision's ResNet-50
 strides on the 3x3 conv (the report's pytorchcv ResNet-50 on the first 1x1), so it has no entry.
@@ -6,9 +6,7 @@ strides on the 3x3 conv (the report's pytorchcv ResNet-50 on the first 1x1), so 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from ..config.catalog import MODEL_NAMES
+from ..config.networks import NETWORKS, WeightSources, network
 
 BITBUCKET = (
     "https://bitbucket.org/wielandbrendel/bag-of-feature-pretrained-models/raw/"
@@ -16,35 +14,20 @@ BITBUCKET = (
 )
 IMGCLSMOB = "https://github.com/osmr/imgclsmob"
 
-
-@dataclass(frozen=True)
-class WeightSources:
-    """The published files of one network, by source keyword (None: not offered)."""
-
-    imagenet: str | None = None  # original BagNets: file name under BITBUCKET (sha256 prefix in the name)
-    pytorchcv: str | None = None  # the imgclsmob/pytorchcv model name (sha1 recorded by the package)
-    torchvision: str | None = None  # "<WeightsEnum>.<member>" of torchvision.models
-
-
+# The hand-written networks that have published files.
 WEIGHT_SOURCES: dict[str, WeightSources] = {
-    "bagnet9": WeightSources(imagenet="bagnet8-34f4ccd2.pth.tar"),
-    "bagnet17": WeightSources(imagenet="bagnet16-105524de.pth.tar"),
-    "bagnet33": WeightSources(imagenet="bagnet32-2ddd53ed.pth.tar"),
-    "resnet50": WeightSources(pytorchcv="resnet50"),
-    "densenet121": WeightSources(pytorchcv="densenet121", torchvision="DenseNet121_Weights.IMAGENET1K_V1"),
-    "densenet169": WeightSources(pytorchcv="densenet169", torchvision="DenseNet169_Weights.IMAGENET1K_V1"),
-    "cbam_resnet50": WeightSources(pytorchcv="cbam_resnet50"),
+    name: record.weights for name, record in NETWORKS.items() if record.weights.offered()
 }
 
 
 def weight_sources(model: str) -> WeightSources:
     """The sources of ``model``; models without published files (BagNets-v2) have none."""
-    if model not in MODEL_NAMES:
+    record = network(model)
+    if record is None:
         raise KeyError(model)
-    return WEIGHT_SOURCES.get(model, WeightSources())
+    return record.weights
 
 
 def offered(model: str) -> list[str]:
     """The keyword sources ``model`` can load, for error messages."""
-    sources = weight_sources(model)
-    return [name for name in ("imagenet", "pytorchcv", "torchvision") if getattr(sources, name)]
+    return weight_sources(model).offered()

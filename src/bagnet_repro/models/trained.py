@@ -104,7 +104,7 @@ def read_trained(path: str | Path) -> dict:
 
 def model_from_record(saved: dict, device: torch.device) -> torch.nn.Module:
     """The network a ``best.pt`` record describes, with its weights, on ``device`` in eval mode."""
-    model = build_model(saved["model"], len(saved["classes"]), head=saved["head"])
+    model = build_model(saved["model"], len(saved["classes"]), head=saved["head"], image_size=saved["image_size"])
     model.load_state_dict(saved["state_dict"])
     return model.to(device).eval()
 

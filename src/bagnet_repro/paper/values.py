@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config.catalog import ORIGINAL_BAGNETS
+from ..config.catalog import ORIGINAL_BAGNETS, heatmap_models
+from ..config.classes import REPORT_CLASSES
+from ..config.networks import REPORT_SCRAMBLE_GRID
 from ..files.atomic import write_text_atomic
 from .checklist import checklist_values
 from .compute import compute_values
@@ -56,6 +58,12 @@ def table1_values(table1: pd.DataFrame) -> dict:
     return values
 
 
+def in_words(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = [str(item) for item in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
 def summary_values(table1: pd.DataFrame) -> dict:
     """The comparisons the text states in words: best model, and whether accuracy grows with the patch."""
     best = table1.loc[table1.test_acc_mean.idxmax()]
@@ -71,6 +79,10 @@ def summary_values(table1: pd.DataFrame) -> dict:
         "bagnets": bagnets,
         "bagnets_grow_with_patch": growing,
         "models": list(table1.model),
+        # This run's networks and seeds in words, and the networks the heatmaps are exact for.
+        "models_text": in_words(list(table1.model)),
+        "seeds_text": "one seed" if int(table1.n_seeds.max()) == 1 else f"{int(table1.n_seeds.max())} seeds",
+        "heatmap_models_text": in_words(heatmap_models(list(table1.model))),
     }
 
 
@@ -106,13 +118,21 @@ def precision_values(precision: pd.DataFrame, dead_layers: pd.DataFrame) -> dict
     }
 
 
+def report_values() -> dict:
+    """What the report's own values were measured on, for the text that says where they compare."""
+    return {"scramble_grid": str(REPORT_SCRAMBLE_GRID), "scramble_pieces": str(REPORT_SCRAMBLE_GRID**2)}
+
+
 def audit_values(summary: dict) -> dict:
     return {key: str(value) for key, value in summary.items()}
 
 
 def split_values(manifest: pd.DataFrame) -> dict:
     counts = manifest.split.value_counts()
+    classes = sorted(manifest["class"].unique())
     return {
+        "class_names": in_words(classes),
+        "report_classes": tuple(classes) == REPORT_CLASSES,
         "train": str(counts.get("train", 0)),
         "val": str(counts.get("val", 0)),
         "test": str(counts.get("test", 0)),
@@ -178,6 +198,7 @@ def collect_values(
         "audit": audit_values(json.loads(Path(audit_summary).read_text())),
         "split": split_values(pd.read_csv(manifest, sep="\t")),
         "settings": settings,
+        "report": report_values(),
         "provenance": provenance,
         "files": files,
         "compute": compute,

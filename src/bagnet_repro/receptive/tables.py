@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torchvision.models import resnet50 as torchvision_resnet50
 
+from ..config.networks import WHOLE_IMAGE, network
 from ..files.atomic import write_table_atomic
 from ..models import build_model
 from .fields import LAYER_COLUMNS, layer_table, measure_receptive_field
@@ -14,10 +15,12 @@ SUMMARY_COLUMNS = ("model", "theoretical_rf", "stride", "measured_rf", "measured
 def write_receptive_fields(
     models: list[str], image_size: int, measure_size: int, layers_path: str, summary_path: str
 ) -> None:
-    """BagNets are measured by gradients (their field does not depend on the input size); the CNN
-    baselines' fields exceed any practical input, so only their theoretical value is given."""
+    """Networks with a patch-sized field (their record's ``receptive_field``: the BagNets) are measured by
+    gradients (their field does not depend on the input size); the others' fields cover the whole image, so only
+    their theoretical value is given."""
     layer_rows, summary_rows = [], []
     for name in models:
+        record = network(name)
         model = build_model(name, 1000, head="linear")
         table = layer_table(model, image_size)
         layer_rows += [{"model": name, **row} for row in table]
@@ -28,13 +31,11 @@ def write_receptive_fields(
             "measured_rf": "",
             "measured_stride": "",
             "measure_size": "",
-            "note": "plus channel attention pooled over the whole image" if name.startswith("cbam") else "",
+            "note": record.receptive_note,
         }
-        if name.startswith("bagnet"):
+        if record.receptive_field != WHOLE_IMAGE:
             field = measure_receptive_field(model.double().eval().features, measure_size)
             summary.update(measured_rf=field.size[0], measured_stride=field.stride[0], measure_size=measure_size)
-        if name == "resnet50":
-            summary["note"] = "the report's ResNet-50 (pytorchcv): stride in the first 1x1 conv of each stage"
         summary_rows.append(summary)
         print(summary, flush=True)
         if name == "resnet50" and "resnet50_torchvision" not in models:
