@@ -13,7 +13,12 @@ rule compute_table:
         # every final target but the report, which quotes this table: the table follows the last computing job
         lambda wildcards: [path for path in all_outputs() if str(path) != str(rules.paper.output[0])],
     output:
-        csv=report("report/tables/compute.csv", caption="../report/captions/compute.rst", category="Compute"),
+        csv=report(
+            "report/tables/compute.csv",
+            caption="../report/captions/compute.rst",
+            category="Compute",
+            labels={"name": "compute per job, stage and model", "type": "table"},
+        ),
         md="report/tables/compute.md",
         tex="report/tables/compute.tex",
     log:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from ..errors import UserError
 from ..files.atomic import write_text_atomic
 from .energy import EnergyMeter, energy_meter
 
@@ -115,6 +116,16 @@ class JobRecord:
         self._measure()
 
     def __exit__(self, kind, error, traceback) -> Literal[False]:
+        if (
+            kind is not None
+            and issubclass(kind, UserError)
+            and self.attempt["attempt"] == 1
+            and not self.attempt["epochs"]
+        ):
+            # Bad input refused before any work: it leaves no output, its record included (a later attempt that
+            # fails after computing, or any attempt after an earlier one, is kept and counted).
+            self.path.unlink(missing_ok=True)
+            return False
         self.attempt["status"] = "succeeded" if kind is None else "failed"
         if kind is not None:
             self.attempt["error"] = (str(error).strip().splitlines() or [kind.__name__])[0][:300]
