@@ -64,6 +64,7 @@ def test_the_scrambling_piece_count_comes_from_the_config():
             merged(config, {"evaluate": {"scramble_grid": grid}}),
             config["train"]
             | {"optimizer": "adam", "lr": 4e-5, "batch_size": 4, "epochs": 40, "head": "report", "image_size": 224},
+            division={"train", "test"},
         )
         assert (values["scramble_grid"], values["scramble_pieces"]) == (str(grid), pieces)
     for caption in ("table1.rst", "heatmaps_scrambled.rst"):

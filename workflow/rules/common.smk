@@ -152,18 +152,28 @@ def data_root_input():
     return []
 
 
+def user_data_folder():
+    """The user's own folder the inventory lists (``data.local_dir`` or ``data.folder``), or None."""
+    return {"local": config["data"]["local_dir"], "folder": config["data"]["folder"]}.get(data_source())
+
+
 def data_root_path(wildcards, input):
-    """The folder the inventory lists: the rule's input, or ``data.local_dir``."""
-    return input[0] if input else config["data"]["local_dir"]
+    """The folder the inventory lists: the rule's input, or the user's own folder."""
+    return input[0] if input else user_data_folder()
+
+
+def data_layout():
+    """The inventory's and split's --layout: the user's own folder, or the 15-scene layouts (the demo's too)."""
+    return "folder" if data_source() == "folder" else "scene15"
 
 
 def local_data_digest():
-    """For ``source: local``, a digest of data.local_dir's listing (see data/listing.py): a parameter of the
-    inventory rule, so pointing at another folder or changing a file in it reruns the inventory and all
-    that depends on it. The other sources are outputs of this workflow, which Snakemake tracks itself."""
-    if data_source() != "local":
-        return ""
-    return listing_digest(config["data"]["local_dir"])
+    """For the user's own folder (``source: local`` or ``folder``), a digest of its listing (see
+    config/listing.py): a parameter of the inventory rule, so pointing at another folder or changing a file in
+    it reruns the inventory and all that depends on it. The other sources are outputs of this workflow, which
+    Snakemake tracks itself."""
+    folder = user_data_folder()
+    return listing_digest(folder) if folder else ""
 
 
 def split_file_input():

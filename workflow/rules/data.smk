@@ -72,8 +72,9 @@ rule inventory:
         local_listing=local_data_digest(),
         per_class=config["split"]["course_train_per_class"],
         seed=config["split"]["seed"],
+        layout=data_layout(),
     shell:
-        "{params.cli} inventory --root {params.root:q} --out {output} "
+        "{params.cli} inventory --root {params.root:q} --layout {params.layout} --out {output} "
         "--course-train-per-class {params.per_class} --seed {params.seed} > {log} 2>&1"
 
 
@@ -94,11 +95,13 @@ rule split:
         ),
         val_fraction=config["split"]["val_fraction"],
         test_per_class=config["split"]["test_per_class"],
+        test_fraction=config["split"]["test_fraction"],
         seed=config["split"]["seed"],
+        layout=data_layout(),
     shell:
         "{params.cli} split --inventory {input.inventory} --out {output} {params.split_file} "
-        "--val-fraction {params.val_fraction} --test-per-class {params.test_per_class} "
-        "--seed {params.seed} > {log} 2>&1"
+        "--layout {params.layout} --val-fraction {params.val_fraction} --test-per-class {params.test_per_class} "
+        "--test-fraction {params.test_fraction} --seed {params.seed} > {log} 2>&1"
 
 
 rule audit:

@@ -1,4 +1,4 @@
-"""Evaluation stage: validation, test and 16-piece scrambled test accuracy per model."""
+"""Evaluation stage: validation, test and scrambled test accuracy (evaluate.scramble_grid) per model."""
 
 
 rule evaluate:

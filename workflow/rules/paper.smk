@@ -15,6 +15,7 @@ rule paper_values:
         dead_layers=rules.precision_report.output.census,
         audit=rules.audit.output.summary,
         manifest=rules.split.output[0],
+        inventory=rules.inventory.output[0],
         histories=per_seed(rules.train.output.history),
         results=per_seed(rules.evaluate.output.metrics),
     output:
@@ -32,7 +33,7 @@ rule paper_values:
     shell:
         "{params.cli} paper-values {params.files} --sweep {input.sweep} --precision {input.precision} "
         "--dead-layers {input.dead_layers} --audit-summary {input.audit} --manifest {input.manifest} "
-        "--histories {input.histories} --results {input.results} --config {params.config} --train-settings {params.train} "
+        "--inventory {input.inventory} --histories {input.histories} --results {input.results} --config {params.config} --train-settings {params.train} "
         '--project "$BAGNET_REPRO_PROJECT" --snakemake-version {params.snakemake_version} --out {output} > {log} 2>&1'
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..errors import UserError
 from .arguments import NON_NEGATIVE, POSITIVE, count, fraction
+
+# The data set's kinds (config data.source: demo, url and local are the 15-scene layouts; folder is the user's own).
+LAYOUTS = ("scene15", "folder")
+LAYOUT_HELP = "scene15: the 15-scene layouts (or the demo); folder: one sub-folder per class, pre-split or one pool"
 
 
 def _make_demo_data(args: argparse.Namespace) -> None:
@@ -42,10 +47,14 @@ def _extract(args: argparse.Namespace) -> None:
 
 
 def _inventory(args: argparse.Namespace) -> None:
+    from ..data.folder import folder_inventory
     from ..data.inventory import build_inventory, write_records
 
-    records = build_inventory(root=args.root, course_train_per_class=args.course_train_per_class, seed=args.seed)
-    write_records(records, path=args.out, split_column="course_split")
+    if args.layout == "folder":
+        records = folder_inventory(args.root)
+    else:
+        records = build_inventory(root=args.root, course_train_per_class=args.course_train_per_class, seed=args.seed)
+    write_records(records, path=args.out, split_column="course_split" if args.layout == "scene15" else "folder_split")
     print(f"{len(records)} images listed in {args.out}")
 
 
@@ -53,10 +62,18 @@ def _split(args: argparse.Namespace) -> None:
     from collections import Counter
 
     from ..data.inventory import read_records, write_records
-    from ..data.split import seeded_split, split_from_file
+    from ..data.split import folder_split, seeded_split, split_from_file
 
     inventory = read_records(args.inventory)
-    if args.split_file:
+    if args.layout == "folder":
+        if args.test_fraction is None:
+            raise UserError("split --layout folder needs --test-fraction (config split.test_fraction)")
+        if args.split_file:
+            raise UserError("data.split_file lists the 15-scene report's images; a folder data set is split by its own")
+        manifest = folder_split(
+            inventory, val_fraction=args.val_fraction, test_fraction=args.test_fraction, seed=args.seed
+        )
+    elif args.split_file:
         manifest = split_from_file(inventory, split_file=args.split_file)
     else:
         manifest = seeded_split(
@@ -99,8 +116,9 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True)
     p.set_defaults(func=_extract)
 
-    p = subparsers.add_parser("inventory", help="list the images of a 15-scene copy with their sha256")
+    p = subparsers.add_parser("inventory", help="list the images of the data set with their sha256")
     p.add_argument("--root", required=True)
+    p.add_argument("--layout", choices=LAYOUTS, default="scene15", help=LAYOUT_HELP)
     p.add_argument("--out", required=True)
     p.add_argument("--course-train-per-class", type=count(2), required=True)
     p.add_argument("--seed", type=NON_NEGATIVE, required=True)
@@ -111,7 +129,9 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--split-file")
     p.add_argument("--val-fraction", type=fraction, required=True)
-    p.add_argument("--test-per-class", type=POSITIVE, required=True)
+    p.add_argument("--test-per-class", type=POSITIVE, required=True, help="15-scene: test images per class")
+    p.add_argument("--test-fraction", type=fraction, help="folder pool: the share of each class tested")
+    p.add_argument("--layout", choices=LAYOUTS, default="scene15", help=LAYOUT_HELP)
     p.add_argument("--seed", type=NON_NEGATIVE, required=True)
     p.set_defaults(func=_split)
 

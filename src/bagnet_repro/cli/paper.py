@@ -12,6 +12,7 @@ REQUIRED_FILES = {"figure1", "table1", "mcnemar", "scramble_sweep", "training_cu
 
 
 def _paper_values(args: argparse.Namespace) -> None:
+    from ..data.inventory import read_records
     from ..paper.provenance import provenance
     from ..paper.settings import settings_values
     from ..paper.values import collect_values, write_values
@@ -37,7 +38,11 @@ def _paper_values(args: argparse.Namespace) -> None:
         audit_summary=args.audit_summary,
         manifest=args.manifest,
         provenance=run,
-        settings=settings_values(config=config, train=json.loads(args.train_settings)),
+        settings=settings_values(
+            config=config,
+            train=json.loads(args.train_settings),
+            division={record.split for record in read_records(args.inventory)},
+        ),
         files=files,
         feature_amounts=files.get("feature_amounts_table"),
         backbones=files.get("backbones"),
@@ -68,6 +73,7 @@ def register(subparsers) -> None:
     p.add_argument("--dead-layers", required=True)
     p.add_argument("--audit-summary", required=True)
     p.add_argument("--manifest", required=True)
+    p.add_argument("--inventory", required=True, help="the data's inventory (how the data came divided)")
     p.add_argument("--histories", nargs="+", required=True)
     p.add_argument(
         "--results",

@@ -19,7 +19,7 @@ from .train_settings import BY_DATASET, CHOICES
 from .urls import archive_name
 from .vgg_depths import depth_problem
 
-NUM_CLASSES = len(REPORT_CLASSES)  # the 15 scene classes
+NUM_CLASSES = len(REPORT_CLASSES)  # the demo's classes: the 15 scene classes' names
 
 
 def _option_image_size_problems(config: dict) -> list[str]:
@@ -162,6 +162,17 @@ def _demo_split_problems(config: dict) -> list[str]:
     return problems
 
 
+def _folder_problems(config: dict) -> list[str]:
+    """A folder data set is split by its own folders or fractions: the report's image lists name 15-scene files."""
+    data = config["data"]
+    if data["source"] == "folder" and data.get("split_file"):
+        return [
+            "config error at 'data.split_file': it lists the 15-scene report's images; a folder data set "
+            "(data.source folder) is split by its own train/test folders or by split.test_fraction"
+        ]
+    return []
+
+
 def _network_problems(config: dict) -> list[str]:
     """Each model's record: a torchvision family the table knows, and an image size the network takes."""
     size, problems = config["train"]["image_size"], []
@@ -205,6 +216,7 @@ def cross_field_problems(config: dict) -> list[str]:
         + _network_problems(config)
         + _grid_problems(config)
         + _demo_split_problems(config)
+        + _folder_problems(config)
         + _option_image_size_problems(config)
         + _option_choice_problems(config)
         + _feature_amount_problems(config)

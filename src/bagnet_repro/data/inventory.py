@@ -1,4 +1,5 @@
-"""Find the images of a 15-scene copy in either known layout and list them with their checksums.
+"""List the images of the data set with their checksums: a 15-scene copy in either known layout, or a user's own
+image folder (``folder.py``).
 
 Course layout: ``train/<Class>/*`` and ``test/<Class>/*``. Original layout: ``scene_categories/<name>/*``
 (or the category folders at the top), which has no train/test division; the course's protocol of 100
@@ -29,7 +30,7 @@ class ImageRecord:
     sha256: str = ""
 
 
-def _images_in(folder: Path) -> list[Path]:
+def images_in(folder: Path) -> list[Path]:
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise UserError(f"empty class folder (no images): {folder}")
@@ -66,7 +67,7 @@ def _course_records(base: Path) -> list[ImageRecord]:
         folders = sorted(p for p in (base / split).iterdir() if p.is_dir())
         _check_classes({p.name for p in folders}, base / split)
         for folder in folders:
-            records += [ImageRecord(split, folder.name, str(f)) for f in _images_in(folder)]
+            records += [ImageRecord(split, folder.name, str(f)) for f in images_in(folder)]
     return records
 
 
@@ -77,7 +78,7 @@ def _scene_categories_records(base: Path, train_per_class: int, seed: int) -> li
     records = []
     for folder in folders:
         label = SCENE_CATEGORIES_TO_REPORT[folder.name]
-        files = _images_in(folder)
+        files = images_in(folder)
         if len(files) <= train_per_class:
             raise UserError(
                 f"{folder} has {len(files)} images; need more than {train_per_class} "
@@ -112,8 +113,8 @@ def _check_decodes(records: list[ImageRecord]) -> None:
 
 
 def build_inventory(root: str | os.PathLike, course_train_per_class: int = 100, seed: int = 0) -> list[ImageRecord]:
-    """List every image under ``root`` with course split, report class name and sha256; every image must
-    decode."""
+    """List every image of the 15-scene copy at ``root`` with course split, report class name and sha256; every
+    image must decode."""
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"data directory not found: {root}")
@@ -122,6 +123,11 @@ def build_inventory(root: str | os.PathLike, course_train_per_class: int = 100, 
         records = _course_records(base)
     else:
         records = _scene_categories_records(base, course_train_per_class, seed)
+    return checked_inventory(records)
+
+
+def checked_inventory(records: list[ImageRecord]) -> list[ImageRecord]:
+    """``records`` with their sha256, once every image is known to decode."""
     _check_decodes(records)
     return [
         ImageRecord(r.split, r.label, r.path, sha256_file(r.path))

@@ -1,6 +1,6 @@
-"""The report's splits: 80/20 train/val per class from the course training images, 80 test images per class.
-
-Either drawn with a seed (stratified, scikit-learn) or read from a ``split_file`` that lists the exact files.
+"""The splits: the report's (80/20 train/val per class from the course training images, 80 test images per class),
+drawn with a seed (stratified, scikit-learn) or read from a ``split_file`` that lists the exact files; or a user's
+folder's, by its own train/val/test folders or drawn from its pool by the configured fractions.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from ..errors import UserError
+from .folder import POOL
 from .inventory import ImageRecord
 
 SPLIT_FILE_NAMES = {
@@ -63,6 +64,50 @@ def seeded_split(
     tagged = [ImageRecord("train", r.label, r.path, r.sha256) for r in train]
     tagged += [ImageRecord("val", r.label, r.path, r.sha256) for r in val]
     tagged += [ImageRecord("test", r.label, r.path, r.sha256) for r in test]
+    return _ordered(tagged)
+
+
+def _stratified(
+    records: list[ImageRecord], fraction: float, seed: int, key: str
+) -> tuple[list[ImageRecord], list[ImageRecord]]:
+    """Split ``records`` by class into (rest, held out) with ``fraction`` held out (config key ``key``); every class
+    must keep at least one image on each side, else one line names the class's folder and its count."""
+    labels = [r.label for r in records]
+    counts = {label: len(items) for label, items in _by_class(records).items()}
+    try:
+        rest, held = train_test_split(records, test_size=fraction, stratify=labels, random_state=seed)
+    except ValueError:
+        rest, held = [], []
+    for label, count in sorted(counts.items(), key=lambda item: (item[1], item[0])):
+        if not any(r.label == label for r in held) or not any(r.label == label for r in rest):
+            folder = Path(next(r.path for r in records if r.label == label)).parent
+            raise UserError(
+                f"class {label!r} ({folder}) has {count} image(s): too few for {key} {fraction} "
+                f"of {len(records)} images in {len(counts)} classes (each class needs an image on each side)"
+            )
+    return rest, held
+
+
+def folder_split(
+    inventory: list[ImageRecord], val_fraction: float, test_fraction: float, seed: int
+) -> list[ImageRecord]:
+    """A user's folder: its own train/val/test where it has them; a pool split first into test
+    (``test_fraction``), then the rest into train and val (``val_fraction``), stratified with ``seed``."""
+    splits = {r.split for r in inventory}
+    if POOL in splits:
+        rest, test = _stratified(inventory, test_fraction, seed, "split.test_fraction")
+    else:
+        rest = [r for r in inventory if r.split == "train"]
+        test = [r for r in inventory if r.split == "test"]
+    if "val" in splits:
+        train, val = rest, [r for r in inventory if r.split == "val"]
+    else:
+        train, val = _stratified(rest, val_fraction, seed, "split.val_fraction")
+    tagged = [
+        ImageRecord(split, r.label, r.path, r.sha256)
+        for split, part in zip(SPLITS, (train, val, test), strict=True)
+        for r in part
+    ]
     return _ordered(tagged)
 
 

@@ -30,7 +30,8 @@ def read_predictions(files: dict[tuple[str, int], str]) -> pd.DataFrame:
     for (model, seed), path in files.items():
         if not Path(path).is_file():
             raise UserError(f"predictions not found: {path}")
-        frame = pd.read_csv(path, sep="\t")
+        # Only an empty cell is missing: a class folder may be called "NA" or "None".
+        frame = pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""])
         frames.append(frame.assign(model=model, seed=seed))
     return pd.concat(frames, ignore_index=True)
 

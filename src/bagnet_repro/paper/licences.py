@@ -30,6 +30,13 @@ LICENCES: dict[str, Licence] = {
         "LICENSE",
         True,
     ),
+    "folder": Licence(
+        "data",
+        "your own image folder (config data.folder)",
+        "its owner's terms: the workflow cannot know them",
+        "the folder named by data.folder",
+        False,
+    ),
     "imagenet": Licence(
         "data",
         "ImageNet (ILSVRC 2012), directly or through Kaggle's ImageNet Object Localization Challenge",
@@ -76,9 +83,9 @@ LICENCES: dict[str, Licence] = {
 
 
 def licences_used(data_source: str, weight_sources: list[str], pretrain_dataset: str) -> list[Licence]:
-    """The rows that apply to a run: its 15-scene (or demo) data, its pretraining data, its weights sources
+    """The rows that apply to a run: its 15-scene, demo or own-folder data, its pretraining data, its weights sources
     (``none`` and paths or URLs of the user's own have no row; the report names them as such)."""
-    keys = ["demo" if data_source == "demo" else "scene15"]
+    keys = [data_source if data_source in ("demo", "folder") else "scene15"]
     if pretrain_dataset != "none":
         keys.append(pretrain_dataset)
     keys += [f"weights:{source}" for source in sorted(set(weight_sources)) if f"weights:{source}" in LICENCES]

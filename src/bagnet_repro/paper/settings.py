@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def _data_description(data: dict) -> str:
     if data["source"] == "demo":
@@ -11,15 +13,40 @@ def _data_description(data: dict) -> str:
             f"{demo['test_per_class']} test images per class, {demo['width']}x{demo['height']} px), "
             "textures in the 15-scene layout, not the real scenes"
         )
+    if data["source"] == "folder":
+        return f"the images of {data_name(data)}, read from the folder {data['folder']}"
     if data["source"] == "local":
         return f"the 15-scene images of Lazebnik et al. (2006), read from {data['local_dir']}"
     return "the 15-scene images of Lazebnik et al. (2006), downloaded and checked by the workflow"
 
 
-def _split_description(config: dict) -> str:
+def data_name(data: dict) -> str:
+    """The data set's name in the report: ``data.name``, else the 15-scene data's or the folder's own name."""
+    if data.get("name"):
+        return str(data["name"])
+    if data["source"] == "folder":
+        return Path(data["folder"]).name or str(data["folder"])
+    return "the 15-scene data"
+
+
+def _split_description(config: dict, division: set[str]) -> str:
+    """``division``: the split column's values of the inventory (the folder's own train/val/test, or ``pool``)."""
+    split = config["split"]
+    if config["data"]["source"] == "folder":
+        drawn = f"drawn with seed {split['seed']}, stratified by class"
+        if "pool" in division:
+            return (
+                f"{drawn}: {split['test_fraction']:.0%} of each class's images for testing, then "
+                f"{split['val_fraction']:.0%} of the rest for validation"
+            )
+        if "val" in division:
+            return "the folder's own train, validation and test folders"
+        return (
+            f"the folder's own train and test folders; {drawn}: {split['val_fraction']:.0%} of the training "
+            "images for validation"
+        )
     if config["data"].get("split_file"):
         return "the report's own image lists"
-    split = config["split"]
     return (
         f"drawn with seed {split['seed']}: a stratified {split['val_fraction']:.0%} of the training images "
         f"for validation, {split['test_per_class']} test images per class"
@@ -69,11 +96,13 @@ def run_facts(config: dict, train: dict) -> dict:
     }
 
 
-def settings_values(config: dict, train: dict) -> dict:
-    """``train``: the resolved training settings (recipe preset and overrides) the runs used."""
+def settings_values(config: dict, train: dict, division: set[str]) -> dict:
+    """``train``: the resolved training settings (recipe preset and overrides) the runs used; ``division``: the
+    inventory's split column values (how the data came divided)."""
     return {
+        "data_name": data_name(config["data"]),
         "data_description": _data_description(config["data"]),
-        "split_description": _split_description(config),
+        "split_description": _split_description(config, division),
         "image_size": str(train["image_size"]),
         "training_description": _training_description(config["train"]["recipe"], train, config["seeds"]),
         "weights_description": _weights_description(config),

@@ -196,7 +196,7 @@ def collect_values(
         "sweep": sweep_values(pd.read_csv(sweep)),
         "precision": precision_values(pd.read_csv(precision), pd.read_csv(dead_layers)),
         "audit": audit_values(json.loads(Path(audit_summary).read_text())),
-        "split": split_values(pd.read_csv(manifest, sep="\t")),
+        "split": split_values(pd.read_csv(manifest, sep="\t", dtype=str, keep_default_na=False)),
         "settings": settings,
         "report": report_values(),
         "provenance": provenance,

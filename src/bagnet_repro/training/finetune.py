@@ -12,10 +12,9 @@ from pathlib import Path
 
 from ..compute.device import resolve_device
 from ..compute.tracking import job_record
-from ..config.classes import REPORT_CLASSES
 from ..config.train_settings import TrainSettings, check_choices
 from ..data.inventory import read_records
-from ..data.loading import load_split
+from ..data.loading import load_split, manifest_classes
 from ..errors import UserError
 from ..files.atomic import check_writable
 from ..models import build_model
@@ -53,11 +52,12 @@ def train(
     with job:
         seed_everything(settings.seed)
         manifest = read_records(manifest_path)
+        classes = manifest_classes(manifest)  # the data's own classes, sorted: the head's size and order
         train_set = load_split(manifest, "train", settings.image_size)
         val_set = load_split(manifest, "val", settings.image_size)
         model = build_model(
             settings.model,
-            len(REPORT_CLASSES),
+            len(classes),
             weights=settings.weights,
             head=settings.head,
             cache=weights_cache,
@@ -66,13 +66,13 @@ def train(
         source = settings.weights or "random init"
         print(f"{settings.model}: starting from {source}" + (f" ({weights_file})" if weights_file else ""), flush=True)
         state = fit(
-            model, train_set, val_set, settings, len(REPORT_CLASSES), history_path, checkpoint_path, manifest_path, job
+            model, train_set, val_set, settings, len(classes), history_path, checkpoint_path, manifest_path, job
         )
         save_trained(
             best_path,
             model=settings.model,
             head=settings.head,
-            classes=list(REPORT_CLASSES),
+            classes=classes,
             image_size=settings.image_size,
             epoch=state["best_epoch"],
             val_acc=state["best_val_acc"],

@@ -1,0 +1,86 @@
+"""A user's own image folder as the data set: one sub-folder per class, any count from 2 up.
+
+Either already split (``train/``, ``test/`` and optionally ``val/``, each with the same class folders) or one pool
+of class folders that the split step divides by the configured fractions. The class names are the folder names as
+they are (spaces, capitals, any letters): the manifest records them and everything downstream reads them there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import UserError
+from .inventory import ImageRecord, checked_inventory, images_in
+
+POOL = "pool"  # the inventory's split column for a folder the workflow splits itself
+FOLDER_SPLITS = ("train", "val", "test")
+
+
+def _class_folders(where: Path) -> list[Path]:
+    """The class folders in ``where`` (hidden ones skipped), each name usable in a TSV row."""
+    folders = sorted(p for p in where.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for folder in folders:
+        if "\t" in folder.name or "\n" in folder.name or "\r" in folder.name:
+            raise UserError(f"class folder name holds a tab or line break: {folder!s}")
+    return folders
+
+
+def _check_class_count(classes: list[str], where: Path) -> None:
+    if not classes:
+        raise UserError(f"no class folders in {where}: expected one sub-folder of images per class")
+    if len(classes) < 2:
+        raise UserError(f"only one class folder in {where} ({classes[0]}): a classifier needs at least 2 classes")
+
+
+def folder_division(root: Path) -> str:
+    """``split`` when ``root`` holds train/ and test/ (its own division), else ``pool``."""
+    has = {name: (root / name).is_dir() for name in FOLDER_SPLITS}
+    if has["train"] and has["test"]:
+        return "split"
+    if has["train"] or has["test"] or has["val"]:
+        present = ", ".join(f"{name}/" for name in FOLDER_SPLITS if has[name])
+        raise UserError(
+            f"{root} holds {present} but not both train/ and test/: give both (val/ is optional), "
+            "or put the class folders at the top for the workflow to split"
+        )
+    return "pool"
+
+
+def _split_records(root: Path) -> list[ImageRecord]:
+    splits = [name for name in FOLDER_SPLITS if (root / name).is_dir()]
+    folders = {split: _class_folders(root / split) for split in splits}
+    train_classes = [p.name for p in folders["train"]]
+    _check_class_count(train_classes, root / "train")
+    for split in splits[1:]:
+        classes = [p.name for p in folders[split]]
+        if classes != train_classes:
+            only_train = sorted(set(train_classes) - set(classes))
+            only_here = sorted(set(classes) - set(train_classes))
+            parts = [f"only in train/: {', '.join(only_train)}"] * bool(only_train)
+            parts += [f"only in {split}/: {', '.join(only_here)}"] * bool(only_here)
+            raise UserError(f"classes differ between {root / 'train'} and {root / split} ({'; '.join(parts)})")
+    return [
+        ImageRecord(split, folder.name, str(image))
+        for split in splits
+        for folder in folders[split]
+        for image in images_in(folder)
+    ]
+
+
+def _pool_records(root: Path) -> list[ImageRecord]:
+    folders = _class_folders(root)
+    _check_class_count([p.name for p in folders], root)
+    return [ImageRecord(POOL, folder.name, str(image)) for folder in folders for image in images_in(folder)]
+
+
+def folder_records(root: str | Path) -> list[ImageRecord]:
+    """Every image of the folder data set at ``root``, with its class and its folder's split (or ``pool``)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise UserError(f"data.folder not found (or not a folder): {root}")
+    return _split_records(root) if folder_division(root) == "split" else _pool_records(root)
+
+
+def folder_inventory(root: str | Path) -> list[ImageRecord]:
+    """``folder_records`` with their sha256, once every image is known to decode."""
+    return checked_inventory(folder_records(root))
