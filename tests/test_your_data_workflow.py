@@ -55,10 +55,11 @@ def _check_own_classes(work, rows, classes, name):
         words = " ".join(_confusion_labels(work, row["model"]))
         assert all(label in words for label in classes), (row["model"], words)
     text = _paper_text(work)
-    assert name in text and f"{len(classes)} classes" in text
-    assert "not the report's data, so no value of the report is compared" in text
+    assert name in text and f"{len(classes)} classes" in text and "else [" not in text
+    assert f"; its {len(classes)} classes, named by its folders, are" in text
+    assert "so no value of the report is compared" in text
     assert all(label in text for label in classes)
-    check_paper_like_a_reader(work)
+    check_paper_like_a_reader(work, min_figures=6)  # no feature-amount study or backbones table here
 
 
 def test_a_three_class_folder_split_by_fractions_to_the_pdf(tmp_path):
@@ -97,4 +98,4 @@ def test_a_torchvision_network_beside_a_bagnet_on_the_demo_data(tmp_path):
     )
     text = _paper_text(tmp_path)
     assert "torchvision:mobilenet_v3_small" in text and "the 15 scene classes" in text
-    check_paper_like_a_reader(tmp_path)
+    check_paper_like_a_reader(tmp_path, min_figures=6)
