@@ -14,6 +14,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeGuard
 
 import torch
 
@@ -29,7 +30,7 @@ _NO_DEVICES = ("", "-1", "none", "nodevfiles")
 _FIX = "see docs/environments.md"
 
 
-def _names_devices(value: str | None) -> bool:
+def _names_devices(value: str | None) -> TypeGuard[str]:
     return value is not None and value.strip().lower() not in _NO_DEVICES
 
 

@@ -67,6 +67,7 @@ def has_layout(root: Path) -> bool:
 def _run_cli(command: list[str], secrets: list[str], competition: str) -> None:
     """Run the kaggle CLI, printing its output with the secrets masked; one line on failure."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+    assert process.stdout is not None  # stdout=PIPE above gives the process a readable stdout
     last = ""
     for line in process.stdout:
         line = mask(line.rstrip("\n"), secrets)

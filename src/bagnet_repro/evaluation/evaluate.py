@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import torch
+
 from ..compute.device import resolve_device
 from ..compute.tracking import evaluation_numerics, recorded_job
 from ..data.inventory import read_records
@@ -39,10 +41,10 @@ def evaluate(
     dev = resolve_device(device)
     model, saved = load_trained(checkpoint, dev)
     size = saved["image_size"]
-    for grid in (scramble_grid, *sweep_grids):
-        if size % grid:
+    for pieces in (scramble_grid, *sweep_grids):  # pieces per side
+        if size % pieces:
             raise UserError(
-                f"scramble grid {grid} does not divide the image size {size} "
+                f"scramble grid {pieces} does not divide the image size {size} "
                 "(evaluate.scramble_grid / evaluate.sweep_grids)"
             )
     manifest = read_records(manifest_path)
@@ -68,11 +70,12 @@ def evaluate(
     )
     for split in ("val", "test"):
         data = load_split(manifest, split, size)
-        conditions = {split: None}  # condition -> scramble grid (None: the intact images)
+        conditions: dict[str, int | None] = {split: None}  # condition -> scramble grid (None: the intact images)
         if split == "test":
             conditions["scrambled_test"] = scramble_grid
             conditions.update((f"scrambled_g{grid}", grid) for grid in sweep_grids)
-        predictions_by_grid = {}  # the Table-1 grid is usually in the sweep too: predict it once
+        # the Table-1 grid is usually in the sweep too: predict it once
+        predictions_by_grid: dict[int | None, torch.Tensor] = {}
         for condition, grid in conditions.items():
             if grid not in predictions_by_grid:
                 images = data.images if grid is None else scramble_batch(data.images, data.keys, scramble_seed, grid)

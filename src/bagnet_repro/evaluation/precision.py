@@ -17,6 +17,7 @@ from torch import nn
 from ..compute.device import resolve_device
 from ..data.inventory import read_records
 from ..data.loading import load_split
+from ..errors import UserError
 from ..files.atomic import write_table_atomic
 from ..models import get_bagnet
 from ..models.trained import load_trained
@@ -86,7 +87,7 @@ def precision_rows(
     """Accuracy (when labels are given) and max |logit - fp32 logit| per numeric mode."""
     model.eval().to(device)
     reference = _logits(model, images, device, "fp32", batch_size)
-    rows = []
+    rows: list[dict[str, str | float | None]] = []
     for mode in MODES:
         reason = unavailable_reason(mode, device)
         if reason:
@@ -135,6 +136,8 @@ def run_precision(
     if checkpoint:
         model, saved = load_trained(checkpoint, dev)
         name, size, with_labels = saved["model"], saved["image_size"], True
+    elif imagenet_model is None:
+        raise UserError("precision: give either a checkpoint or an original BagNet's name (--checkpoint or --model)")
     else:
         model = get_bagnet(imagenet_model, weights="imagenet", cache=weights_cache, weights_file=weights_file)
         model = model.to(dev).eval()

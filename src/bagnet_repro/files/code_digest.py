@@ -15,6 +15,7 @@ import functools
 import hashlib
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent  # the whole bagnet_repro package
@@ -57,7 +58,7 @@ def recorded_code(path: str | Path) -> set[str] | None:
     return None
 
 
-def code_check(results: list[str | Path], current: str | None = None) -> dict:
+def code_check(results: Sequence[str | Path], current: str | None = None) -> dict:
     """The current digest, the results made by other code, and those that record none."""
     current = current or code_sha256()
     other, unrecorded = [], []

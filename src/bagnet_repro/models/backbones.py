@@ -15,9 +15,13 @@ from torch import nn
 from ..config.catalog import BACKBONE_NAMES, OWN_BACKBONES
 from ..errors import UserError
 from . import darknet, vovnet
+from .layers import MultiScaleBackbone
 from .torchvision_backbones import TorchvisionBackbone
 
-_OWN_BUILDERS: dict[str, Callable[..., nn.Module]] = {
+# Every backbone carries ``out_channels`` and ``strides`` and returns the list of its stage maps.
+Backbone = MultiScaleBackbone | TorchvisionBackbone
+
+_OWN_BUILDERS: dict[str, Callable[..., MultiScaleBackbone]] = {
     "darknet19": darknet.darknet19,
     "darknet53": darknet.darknet53,
     "cspdarknet19": darknet.cspdarknet19,
@@ -30,7 +34,7 @@ _OWN_BUILDERS: dict[str, Callable[..., nn.Module]] = {
 assert tuple(_OWN_BUILDERS) == OWN_BACKBONES, "catalog.OWN_BACKBONES and the builders disagree"
 
 
-def build_backbone(name: str, **options) -> nn.Module:
+def build_backbone(name: str, **options) -> Backbone:
     """The backbone ``name`` with random weights; ``options`` go to its builder.
 
     VoVNet: ``residual=False, ese=False`` for V1. Darknet and CSPDarknet: ``activation="leaky_relu"`` for
@@ -50,7 +54,7 @@ def build_backbone(name: str, **options) -> nn.Module:
 class BackboneClassifier(nn.Module):
     """Global average pooling of a backbone's last map, then ``fc``."""
 
-    def __init__(self, backbone: nn.Module, num_classes: int) -> None:
+    def __init__(self, backbone: Backbone, num_classes: int) -> None:
         super().__init__()
         self.backbone = backbone
         self.num_features = backbone.out_channels[-1]

@@ -71,14 +71,28 @@ class BagNetConfig:
 
 # Which stages open with a 3x3 middle conv, by patch width (the receptive field).
 _KERNEL3 = {9: (1, 1, 0, 0), 17: (1, 1, 1, 0), 33: (1, 1, 1, 1)}
+
+
+def _config(name: str, patch: int | str, padded: bool = False) -> BagNetConfig:
+    # A network record's receptive field is a patch width or the words "whole image"; every BagNet's is a width.
+    assert isinstance(patch, int), f"BagNet {name}'s receptive field {patch!r} is not a patch width"
+    return BagNetConfig(name, _KERNEL3[patch], patch, padded=padded)
+
+
 BAGNET_CONFIGS = {
-    **{name: BagNetConfig(name, _KERNEL3[patch], patch) for name, patch in ORIGINAL_BAGNETS.items()},
-    **{name: BagNetConfig(name, _KERNEL3[patch], patch, padded=True) for name, patch in BAGNETS_V2.items()},
+    **{name: _config(name, patch) for name, patch in ORIGINAL_BAGNETS.items()},
+    **{name: _config(name, patch, padded=True) for name, patch in BAGNETS_V2.items()},
 }
 
 
 class BagNet(nn.Module):
     """Bag-of-local-features network: class evidence per patch, averaged over the image."""
+
+    # the four stages, set by name in __init__
+    layer1: nn.Sequential
+    layer2: nn.Sequential
+    layer3: nn.Sequential
+    layer4: nn.Sequential
 
     def __init__(self, config: BagNetConfig, num_classes: int = 1000) -> None:
         super().__init__()
@@ -87,7 +101,7 @@ class BagNet(nn.Module):
         if config.padded:
             # v2 stem: one padded 3x3 conv, named conv1 as BagNets-v2 names it.
             self.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
-            self.conv2 = None
+            self.conv2: nn.Conv2d | None = None
             self.bn1 = nn.BatchNorm2d(64)
         else:
             self.conv1 = nn.Conv2d(3, 64, kernel_size=1, stride=1, padding=0, bias=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from torch import nn
 
@@ -47,7 +47,7 @@ class MultiScaleBackbone(nn.Module):
     def __init__(
         self,
         stem: nn.Module,
-        stages: list[nn.Module],
+        stages: Sequence[nn.Module],
         out_channels: list[int],
         strides: list[int],
         stem_output: bool = False,

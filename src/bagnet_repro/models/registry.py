@@ -10,7 +10,7 @@ from torch import nn
 from torchvision import models as tv_models
 
 from ..config.catalog import BAGNET_NAMES, HEADS
-from ..config.networks import Network, network, unknown_network_problem
+from ..config.networks import Network, WeightSources, network, unknown_network_problem
 from ..data.download import download
 from ..errors import UserError
 from . import weights as weight_files
@@ -56,10 +56,10 @@ def _replace_head(model: nn.Module, record: Network, num_classes: int, head: str
 
 
 def _pretrained_bagnet(
-    name: str, weights: str | dict, cache: str | os.PathLike | None, weights_file: Path | None = None
+    name: str, spec: weight_files.WeightsSpec, cache: str | os.PathLike | None, weights_file: Path | None = None
 ) -> BagNet:
-    """A BagNet loaded strictly from ``weights`` (``weights_file`` when already fetched), at the file's class count."""
-    path = weights_file or fetch_weights_file(name, weights, cache)
+    """A BagNet loaded strictly from ``spec`` (``weights_file`` when already fetched), at the file's class count."""
+    path = weights_file or _spec_file(name, record_of(name).weights, spec, cache)
     state = weight_files.read_state_dict(path)
     pretrained_classes = state["fc.weight"].shape[0] if "fc.weight" in state else IMAGENET_CLASSES
     model = BagNet(BAGNET_CONFIGS[name], num_classes=pretrained_classes)
@@ -87,7 +87,7 @@ def get_bagnet(
     spec = weight_files.parse_weights(weights)
     if spec is None:
         return BagNet(BAGNET_CONFIGS[name], num_classes=num_classes or IMAGENET_CLASSES)
-    model = _pretrained_bagnet(name, weights, cache, weights_file)
+    model = _pretrained_bagnet(name, spec, cache, weights_file)
     if num_classes is not None and model.fc.out_features != num_classes:
         model.fc = nn.Linear(model.num_features, num_classes)
     return model
@@ -127,8 +127,13 @@ def fetch_weights_file(name: str, weights: str | dict | None, cache: str | os.Pa
     """
     sources = record_of(name).weights
     spec = weight_files.parse_weights(weights)
-    if spec is None:
-        return None
+    return None if spec is None else _spec_file(name, sources, spec, cache)
+
+
+def _spec_file(
+    name: str, sources: WeightSources, spec: weight_files.WeightsSpec, cache: str | os.PathLike | None
+) -> Path:
+    """The file of the pretrained weights ``spec`` names for ``name`` (offered by ``sources``), fetched once."""
     if spec.source == "file":
         return weight_files.file_weights(spec, weight_files.cache_dir(cache))
     if spec.source == "imagenet" and not sources.imagenet:
@@ -144,11 +149,11 @@ def fetch_weights_file(name: str, weights: str | dict | None, cache: str | os.Pa
 
 
 def _pretrained_cnn(
-    name: str, weights: str | dict, cache: str | os.PathLike | None, weights_file: Path | None = None
+    name: str, spec: weight_files.WeightsSpec, cache: str | os.PathLike | None, weights_file: Path | None = None
 ) -> nn.Module:
-    """A CNN baseline at 1000 classes carrying the pretrained ``weights`` (``weights_file`` when already fetched)."""
-    path = weights_file or fetch_weights_file(name, weights, cache)
-    source = weight_files.parse_weights(weights).source
+    """A CNN baseline at 1000 classes carrying the pretrained ``spec`` (``weights_file`` when already fetched)."""
+    path = weights_file or _spec_file(name, record_of(name).weights, spec, cache)
+    source = spec.source
     if source == "torchvision":
         # torchvision's builder finds the verified file as torch.hub keeps it (<hub>/checkpoints/<its name>)
         # and applies its own key fixes.
@@ -200,8 +205,8 @@ def build_model(
             _replace_head(model, record, num_classes, head)
         return model
     if name in BAGNET_CONFIGS:
-        model = _pretrained_bagnet(name, weights, cache, weights_file)
+        model = _pretrained_bagnet(name, spec, cache, weights_file)
     else:
-        model = _pretrained_cnn(name, weights, cache, weights_file)
+        model = _pretrained_cnn(name, spec, cache, weights_file)
     _replace_head(model, record, num_classes, head)
     return model

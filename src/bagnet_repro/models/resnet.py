@@ -14,6 +14,9 @@ from torchvision.models.resnet import Bottleneck, ResNet, conv1x1, conv3x3
 class StrideFirstBottleneck(Bottleneck):
     """torchvision's bottleneck with the stride moved from the 3x3 conv to the first 1x1 conv."""
 
+    conv1: nn.Conv2d
+    conv2: nn.Conv2d
+
     def __init__(
         self,
         inplanes: int,

@@ -20,7 +20,10 @@ def _trunk(model: nn.Module) -> list[tuple[str, nn.Module]]:
     if isinstance(model, tv_models.ResNet):
         names = ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4")
         return [(name, getattr(model, name)) for name in names]
-    return [(f"features.{index}", layer) for index, layer in enumerate(model.features)]
+    features = model.features
+    # the other families of TORCHVISION_BACKBONES (MobileNet, EfficientNet) keep their trunk in a Sequential
+    assert isinstance(features, nn.Sequential), f"{type(model).__name__}.features is not an nn.Sequential"
+    return [(f"features.{index}", layer) for index, layer in enumerate(features)]
 
 
 def _stage_nodes(model: nn.Module) -> tuple[list[str], list[int], list[int]]:

@@ -9,6 +9,7 @@ cannot run code when it is loaded (every ``best.pt`` this pipeline has written r
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeGuard
 
 import torch
 
@@ -59,7 +60,7 @@ def save_trained(
     save_torch_atomic(record, path)
 
 
-def is_trained_file(saved: object) -> bool:
+def is_trained_file(saved: object) -> TypeGuard[dict]:
     """Whether ``saved`` claims to be a ``best.pt`` record (a bare or wrapped state dict does not)."""
     return isinstance(saved, dict) and "state_dict" in saved and "model" in saved and "classes" in saved
 

@@ -7,6 +7,7 @@ import hashlib
 import importlib.metadata
 import json
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -74,7 +75,7 @@ def study_results(table: str | Path) -> list[Path]:
     return found
 
 
-def results_used(histories: list[str | Path], results: list[str | Path], files: dict[str, str]) -> list[str]:
+def results_used(histories: list[str | Path], results: Sequence[str | Path], files: dict[str, str]) -> list[str]:
     """Every result the PDF's numbers come from that records the code which made it: the training histories,
     the evaluations' metrics, and the jobs behind the feature-amount study's table when the report has one."""
     used = [*map(str, histories), *map(str, results)]
@@ -89,7 +90,7 @@ def provenance(
     manifest: str | Path,
     histories: list[str | Path],
     snakemake_version: str,
-    results: list[str | Path] = (),
+    results: Sequence[str | Path] = (),
     files: dict[str, str] | None = None,
 ) -> dict:
     """The facts the paper's provenance block prints. ``code`` names every result the PDF uses

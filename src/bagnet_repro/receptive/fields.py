@@ -29,6 +29,7 @@ def _support(
         x.requires_grad_(True)
         out = feature_fn(x)
         out[0, :, row, col].sum().backward()
+        assert x.grad is not None  # x requires grad and the output depends on it (else backward raised)
         support |= x.grad[0].abs().sum(0) != 0
     return support
 

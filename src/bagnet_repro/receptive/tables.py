@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from torchvision.models import resnet50 as torchvision_resnet50
 
-from ..config.networks import WHOLE_IMAGE, network
+from ..config.networks import WHOLE_IMAGE
 from ..files.atomic import write_table_atomic
-from ..models import build_model
+from ..models import BagNet, build_model
+from ..models.registry import record_of
 from .fields import LAYER_COLUMNS, layer_table, measure_receptive_field
 
 SUMMARY_COLUMNS = ("model", "theoretical_rf", "stride", "measured_rf", "measured_stride", "measure_size", "note")
@@ -20,7 +21,7 @@ def write_receptive_fields(
     their theoretical value is given."""
     layer_rows, summary_rows = [], []
     for name in models:
-        record = network(name)
+        record = record_of(name)  # one line for an unknown name, as build_model gives it
         model = build_model(name, 1000, head="linear")
         table = layer_table(model, image_size)
         layer_rows += [{"model": name, **row} for row in table]
@@ -34,6 +35,8 @@ def write_receptive_fields(
             "note": record.receptive_note,
         }
         if record.receptive_field != WHOLE_IMAGE:
+            # only the BagNets' records give a patch-sized field
+            assert isinstance(model, BagNet), f"{name} has a patch-sized field but is not a BagNet"
             field = measure_receptive_field(model.double().eval().features, measure_size)
             summary.update(measured_rf=field.size[0], measured_stride=field.stride[0], measure_size=measure_size)
         summary_rows.append(summary)

@@ -13,6 +13,7 @@ import json
 import os
 import tarfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import UserError
@@ -123,7 +124,7 @@ def _from_listing(workdir: Path, listing, weights: bool):
 def export_run(
     archive: str | os.PathLike,
     workdir: str | os.PathLike = ".",
-    configfiles: list[str] = (),
+    configfiles: Sequence[str] = (),
     weights: bool = True,
     snakefile: str | os.PathLike | None = None,
     listing: str | os.PathLike | None = None,

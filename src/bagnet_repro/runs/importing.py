@@ -15,6 +15,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import UserError
@@ -38,7 +39,7 @@ def _finish_stale(workdir: Path) -> None:
         print(f"note: {placing.complete(stage, workdir)}", file=sys.stderr)
 
 
-def _unaccounted_hint(configfiles: list[str]) -> str:
+def _unaccounted_hint(configfiles: Sequence[str]) -> str:
     return "" if configfiles else "; pass the run's config files with --configfile"
 
 
@@ -139,7 +140,7 @@ def _stage_member(archive: Path, stage: placing.Stage, name: str, source, entry:
 def import_run(
     archive: str | os.PathLike,
     workdir: str | os.PathLike = ".",
-    configfiles: list[str] = (),
+    configfiles: Sequence[str] = (),
     force: bool = False,
     snakefile: str | os.PathLike | None = None,
     keep_logs: bool = False,
@@ -174,9 +175,9 @@ def import_run(
     stage = placing.Stage.new(workdir)
     try:
         _stage_files(archive, stage, manifest, set(order))
-        records = relocated_records(manifest["records"], manifest["provenance"], workdir, project)
-        cleared = {name: None for name in names if name in outputs and name not in records}
-        records = {**records, **cleared}
+        moved = relocated_records(manifest["records"], manifest["provenance"], workdir, project)
+        cleared: dict[str, dict | None] = {name: None for name in names if name in outputs and name not in moved}
+        records: dict[str, dict | None] = {**moved, **cleared}
         plan = {
             "archive": str(archive),
             "names": order,

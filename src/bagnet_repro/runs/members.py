@@ -12,6 +12,7 @@ import tarfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 from ..data.extract import _check_member_name
 from ..errors import UserError
@@ -25,7 +26,7 @@ class Refused(UserError):
     """An archive refused before anything of it was placed."""
 
 
-def refuse(archive: Path, why: str) -> None:
+def refuse(archive: Path, why: str) -> NoReturn:
     raise Refused(f"refused {archive}: {why}; nothing was written")
 
 
@@ -59,8 +60,10 @@ def _manifest_of(archive: Path, tar: tarfile.TarFile) -> dict:
     first = tar.next()
     if first is None or first.name != mf.MANIFEST_NAME or not first.isreg():
         refuse(archive, f"not a run archive (its first entry is not {mf.MANIFEST_NAME})")
+    contents = tar.extractfile(first)
+    assert contents is not None  # a regular file's entry (checked above) always has contents
     try:
-        manifest = json.loads(tar.extractfile(first).read())
+        manifest = json.loads(contents.read())
     except ValueError:
         refuse(archive, f"{mf.MANIFEST_NAME} is not JSON")
     if not isinstance(manifest, dict) or manifest.get("format") != mf.FORMAT:

@@ -28,7 +28,13 @@ def relocated(value, moves: list[tuple[str, str]]):
         if not patterns:
             return text
         combined = re.compile("|".join(f"(?P<m{i}>{p.pattern})" for i, (p, _) in enumerate(patterns)))
-        return combined.sub(lambda match: patterns[int(match.lastgroup[1:])][1], text)
+
+        def replacement(match: re.Match[str]) -> str:
+            group = match.lastgroup
+            assert group is not None  # each alternative is a named group m<i>, with no group inside it
+            return patterns[int(group[1:])][1]
+
+        return combined.sub(replacement, text)
 
     def walk(item):
         if isinstance(item, str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..errors import UserError
@@ -21,8 +21,8 @@ def _first_line(exc: BaseException) -> str:
 @contextlib.contextmanager
 def open_workflow(
     workdir: str | os.PathLike,
-    configfiles: list[str] = (),
-    targets: list[str] = (),
+    configfiles: Sequence[str] = (),
+    targets: Sequence[str] = (),
     forceall: bool = False,
     snakefile: str | os.PathLike | None = None,
     config: dict | None = None,
@@ -97,7 +97,7 @@ def planned_jobs(workflow) -> list:
 
 
 def planned_rules(
-    workdir: str | os.PathLike, configfiles: list[str] = (), snakefile: str | os.PathLike | None = None
+    workdir: str | os.PathLike, configfiles: Sequence[str] = (), snakefile: str | os.PathLike | None = None
 ) -> list[str]:
     """The rule names of the jobs a dry run in ``workdir`` would run, sorted (empty: nothing to do)."""
     with open_workflow(workdir, configfiles, snakefile=snakefile) as workflow:
