@@ -46,7 +46,7 @@ def seeded_split(
         train, val = train_test_split(course_train, test_size=val_fraction, stratify=labels, random_state=seed)
     except ValueError as exc:  # too few images for a stratified split: one line with the numbers
         counts = {label: len(items) for label, items in _by_class(course_train).items()}
-        fewest = min(counts, key=counts.get) if counts else "-"
+        fewest = min(counts, key=lambda label: counts[label]) if counts else "-"
         raise UserError(
             f"cannot split {len(course_train)} course-train images into train and val by class "
             f"(split.val_fraction {val_fraction}; fewest: {counts.get(fewest, 0)} in {fewest}): "
@@ -137,10 +137,10 @@ def split_from_file(inventory: list[ImageRecord], split_file: str | os.PathLike)
             if split is None:
                 raise UserError(f"{split_file}:{line}: unknown report_split {row['report_split']!r}")
             course = course_folder(row, split)
-            record = index.get((course, row["class"], row["file"]))
-            if record is None:
+            found = index.get((course, row["class"], row["file"]))
+            if found is None:
                 raise UserError(f"{split_file}:{line}: {course}/{row['class']}/{row['file']} is not in the data")
-            chosen.append(ImageRecord(split, record.label, record.path, record.sha256))
+            chosen.append(ImageRecord(split, found.label, found.path, found.sha256))
     if len({r.path for r in chosen}) != len(chosen):
         raise UserError(f"{split_file}: lists the same image more than once")
     return _ordered(chosen)
