@@ -2,12 +2,15 @@
 
     python benchmarks/explain_large.py --width 4000 --height 3000 --model bagnet33 --method upsampled \\
         --memory-mb 1024 --threads 2 --out benchmarks/results/explain_4000x3000_cpu_2threads.json
+    python benchmarks/explain_large.py --width 1200 --height 900 --model bagnet33 --method upsampled \\
+        --memory-mb 260 320 450 --threads 2 --out benchmarks/results/explain_small_budget_cpu_2threads.json
 
 The image is a synthetic texture (JPEG) and the network a BagNet with random weights and ImageNet's 1000 classes
 (the arithmetic and memory of a trained one are the same). The network is loaded first; the peak is the kernel's
 high-water mark of the process's resident memory (VmHWM, reset through /proc/self/clear_refs after loading), above
 the resident memory just before ``explain`` starts, so it counts everything ``explain`` holds for the image:
-copies, activations, heatmaps, the figure and the arrays written."""
+copies, activations, heatmaps, the figure and the arrays written. Several budgets are measured one after the other,
+each in a fresh process, into one file of runs (``needed_mb``: what ``explain`` named up front)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import argparse
 import contextlib
 import io
 import json
+import multiprocessing
 import platform
 import tempfile
 import time
@@ -24,6 +28,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from bagnet_repro.heatmaps.budget import image_budget
 from bagnet_repro.heatmaps.explain import explain_images, load_explained_model
 from bagnet_repro.models import get_bagnet
 
@@ -44,17 +49,8 @@ def _texture(width: int, height: int, path: Path) -> None:
     Image.fromarray(noisy).save(path, quality=90)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--width", type=int, default=4000)
-    parser.add_argument("--height", type=int, default=3000)
-    parser.add_argument("--model", default="bagnet33")
-    parser.add_argument("--method", default="upsampled")
-    parser.add_argument("--classes", type=int, default=3)
-    parser.add_argument("--memory-mb", type=float, default=1024)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args()
+def measure(args: argparse.Namespace, memory_mb: float) -> dict:
+    """One run of ``explain`` within ``memory_mb``: the budget it named, its peak above the start, its time."""
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory(prefix="explain-large-") as scratch:
         scratch = Path(scratch)
@@ -63,28 +59,50 @@ def main() -> None:
         torch.manual_seed(0)
         torch.save(get_bagnet(args.model, num_classes=1000).state_dict(), scratch / "weights.pt")
         explained = load_explained_model(args.model, str(scratch / "weights.pt"), torch.device("cpu"))
+        needed = image_budget(explained.model, args.height, args.width, args.method, args.classes).needed_mb
         Path("/proc/self/clear_refs").write_text("5")  # the high-water mark starts again from here
         before_kb = _status_kb("VmRSS")
         said = io.StringIO()
         start = time.perf_counter()
         with contextlib.redirect_stdout(said):
             explain_images(
-                explained, [str(photo)], str(scratch / "out"), args.classes, None, args.method, memory_mb=args.memory_mb
+                explained, [str(photo)], str(scratch / "out"), args.classes, None, args.method, memory_mb=memory_mb
             )
         seconds = time.perf_counter() - start
         peak_kb = _status_kb("VmHWM")
-    budget_line = said.getvalue().splitlines()[0]
+    return {
+        "memory_mb": memory_mb,
+        "needed_mb": needed,
+        "budget_named_up_front": said.getvalue().splitlines()[0],
+        "peak_mb_above_start": round((peak_kb - before_kb) / 1024, 1),
+        "within_budget": (peak_kb - before_kb) / 1024 <= memory_mb,
+        "resident_mb_at_start": round(before_kb / 1024, 1),
+        "seconds": round(seconds, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--width", type=int, default=4000)
+    parser.add_argument("--height", type=int, default=3000)
+    parser.add_argument("--model", default="bagnet33")
+    parser.add_argument("--method", default="upsampled")
+    parser.add_argument("--classes", type=int, default=3)
+    parser.add_argument("--memory-mb", type=float, nargs="+", default=[1024])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    runs = []
+    for memory_mb in args.memory_mb:  # a fresh process each: no budget inherits another's allocations
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            runs.append(pool.apply(measure, (args, memory_mb)))
+        print(json.dumps(runs[-1]), flush=True)
     result = {
         "image": f"{args.width} x {args.height} px (JPEG, synthetic texture)",
         "model": args.model,
         "method": args.method,
         "classes_drawn": args.classes,
-        "memory_mb": args.memory_mb,
-        "budget_named_up_front": budget_line,
-        "peak_mb_above_start": round((peak_kb - before_kb) / 1024, 1),
-        "within_budget": (peak_kb - before_kb) / 1024 <= args.memory_mb,
-        "resident_mb_at_start": round(before_kb / 1024, 1),
-        "seconds": round(seconds, 1),
+        **(runs[0] if len(runs) == 1 else {"runs": runs}),
         "threads": args.threads,
         "device": "cpu",
         "cpu": platform.processor() or platform.machine(),

@@ -41,6 +41,17 @@ def test_choices_come_from_the_recipe_table_and_the_catalog():
     assert tuple(_option("backbone-table", "--names").choices) == BACKBONE_NAMES
 
 
+def test_every_option_of_the_heatmap_commands_says_what_it_is():
+    """The budgets say what they bound: explain's the whole run of an image, heatmaps' one dense band."""
+    for command in ("select-heatmap-images", "heatmaps", "explain"):
+        for action in _commands()[command]._actions:
+            assert action.help, (command, action.dest)
+    assert "dense band" not in _option("explain", "--memory-mb").help
+    assert "MB of memory explaining one image may take" in _option("explain", "--memory-mb").help
+    assert "g x g pieces" in _option("heatmaps", "--scramble-grid").help
+    assert _option("heatmaps", "--scramble-grid").default is None  # the config gives the grid, no default here
+
+
 def test_parsing_the_command_line_imports_no_torch():
     code = "import sys; from bagnet_repro.cli import build_parser; build_parser(); print('torch' in sys.modules)"
     result = subprocess.run(

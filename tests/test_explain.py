@@ -1,5 +1,6 @@
 """``bagnet-repro explain``: heatmaps of any image at its own size, equal to ``patch_logits``."""
 
+import json
 import time
 
 import numpy as np
@@ -14,7 +15,7 @@ from bagnet_repro.heatmaps.budget import image_budget
 from bagnet_repro.heatmaps.explain import for_drawing
 from bagnet_repro.models import build_model, get_bagnet
 from bagnet_repro.models.trained import save_trained
-from helpers import randomize_batchnorm, run_cli
+from helpers import PROJECT, randomize_batchnorm, run_cli
 
 
 @pytest.fixture()
@@ -258,3 +259,32 @@ def test_a_16_bit_image_is_explained_mid_grey(tmp_path):
     result = explain_cli(tmp_path, str(grey), "--model", "bagnet9", "--weights", str(state))
     assert result.returncode == 0, result.stderr[-2000:]
     assert np.unique(np.load(tmp_path / "o" / "grey16.npz")["image"]).tolist() == [128]
+
+
+SMALL_BUDGETS = PROJECT / "benchmarks/results/explain_small_budget_cpu_2threads.json"
+
+
+def _small_budget_runs():
+    """The measured runs of explain (bagnet33, upsampled) on a 1200 x 900 JPEG, and the smallest budget the
+    estimate in force accepts for that image."""
+    measured = json.loads(SMALL_BUDGETS.read_text())
+    width, height = (int(side) for side in measured["image"].split(" px")[0].split(" x "))
+    model = get_bagnet(measured["model"], num_classes=1000)
+    needed = image_budget(model, height, width, measured["method"], measured["classes_drawn"]).needed_mb
+    return measured["runs"], needed
+
+
+def test_the_smallest_budget_accepted_is_not_below_a_measured_peak():
+    """The smallest budget accepted now gives the passes no more than the smallest measured one did (an estimate
+    raised since only shrinks them), so its peak is at most that run's, which the estimate must cover."""
+    runs, needed = _small_budget_runs()
+    assert len(runs) >= 2 and all(run["needed_mb"] <= needed for run in runs)
+    smallest = min(runs, key=lambda run: run["memory_mb"])
+    assert smallest["within_budget"] and smallest["peak_mb_above_start"] <= needed <= smallest["memory_mb"]
+
+
+@pytest.mark.xfail(strict=True, reason="measured: --memory-mb 450 on 1200 x 900 px peaked at 739 MB; not yet found")
+def test_every_measured_budget_was_kept():
+    runs, _ = _small_budget_runs()
+    for run in runs:
+        assert run["within_budget"] and 0 < run["peak_mb_above_start"] <= run["memory_mb"], run

@@ -72,6 +72,15 @@ def test_one_cache_for_weights_and_data_sets(monkeypatch, tmp_path):
     assert cache_paths.datasets_cache() == tmp_path / ".cache" / "bagnet-repro" / "datasets"
 
 
+def test_a_blank_cache_variable_is_unset(monkeypatch, tmp_path):
+    """Spaces name no folder: the default, never a folder called "  " in the working directory."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for blank in ("", "  "):
+        monkeypatch.setenv(cache_paths.CACHE_ENV, blank)
+        assert cache_paths.weights_cache() == tmp_path / ".cache" / "bagnet-repro" / "weights"
+        assert cache_paths.datasets_cache() == tmp_path / ".cache" / "bagnet-repro" / "datasets"
+
+
 def test_the_cache_location_is_spelled_in_one_module():
     """Code and rules ask cache_paths.py; a second spelling of the folder would drift from it."""
     allowed = {

@@ -18,7 +18,7 @@ The cases (numbered as listed in docs/troubleshooting.md, "The cases the tests p
  28-31 weights-only loading: explain --weights files (best.pt-shaped or a state dict), best.pt and the resume
        checkpoint never run code; a best.pt without its 'head' key names the missing key
  32    image sizes: above the maximum 4096 is refused at start-up with the memory it would take
- 33    a RuntimeError from torch is one line; BAGNET_REPRO_TRACEBACK=1 shows its traceback
+ 33    a RuntimeError from torch is one line; BAGNET_REPRO_TRACEBACK=on shows its traceback, another value is refused
  34    the run archive's refusals (docs/moving-runs.md, "What the import checks"): in tests/test_run_archive.py
 """
 
@@ -617,7 +617,7 @@ def test_every_image_size_key_of_the_schema_has_the_one_maximum():
         TrainSettings(model="bagnet9", image_size=MAX_IMAGE_SIZE + 1)  # --options as from the config
 
 
-# 33: a RuntimeError from torch is one line; BAGNET_REPRO_TRACEBACK=1 shows its traceback ---------------------
+# 33: a RuntimeError from torch is one line; BAGNET_REPRO_TRACEBACK=on shows its traceback ---------------------
 
 
 def test_a_runtime_error_is_one_line_and_its_traceback_on_request(tmp_path):
@@ -635,8 +635,27 @@ def test_a_runtime_error_is_one_line_and_its_traceback_on_request(tmp_path):
         str(tmp_path / "summary.csv"),
     ]
     result = run_cli(*args)  # a 1 x 1 input reaches a 3 x 3 convolution: torch raises a RuntimeError
-    assert_one_line_error(result, "Kernel size can't be greater than actual input size", "BAGNET_REPRO_TRACEBACK=1")
+    assert_one_line_error(result, "Kernel size can't be greater than actual input size", "BAGNET_REPRO_TRACEBACK=on")
     assert not (tmp_path / "layers.csv").exists()
-    env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"), BAGNET_REPRO_TRACEBACK="1")
-    traced = subprocess.run([sys.executable, "-m", "bagnet_repro", *args], env=env, capture_output=True, text=True)
+
+    def with_traceback(value):
+        env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"), BAGNET_REPRO_TRACEBACK=value)
+        return subprocess.run([sys.executable, "-m", "bagnet_repro", *args], env=env, capture_output=True, text=True)
+
+    traced = with_traceback("ON")
     assert traced.returncode == 1 and "Traceback" in traced.stderr and "RuntimeError" in traced.stderr
+    assert_one_line_error(with_traceback("off"), "Kernel size can't be greater than actual input size")
+    for value in ("0", "garbage", "1"):  # never silently taken as on: refused before the command runs
+        refused = with_traceback(value)
+        expected = f"environment variable BAGNET_REPRO_TRACEBACK={value!r} is not one of: on, off (unset: off)"
+        assert_one_line_error(refused, expected)
+        assert "Kernel size" not in refused.stderr
+    assert not (tmp_path / "layers.csv").exists()
+
+
+def test_a_wrong_switch_stops_a_command_that_does_not_read_it():
+    env = dict(os.environ, PYTHONPATH=str(PROJECT / "src"), BAGNET_REPRO_GPU_CHECK="false")
+    command = [sys.executable, "-m", "bagnet_repro", "code-digest"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert_one_line_error(result, "environment variable BAGNET_REPRO_GPU_CHECK='false' is not one of: on, off")
+    assert result.stdout == ""

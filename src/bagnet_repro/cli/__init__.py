@@ -9,9 +9,9 @@ the package) alone, so those options are required here.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
+from ..config.environment import TRACEBACK, check_switches, switch
 from ..errors import UserError
 from . import (
     backbones,
@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_switches()  # a wrong value stops every command, not only those that read it
         args.func(args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -71,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    except RuntimeError as exc:  # torch's errors (out of memory among them); BAGNET_REPRO_TRACEBACK=1 shows them
-        if os.environ.get("BAGNET_REPRO_TRACEBACK"):
+    except RuntimeError as exc:  # torch's errors (out of memory among them); BAGNET_REPRO_TRACEBACK=on shows them
+        if switch(TRACEBACK):
             raise
         print(f"error: {_runtime_error_line(exc)}", file=sys.stderr)
         return 1
@@ -89,4 +90,4 @@ def _runtime_error_line(exc: RuntimeError) -> str:
             f"out of memory ({first}); lower the image size, the batch size or --memory-mb, or use a "
             "device with more memory"
         )
-    return f"{first} (a {type(exc).__name__}; rerun with BAGNET_REPRO_TRACEBACK=1 for the traceback)"
+    return f"{first} (a {type(exc).__name__}; rerun with {TRACEBACK}=on for the traceback)"

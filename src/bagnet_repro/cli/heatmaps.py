@@ -72,14 +72,24 @@ def register(subparsers) -> None:
     p.add_argument("--checkpoints", nargs="+", required=True, help="best.pt of each original BagNet")
     p.add_argument("--selection", required=True, help="the chosen images (select-heatmap-images)")
     p.add_argument("--out", required=True, help=".npz with images, heatmaps and logits")
-    p.add_argument("--scramble-grid", type=POSITIVE, required=True)
-    p.add_argument("--scramble-seed", type=NON_NEGATIVE, required=True)
-    p.add_argument("--memory-mb", type=float, required=True, help="activation budget of one dense band")
+    p.add_argument(
+        "--scramble-grid",
+        type=POSITIVE,
+        required=True,
+        help="the scrambled copy of the first image (Figure 4): g x g pieces, shuffled",
+    )
+    p.add_argument("--scramble-seed", type=NON_NEGATIVE, required=True, help="seed of the pieces' order")
+    p.add_argument(
+        "--memory-mb",
+        type=float,
+        required=True,
+        help="MB the activations of one dense band may take (the images, heatmaps and networks come on top)",
+    )
     add_device_options(p)
     p.set_defaults(func=_heatmaps)
 
     p = subparsers.add_parser("explain", help="heatmaps of your own images (any size): overlay figure and logit arrays")
-    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (JPEG, PNG, ...), each at its own size")
     p.add_argument(
         "--model",
         default="bagnet33",
@@ -94,7 +104,13 @@ def register(subparsers) -> None:
     p.add_argument("--out", default="explained", help="folder for <image>.pdf/.png/.npz")
     p.add_argument("--image-size", type=count(9), default=None, help="resize to N x N first (default: as is)")
     p.add_argument("--method", default="fast", help="fast (exact, default), reference (patch cropping) or upsampled")
-    p.add_argument("--memory-mb", type=float, default=2048, help="activation budget of one dense band")
+    p.add_argument(
+        "--memory-mb",
+        type=float,
+        default=2048,
+        help="MB of memory explaining one image may take: its copies, heatmaps, the network's working copies and "
+        "the passes' activations; a smaller budget than an image needs is refused before any work",
+    )
     p.add_argument("--weights-cache", default=None, help=CACHE_HELP)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
     p.add_argument("--threads", type=POSITIVE, default=os.cpu_count() or 1, help="CPU threads for torch")

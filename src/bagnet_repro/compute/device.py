@@ -18,11 +18,9 @@ from typing import TypeGuard
 
 import torch
 
-from ..config.environment import choice
+from ..config.environment import GPU_CHECK, switch
 from ..errors import UserError
 from . import cuda_probe, gpu_slots
-
-GPU_CHECK = "BAGNET_REPRO_GPU_CHECK"  # off: a job given a GPU may run on the CPU (a test cluster's stand-in GPUs)
 
 # Variables by which a scheduler says it gave the job GPUs; CUDA_VISIBLE_DEVICES is one when it names devices.
 _SCHEDULER_GPU_VARIABLES = ("SLURM_GPUS_ON_NODE", "SLURM_JOB_GPUS", "SLURM_STEP_GPUS")
@@ -38,7 +36,7 @@ def gpu_given(gpus: int = 0, env: Mapping[str, str] | None = None) -> str | None
     """Why this job counts as given a GPU (the rule's ``--gpus``, CUDA_VISIBLE_DEVICES, the scheduler's
     variables), in words for the error line, or None when it was given none."""
     env = os.environ if env is None else env
-    if choice(GPU_CHECK, ("on", "off"), "on", env) == "off":
+    if not switch(GPU_CHECK, env):
         return None  # a test cluster whose GPUs are stand-ins (tests/cluster/slurm_demo.sh): auto may use the CPU
     if gpus > 0:
         return f"--gpus {gpus}"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .environment import folder
+
 CACHE_ENV = "BAGNET_REPRO_CACHE"
 
 
@@ -19,15 +21,11 @@ def weights_cache(override: str | os.PathLike | None = None) -> Path:
     """The weights cache: the argument, else $BAGNET_REPRO_CACHE itself, else ~/.cache/bagnet-repro/weights."""
     if override:
         return Path(override).expanduser()
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env).expanduser()
-    return _cache_home() / "weights"
+    return folder(CACHE_ENV) or _cache_home() / "weights"
 
 
 def datasets_cache(override: str | os.PathLike | None = None) -> Path:
     """torchvision's data sets: the argument, else $BAGNET_REPRO_CACHE/datasets or ~/.cache/bagnet-repro/datasets."""
     if override:
         return Path(override).expanduser()
-    env = os.environ.get(CACHE_ENV)
-    return (Path(env).expanduser() if env else _cache_home()) / "datasets"
+    return (folder(CACHE_ENV) or _cache_home()) / "datasets"

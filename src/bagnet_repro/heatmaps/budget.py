@@ -1,8 +1,8 @@
 """What ``explain`` holds for one image, so that its memory budget is named, and a too small one refused, from
 the image's size alone, before any forward: the image's copies, the heatmaps kept and the network's working
 copies (held for the whole image), plus the activations of the smallest pass each method makes (one tile of
-the image-level pass, one band of the exact method). What is left of the budget after the held part is what the
-passes are given."""
+the image-level pass, one band of the exact method), and the figure drawn at the end. What is left of the budget
+after the held part is what the passes are given."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ from .patches import band_bytes, exact_patch_size
 
 MB = 2**20
 FLOAT = 4
+# The figure and the arrays written at the end of each image: matplotlib's modules (32 MB measured, imported at
+# the first figure) and its panels at most 1024 px a side. Without it a 1200 x 900 image at --memory-mb 320 peaked
+# at 307.5 MB, the held part about 20 MB above its estimate (benchmarks/results/explain_small_budget_*.json).
+DRAWING_MB = 48
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ def image_budget(model: BagNet, height: int, width: int, method: str, classes: i
     # The network's working copies: the CPU's kernels keep its weights reordered per input shape (tiles at the
     # image's edges have their own), measured at about twice the weights.
     held += 2 * sum(p.numel() * p.element_size() for p in model.parameters())
+    held += DRAWING_MB * MB
     smallest = smallest_tile_bytes(model, height, width)
     patch = exact_patch_size(model)
     if method == "fast" and patch is not None:

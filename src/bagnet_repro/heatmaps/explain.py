@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,13 +24,14 @@ from ..errors import UserError
 from ..files.atomic import write_npz_atomic
 from ..files.torchfile import TorchFileError, read_torch_file
 from ..models import get_bagnet
+from ..models.bagnet import BagNet
 from ..models.registry import IMAGENET_CLASSES
 from ..models.trained import checked_record, is_trained_file, model_from_record
 from ..models.weights import parse_weights
 from ..paper.plotting import draw_heatmap, draw_image, save_figure
 from .banded import banded_logits, smallest_side
 from .budget import Budget, image_budget
-from .patches import METHODS, exact_patch_size, method_problem, patch_logits
+from .patches import METHODS, class_count, exact_patch_size, method_problem, patch_logits
 
 
 @dataclass
@@ -64,7 +66,7 @@ def _trained_record(weights: str) -> dict | None:
         if exc.unsafe:
             raise UserError(f"cannot read weights file {path}: {exc.reason}") from None
         return None  # a truncated or foreign file: the weights loader names it
-    if not is_trained_file(saved) or "head" not in saved:
+    if not is_trained_file(saved) or not isinstance(saved, dict) or "head" not in saved:
         return None
     return checked_record(saved, path)
 
@@ -82,7 +84,7 @@ def load_explained_model(
         model = model_from_record(saved, device)
         return ExplainedModel(model, model_name, list(saved["classes"]), str(weights))
     model = get_bagnet(model_name, weights=weights, num_classes=None, cache=cache).to(device).eval()
-    count = model.fc.out_features
+    count = class_count(model)
     classes = imagenet_categories() if count == IMAGENET_CLASSES else [f"class {i}" for i in range(count)]
     return ExplainedModel(model, model_name, classes, str(weights))
 
@@ -96,10 +98,18 @@ def _header_size(path: str) -> tuple[int, int] | None:
         return None
 
 
+def bagnet(explained: ExplainedModel) -> BagNet:
+    """The network as a BagNet, the only networks with a per-location logit map (every method needs one)."""
+    if not isinstance(explained.model, BagNet):
+        raise UserError(f"{explained.name} is not a BagNet: no heatmap method applies to it")
+    return explained.model
+
+
 def check_sizes(explained: ExplainedModel, images: list[str], image_size: int | None) -> None:
     """Every image (or ``--image-size``) at least the smallest side the model accepts, before any forward."""
-    side = smallest_side(explained.model)
-    why = "its receptive field" if exact_patch_size(explained.model) else "the smallest its layers reduce"
+    model = bagnet(explained)
+    side = smallest_side(model)
+    why = "its receptive field" if exact_patch_size(model) else "the smallest its layers reduce"
     if image_size is not None:
         if image_size < side:
             raise UserError(
@@ -121,17 +131,18 @@ def check_budgets(
 ) -> dict[str, Budget]:
     """The memory each image needs (from its size alone), named up front; a budget too small for one of them
     refused before any forward."""
-    budgets = {}
+    model, budgets = bagnet(explained), {}
     for path in images:
         size = (image_size, image_size) if image_size is not None else _header_size(path)
         if size is None:
             continue
         width, height = size
-        budget = image_budget(explained.model, height, width, method, classes)
+        budget = image_budget(model, height, width, method, classes)
         if memory_mb < budget.needed_mb:
             raise UserError(
                 f"image {path} ({width} x {height} px) needs --memory-mb {budget.needed_mb} or more for "
-                f"{explained.name} --method {method} (its copies and heatmaps {budget.held_mb:.0f} MB, the smallest "
+                f"{explained.name} --method {method} (held for the whole image: its copies, heatmaps, the network's "
+                f"working copies and the figure {budget.held_mb:.0f} MB; the smallest "
                 f"pass {budget.smallest_pass_mb:.0f} MB); the budget is {memory_mb:g} MB: raise --memory-mb "
                 "(heatmaps.memory_mb) or resize the image (--image-size)"
             )
@@ -153,7 +164,8 @@ def for_drawing(array: np.ndarray, longest: int = 1024) -> np.ndarray:
 
 def _output_stems(images: list[str]) -> list[str]:
     """One file stem per image; repeated names get a counter so no output overwrites another."""
-    stems, seen = [], {}
+    stems: list[str] = []
+    seen: dict[str, int] = {}
     for image in images:
         stem = Path(image).stem
         seen[stem] = seen.get(stem, 0) + 1
@@ -185,7 +197,7 @@ def _draw(
     )
     limit = float(np.abs(heatmaps).max())
     draw_image(axes[0, 0], image, title)
-    mappable = None
+    mappable: Any = None
     for column, (k, heatmap) in enumerate(zip(top, heatmaps, strict=True), start=1):
         mappable = draw_heatmap(axes[0, column], heatmap, image, limit, f"{explained.classes[k]} ({logits[k]:.2f})")
     fig.colorbar(mappable, ax=axes[0, -1], shrink=0.8, label="patch logit")
@@ -238,6 +250,7 @@ def explain_images(
     if problem:
         raise UserError(problem)
     check_sizes(explained, images, image_size)
+    model = bagnet(explained)
     shown = min(classes, len(explained.classes))
     budgets = check_budgets(explained, images, image_size, method, shown, memory_mb)
     out = Path(out_dir)
@@ -249,11 +262,12 @@ def explain_images(
         # The image's logits and its heatmaps, both within what the budget leaves after the image's copies and
         # heatmaps (tiles, bands), and the heatmaps of the top classes only: 1000 ImageNet classes at 5000 x
         # 5000 px would be 100 GB.
-        held = budgets.get(path) or image_budget(explained.model, *image.shape[-2:], method, shown)
+        height, width = image.shape[-2:]
+        held = budgets.get(path) or image_budget(model, height, width, method, shown)
         passes_mb = held.for_passes(memory_mb)
-        logits = banded_logits(explained.model, batch, passes_mb).float().cpu()
+        logits = banded_logits(model, batch, passes_mb).float().cpu()
         top = torch.argsort(logits, descending=True)[:shown].tolist()
-        heatmaps = patch_logits(explained.model, batch, method=method, memory_mb=passes_mb, classes=top)[0]
+        heatmaps = patch_logits(model, batch, method=method, memory_mb=passes_mb, classes=top)[0]
         heatmaps = heatmaps.float().cpu()
         arrays = {
             "image": image.numpy(),

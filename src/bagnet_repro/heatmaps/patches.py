@@ -191,12 +191,13 @@ def upsampled_logit_map(
     ``classes`` asked for are resized, so a large image needs no whole-image activations."""
     if not isinstance(model, BagNet):
         raise UserError(f"{_describe(model)} has no per-location logit map to upsample (only BagNets have one)")
-    chosen = list(range(_class_count(model))) if classes is None else list(classes)
+    chosen = list(range(class_count(model))) if classes is None else list(classes)
     maps = [coarse_logit_map(model, images[index : index + 1], chosen, memory_mb) for index in range(len(images))]
     return F.interpolate(torch.stack(maps), size=images.shape[-2:], mode="bilinear", align_corners=False)
 
 
-def _class_count(model: BagNet) -> int:
+def class_count(model: BagNet) -> int:
+    """The classes ``model``'s head tells apart (a linear head, or the report's MLP)."""
     head = model.fc
     return head.out_features if isinstance(head, nn.Linear) else head[-1].out_features
 
