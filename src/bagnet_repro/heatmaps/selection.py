@@ -36,7 +36,7 @@ def choose_images(predictions_path: str, count: int, wanted: list[str]) -> list[
                 raise UserError(f"heatmaps.images: {name!r} is not a test image of the manifest")
             chosen.append(matches[0])
         return chosen
-    first_correct = {}
+    first_correct: dict[str, dict[str, str]] = {}  # class -> its first correct test row
     for row in sorted(rows, key=lambda r: r["path"]):
         if row["correct"] == "1":
             first_correct.setdefault(row["label"], row)
