@@ -41,8 +41,9 @@ def image_budget(model: BagNet, height: int, width: int, method: str, classes: i
     pixels = height * width
     copies = 2  # the loaded image and its normalized batch
     held = copies * 3 * pixels * FLOAT + 2 * classes * pixels * FLOAT  # heatmaps, and the stack they come from
-    # The network's working copies: the CPU's kernels keep its weights reordered per input shape (tiles at the
-    # image's edges have their own), measured at about twice the weights.
+    # The network's working copies: the weights, and the reordered copy a CPU convolution makes of its weights
+    # (kept in the heap below compute/allocator.py's threshold) with oneDNN's small per-shape cache (about 2 MB a
+    # shape): counted as twice the weights, an upper bound of what was measured.
     held += 2 * sum(p.numel() * p.element_size() for p in model.parameters())
     held += DRAWING_MB * MB
     smallest = smallest_tile_bytes(model, height, width)
