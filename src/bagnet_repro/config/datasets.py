@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from .recipes import RECIPES
 
+# A user's image folder without train/ and test/: the inventory's split column for its images, which the split
+# step divides by the configured fractions (data/folder.py, data/split.py; the report says how it was split).
+FOLDER_POOL = "pool"
+
 # BagNets-v2 pretraining (pretrain.dataset; "none" skips it).
 PRETRAIN_DATASETS = ("imagenet", "imagenette")
 

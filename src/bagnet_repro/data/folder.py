@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..config.datasets import FOLDER_POOL
 from ..errors import UserError
 from .inventory import ImageRecord, checked_inventory, images_in
 
-POOL = "pool"  # the inventory's split column for a folder the workflow splits itself
 FOLDER_SPLITS = ("train", "val", "test")
 
 
@@ -70,7 +70,7 @@ def _split_records(root: Path) -> list[ImageRecord]:
 def _pool_records(root: Path) -> list[ImageRecord]:
     folders = _class_folders(root)
     _check_class_count([p.name for p in folders], root)
-    return [ImageRecord(POOL, folder.name, str(image)) for folder in folders for image in images_in(folder)]
+    return [ImageRecord(FOLDER_POOL, folder.name, str(image)) for folder in folders for image in images_in(folder)]
 
 
 def folder_records(root: str | Path) -> list[ImageRecord]:

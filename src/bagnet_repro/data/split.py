@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from ..config.datasets import FOLDER_POOL
 from ..errors import UserError
-from .folder import POOL
 from .inventory import ImageRecord
 
 SPLIT_FILE_NAMES = {
@@ -94,7 +94,7 @@ def folder_split(
     """A user's folder: its own train/val/test where it has them; a pool split first into test
     (``test_fraction``), then the rest into train and val (``val_fraction``), stratified with ``seed``."""
     splits = {r.split for r in inventory}
-    if POOL in splits:
+    if FOLDER_POOL in splits:
         rest, test = _stratified(inventory, test_fraction, seed, "split.test_fraction")
     else:
         rest = [r for r in inventory if r.split == "train"]

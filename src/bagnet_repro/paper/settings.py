@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..config.datasets import FOLDER_POOL
+
 
 def _data_description(data: dict) -> str:
     if data["source"] == "demo":
@@ -34,7 +36,7 @@ def _split_description(config: dict, division: set[str]) -> str:
     split = config["split"]
     if config["data"]["source"] == "folder":
         drawn = f"drawn with seed {split['seed']}, stratified by class"
-        if "pool" in division:
+        if FOLDER_POOL in division:
             return (
                 f"{drawn}: {split['test_fraction']:.0%} of each class's images for testing, then "
                 f"{split['val_fraction']:.0%} of the rest for validation"
