@@ -11,6 +11,7 @@ logit map that the ``upsampled`` method resizes.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import torch
 from tqdm.auto import tqdm
@@ -42,7 +43,8 @@ def feature_shape(model: BagNet, height: int, width: int) -> tuple[int, int] | N
         probe = torch.empty(1, 3, height, width)
     try:
         with torch.no_grad():
-            return tuple(shapes_only.features(probe).shape[-2:])
+            rows, columns = shapes_only.features(probe).shape[-2:]
+            return rows, columns
     except RuntimeError:  # "kernel size can't be greater than actual input size" and the like
         return None
 
@@ -76,7 +78,9 @@ def _tile_bar(count: int, what: str, progress: bool):
     return tqdm(total=count, desc=what, unit="tile", disable=not progress or count < 2, mininterval=1.0)
 
 
-def feature_tiles(model: BagNet, image: torch.Tensor, memory_mb: float, what: str = "tiles", progress: bool = True):
+def feature_tiles(
+    model: BagNet, image: torch.Tensor, memory_mb: float, what: str = "tiles", progress: bool = True
+) -> Iterator[tuple[slice, slice, torch.Tensor]]:
     """Yield (row slice, column slice, features) covering ``model.features(image)`` (1 x 3 x H x W) tile by tile,
     with a progress bar named ``what`` when there is more than one tile."""
     height, width = image.shape[-2:]
@@ -92,7 +96,9 @@ def feature_tiles(model: BagNet, image: torch.Tensor, memory_mb: float, what: st
         yield from _tiles(model, image, shape, tile, halo, bar)
 
 
-def _tiles(model: BagNet, image: torch.Tensor, shape, tile: int, halo: int, bar):
+def _tiles(
+    model: BagNet, image: torch.Tensor, shape: tuple[int, int], tile: int, halo: int, bar
+) -> Iterator[tuple[slice, slice, torch.Tensor]]:
     height, width = image.shape[-2:]
     trim = (STRIDE * tile + 2 * halo) ** 2 * BYTES_PER_PIXEL >= TRIM_AFTER_BYTES
     for top in range(0, shape[0], tile):
@@ -120,11 +126,13 @@ def banded_logits(model: BagNet, image: torch.Tensor, memory_mb: float, progress
     height, width = image.shape[-2:]
     if height * width * BYTES_PER_PIXEL <= memory_mb * 2**20:
         return model(image)[0]  # fits: the network's own forward, the very same numbers
-    total, count = None, 0
+    total: torch.Tensor | None = None
+    count = 0
     for _, _, features in feature_tiles(model, image, memory_mb, "image logits", progress):
         part = features.sum(dim=(0, 2, 3), dtype=torch.float64)
         total = part if total is None else total + part
         count += features.shape[-2] * features.shape[-1]
+    assert total is not None, "feature_tiles yields at least one tile (or refuses the image)"
     pooled = (total / count).to(image.dtype)[None]
     return model.fc(pooled)[0]
 
@@ -134,11 +142,13 @@ def coarse_logit_map(
     model: BagNet, image: torch.Tensor, classes: list[int], memory_mb: float, progress: bool = True
 ) -> torch.Tensor:
     """``model.logit_map(image)[0, classes]`` (the head at every location), tile by tile within ``memory_mb``."""
-    out = None
+    out: torch.Tensor | None = None
     for rows, columns, features in feature_tiles(model, image, memory_mb, "coarse logit map", progress):
         logits = model.fc(features.permute(0, 2, 3, 1))[0].permute(2, 0, 1)[classes]
         if out is None:
             shape = feature_shape(model, *image.shape[-2:])
+            assert shape is not None, "feature_tiles has already refused an image too small for the network"
             out = image.new_empty(len(classes), *shape)
         out[:, rows, columns] = logits
+    assert out is not None, "feature_tiles yields at least one tile (or refuses the image)"
     return out

@@ -22,7 +22,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 from tqdm.auto import tqdm
 
 from ..errors import UserError
-from ..models.bagnet import BagNet
+from ..models.bagnet import BagNet, Bottleneck
 from .banded import coarse_logit_map
 
 METHODS = ("fast", "reference", "upsampled")
@@ -49,7 +49,7 @@ def reference_patch_logits(
     """The report's method: crop all H x W patches of the padded image and classify them in batches."""
     batch, _, height, width = images.shape
     padded = _pad(images, patch)
-    out = None
+    out: torch.Tensor | None = None
     bar = tqdm(
         total=batch * height * width, desc="reference patches", unit="patch", disable=not progress, mininterval=1.0
     )
@@ -66,6 +66,7 @@ def reference_patch_logits(
             out = images.new_empty(batch, logits.shape[0], height, width)
         out[index] = logits
     bar.close()
+    assert out is not None, "an empty batch has no class count to shape the logits (patch_logits refuses it)"
     return out
 
 
@@ -81,6 +82,7 @@ class DenseBagNet(nn.Module):
         if exact_patch_size(model) is None:
             raise UserError("dense stride-1 logits are exact only for the original (unpadded) BagNets")
         model = copy.deepcopy(model).eval()
+        assert model.conv2 is not None, "an unpadded BagNet's stem has its 3x3 conv2 after the 1x1"
         # Stem: the 1x1 and 3x3 convs are both linear, so fold them (and BN) into one 3x3 conv.
         stem = nn.Conv2d(3, 64, kernel_size=3, bias=False).to(model.conv2.weight).eval()
         stem.weight.data = torch.einsum("oikl,ic->ockl", model.conv2.weight, model.conv1.weight[:, :, 0, 0])
@@ -89,6 +91,7 @@ class DenseBagNet(nn.Module):
         dilation = 1
         for layer in (model.layer1, model.layer2, model.layer3, model.layer4):
             for block in layer:
+                assert isinstance(block, Bottleneck), "a BagNet's stages hold only its bottlenecks"
                 stride = block.conv2.stride[0]
                 dense = _DenseBottleneck(block, dilation)
                 self.blocks.append(dense)
@@ -108,17 +111,22 @@ class DenseBagNet(nn.Module):
 class _DenseBottleneck(nn.Module):
     """A BagNet bottleneck at stride 1, its 3x3 dilated by the stride accumulated so far."""
 
-    def __init__(self, block: nn.Module, dilation: int) -> None:
+    def __init__(self, block: Bottleneck, dilation: int) -> None:
         super().__init__()
         self.conv1 = fuse_conv_bn_eval(block.conv1, block.bn1)
         conv2 = fuse_conv_bn_eval(block.conv2, block.bn2)
         conv2.stride, conv2.dilation = (1, 1), (dilation, dilation)
         self.conv2 = conv2
         self.conv3 = fuse_conv_bn_eval(block.conv3, block.bn3)
-        self.downsample = None
+        self.downsample: nn.Conv2d | None = None
         if block.downsample is not None:
-            self.downsample = fuse_conv_bn_eval(block.downsample[0], block.downsample[1])
-            self.downsample.stride = (1, 1)
+            shortcut = block.downsample
+            assert isinstance(shortcut, nn.Sequential), "BagNet._make_layer builds each shortcut as a Sequential"
+            conv, bn = shortcut[0], shortcut[1]
+            assert isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d), "that Sequential is conv, BN"
+            downsample = fuse_conv_bn_eval(conv, bn)
+            downsample.stride = (1, 1)
+            self.downsample = downsample
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.conv1(x))
@@ -163,11 +171,12 @@ def dense_patch_logits(
     """The fast exact method: one dilated pass per image and band of rows (``classes``: only those kept)."""
     patch = exact_patch_size(model)
     dense = DenseBagNet(model)
+    assert patch is not None, "DenseBagNet has refused a model without an exact patch size"
     batch, _, height, width = images.shape
     padded = _pad(images, patch)
     rows = min(height, _rows_per_band(width, patch, memory_mb))
     bands = math.ceil(height / rows)
-    out = None
+    out: torch.Tensor | None = None
     with tqdm(total=batch * bands, desc="dense bands", unit="band", disable=not progress, mininterval=1.0) as bar:
         for index in range(batch):
             for top in range(0, height, rows):
@@ -178,6 +187,7 @@ def dense_patch_logits(
                     out = images.new_empty(batch, band.shape[0], height, width)
                 out[index, :, top:bottom] = band
                 bar.update(1)
+    assert out is not None, "an empty batch has no class count to shape the logits (patch_logits refuses it)"
     return out
 
 
@@ -199,7 +209,9 @@ def upsampled_logit_map(
 def class_count(model: BagNet) -> int:
     """The classes ``model``'s head tells apart (a linear head, or the report's MLP)."""
     head = model.fc
-    return head.out_features if isinstance(head, nn.Linear) else head[-1].out_features
+    last = head[-1] if isinstance(head, nn.Sequential) else head  # the report's MLP ends in its Linear
+    assert isinstance(last, nn.Linear), f"{_describe(model)}'s head ends in no Linear layer"
+    return last.out_features
 
 
 def patch_logits(
@@ -221,6 +233,8 @@ def patch_logits(
         raise UserError(f"unknown heatmap method {method!r}; choose one of: {', '.join(METHODS)}")
     if images.dim() != 4 or images.shape[1] != 3 or not images.is_floating_point():
         raise UserError(f"images must be a float tensor B x 3 x H x W, got {tuple(images.shape)} {images.dtype}")
+    if len(images) == 0:
+        raise UserError("images is an empty batch (0 x 3 x H x W): patch logits need at least one image")
     if model.training:
         raise UserError("patch logits need the model in eval mode (batch norm must use its running statistics)")
     problem = method_problem(model, method)
@@ -229,9 +243,11 @@ def patch_logits(
     if method == "upsampled":
         return upsampled_logit_map(model, images, memory_mb, classes)
     patch = exact_patch_size(model)
+    assert patch is not None, "method_problem has refused a model without an exact patch size"
     if method == "reference":
         logits = reference_patch_logits(model, images, patch, batch_size, progress)
         return logits if classes is None else logits[:, classes]
+    assert isinstance(model, BagNet), "an exact patch size exists only for BagNets"
     return dense_patch_logits(model, images, memory_mb, progress, classes)
 
 
