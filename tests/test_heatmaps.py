@@ -85,3 +85,10 @@ def test_image_choice_spreads_over_classes_and_names_unknown_images(tmp_path):
     assert [r["path"] for r in choose_images(str(table), 3, ["Forest/a.jpg"])] == ["/d/Forest/a.jpg"]
     with pytest.raises(UserError, match="heatmaps.images: 'nope.jpg' is not a test image"):
         choose_images(str(table), 3, ["nope.jpg"])
+
+
+@pytest.mark.parametrize("method", ["reference", "fast", "upsampled"])
+def test_an_empty_batch_is_one_line_for_every_method(method):
+    model = get_bagnet("bagnet9", num_classes=3).eval()
+    with pytest.raises(UserError, match=r"images is an empty batch \(0 x 3 x H x W\)"):
+        patch_logits(model, torch.zeros(0, 3, 40, 40), method=method, progress=False)
