@@ -63,6 +63,19 @@ def test_a_pre_split_folder_keeps_its_test_set_and_draws_validation_from_train(t
     assert inventory.read_text().startswith("folder_split\tclass\tpath\tsha256\n")
 
 
+def test_files_of_other_suffixes_are_named_not_silently_left_out(tmp_path):
+    root = pooled_folder(tmp_path / "pool", ["a", "b"], per_class=4)
+    (root / "b" / "notes.txt").write_text("not an image")
+    (root / "b" / ".DS_Store").write_text("hidden: skipped without a word")
+    result, inventory, _ = _inventory_and_split(tmp_path, root, "--test-fraction", "0.25", "--val-fraction", "0.25")
+    assert result.returncode == 0
+    listed = run_cli("inventory", "--root", str(root), "--layout", "folder", "--out", str(inventory),
+                     "--course-train-per-class", "2", "--seed", "0")  # fmt: skip
+    warnings = [line for line in listed.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1 and "1 file(s)" in warnings[0] and str(root / "b" / "notes.txt") in warnings[0]
+    assert "notes.txt" not in inventory.read_text()
+
+
 def test_a_folder_with_val_keeps_all_three(tmp_path):
     root = split_folder(tmp_path / "mine", ["x", "y"], {"train": 4, "val": 2, "test": 3})
     result, _, manifest = _inventory_and_split(tmp_path, root, "--test-fraction", "0.2", "--val-fraction", "0.2")

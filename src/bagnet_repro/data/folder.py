@@ -7,8 +7,10 @@ they are (spaces, capitals, any letters): the manifest records them and everythi
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+from ..config.classes import IMAGE_SUFFIXES
 from ..config.datasets import FOLDER_POOL
 from ..errors import UserError
 from .inventory import ImageRecord, checked_inventory, images_in
@@ -73,12 +75,32 @@ def _pool_records(root: Path) -> list[ImageRecord]:
     return [ImageRecord(FOLDER_POOL, folder.name, str(image)) for folder in folders for image in images_in(folder)]
 
 
+def _say_skipped(records: list[ImageRecord]) -> None:
+    """Name, on stderr, the files of the class folders that are not listed (not of an image suffix), so that a
+    format the inventory does not read is seen, not silently left out."""
+    folders = {Path(r.path).parent for r in records}
+    skipped = sorted(
+        p
+        for folder in folders
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in IMAGE_SUFFIXES
+    )
+    if skipped:
+        print(
+            f"warning: {len(skipped)} file(s) in the class folders skipped, not of {', '.join(IMAGE_SUFFIXES)} "
+            f"(first: {skipped[0]})",
+            file=sys.stderr,
+        )
+
+
 def folder_records(root: str | Path) -> list[ImageRecord]:
     """Every image of the folder data set at ``root``, with its class and its folder's split (or ``pool``)."""
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"data.folder not found (or not a folder): {root}")
-    return _split_records(root) if folder_division(root) == "split" else _pool_records(root)
+    records = _split_records(root) if folder_division(root) == "split" else _pool_records(root)
+    _say_skipped(records)
+    return records
 
 
 def folder_inventory(root: str | Path) -> list[ImageRecord]:
