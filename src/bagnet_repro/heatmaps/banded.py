@@ -54,11 +54,15 @@ def _halo(model: BagNet) -> int:
     return STRIDE * math.ceil(model.config.receptive_field / STRIDE) + STRIDE
 
 
+def _window_bytes(model: BagNet, tile: int) -> int:
+    """The activations of one square tile of ``tile`` feature locations a side, its window with the halo."""
+    return (STRIDE * tile + 2 * _halo(model)) ** 2 * BYTES_PER_PIXEL
+
+
 def smallest_tile_bytes(model: BagNet, height: int, width: int) -> int:
     """The activations of the smallest pass over a height x width image: one tile of one feature location
     (its window a receptive field wide), or the whole image when that is smaller."""
-    window = STRIDE + 2 * _halo(model)
-    return min(window * window, height * width) * BYTES_PER_PIXEL
+    return min(_window_bytes(model, 1), height * width * BYTES_PER_PIXEL)
 
 
 def _tile(model: BagNet, height: int, width: int, memory_mb: float) -> int:
@@ -66,7 +70,7 @@ def _tile(model: BagNet, height: int, width: int, memory_mb: float) -> int:
     side = math.isqrt(int(memory_mb * 2**20 // BYTES_PER_PIXEL))
     tile = (side - 2 * _halo(model)) // STRIDE
     if tile < 1:
-        needed = (STRIDE + 2 * _halo(model)) ** 2 * BYTES_PER_PIXEL / 2**20
+        needed = _window_bytes(model, 1) / 2**20
         raise UserError(
             f"--memory-mb {memory_mb:g} is too small for one tile of {model.config.name}; it needs at "
             f"least {math.ceil(needed)}"
@@ -100,7 +104,7 @@ def _tiles(
     model: BagNet, image: torch.Tensor, shape: tuple[int, int], tile: int, halo: int, bar
 ) -> Iterator[tuple[slice, slice, torch.Tensor]]:
     height, width = image.shape[-2:]
-    trim = (STRIDE * tile + 2 * halo) ** 2 * BYTES_PER_PIXEL >= TRIM_AFTER_BYTES
+    trim = _window_bytes(model, tile) >= TRIM_AFTER_BYTES
     for top in range(0, shape[0], tile):
         rows = slice(top, min(shape[0], top + tile))
         for left in range(0, shape[1], tile):
