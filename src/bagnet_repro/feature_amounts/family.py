@@ -2,7 +2,7 @@
 shifted between layers by a skew-normal profile over the layer index.
 
 The uniform network is VGG-D (depth 16) or its relatives: widths 2x64, 2x128, Lx256, 2Lx512 (L = (depth-7)/3;
-other depths are refused, see depths.py) and two hidden fully connected widths (512 at <= 100 px, else 4096).
+other depths are refused, see config/vgg_depths.py) and two hidden fully connected widths (512 at <= 100 px, else 4096).
 A variant keeps the total T of those widths and gives layer i the share of a skew-normal density (location
 xi, scale omega, shape alpha) that falls on [i, i+1): the density is sampled every 0.01 from i to i + 0.99 and
 integrated by the trapezoid rule, as the reference does, so that the family (and its model ids) is the
@@ -38,14 +38,6 @@ class Variant:
     scale: float
     shape: float
     features: tuple[int, ...]  # conv layers, then the two hidden fully connected widths
-
-    @property
-    def conv_features(self) -> tuple[int, ...]:
-        return self.features[:-FC_LAYERS]
-
-    @property
-    def fc_features(self) -> tuple[int, ...]:
-        return self.features[-FC_LAYERS:]
 
 
 def layers_per_block(depth: int) -> int:
