@@ -12,6 +12,7 @@ or when a layer would get fewer than 2 features.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -74,6 +75,11 @@ def layer_shares(layers: int, location: float, scale: float, shape: float) -> np
 
 def variants(depth: int = 16, image_size: int = FEATURE_AMOUNT_IMAGE_SIZE) -> list[Variant]:
     """Every valid variant, in the reference's order (location, then scale, then shape) with its id."""
+    return list(_variants(depth, image_size))
+
+
+@functools.cache  # seconds per family (math.erf element by element); asked for again by variant and select_ids
+def _variants(depth: int, image_size: int) -> tuple[Variant, ...]:
     total = sum(uniform_features(depth, image_size))
     layers = len(uniform_features(depth, image_size))
     locations = np.arange(0, layers + LOCATION_STEP, LOCATION_STEP)
@@ -92,7 +98,7 @@ def variants(depth: int = 16, image_size: int = FEATURE_AMOUNT_IMAGE_SIZE) -> li
                 found.append(
                     Variant(len(found), float(location), float(scale), float(shape), tuple(int(f) for f in features))
                 )
-    return found
+    return tuple(found)
 
 
 def profile_moments(features: tuple[int, ...]) -> tuple[float, float, float]:
