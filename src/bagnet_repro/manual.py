@@ -90,7 +90,7 @@ def recipe_table(recipes: dict[str, dict]) -> str:
     """Each recipe's values side by side; an empty cell keeps the TrainSettings default."""
     keys = list(dict.fromkeys(k for values in recipes.values() for k in values))
     lines = [
-        "Generated from `src/bagnet_repro/training/recipes.py` by `python -m bagnet_repro.manual`;",
+        "Generated from `src/bagnet_repro/config/recipes.py` by `python -m bagnet_repro.manual`;",
         "an empty cell keeps the `TrainSettings` default.",
         "",
         "| key | " + " | ".join(f"`{name}`" for name in recipes) + " |",

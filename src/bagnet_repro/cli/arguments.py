@@ -66,10 +66,10 @@ def add_weights_file_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_recipe_options(p: argparse.ArgumentParser, options_help: str) -> None:
-    """``--recipe`` (a preset of training/recipes.py) and ``--options`` (TrainSettings values over it)."""
+    """``--recipe`` (a preset of config/recipes.py) and ``--options`` (TrainSettings values over it)."""
     from ..config.recipes import RECIPES
 
-    p.add_argument("--recipe", required=True, choices=tuple(RECIPES), help="a preset of training/recipes.py")
+    p.add_argument("--recipe", required=True, choices=tuple(RECIPES), help="a preset of config/recipes.py")
     p.add_argument("--options", default=None, help=options_help)
 
 
