@@ -130,7 +130,7 @@ def test_the_table_files_state_counts_seed_values_and_latency(tmp_path):
         "--latency-batches",
         "1",
         "2",
-        "--repeats",
+        "--latency-repeats",
         "2",
         "--device",
         "cpu",

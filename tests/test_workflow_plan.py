@@ -108,3 +108,17 @@ def test_fill_and_prediction_runs(tmp_path):
     plan = plan_of(tmp_path, "seeds: [1, 2]\nmodels: [bagnet9]")
     assert fill("a/{model}/{seed}", model="m", seed=1) == "a/m/1"
     assert [path for *_, path in plan.prediction_runs("p/{model}/{seed}")] == ["p/bagnet9/1", "p/bagnet9/2"]
+
+
+def test_a_stage_is_given_its_section_less_the_planning_keys(tmp_path):
+    import json
+
+    plan = plan_of(tmp_path, "evaluate: {sweep_max_grid: 4}")
+    assert json.loads(plan.section("evaluate")) == {
+        "scramble_grid": 4,
+        "scramble_seed": 0,
+        "batch_size": 64,
+        "sweep_grids": [1, 2, 4],
+    }
+    backbones = json.loads(plan.section("backbones", names=plan.backbone_names))
+    assert backbones["names"] == plan.backbone_names and backbones["latency_repeats"] == 5

@@ -22,11 +22,8 @@ rule backbone_table:
         **plan.device_job.resources,
     params:
         cli=BAGNET,
-        names=" ".join(plan.backbone_names),
-        batches=" ".join(map(str, config["backbones"]["latency_batches"])),
-        repeats=config["backbones"]["latency_repeats"],
+        section=plan.section("backbones", names=plan.backbone_names),
         device=plan.device_job.device,
     shell:
-        "{params.cli} backbone-table --names {params.names} --csv {output.csv} --md {output.md} "
-        "--tex {output.tex} --latency-batches {params.batches} --repeats {params.repeats} "
-        "--device {params.device} --threads {threads} > {log} 2>&1"
+        "{params.cli} backbone-table --params {params.section:q} --csv {output.csv} --md {output.md} "
+        "--tex {output.tex} --device {params.device} --threads {threads} > {log} 2>&1"

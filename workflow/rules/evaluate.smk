@@ -19,12 +19,9 @@ rule evaluate:
         **plan.device_job.resources,
     params:
         cli=BAGNET,
-        evaluate=lambda wildcards: config["evaluate"],
-        sweep=" ".join(str(g) for g in config["evaluate"]["sweep_grids"]),
+        section=plan.section("evaluate"),
         device=plan.device_job.device,
     shell:
-        "{params.cli} evaluate --checkpoint {input.model} --manifest {input.manifest} "
-        "--metrics {output.metrics} --predictions {output.predictions} "
-        "--scramble-grid {params.evaluate[scramble_grid]} --sweep-grids {params.sweep} "
-        "--scramble-seed {params.evaluate[scramble_seed]} "
-        "--batch-size {params.evaluate[batch_size]} --device {params.device} --threads {threads} > {log} 2>&1"
+        "{params.cli} evaluate --params {params.section:q} --checkpoint {input.model} --manifest {input.manifest} "
+        "--metrics {output.metrics} --predictions {output.predictions} --device {params.device} "
+        "--threads {threads} > {log} 2>&1"

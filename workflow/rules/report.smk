@@ -110,11 +110,10 @@ rule receptive_fields:
     params:
         cli=BAGNET,
         models=lambda wildcards: " ".join(plan.models),
-        image_size=config["receptive_fields"]["image_size"],
-        measure_size=config["receptive_fields"]["measure_size"],
+        section=plan.section("receptive_fields"),
     shell:
-        "{params.cli} receptive-fields --models {params.models} --image-size {params.image_size} "
-        "--measure-size {params.measure_size} --layers {output.layers} --summary {output.summary} > {log} 2>&1"
+        "{params.cli} receptive-fields --params {params.section:q} --models {params.models} "
+        "--layers {output.layers} --summary {output.summary} > {log} 2>&1"
 
 
 rule receptive_field_tables:

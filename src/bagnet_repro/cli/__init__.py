@@ -27,6 +27,7 @@ from . import (
     pretrain_data,
     receptive,
     runs,
+    stages,
     train,
 )
 
@@ -57,11 +58,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def declared_stages() -> dict[str, stages.Stage]:
+    """The commands declared as typed functions (cli/stages.py), by name."""
+    return {stage.name: stage for module in STAGES for stage in getattr(module, "STAGES", ())}
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    declared = declared_stages()
+    if argv and argv[0] in declared:  # its options are parsed from its declaration, by tyro
+        stage, arguments = declared[argv[0]], argv[1:]
+
+        def command() -> object:
+            return stages.run(stage, arguments)
+    else:
+        args = build_parser().parse_args(argv)
+
+        def command() -> object:
+            return args.func(args)
+
     try:
         check_switches()  # a wrong value stops every command, not only those that read it
-        args.func(args)
+        command()
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

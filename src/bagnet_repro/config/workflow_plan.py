@@ -23,6 +23,10 @@ from .urls import archive_name
 
 PRECISION_SOURCES = ("trained", "imagenet")  # the precision study's model sources (its {source} wildcard)
 
+# Keys of a config section that only the planning reads (what it decides is in the section too): a stage is
+# given the section without them.
+PLANNING_ONLY = {"evaluate": ("sweep_max_grid",)}
+
 
 def fill(pattern: str | os.PathLike, **wildcards: object) -> str:
     """``pattern`` (an output of a rule, with {name} wildcards) with every wildcard given a value."""
@@ -54,6 +58,12 @@ class WorkflowPlan:
     def __post_init__(self) -> None:
         self.project_dir = Path(self.project_dir)
         self.train_settings = self._train_settings()
+
+    def section(self, name: str, **values: object) -> str:
+        """The config section ``name`` (with ``values`` replacing keys) as the one JSON object a rule passes its
+        stage (``--params``: cli/stages.py), less the keys only the planning reads."""
+        section = {k: v for k, v in self.config[name].items() if k not in PLANNING_ONLY.get(name, ())}
+        return json.dumps({**section, **values}, sort_keys=True)
 
     # The models and seeds of the main study.
     @property
