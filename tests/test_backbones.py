@@ -132,6 +132,8 @@ def test_the_table_files_state_counts_seed_values_and_latency(tmp_path):
         "2",
         "--latency-repeats",
         "2",
+        "--latency-warmup",
+        "0",
         "--device",
         "cpu",
         "--threads",

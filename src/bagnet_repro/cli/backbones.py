@@ -18,6 +18,7 @@ def backbone_table(
     device: str,
     threads: int,
     gpus: int = 0,
+    latency_warmup: int = 1,
 ) -> None:
     """The vision-toolbox backbones' params/FLOPs table with forward latency, as csv/md/tex.
 
@@ -31,6 +32,7 @@ def backbone_table(
         device: auto, cpu or cuda[:N]
         threads: CPU threads for torch
         gpus: GPUs the rule gave this job: unusable CUDA then stops it at once (docs/environments.md)
+        latency_warmup: untimed passes per batch size before the timed ones (kernel selection, caches)
     """
     from ..complexity.backbone_table import write_backbone_table
     from ..compute.device import resolve_device
@@ -41,6 +43,7 @@ def backbone_table(
     for batch in latency_batches:
         at_least("--latency-batches", batch, 1)
     at_least("--latency-repeats", latency_repeats, 1)
+    at_least("--latency-warmup", latency_warmup, 0)
     start_job(device, threads, gpus)
     table = write_backbone_table(
         names=names,
@@ -50,6 +53,7 @@ def backbone_table(
         device=resolve_device(device),
         batches=latency_batches,
         repeats=latency_repeats,
+        warmup=latency_warmup,
     )
     print(table.drop(columns=["device"]).to_string(index=False))
 
