@@ -1,9 +1,11 @@
 """``bagnet-repro <stage> ...``: the commands the Snakemake rules call, one per pipeline stage.
 
-Each module of this package is one stage: its ``register(subparsers)`` adds the stage's commands beside the
-handlers that call the library with keyword arguments. The rules pass every option of the stage commands
-explicitly; their values and defaults live in config.yaml and workflow/schemas/config.schema.yaml (shipped in
-the package) alone, so those options are required here.
+Each module of this package is one stage: its ``register(subparsers)`` lists the stage's commands. A command
+declared as a typed function (the module's ``STAGES``: cli/stages.py) gets its command line from its signature
+and docstring, and its rule passes the config section as one ``--params`` object; the others are still argparse
+parsers beside handlers that call the library with keyword arguments. Values and defaults of the config live in
+config.yaml and workflow/schemas/config.schema.yaml (shipped in the package) alone, so the options a rule fills
+in are required here.
 """
 
 from __future__ import annotations
