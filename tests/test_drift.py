@@ -168,12 +168,17 @@ def words_of_code(source: str) -> str:
     return " ".join(sorted(names))
 
 
+needs_git = pytest.mark.skipif(not (PROJECT / ".git").exists(), reason="needs a git checkout (the tracked files)")
+
+
+@needs_git
 def test_every_path_and_module_the_words_name_exists():
     files = tracked()
     problems = missing_names(texts(files), Tree(files))
     assert problems == [], "named but not in the repository:\n" + "\n".join(problems)
 
 
+@needs_git
 def test_the_check_finds_a_moved_module_and_leaves_run_outputs_alone(tmp_path):
     page = tmp_path / "page.md"
     page.write_text(
