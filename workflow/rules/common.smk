@@ -53,6 +53,12 @@ def source_file(relative):
     return os.path.relpath(PROJECT_DIR / relative)
 
 
+def run_place(path, place, other):
+    """``other`` in the run folder of ``path``, which lies under ``place`` in it: the main run's own folder, or a
+    config variant's (variants/<name>/). For paths a rule names outside its inputs and outputs."""
+    return str(path)[: str(path).rindex(place)] + other
+
+
 try:
     check_workflow_config(config, workflow.config_settings.config, SCHEMA)
 except UserError as _error:

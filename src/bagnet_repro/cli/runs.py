@@ -58,6 +58,16 @@ def _cmd_compare(args: argparse.Namespace) -> None:
             print(f"wrote {path}")
 
 
+def _cmd_variants_table(args: argparse.Namespace) -> None:
+    import json
+
+    from ..runs.variants import write_variants_table
+
+    variants = [(folder, json.loads(values)) for folder, values in args.variant]
+    write_variants_table(variants, args.csv, args.md, args.tests, args.figure, args.figure_pdf)
+    print(f"{args.csv}: {len(variants)} variants")
+
+
 SNAKEFILE_HELP = (
     "the run's workflow (default: the working folder's Snakefile, else that of the checkout bagnet-repro runs from)"
 )
@@ -98,3 +108,18 @@ def register(sub) -> None:
         "--out", default=None, help="also write the tables there as CSV and Markdown (compare_<table>.csv/.md)"
     )
     p.set_defaults(func=_cmd_compare)
+    p = sub.add_parser("variants-table", help="the config variants side by side, with paired tests between them")
+    p.add_argument(
+        "--variant",
+        nargs=2,
+        action="append",
+        required=True,
+        metavar=("FOLDER", "VALUES"),
+        help="a variant's folder and its varied keys' values (a JSON object); repeat for each variant",
+    )
+    p.add_argument("--csv", required=True, help="the table, one row per variant and network")
+    p.add_argument("--md", required=True, help="the table, the tests and their sentences in Markdown")
+    p.add_argument("--tests", required=True, help="the paired tests between variants (CSV)")
+    p.add_argument("--figure", required=True, help="accuracy against each varied key (PNG)")
+    p.add_argument("--figure-pdf", required=True, help="the same figure as PDF")
+    p.set_defaults(func=_cmd_variants_table)
