@@ -96,20 +96,27 @@ def variant_name(values: dict) -> str:
     return "_".join(f"{key}-{_value_text(value)}" for key, value in values.items())
 
 
-def _lookup(config: dict, key: str):
-    node = config
+def _schema_knows(key: str) -> bool:
+    """Whether ``key`` (dotted) is a key the config schema allows, given or not (training keys are optional)."""
+    from .loading import load_schema
+
+    node = load_schema()
     for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise UserError(f"config error at 'variants.{key}': {key} is not a key of the config")
-        node = node[part]
-    return node
+        properties = node.get("properties", {})
+        if part in properties:
+            node = properties[part]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            return False
+    return True
 
 
 def _assign(config: dict, key: str, value) -> None:
     *parents, last = key.split(".")
     node = config
     for part in parents:
-        node = node[part]
+        node = node.setdefault(part, {})
     node[last] = copy.deepcopy(value)
 
 
@@ -119,7 +126,8 @@ def _check_key(config: dict, key: str, values) -> None:
         raise UserError(f"config error at 'variants.{key}': {section}.* cannot vary ({FIXED[section]})")
     if not isinstance(values, list) or not values:
         raise UserError(f"config error at 'variants.{key}': give a non-empty list of values")
-    _lookup(config, key)
+    if not _schema_knows(key):
+        raise UserError(f"config error at 'variants.{key}': {key} is not a key of the config (docs/configuration.md)")
 
 
 def _refill_size_defaults(base: dict, variant: dict, values: dict) -> None:
