@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -149,3 +150,44 @@ def test_variant_configs_are_independent_copies():
     first, second = variant_grid(copy.deepcopy(config), check=check)
     first.config["train"]["lr"] = -1
     assert second.config["train"]["lr"] != -1
+
+
+@pytest.mark.slow
+def test_two_variants_of_the_demo_run_to_their_table_sharing_the_data_jobs(tmp_path):
+    """One network, two epoch counts: each variant's own report, the data jobs once, the table and tests."""
+    (tmp_path / "v.yaml").write_text(
+        "models: [bagnet9]\nprecision: {max_images: 2}\nvariants: {train.epochs: [1, 2]}\n"
+    )
+    result = run_snakemake(
+        tmp_path,
+        "variants",
+        "--cores",
+        "2",
+        "--configfile",
+        str(PROJECT / "configs/demo.yaml"),
+        str(tmp_path / "v.yaml"),
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    names = ["train.epochs-1", "train.epochs-2"]
+    for name in names:
+        assert (tmp_path / f"variants/{name}/report/paper.pdf").is_file()
+        assert not (tmp_path / f"variants/{name}/results/data").exists()  # the data are the project's, shared
+    # Snakemake's records: one job made the manifest, and each variant's training read it
+    from tiny_workflow import records
+
+    made = records(tmp_path)
+    assert made["results/data/manifest.tsv"]["rule"] == "split"
+    assert {made[f"variants/{n}/results/models/bagnet9/seed0/best.pt"]["rule"] for n in names} == {
+        "variant0_train",
+        "variant1_train",
+    }
+    table = pd.read_csv(tmp_path / "report/tables/variants.csv")
+    assert table[["train.epochs", "model", "epochs_run"]].values.tolist() == [[1, "bagnet9", 1.0], [2, "bagnet9", 2.0]]
+    tests = pd.read_csv(tmp_path / "report/tables/variants_mcnemar.csv")
+    assert set(tests.condition) == {"test", "scrambled_test"} and set(tests.pairing) == {"same seeds"}
+    assert "## Paired tests between variants" in (tmp_path / "report/tables/variants.md").read_text()
+    # a second start plans nothing: every variant is finished
+    again = run_snakemake(
+        tmp_path, "variants", "-n", "--configfile", str(PROJECT / "configs/demo.yaml"), str(tmp_path / "v.yaml")
+    )
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr

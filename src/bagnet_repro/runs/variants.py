@@ -71,29 +71,31 @@ def _value_label(value) -> str:
 
 
 def plot_variants(table: pd.DataFrame, keys: list[str], png: str | Path, pdf: str | Path) -> None:
-    """Test accuracy (95% interval) against each varied key: one panel per key, one line per network and
-    value of the other keys."""
+    """Test and scrambled test accuracy (95% intervals) against each varied key: a column of panels per key, one
+    line per network and value of the other keys."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.4), squeeze=False)
-    for axis, key in zip(axes[0], keys, strict=True):
+    metrics = {"test_acc": "test accuracy", "scrambled_test_acc": "scrambled test accuracy"}
+    figure, axes = plt.subplots(len(metrics), len(keys), figsize=(4.4 * len(keys), 6.4), squeeze=False)
+    for column, key in enumerate(keys):
         others = [k for k in keys if k != key]
         positions = {v: i for i, v in enumerate(dict.fromkeys(table[key].map(_value_label)))}
-        for group, rows in table.groupby(["model", *others], sort=False):
-            parts = group if isinstance(group, tuple) else (group,)
-            label = ", ".join([str(parts[0]), *(f"{k}={_value_label(v)}" for k, v in zip(others, parts[1:]))])
-            x = [positions[_value_label(v)] for v in rows[key]]
-            low = rows.test_acc - rows.test_acc_ci_low
-            high = rows.test_acc_ci_high - rows.test_acc
-            axis.errorbar(x, rows.test_acc, yerr=[low, high], marker="o", capsize=3, label=label)
-        axis.set_xticks(list(positions.values()), list(positions))
-        axis.set_xlabel(key)
-        axis.set_ylabel("test accuracy (95% interval)")
-        axis.set_ylim(0, 1.02)
-    axes[0][-1].legend(fontsize=7, loc="best")
+        for row, (metric, title) in enumerate(metrics.items()):
+            axis = axes[row][column]
+            for group, rows in table.groupby(["model", *others], sort=False):
+                parts = group if isinstance(group, tuple) else (group,)
+                label = ", ".join([str(parts[0]), *(f"{k}={_value_label(v)}" for k, v in zip(others, parts[1:]))])
+                x = [positions[_value_label(v)] for v in rows[key]]
+                error = [rows[metric] - rows[f"{metric}_ci_low"], rows[f"{metric}_ci_high"] - rows[metric]]
+                axis.errorbar(x, rows[metric], yerr=error, marker="o", capsize=3, label=label)
+            axis.set_xticks(list(positions.values()), list(positions))
+            axis.set_xlabel(key)
+            axis.set_ylabel(f"{title} (95% interval)", fontsize=8)
+            axis.set_ylim(0, 1.02)
+        axes[0][column].legend(fontsize=6, loc="best")
     figure.tight_layout()
     for path in (png, pdf):
         buffer = io.BytesIO()
