@@ -1,6 +1,7 @@
 """Time the stride-1 heatmap methods on one image, in one run: reference (patch cropping) vs fast (dense).
 
-    python benchmarks/heatmap_speed.py --model bagnet33 --size 224 --threads 2 --out benchmarks/results/x.json
+    python benchmarks/heatmap_speed.py --model bagnet33 --size 224 --threads 2 \\
+        --out benchmarks/results/heatmap_speed_cpu_2threads.json
 
 Writes times, the speed-up, the time in plain forward passes and the max abs difference between the two
 methods (all classes), and the fast method's images per second. ``--device cuda`` times on the GPU

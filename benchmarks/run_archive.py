@@ -1,6 +1,7 @@
 """Time a finished run's round trip: export it, import it into a fresh clone, plan, rebuild the PDF there.
 
-    python benchmarks/run_archive.py --run FINISHED_RUN_FOLDER --out benchmarks/results/run_archive_cpu_2threads.json
+    python benchmarks/run_archive.py --run FINISHED_RUN_FOLDER \\
+        --out benchmarks/results/run_archive_demo_cpu_2threads.json
 
 FINISHED_RUN_FOLDER is a folder where ``configs/demo.yaml`` (or ``--configfile``) ran to its end, for example a
 clone after ``bash scripts/demo.sh``. Writes the archive's size and file count, the export and import times, the

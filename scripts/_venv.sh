@@ -24,6 +24,9 @@ wanted=$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     # torch comes with about 6 GB of CUDA libraries. pip runs without its cache (a second copy of every
     # wheel) and unpacks beside the venv rather than in a possibly small /tmp.
+    started=$SECONDS
+    echo "installing requirements.lock and the project into $PWD/.venv (PyTorch and its CUDA libraries:" \
+        "about 6.3 GB, several minutes the first time; once per change of the lock or pyproject.toml)" >&2
     free_gb=$(df -Pk . | awk 'NR == 2 {print int($4 / 1048576)}')
     if [ "$free_gb" -lt 7 ]; then
         echo "warning: ${free_gb} GB free under $PWD; installing torch and its CUDA libraries needs about 7 GB" >&2
@@ -31,6 +34,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     scratch="$PWD/.venv/pip-tmp"
     mkdir -p "$scratch"
     pip=(env PIP_NO_CACHE_DIR=1 TMPDIR="$scratch" .venv/bin/python -m pip install --quiet)
+    echo "upgrading pip" >&2
     "${pip[@]}" --upgrade pip
     # pip holds every downloaded wheel until it is done (2.5 GB here), so the large ones (torch, triton and
     # the CUDA libraries) go in first, one per call, each with its locked hashes.
@@ -42,12 +46,24 @@ large = [b for b in blocks if re.match(r"(torch|triton|nvidia-[\w-]+|cuda-[\w-]+
 for number, block in enumerate(large):
     Path(sys.argv[2], f"large-{number:02d}.txt").write_text(block.strip() + "\n")
 PY
-    for part in "$scratch"/large-*.txt; do
+    parts=("$scratch"/large-*.txt)
+    steps=$((${#parts[@]} + 2))
+    step=0
+    # pip runs quietly; these lines say what it installs and how far it is (stderr: stdout stays the tests').
+    progress() {
+        step=$((step + 1))
+        echo "[$step/$steps, $((SECONDS - started)) s] installing $1" >&2
+    }
+    for part in "${parts[@]}"; do
+        progress "$(head -n 1 "$part" | cut -d' ' -f1)"
         "${pip[@]}" --no-deps --require-hashes -r "$part"
     done
+    progress "the other $(($(grep -cE '^[A-Za-z]' requirements.lock) - ${#parts[@]})) packages of requirements.lock"
     "${pip[@]}" --require-hashes -r requirements.lock
+    progress "the project itself (pip install --no-deps -e .)"
     "${pip[@]}" --no-deps -e .
     rm -rf "$scratch"
     echo "$wanted" > "$stamp"
+    echo "installed into $PWD/.venv in $((SECONDS - started)) s ($(du -sh .venv | cut -f1))" >&2
 fi
 export PATH="$PWD/.venv/bin:$PATH"

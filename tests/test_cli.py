@@ -5,10 +5,21 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from bagnet_repro import cli
+from bagnet_repro.cli.stages import command_line, option_rows
 from bagnet_repro.config.catalog import BACKBONE_NAMES
 from bagnet_repro.config.recipes import RECIPES
-from helpers import PROJECT
+from bagnet_repro.errors import UserError
+from helpers import PROJECT, run_cli
+
+_BACKBONE_OUTPUTS = ("--csv", "t.csv", "--md", "t.md", "--tex", "t.tex", "--latency-batches", "1")
+_BACKBONE_OUTPUTS += ("--latency-repeats", "1", "--device", "cpu", "--threads", "1")
+
+
+def _run_cli(*args):
+    return run_cli(*args)
 
 
 def _commands():
@@ -24,9 +35,53 @@ def test_every_stage_module_registers_its_commands():
     modules = sorted(
         p.stem
         for p in (PROJECT / "src/bagnet_repro/cli").glob("*.py")
-        if p.stem not in ("__init__", "__main__", "arguments")
+        if p.stem not in ("__init__", "__main__", "arguments", "stages")
     )
     assert sorted(stage.__name__.rsplit(".", 1)[1] for stage in cli.STAGES) == modules
+
+
+def test_bagnet_repro_help_lists_every_command():
+    listed = subprocess.run(
+        [sys.executable, "-m", "bagnet_repro", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert set(_commands()) == set(re.findall(r"^    ([a-z-]+)", listed, re.MULTILINE))
+    assert set(cli.declared_stages()) <= set(_commands())
+
+
+@pytest.mark.parametrize("name", sorted(cli.declared_stages()))
+def test_a_declared_command_documents_every_option(name):
+    """--help (tyro, from the signature) names every parameter's option with its one line of help."""
+    stage = cli.declared_stages()[name]
+    shown = run_cli(name, "--help")
+    assert shown.returncode == 0, shown.stderr
+    text = " ".join(shown.stdout.replace("│", " ").split())
+    for option, _, _, help_text in option_rows(stage):
+        assert help_text, (name, option)
+        assert option in text and " ".join(help_text.split()[:4]) in text, (name, option)
+
+
+def test_params_stand_for_options_and_later_options_win():
+    stage = cli.declared_stages()["backbone-table"]
+    params = '{"names": ["resnet50"], "latency_batches": [1, 32], "latency_repeats": 5, "csv": "a.csv"}'
+    assert command_line(stage, ["--params", params, "--latency-repeats", "2"]) == [
+        *("--names", "resnet50", "--latency-batches", "1", "32", "--latency-repeats", "5", "--csv", "a.csv"),
+        *("--latency-repeats", "2"),
+    ]
+    with pytest.raises(UserError, match=r"^--params of backbone-table: unknown key\(s\) repeats "):
+        command_line(stage, ["--params", '{"repeats": 5}'])
+    with pytest.raises(UserError, match=r"^--repeats of backbone-table is now --latency-repeats$"):
+        command_line(stage, ["--repeats", "5"])
+
+
+def test_a_renamed_option_and_a_bad_params_key_are_one_line():
+    for args, words in (
+        (("backbone-table", "--repeats", "5"), "error: --repeats of backbone-table is now --latency-repeats"),
+        (("evaluate", "--params", '{"sweep_max_grid": 8}'), "unknown key(s) sweep_max_grid"),
+        (("receptive-fields", "--params", "[1]"), "must be a JSON object of its options, not list"),
+    ):
+        result = run_cli(*args)
+        assert result.returncode == 1 and result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
+        assert words in result.stderr
 
 
 def test_every_command_a_rule_runs_is_registered():
@@ -38,7 +93,9 @@ def test_every_command_a_rule_runs_is_registered():
 def test_choices_come_from_the_recipe_table_and_the_catalog():
     for command in ("train", "pretrain", "feature-amount-run"):
         assert tuple(_option(command, "--recipe").choices) == tuple(RECIPES)
-    assert tuple(_option("backbone-table", "--names").choices) == BACKBONE_NAMES
+    refused = _run_cli("backbone-table", "--names", "resnet50", "nope", *_BACKBONE_OUTPUTS)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert f"unknown backbone(s) nope; choose from: {', '.join(BACKBONE_NAMES)}" in refused.stderr
 
 
 def test_every_option_of_the_heatmap_commands_says_what_it_is():

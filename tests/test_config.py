@@ -185,7 +185,7 @@ def test_training_ranges_in_the_package_equal_the_schemas():
 
 
 def test_training_choices_in_the_package_equal_the_schemas():
-    """The schema's train.* enums are the settings' choices (training/settings.py is their one copy)."""
+    """The schema's train.* enums are the settings' choices (config/train_settings.py is their one copy)."""
     from bagnet_repro.config.train_settings import CHOICES, TrainSettings
 
     train = yaml.safe_load(SCHEMA.read_text())["properties"]["train"]["properties"]
@@ -256,7 +256,7 @@ def test_an_unknown_choice_is_one_line_naming_the_choices(name, value, line):
     ],
 )
 def test_a_choice_in_an_option_map_is_checked_when_the_workflow_plans(options, line):
-    """The option maps are free in the schema; their choices are the settings' (training/settings.py)."""
+    """The option maps are free in the schema; their choices are the settings' (config/train_settings.py)."""
     from bagnet_repro.config.loading import merged
 
     with pytest.raises(UserError) as error:

@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -125,18 +126,36 @@ def snake(workdir, config, *targets, env=None):
     return run_snakemake(workdir, "--cores", "1", *targets, "--configfile", config, env=env)
 
 
+HEATMAPS = "results/heatmaps/heatmaps.npz"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """TINY on tiny_data(seed 0) run once to its heatmaps (bagnet9 trained, evaluated, its images chosen and
+    drawn): the tests that start from a trained model copy it (Snakemake keys its records by relative path, and a
+    copy keeps the files' times, so a copy plans nothing) instead of each training it again."""
+    root = tmp_path_factory.mktemp("tiny_run")
+    data = tiny_data(root / "data", 0)
+    config = write_config(root / "a.yaml", data={"local_dir": str(data)})
+    result = snake(root / "work", config, HEATMAPS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return root / "work", data
+
+
+def copy_of(run, tmp_path):
+    shutil.copytree(run, tmp_path / "work", symlinks=True)
+    return tmp_path / "work"
+
+
 def manifest_paths(workdir):
     return {line.split("\t")[2] for line in (workdir / "results/data/manifest.tsv").read_text().splitlines()[1:]}
 
 
-def test_local_data_changes_rerun_what_depends_on_them(tmp_path):
-    work = tmp_path / "work"
-    data_a, data_b = tiny_data(tmp_path / "A", 0), tiny_data(tmp_path / "B", 1)
+def test_local_data_changes_rerun_what_depends_on_them(tmp_path, tiny_run):
+    work, data_a = copy_of(tiny_run[0], tmp_path), tiny_run[1]  # a model trained on data A
+    data_b = tiny_data(tmp_path / "B", 1)
     model = "results/models/bagnet9/seed0/best.pt"
     config = write_config(tmp_path / "a.yaml", data={"local_dir": str(data_a)})
-    env = dict(os.environ)
-    first = snake(work, config, model, env=env)
-    assert first.returncode == 0, first.stderr[-3000:]
     assert all(p.startswith(str(data_a)) for p in manifest_paths(work))
     again = snake(work, config, model)
     assert "Nothing to be done" in again.stdout + again.stderr
@@ -440,12 +459,9 @@ def test_download_changes_never_lose_the_verified_archive(tmp_path, file_server)
 # 25: heatmaps --------------------------------------------------------------------------------------------
 
 
-def test_bad_heatmap_image_keeps_the_good_heatmaps(tmp_path):
-    work = tmp_path / "work"
-    data = tiny_data(tmp_path / "data", 0)
-    target = "results/heatmaps/heatmaps.npz"
-    good = snake(work, write_config(tmp_path / "a.yaml", data={"local_dir": str(data)}), target)
-    assert good.returncode == 0, good.stderr[-3000:]
+def test_bad_heatmap_image_keeps_the_good_heatmaps(tmp_path, tiny_run):
+    work, data = copy_of(tiny_run[0], tmp_path), tiny_run[1]  # its heatmaps made with the default images
+    target = HEATMAPS
     before = (work / target).read_bytes()
     bad = write_config(tmp_path / "b.yaml", data={"local_dir": str(data)}, heatmaps={"images": ["nope.jpg"]})
     result = snake(work, bad, target)

@@ -1,8 +1,10 @@
-"""The manual's generated sections: the config keys from the schema, the recipes' values, the code's layout.
+"""The manual's generated sections: the config keys from the schema, the recipes' values, the code's layout,
+the commands declared as typed functions (cli/stages.py).
 
 ``python -m bagnet_repro.manual`` rewrites every region between ``<!-- generated:NAME -->`` and ``<!-- end -->``
 in docs/; ``--check`` only reports stale regions (tests/test_manual.py runs it), so a changed schema or recipe
-cannot leave the manual behind. Torch-free: it reads YAML, a dict and the sources' docstrings (never imports them).
+cannot leave the manual behind. Torch-free: it reads YAML, a dict, the sources' docstrings (never imports them)
+and the stages' signatures (the CLI imports no torch).
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ def recipe_table(recipes: dict[str, dict]) -> str:
     """Each recipe's values side by side; an empty cell keeps the TrainSettings default."""
     keys = list(dict.fromkeys(k for values in recipes.values() for k in values))
     lines = [
-        "Generated from `src/bagnet_repro/training/recipes.py` by `python -m bagnet_repro.manual`;",
+        "Generated from `src/bagnet_repro/config/recipes.py` by `python -m bagnet_repro.manual`;",
         "an empty cell keeps the `TrainSettings` default.",
         "",
         "| key | " + " | ".join(f"`{name}`" for name in recipes) + " |",
@@ -131,6 +133,23 @@ def module_table(package: Path = PACKAGE, rules: Path = RULES) -> str:
     return "\n".join(lines + [""])
 
 
+def command_pages() -> str:
+    """Each declared command: its line, then every option with its type, default and help, from its signature."""
+    from .cli import declared_stages
+    from .cli.stages import option_rows
+
+    lines = []
+    for name, stage in declared_stages().items():
+        lines += [f"### `bagnet-repro {name}`", "", stage.help, "", "| option | type | default | what it is |"]
+        lines.append("| --- | --- | --- | --- |")
+        for option, kind, default, help_text in option_rows(stage):
+            lines.append(f"| `{option}` | {_cell(kind)} | {_cell(default)} | {_cell(help_text)} |")
+        for old, new in stage.renamed.items():
+            lines.append(f"| `{old}` | | | refused: now `{new}` |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def sections() -> dict[str, str]:
     schema = yaml.safe_load(SCHEMA.read_text())
     return {
@@ -138,6 +157,7 @@ def sections() -> dict[str, str]:
         "recipes": recipe_table(RECIPES),
         "modules": module_table(),
         "targets": workflow_targets_table(),
+        "commands": command_pages(),
     }
 
 

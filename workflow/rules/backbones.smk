@@ -1,14 +1,13 @@
 """The vision-toolbox backbones: their params/FLOPs table beside the published values, with forward latency
 measured on the machine that runs the job (named in the table)."""
 
+from bagnet_repro.config.report_entries import report_entry
+
 
 rule backbone_table:
     output:
-        csv=report(
-            "report/tables/backbones.csv",
-            caption="../report/captions/backbones.rst",
-            category="Backbones",
-            labels={"name": "the vision-toolbox backbones", "type": "table"},
+        csv=report_entry(
+            "report/tables/backbones.csv", "backbones", "Backbones", "the vision-toolbox backbones", "table"
         ),
         md="report/tables/backbones.md",
         tex="report/tables/backbones.tex",
@@ -18,16 +17,13 @@ rule backbone_table:
         "logs/benchmarks/backbones/table.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: compute()["threads"]
+    threads: plan.device_job.threads
     resources:
-        **gpu_resources(job_gpus()),
+        **plan.device_job.resources,
     params:
         cli=BAGNET,
-        names=" ".join(backbone_names()),
-        batches=" ".join(map(str, config["backbones"]["latency_batches"])),
-        repeats=config["backbones"]["latency_repeats"],
-        device=compute()["device"],
+        section=plan.section("backbones", names=plan.backbone_names),
+        device=plan.device_job.device,
     shell:
-        "{params.cli} backbone-table --names {params.names} --csv {output.csv} --md {output.md} "
-        "--tex {output.tex} --latency-batches {params.batches} --repeats {params.repeats} "
-        "--device {params.device} --threads {threads} > {log} 2>&1"
+        "{params.cli} backbone-table --params {params.section:q} --csv {output.csv} --md {output.md} "
+        "--tex {output.tex} --device {params.device} --threads {threads} > {log} 2>&1"

@@ -3,6 +3,8 @@
 It reads the compute records beside the results and Snakemake's benchmark files; the report quotes it, so its
 inputs are every final target but the report."""
 
+from bagnet_repro.config.report_entries import report_entry
+
 
 localrules:
     compute_table,
@@ -11,14 +13,17 @@ localrules:
 rule compute_table:
     input:
         # every final target but the report, which quotes this table: the table follows the last computing job
-        lambda wildcards: [path for path in all_outputs() if str(path) != str(rules.paper.output[0])],
+        plan.pretrain_outputs(rules.pretrain_split.output[0], rules.pretrain.output.weights),
+        plan.when(plan.feature_amounts_run, rules.feature_amount_table.output),
+        plan.when(plan.feature_amounts_run, rules.feature_amount_figures.output),
+        plan.when(plan.backbone_names, rules.backbone_table.output),
+        plan.when(plan.heatmap_models, rules.heatmap_figures.output),
+        rules.precision_report.output,
+        rules.table1.output,
+        rules.receptive_field_tables.output,
+        rules.audit.output,
     output:
-        csv=report(
-            "report/tables/compute.csv",
-            caption="../report/captions/compute.rst",
-            category="Compute",
-            labels={"name": "compute per job, stage and model", "type": "table"},
-        ),
+        csv=report_entry("report/tables/compute.csv", "compute", "Compute", "compute per job, stage and model", "table"),
         md="report/tables/compute.md",
         tex="report/tables/compute.tex",
     log:

@@ -1,5 +1,9 @@
 """Data stage: demo data or verified downloads, safe extraction, inventory, split and duplicate audit."""
 
+import shlex
+
+from bagnet_repro.config.report_entries import report_entry
+
 
 rule make_demo_data:
     output:
@@ -32,8 +36,8 @@ rule download:
         "../../envs/torch.yaml"
     params:
         cli=BAGNET,
-        url=lambda wildcards: archive_entry(wildcards.archive)["url"],
-        sha256=lambda wildcards: archive_entry(wildcards.archive).get("sha256") or "",
+        url=lambda wildcards: plan.archive_entry(wildcards.archive)["url"],
+        sha256=lambda wildcards: plan.archive_entry(wildcards.archive).get("sha256") or "",
         retries=lambda wildcards: config["data"]["retries"],
         store=DOWNLOAD_STORE,
     shell:
@@ -43,7 +47,7 @@ rule download:
 
 rule extract:
     input:
-        lambda wildcards: expand(rules.download.output[0], archive=archive_names()),
+        lambda wildcards: expand(rules.download.output[0], archive=plan.archive_names()),
     output:
         directory("results/data/extracted"),
     log:
@@ -59,7 +63,7 @@ rule extract:
 
 rule inventory:
     input:
-        data_root_input(),
+        plan.data_root_input(demo=rules.make_demo_data.output[0], extracted=rules.extract.output[0]),
     output:
         "results/data/inventory.tsv",
     log:
@@ -68,11 +72,11 @@ rule inventory:
         "../../envs/torch.yaml"
     params:
         cli=BAGNET,
-        root=data_root_path,
-        local_listing=local_data_digest(),
+        root=lambda wildcards, input: plan.data_root(input),
+        local_listing=plan.local_data_digest(),
         per_class=config["split"]["course_train_per_class"],
         seed=config["split"]["seed"],
-        layout=data_layout(),
+        layout=plan.data_layout,
     shell:
         "{params.cli} inventory --root {params.root:q} --layout {params.layout} --out {output} "
         "--course-train-per-class {params.per_class} --seed {params.seed} > {log} 2>&1"
@@ -81,7 +85,7 @@ rule inventory:
 rule split:
     input:
         inventory=rules.inventory.output[0],
-        split_file=split_file_input(),
+        split_file=plan.split_file_input(),
     output:
         "results/data/manifest.tsv",
     log:
@@ -97,7 +101,7 @@ rule split:
         test_per_class=config["split"]["test_per_class"],
         test_fraction=config["split"]["test_fraction"],
         seed=config["split"]["seed"],
-        layout=data_layout(),
+        layout=plan.data_layout,
     shell:
         "{params.cli} split --inventory {input.inventory} --out {output} {params.split_file} "
         "--layout {params.layout} --val-fraction {params.val_fraction} --test-per-class {params.test_per_class} "
@@ -109,12 +113,7 @@ rule audit:
         inventory=rules.inventory.output[0],
         manifest=rules.split.output[0],
     output:
-        table=report(
-            "results/data/audit.tsv",
-            caption="../report/captions/audit.rst",
-            category="Data",
-            labels={"name": "duplicate-image audit", "type": "table"},
-        ),
+        table=report_entry("results/data/audit.tsv", "audit", "Data", "duplicate-image audit", "table"),
         summary="results/data/audit_summary.json",
     log:
         "logs/data/audit.log",

@@ -14,17 +14,14 @@ rule evaluate:
         "logs/benchmarks/evaluate/{model}_seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: compute()["threads"]
+    threads: plan.device_job.threads
     resources:
-        **gpu_resources(job_gpus()),
+        **plan.device_job.resources,
     params:
         cli=BAGNET,
-        evaluate=lambda wildcards: config["evaluate"],
-        sweep=" ".join(str(g) for g in config["evaluate"]["sweep_grids"]),
-        device=compute()["device"],
+        section=plan.section("evaluate"),
+        device=plan.device_job.device,
     shell:
-        "{params.cli} evaluate --checkpoint {input.model} --manifest {input.manifest} "
-        "--metrics {output.metrics} --predictions {output.predictions} "
-        "--scramble-grid {params.evaluate[scramble_grid]} --sweep-grids {params.sweep} "
-        "--scramble-seed {params.evaluate[scramble_seed]} "
-        "--batch-size {params.evaluate[batch_size]} --device {params.device} --threads {threads} > {log} 2>&1"
+        "{params.cli} evaluate --params {params.section:q} --checkpoint {input.model} --manifest {input.manifest} "
+        "--metrics {output.metrics} --predictions {output.predictions} --device {params.device} "
+        "--threads {threads} > {log} 2>&1"

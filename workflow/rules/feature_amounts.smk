@@ -2,6 +2,11 @@
 after a crash redoes only what is missing and a cluster spreads the variants over its GPUs; then the
 study's table, its figures and an interactive page."""
 
+import json
+
+from bagnet_repro.config.report_entries import report_entry
+from bagnet_repro.feature_amounts.family import UNIFORM, select_ids
+
 
 localrules:
     feature_amount_data,
@@ -14,12 +19,12 @@ rule feature_amount_data:
     log:
         "logs/feature_amounts/data_{dataset}.log",
     wildcard_constraints:
-        dataset="|".join(FEATURE_AMOUNT_DOWNLOADS),
+        dataset="|".join(plan.feature_amount_downloads),
     conda:
         "../../envs/torch.yaml"
     params:
         cli=BAGNET,
-        root=feature_amount_cache(),
+        root=plan.feature_amount_cache(),
     shell:
         "{params.cli} feature-amount-data --dataset {wildcards.dataset} --root {params.root:q} --out {output} "
         "> {log} 2>&1"
@@ -27,32 +32,32 @@ rule feature_amount_data:
 
 rule feature_amount_run:
     input:
-        data=feature_amount_data_file(),
+        data=plan.feature_amount_data_file(rules.split.output[0], rules.feature_amount_data.output[0]),
     output:
-        metrics=f"{FEATURE_AMOUNT_DIR}/{{variant}}/seed{{seed}}/metrics.json",
-        history=f"{FEATURE_AMOUNT_DIR}/{{variant}}/seed{{seed}}/history.csv",
+        metrics=f"{plan.feature_amount_dir}/{{variant}}/seed{{seed}}/metrics.json",
+        history=f"{plan.feature_amount_dir}/{{variant}}/seed{{seed}}/history.csv",
     log:
-        f"logs/feature_amounts/{FEATURE_AMOUNT_STUDY}/{{variant}}_seed{{seed}}.log",
+        f"logs/feature_amounts/{plan.feature_amount_study}/{{variant}}_seed{{seed}}.log",
     benchmark:
-        f"logs/benchmarks/feature_amounts/{FEATURE_AMOUNT_STUDY}/{{variant}}_seed{{seed}}.tsv"
+        f"logs/benchmarks/feature_amounts/{plan.feature_amount_study}/{{variant}}_seed{{seed}}.tsv"
     wildcard_constraints:
         variant=r"[0-9]+|uniform",
         seed=r"[0-9]+",
     conda:
         "../../envs/torch.yaml"
-    threads: compute()["threads"]
+    threads: plan.device_job.threads
     resources:
-        **gpu_resources(job_gpus()),
+        **plan.device_job.resources,
     params:
         cli=BAGNET,
         dataset=config["feature_amounts"]["dataset"],
         depth=config["feature_amounts"]["depth"],
         recipe=config["feature_amounts"]["recipe"],
-        options=feature_amount_options,
+        options=plan.feature_amount_options(),
         checkpoint=lambda wildcards: (
-            f"results/checkpoints/feature_amounts/{FEATURE_AMOUNT_STUDY}/{wildcards.variant}/seed{wildcards.seed}.pt"
+            f"results/checkpoints/feature_amounts/{plan.feature_amount_study}/{wildcards.variant}/seed{wildcards.seed}.pt"
         ),
-        device=compute()["device"],
+        device=plan.device_job.device,
     shell:
         "{params.cli} feature-amount-run --dataset {params.dataset} --data {input.data} --depth {params.depth} "
         "--variant {wildcards.variant} --metrics {output.metrics} --history {output.history} "
@@ -62,13 +67,18 @@ rule feature_amount_run:
 
 rule feature_amount_table:
     input:
-        lambda wildcards: feature_amount_metrics(),
+        lambda wildcards: expand(
+            rules.feature_amount_run.output.metrics,
+            variant=plan.feature_amount_variants(select_ids, UNIFORM),
+            seed=config["feature_amounts"]["seeds"],
+        ),
     output:
-        report(
+        report_entry(
             "report/tables/feature_amounts.tsv",
-            caption="../report/captions/feature_amounts_table.rst",
-            category="Feature amounts",
-            labels={"name": "feature amounts per variant", "type": "table"},
+            "feature_amounts_table",
+            "Feature amounts",
+            "feature amounts per variant",
+            "table",
         ),
     log:
         "logs/feature_amounts/table.log",
@@ -83,35 +93,39 @@ rule feature_amount_table:
 rule feature_amount_figures:
     input:
         table=rules.feature_amount_table.output[0],
-        notebook=source_file("notebooks/feature_amounts.ipynb"),
+        notebook=plan.source_file("notebooks/feature_amounts.ipynb"),
     output:
         notebook="results/notebooks/feature_amounts.ipynb",
         accuracy_pdf="report/figures/feature_amounts_accuracy.pdf",
-        accuracy_png=report(
+        accuracy_png=report_entry(
             "report/figures/feature_amounts_accuracy.png",
-            caption="../report/captions/feature_amounts_accuracy.rst",
-            category="Feature amounts",
-            labels={"name": "accuracy against parameters", "type": "figure"},
+            "feature_amounts_accuracy",
+            "Feature amounts",
+            "accuracy against parameters",
+            "figure",
         ),
         profiles_pdf="report/figures/feature_amounts_profiles.pdf",
-        profiles_png=report(
+        profiles_png=report_entry(
             "report/figures/feature_amounts_profiles.png",
-            caption="../report/captions/feature_amounts_profiles.rst",
-            category="Feature amounts",
-            labels={"name": "feature amounts per layer", "type": "figure"},
+            "feature_amounts_profiles",
+            "Feature amounts",
+            "feature amounts per layer",
+            "figure",
         ),
         parameters_pdf="report/figures/feature_amounts_parameters.pdf",
-        parameters_png=report(
+        parameters_png=report_entry(
             "report/figures/feature_amounts_parameters.png",
-            caption="../report/captions/feature_amounts_parameters.rst",
-            category="Feature amounts",
-            labels={"name": "parameters per layer", "type": "figure"},
+            "feature_amounts_parameters",
+            "Feature amounts",
+            "parameters per layer",
+            "figure",
         ),
-        html=report(
+        html=report_entry(
             "report/figures/feature_amounts.html",
-            caption="../report/captions/feature_amounts_html.rst",
-            category="Feature amounts",
-            labels={"name": "the study, interactive", "type": "page"},
+            "feature_amounts_html",
+            "Feature amounts",
+            "the study, interactive",
+            "page",
         ),
     log:
         "logs/report/feature_amount_figures.log",

@@ -1,10 +1,15 @@
 """Heatmap stage: stride-1 patch heatmaps of the original BagNets and the report's Figures 2-4."""
 
+import json
+import shlex
+
+from bagnet_repro.config.report_entries import report_entry
+
 
 rule heatmap_selection:
     input:
         predictions=lambda wildcards: expand(
-            rules.evaluate.output.predictions, model=main_heatmap_model(), seed=seeds()[0]
+            rules.evaluate.output.predictions, model=plan.main_heatmap_model, seed=plan.first_seed
         ),
     output:
         "results/heatmaps/selection.tsv",
@@ -25,7 +30,7 @@ rule heatmap_selection:
 # never deletes a good heatmaps.npz to recompute it.
 rule heatmaps:
     input:
-        models=lambda wildcards: expand(rules.train.output.best, model=heatmap_models(), seed=seeds()[0]),
+        models=lambda wildcards: expand(rules.train.output.best, model=plan.heatmap_models, seed=plan.first_seed),
         selection=rules.heatmap_selection.output[0],
     output:
         "results/heatmaps/heatmaps.npz",
@@ -35,14 +40,14 @@ rule heatmaps:
         "logs/benchmarks/heatmaps/heatmaps.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: compute()["threads"]
+    threads: plan.device_job.threads
     resources:
-        **gpu_resources(job_gpus()),
+        **plan.device_job.resources,
     params:
         cli=BAGNET,
         memory_mb=config["heatmaps"]["memory_mb"],
         evaluate=config["evaluate"],
-        device=compute()["device"],
+        device=plan.device_job.device,
     shell:
         "{params.cli} heatmaps --checkpoints {input.models} --selection {input.selection} --out {output} "
         "--scramble-grid {params.evaluate[scramble_grid]} --scramble-seed {params.evaluate[scramble_seed]} "
@@ -52,28 +57,31 @@ rule heatmaps:
 rule heatmap_figures:
     input:
         heatmaps=rules.heatmaps.output[0],
-        notebook=source_file("notebooks/heatmaps.ipynb"),
+        notebook=plan.source_file("notebooks/heatmaps.ipynb"),
     output:
         classes_pdf="report/figures/heatmaps_classes.pdf",
-        classes_png=report(
+        classes_png=report_entry(
             "report/figures/heatmaps_classes.png",
-            caption="../report/captions/heatmaps_classes.rst",
-            category="Heatmaps",
-            labels={"name": "Figure 2: heatmaps per class", "type": "figure"},
+            "heatmaps_classes",
+            "Heatmaps",
+            "Figure 2: heatmaps per class",
+            "figure",
         ),
         models_pdf="report/figures/heatmaps_models.pdf",
-        models_png=report(
+        models_png=report_entry(
             "report/figures/heatmaps_models.png",
-            caption="../report/captions/heatmaps_models.rst",
-            category="Heatmaps",
-            labels={"name": "Figure 3: heatmaps per BagNet", "type": "figure"},
+            "heatmaps_models",
+            "Heatmaps",
+            "Figure 3: heatmaps per BagNet",
+            "figure",
         ),
         scrambled_pdf="report/figures/heatmaps_scrambled.pdf",
-        scrambled_png=report(
+        scrambled_png=report_entry(
             "report/figures/heatmaps_scrambled.png",
-            caption="../report/captions/heatmaps_scrambled.rst",
-            category="Heatmaps",
-            labels={"name": "Figure 4: heatmaps, scrambled", "type": "figure"},
+            "heatmaps_scrambled",
+            "Heatmaps",
+            "Figure 4: heatmaps, scrambled",
+            "figure",
         ),
         notebook="results/notebooks/heatmaps.ipynb",
     log:
@@ -84,7 +92,7 @@ rule heatmap_figures:
         parameters=lambda wildcards, input, output: json.dumps(
             {
                 "heatmaps_file": input.heatmaps,
-                "main_model": main_heatmap_model(),
+                "main_model": plan.main_heatmap_model,
                 "classes_shown": config["heatmaps"]["classes_shown"],
                 "classes_figure": [output.classes_pdf, output.classes_png],
                 "models_figure": [output.models_pdf, output.models_png],

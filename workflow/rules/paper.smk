@@ -1,5 +1,35 @@
 """The report as one PDF: the values its text quotes (with the run's provenance), then Typst."""
 
+import json
+import shlex
+
+from snakemake import __version__ as SNAKEMAKE_VERSION
+
+from bagnet_repro.config.report_entries import report_entry
+
+# Name -> file of every table and figure the report includes (each study's only when it runs).
+PAPER_FILES = plan.paper_files(
+    tables={
+        "figure1": rules.receptive_field_tables.output.figure1,
+        "table1": rules.table1.output.csv,
+        "mcnemar": rules.table1.output.mcnemar,
+        "scramble_sweep": rules.table1.output.sweep_pdf,
+        "training_curves": rules.table1.output.pdf,
+        "weight_distribution": rules.precision_report.output.figure_pdf,
+        "compute": rules.compute_table.output.csv,
+    },
+    heatmaps={
+        "heatmaps_classes": rules.heatmap_figures.output.classes_pdf,
+        "heatmaps_models": rules.heatmap_figures.output.models_pdf,
+        "heatmaps_scrambled": rules.heatmap_figures.output.scrambled_pdf,
+    },
+    feature_amounts={
+        "feature_amounts_table": rules.feature_amount_table.output[0],
+        "feature_amounts_accuracy": rules.feature_amount_figures.output.accuracy_pdf,
+    },
+    backbones={"backbones": rules.backbone_table.output.csv},
+)
+
 
 # Seconds of work each, on files already on the submitting host: not worth a cluster job.
 localrules:
@@ -9,15 +39,15 @@ localrules:
 
 rule paper_values:
     input:
-        unpack(lambda wildcards: paper_files()),
+        unpack(lambda wildcards: PAPER_FILES),
         sweep=rules.summarize.output.sweep,
         precision=rules.precision_report.output.table,
         dead_layers=rules.precision_report.output.census,
         audit=rules.audit.output.summary,
         manifest=rules.split.output[0],
         inventory=rules.inventory.output[0],
-        histories=per_seed(rules.train.output.history),
-        results=per_seed(rules.evaluate.output.metrics),
+        histories=expand(rules.train.output.history, model=plan.models, seed=plan.seeds),
+        results=expand(rules.evaluate.output.metrics, model=plan.models, seed=plan.seeds),
     output:
         "results/paper/values.json",
     log:
@@ -26,9 +56,9 @@ rule paper_values:
         "../../envs/torch.yaml"
     params:
         cli=BAGNET,
-        files=" ".join(f"--file {name} {path}" for name, path in paper_files().items()),
+        files=" ".join(f"--file {name} {path}" for name, path in PAPER_FILES.items()),
         config=shlex.quote(json.dumps(config, sort_keys=True)),
-        train=train_options,
+        train=plan.train_options(),
         snakemake_version=SNAKEMAKE_VERSION,
     shell:
         "{params.cli} paper-values {params.files} --sweep {input.sweep} --precision {input.precision} "
@@ -39,16 +69,11 @@ rule paper_values:
 
 rule paper:
     input:
-        unpack(lambda wildcards: paper_files()),
+        unpack(lambda wildcards: PAPER_FILES),
         values=rules.paper_values.output[0],
-        template=source_file("workflow/report/paper.typ"),
+        template=plan.source_file("workflow/report/paper.typ"),
     output:
-        report(
-            "report/paper.pdf",
-            caption="../report/captions/paper.rst",
-            category="Report",
-            labels={"name": "the report", "type": "PDF"},
-        ),
+        report_entry("report/paper.pdf", "paper", "Report", "the report", "PDF"),
     log:
         "logs/paper/paper.log",
     conda:

@@ -4,10 +4,17 @@ One job per model and source: ``trained`` (the model fine-tuned here, first seed
 original BagNet with its published ImageNet weights).
 """
 
+import json
+
+from bagnet_repro.config.report_entries import report_entry
+from bagnet_repro.config.workflow_plan import PRECISION_SOURCES
+
 
 rule precision:
     input:
-        model=precision_model_input,
+        model=lambda wildcards: plan.precision_model_input(
+            wildcards.source, wildcards.model, rules.train.output.best, rules.fetch_weights.output[0]
+        ),
         manifest=rules.split.output[0],
     output:
         table="results/precision/{source}/{model}/modes.tsv",
@@ -21,15 +28,15 @@ rule precision:
         source="|".join(PRECISION_SOURCES),
     conda:
         "../../envs/torch.yaml"
-    threads: compute()["threads"]
+    threads: plan.device_job.threads
     resources:
-        **gpu_resources(job_gpus()),
+        **plan.device_job.resources,
     params:
         cli=BAGNET,
-        model=precision_model_args,
-        device=compute()["device"],
+        model=lambda wildcards, input: plan.precision_model_options(wildcards.source, wildcards.model, input.model),
+        device=plan.device_job.device,
         batch_size=config["evaluate"]["batch_size"],
-        max_images=max_images_arg,
+        max_images=plan.max_images_option(),
     shell:
         "{params.cli} precision {params.model} --manifest {input.manifest} {params.max_images} "
         "--out-table {output.table} --out-census {output.census} --out-histogram {output.histogram} "
@@ -38,31 +45,24 @@ rule precision:
 
 rule precision_report:
     input:
-        tables=precision_inputs("table"),
-        census=precision_inputs("census"),
-        histograms=precision_inputs("histogram"),
-        notebook=source_file("notebooks/precision.ipynb"),
+        tables=plan.precision_files(rules.precision.output.table),
+        census=plan.precision_files(rules.precision.output.census),
+        histograms=plan.precision_files(rules.precision.output.histogram),
+        notebook=plan.source_file("notebooks/precision.ipynb"),
     output:
-        table=report(
-            "report/tables/precision.csv",
-            caption="../report/captions/precision.rst",
-            category="Precision",
-            labels={"name": "accuracy and logit drift per precision", "type": "table"},
+        table=report_entry(
+            "report/tables/precision.csv", "precision", "Precision", "accuracy and logit drift per precision", "table"
         ),
         table_md="report/tables/precision.md",
-        census=report(
-            "report/tables/dead_layers.csv",
-            caption="../report/captions/dead_layers.rst",
-            category="Precision",
-            labels={"name": "dead-layer census", "type": "table"},
-        ),
+        census=report_entry("report/tables/dead_layers.csv", "dead_layers", "Precision", "dead-layer census", "table"),
         census_md="report/tables/dead_layers.md",
         figure_pdf="report/figures/weight_distribution.pdf",
-        figure_png=report(
+        figure_png=report_entry(
             "report/figures/weight_distribution.png",
-            caption="../report/captions/weight_distribution.rst",
-            category="Precision",
-            labels={"name": "weight distributions", "type": "figure"},
+            "weight_distribution",
+            "Precision",
+            "weight distributions",
+            "figure",
         ),
         notebook="results/notebooks/precision.ipynb",
     log:

@@ -3,6 +3,8 @@ feed fine-tuning wherever weights.models.<name> is ``pretrained``.
 
 The per-epoch resume checkpoint lives outside the outputs, so a killed or preempted job continues."""
 
+from bagnet_repro.config.datasets import PRETRAIN_DATASETS
+
 
 rule pretrain:
     input:
@@ -15,22 +17,21 @@ rule pretrain:
     benchmark:
         "logs/benchmarks/pretrain/{dataset}_{model}.tsv"
     wildcard_constraints:
-        dataset="|".join(data_catalog.PRETRAIN_DATASETS),
+        dataset="|".join(PRETRAIN_DATASETS),
     conda:
         "../../envs/torch.yaml"
-    threads: config["pretrain"]["threads"]
+    threads: plan.pretrain_job.threads
     resources:
-        **gpu_resources(pretrain_gpus()),
-        nodes=1,  # torchrun --standalone: all ranks on one node (one task: see profiles/slurm)
+        **plan.pretrain_job.resources,  # nodes=1: torchrun --standalone, all ranks on one node (profiles/slurm)
     params:
         torchrun=TORCHRUN,
         processes=config["pretrain"]["processes"],
         checkpoint="results/checkpoints/pretrain/{dataset}/{model}/last.pt",
         recipe=config["pretrain"]["recipe"],
-        options=pretrain_options,
+        options=plan.pretrain_options(),
         seed=config["pretrain"]["train_seed"],
         workers=config["pretrain"]["workers"],
-        device=config["pretrain"]["device"],
+        device=plan.pretrain_job.device,
     shell:
         "{params.torchrun} --nproc-per-node {params.processes} -m bagnet_repro pretrain --split {input.split} "
         "--model {wildcards.model} --out {output.weights} --history {output.history} "

@@ -2,6 +2,8 @@
 (ILSVRC/Data/CLS-LOC/{train,val} and LOC_val_solution.csv), local or downloaded with the kaggle CLI;
 validation folders per class and the 95/5 stratified hold-out split of the training images."""
 
+from bagnet_repro.config.datasets import PRETRAIN_DATASETS
+
 
 localrules:
     imagenette_download,
@@ -31,7 +33,7 @@ rule imagenette_download:
 
 rule imagenette_extract:
     input:
-        lambda wildcards: expand(rules.imagenette_download.output[0], archive=imagenette_archive()),
+        lambda wildcards: expand(rules.imagenette_download.output[0], archive=plan.imagenette_archive()),
     output:
         directory("results/pretrain/imagenette"),
     log:
@@ -60,7 +62,7 @@ rule imagenet_kaggle:
 
 rule imagenet_val:
     input:
-        imagenet_download_record,
+        lambda wildcards: plan.imagenet_download_input(rules.imagenet_kaggle.output),
     output:
         "results/pretrain/imagenet_val.json",
     log:
@@ -77,18 +79,20 @@ rule imagenet_val:
 
 rule pretrain_split:
     input:
-        pretrain_data_input,
+        lambda wildcards: plan.pretrain_data_input(
+            wildcards.dataset, rules.imagenette_extract.output[0], rules.imagenet_val.output[0]
+        ),
     output:
         "results/pretrain/{dataset}_split.tsv",
     log:
         "logs/pretrain/{dataset}_split.log",
     wildcard_constraints:
-        dataset="|".join(data_catalog.PRETRAIN_DATASETS),
+        dataset="|".join(PRETRAIN_DATASETS),
     conda:
         "../../envs/torch.yaml"
     params:
         cli=BAGNET,
-        train_dir=pretrain_train_dir,
+        train_dir=lambda wildcards, input: plan.pretrain_train_dir(wildcards.dataset, input[0]),
         holdout=config["pretrain"]["holdout"],
         seed=config["pretrain"]["seed"],
     shell:

@@ -1,9 +1,14 @@
 """Report stage: papermill runs the notebooks that turn results into tables and figures."""
 
+import json
+import shlex
+
+from bagnet_repro.config.report_entries import report_entry
+
 
 rule summarize:
     input:
-        predictions=[path for _, _, path in prediction_runs()],
+        predictions=[path for _, _, path in plan.prediction_runs(rules.evaluate.output.predictions)],
     output:
         table1="results/statistics/table1.csv",
         mcnemar="results/statistics/mcnemar.csv",
@@ -16,7 +21,10 @@ rule summarize:
         "../../envs/torch.yaml"
     params:
         cli=BAGNET,
-        runs=" ".join(f"--predictions {m} {s} {shlex.quote(path)}" for m, s, path in prediction_runs()),
+        runs=" ".join(
+            f"--predictions {m} {s} {shlex.quote(path)}"
+            for m, s, path in plan.prediction_runs(rules.evaluate.output.predictions)
+        ),
         grid=config["evaluate"]["scramble_grid"],
     shell:
         "{params.cli} summarize {params.runs} --table1 {output.table1} --mcnemar {output.mcnemar} "
@@ -31,14 +39,11 @@ rule table1:
         per_class=rules.summarize.output.per_class,
         confusion=rules.summarize.output.confusion,
         sweep=rules.summarize.output.sweep,
-        histories=expand(rules.train.output.history, model=models(), seed=seeds()[0]),
-        notebook=source_file("notebooks/table1.ipynb"),
+        histories=expand(rules.train.output.history, model=plan.models, seed=plan.first_seed),
+        notebook=plan.source_file("notebooks/table1.ipynb"),
     output:
-        csv=report(
-            "report/tables/table1.csv",
-            caption="../report/captions/table1.rst",
-            category="Table 1",
-            labels={"name": "Table 1: accuracy with 95% intervals", "type": "table"},
+        csv=report_entry(
+            "report/tables/table1.csv", "table1", "Table 1", "Table 1: accuracy with 95% intervals", "table"
         ),
         md="report/tables/table1.md",
         tex="report/tables/table1.tex",
@@ -46,28 +51,21 @@ rule table1:
         mcnemar_md="report/tables/mcnemar.md",
         per_class="report/tables/per_class.csv",
         pdf="report/figures/training_curves.pdf",
-        png=report(
-            "report/figures/training_curves.png",
-            caption="../report/captions/training_curves.rst",
-            category="Training",
-            labels={"name": "training curves", "type": "figure"},
+        png=report_entry(
+            "report/figures/training_curves.png", "training_curves", "Training", "training curves", "figure"
         ),
         sweep_pdf="report/figures/scramble_sweep.pdf",
-        sweep_png=report(
+        sweep_png=report_entry(
             "report/figures/scramble_sweep.png",
-            caption="../report/captions/scramble_sweep.rst",
-            category="Scrambling",
-            labels={"name": "accuracy against scrambling", "type": "figure"},
+            "scramble_sweep",
+            "Scrambling",
+            "accuracy against scrambling",
+            "figure",
         ),
-        confusion_pdf=expand("report/figures/confusion_{model}.pdf", model=models()),
+        confusion_pdf=expand("report/figures/confusion_{model}.pdf", model=plan.models),
         confusion_png=[
-            report(
-                f"report/figures/confusion_{model}.png",
-                caption="../report/captions/confusion.rst",
-                category="Confusion matrices",
-                labels={"model": model},
-            )
-            for model in models()
+            report_entry(f"report/figures/confusion_{model}.png", "confusion", "Confusion matrices", model=model)
+            for model in plan.models
         ],
         notebook="results/notebooks/table1.ipynb",
     log:
@@ -83,7 +81,7 @@ rule table1:
                 "confusion_file": input.confusion,
                 "sweep_file": input.sweep,
                 "scramble_grid": config["evaluate"]["scramble_grid"],
-                "history_files": dict(zip(models(), input.histories)),
+                "history_files": dict(zip(plan.models, input.histories)),
                 "table1_csv": output.csv,
                 "table1_md": output.md,
                 "table1_tex": output.tex,
@@ -93,7 +91,7 @@ rule table1:
                 "curves_figure": [output.pdf, output.png],
                 "sweep_figure": [output.sweep_pdf, output.sweep_png],
                 "confusion_figures": {
-                    m: [pdf, png] for m, pdf, png in zip(models(), output.confusion_pdf, output.confusion_png)
+                    m: [pdf, png] for m, pdf, png in zip(plan.models, output.confusion_pdf, output.confusion_png)
                 },
             }
         ),
@@ -111,33 +109,30 @@ rule receptive_fields:
         "../../envs/torch.yaml"
     params:
         cli=BAGNET,
-        models=lambda wildcards: " ".join(models()),
-        image_size=config["receptive_fields"]["image_size"],
-        measure_size=config["receptive_fields"]["measure_size"],
+        models=lambda wildcards: " ".join(plan.models),
+        section=plan.section("receptive_fields"),
     shell:
-        "{params.cli} receptive-fields --models {params.models} --image-size {params.image_size} "
-        "--measure-size {params.measure_size} --layers {output.layers} --summary {output.summary} > {log} 2>&1"
+        "{params.cli} receptive-fields --params {params.section:q} --models {params.models} "
+        "--layers {output.layers} --summary {output.summary} > {log} 2>&1"
 
 
 rule receptive_field_tables:
     input:
         layers=rules.receptive_fields.output.layers,
         summary=rules.receptive_fields.output.summary,
-        notebook=source_file("notebooks/receptive_fields.ipynb"),
+        notebook=plan.source_file("notebooks/receptive_fields.ipynb"),
     output:
-        figure1=report(
-            "report/tables/figure1.csv",
-            caption="../report/captions/figure1.rst",
-            category="Figure 1",
-            labels={"name": "Figure 1: receptive field per layer", "type": "table"},
+        figure1=report_entry(
+            "report/tables/figure1.csv", "figure1", "Figure 1", "Figure 1: receptive field per layer", "table"
         ),
         figure1_md="report/tables/figure1.md",
         figure1_tex="report/tables/figure1.tex",
-        summary=report(
+        summary=report_entry(
             "report/tables/receptive_fields.csv",
-            caption="../report/captions/receptive_fields.rst",
-            category="Figure 1",
-            labels={"name": "receptive fields, measured and theoretical", "type": "table"},
+            "receptive_fields",
+            "Figure 1",
+            "receptive fields, measured and theoretical",
+            "table",
         ),
         summary_md="report/tables/receptive_fields.md",
         summary_tex="report/tables/receptive_fields.tex",

@@ -18,7 +18,7 @@ rule fetch_weights:
         "../../envs/torch.yaml"
     params:
         cli=BAGNET,
-        weights=weights_args,
+        weights=lambda wildcards: plan.weights_options(wildcards.model, rules.pretrain.output.weights),
     shell:
         "{params.cli} fetch-weights --model {wildcards.model} {params.weights} --out {output} > {log} 2>&1"
 
@@ -26,7 +26,9 @@ rule fetch_weights:
 rule train:
     input:
         manifest=rules.split.output[0],
-        weights=weights_record_input,
+        weights=lambda wildcards: plan.weights_input(
+            wildcards.model, rules.fetch_weights.output[0], rules.pretrain.output.weights
+        ),
     output:
         best="results/models/{model}/seed{seed}/best.pt",
         history="results/models/{model}/seed{seed}/history.csv",
@@ -36,19 +38,19 @@ rule train:
         "logs/benchmarks/train/{model}_seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: compute()["threads"]
+    threads: plan.device_job.threads
     resources:
-        **gpu_resources(job_gpus()),
+        **plan.device_job.resources,
     params:
         cli=BAGNET,
         # beside its run's results (a config variant's own folder too): results/checkpoints/<model>/seed<seed>/
         checkpoint=lambda wildcards, output: run_place(output.best, "results/models/", "results/checkpoints/")
         + f"{wildcards.model}/seed{wildcards.seed}/last.pt",
         recipe=config["train"]["recipe"],
-        options=train_options,
-        device=compute()["device"],
-        weights=weights_args,
-        record=weights_record_arg,
+        options=plan.train_options(),
+        device=plan.device_job.device,
+        weights=lambda wildcards: plan.weights_options(wildcards.model, rules.pretrain.output.weights),
+        record=lambda wildcards, input: plan.weights_record_option(wildcards.model, input.weights),
     shell:
         "{params.cli} train --manifest {input.manifest} --model {wildcards.model} "
         "--best {output.best} --history {output.history} --checkpoint {params.checkpoint} "

@@ -3,7 +3,8 @@ per-run outputs under variants/<name>/, the shared rules (data, weights, pretrai
 left to this workflow, so they run once; then the table and figure that compare the variants
 (config/variants.py)."""
 
-from bagnet_repro.config.variants import SHARED_RULES, overridden_keys, variant_grid
+from bagnet_repro.config.report_entries import report_entry
+from bagnet_repro.config.variants import SHARED_RULES, overridden_keys, variant_grid, variants_table_options
 
 try:
     VARIANTS = variant_grid(config, check=lambda c: check_workflow_config(c, None, SCHEMA))
@@ -25,42 +26,29 @@ for _index, _variant in enumerate(VARIANTS):
         name_modifier=f"variant{_index}_*",
     )(None)
 
-
-def variant_rule(index, name):
-    """Rule ``name`` of the variant at ``index`` (its module's copy)."""
-    return getattr(rules, f"variant{index}_{name}")
-
-
-def variant_targets():
-    """Every variant's report: its PDF, Table 1 and compute table (which follow all its jobs)."""
-    targets = []
-    for index, _ in enumerate(VARIANTS):
-        targets += list(variant_rule(index, "paper").output) + list(variant_rule(index, "table1").output)
-        targets += list(variant_rule(index, "compute_table").output)
-    return targets
-
+# Each variant's copy of a rule: variant<i>_<rule>.
+VARIANT_RULES = [
+    {name: getattr(rules, f"variant{index}_{name}") for name in ("table1", "compute_table", "paper", "paper_values")}
+    for index, _ in enumerate(VARIANTS)
+]
 
 if VARIANTS:
 
     rule variants_table:
         input:
-            tables=[variant_rule(i, "table1").output.csv for i, _ in enumerate(VARIANTS)],
-            compute=[variant_rule(i, "compute_table").output.csv for i, _ in enumerate(VARIANTS)],
-            values=[variant_rule(i, "paper_values").output[0] for i, _ in enumerate(VARIANTS)],
+            tables=[own["table1"].output.csv for own in VARIANT_RULES],
+            compute=[own["compute_table"].output.csv for own in VARIANT_RULES],
+            values=[own["paper_values"].output[0] for own in VARIANT_RULES],
         output:
-            csv=report(
-                "report/tables/variants.csv",
-                caption="../report/captions/variants.rst",
-                category="Variants",
-                labels={"name": "the variants side by side", "type": "table"},
-            ),
+            csv=report_entry("report/tables/variants.csv", "variants", "Variants", "the variants side by side", "table"),
             md="report/tables/variants.md",
             tests="report/tables/variants_mcnemar.csv",
-            figure=report(
+            figure=report_entry(
                 "report/figures/variants.png",
-                caption="../report/captions/variants_figure.rst",
-                category="Variants",
-                labels={"name": "accuracy against each varied key", "type": "figure"},
+                "variants_figure",
+                "Variants",
+                "accuracy against each varied key",
+                "figure",
             ),
             figure_pdf="report/figures/variants.pdf",
         log:
@@ -69,12 +57,18 @@ if VARIANTS:
             "../../envs/report.yaml"
         params:
             cli=BAGNET,
-            variants=" ".join(f"--variant {v.folder} {shlex.quote(json.dumps(v.values))}" for v in VARIANTS),
+            variants=variants_table_options(VARIANTS),
         shell:
             "{params.cli} variants-table {params.variants} --csv {output.csv} --md {output.md} "
             "--tests {output.tests} --figure {output.figure} --figure-pdf {output.figure_pdf} > {log} 2>&1"
 
     rule variants:
         input:
-            variant_targets(),
+            # every variant's report (its PDF, Table 1 and compute table, which follow all its jobs), then the table
+            [
+                path
+                for own in VARIANT_RULES
+                for name in ("paper", "table1", "compute_table")
+                for path in own[name].output
+            ],
             rules.variants_table.output,

@@ -1,9 +1,11 @@
 """``bagnet-repro <stage> ...``: the commands the Snakemake rules call, one per pipeline stage.
 
-Each module of this package is one stage: its ``register(subparsers)`` adds the stage's commands beside the
-handlers that call the library with keyword arguments. The rules pass every option of the stage commands
-explicitly; their values and defaults live in config.yaml and workflow/schemas/config.schema.yaml (shipped in
-the package) alone, so those options are required here.
+Each module of this package is one stage: its ``register(subparsers)`` lists the stage's commands. A command
+declared as a typed function (the module's ``STAGES``: cli/stages.py) gets its command line from its signature
+and docstring, and its rule passes the config section as one ``--params`` object; the others are still argparse
+parsers beside handlers that call the library with keyword arguments. Values and defaults of the config live in
+config.yaml and workflow/schemas/config.schema.yaml (shipped in the package) alone, so the options a rule fills
+in are required here.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from . import (
     pretrain_data,
     receptive,
     runs,
+    stages,
     train,
 )
 
@@ -57,11 +60,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def declared_stages() -> dict[str, stages.Stage]:
+    """The commands declared as typed functions (cli/stages.py), by name."""
+    return {stage.name: stage for module in STAGES for stage in getattr(module, "STAGES", ())}
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    declared = declared_stages()
+    if argv and argv[0] in declared:  # its options are parsed from its declaration, by tyro
+        stage, arguments = declared[argv[0]], argv[1:]
+
+        def command() -> object:
+            return stages.run(stage, arguments)
+    else:
+        args = build_parser().parse_args(argv)
+
+        def command() -> object:
+            return args.func(args)
+
     try:
         check_switches()  # a wrong value stops every command, not only those that read it
-        args.func(args)
+        command()
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

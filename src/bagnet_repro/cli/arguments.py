@@ -52,12 +52,25 @@ def add_device_options(p: argparse.ArgumentParser) -> None:
 def start_compute(args: argparse.Namespace, stream=None) -> None:
     """What every computing command does first: torch's CPU threads from ``--threads``, then the device claimed
     and named in the log (``device.start_device``)."""
+    start_job(args.device, args.threads, getattr(args, "gpus", 0), stream=stream)
+
+
+def start_job(device: str, threads: int, gpus: int = 0, stream=None) -> None:
+    """``start_compute`` for a declared stage (cli/stages.py): its device, threads and GPUs as values."""
     import torch
 
     from ..compute.device import start_device
 
-    torch.set_num_threads(args.threads)
-    start_device(args.device, getattr(args, "gpus", 0), stream=stream)
+    at_least("--threads", threads, 1)
+    at_least("--gpus", gpus, 0)
+    torch.set_num_threads(threads)
+    start_device(device, gpus, stream=stream)
+
+
+def at_least(name: str, value: int, minimum: int) -> None:
+    """One line naming the option when a declared stage's number is below its minimum."""
+    if value < minimum:
+        raise UserError(f"{name} must be at least {minimum}, got {value}")
 
 
 def add_weights_file_options(p: argparse.ArgumentParser) -> None:
@@ -66,10 +79,10 @@ def add_weights_file_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_recipe_options(p: argparse.ArgumentParser, options_help: str) -> None:
-    """``--recipe`` (a preset of training/recipes.py) and ``--options`` (TrainSettings values over it)."""
+    """``--recipe`` (a preset of config/recipes.py) and ``--options`` (TrainSettings values over it)."""
     from ..config.recipes import RECIPES
 
-    p.add_argument("--recipe", required=True, choices=tuple(RECIPES), help="a preset of training/recipes.py")
+    p.add_argument("--recipe", required=True, choices=tuple(RECIPES), help="a preset of config/recipes.py")
     p.add_argument("--options", default=None, help=options_help)
 
 

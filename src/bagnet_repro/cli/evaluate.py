@@ -6,28 +6,64 @@ import argparse
 import json
 
 from ..errors import UserError
-from .arguments import NON_NEGATIVE, POSITIVE, add_device_options, start_compute
+from .arguments import NON_NEGATIVE, POSITIVE, at_least, start_job
+from .stages import Stage, register_listing
 
 
-def _evaluate(args: argparse.Namespace) -> None:
-    from ..evaluation.evaluate import evaluate
+def evaluate(
+    checkpoint: str,
+    manifest: str,
+    metrics: str,
+    predictions: str,
+    scramble_grid: int,
+    sweep_grids: list[int],
+    scramble_seed: int,
+    batch_size: int,
+    device: str,
+    threads: int,
+    gpus: int = 0,
+) -> None:
+    """Accuracy on val, test and the g x g scrambled test.
 
-    start_compute(args)
+    Args:
+        checkpoint: the trained model (train's best.pt)
+        manifest: the split's manifest.tsv
+        metrics: output JSON: accuracy per split, clean and scrambled
+        predictions: output TSV: every test image's prediction, clean and scrambled
+        scramble_grid: Table 1's scrambled test: g x g pieces
+        sweep_grids: grids of the scrambling sweep
+        scramble_seed: seed of the pieces' shuffle
+        batch_size: images per forward pass
+        device: auto, cpu or cuda[:N]
+        threads: CPU threads for torch
+        gpus: GPUs the rule gave this job: unusable CUDA then stops it at once (docs/environments.md)
+    """
+    from ..evaluation.evaluate import evaluate as evaluate_run
+
+    at_least("--scramble-grid", scramble_grid, 1)
+    for grid in sweep_grids:
+        at_least("--sweep-grids", grid, 1)
+    at_least("--scramble-seed", scramble_seed, 0)
+    at_least("--batch-size", batch_size, 1)
+    start_job(device, threads, gpus)
     print(
         json.dumps(
-            evaluate(
-                checkpoint=args.checkpoint,
-                manifest_path=args.manifest,
-                metrics_path=args.metrics,
-                predictions_path=args.predictions,
-                scramble_grid=args.scramble_grid,
-                scramble_seed=args.scramble_seed,
-                batch_size=args.batch_size,
-                device=args.device,
-                sweep_grids=tuple(args.sweep_grids),
+            evaluate_run(
+                checkpoint=checkpoint,
+                manifest_path=manifest,
+                metrics_path=metrics,
+                predictions_path=predictions,
+                scramble_grid=scramble_grid,
+                scramble_seed=scramble_seed,
+                batch_size=batch_size,
+                device=device,
+                sweep_grids=tuple(sweep_grids),
             )
         )
     )
+
+
+STAGES = (Stage("evaluate", evaluate),)
 
 
 def _summarize(args: argparse.Namespace) -> None:
@@ -53,17 +89,7 @@ def _summarize(args: argparse.Namespace) -> None:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("evaluate", help="accuracy on val, test and the g x g scrambled test")
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--manifest", required=True)
-    p.add_argument("--metrics", required=True)
-    p.add_argument("--predictions", required=True)
-    p.add_argument("--scramble-grid", type=POSITIVE, required=True, help="Table 1's scrambled test: g x g pieces")
-    p.add_argument("--sweep-grids", type=POSITIVE, nargs="*", required=True, help="grids of the scrambling sweep")
-    p.add_argument("--scramble-seed", type=NON_NEGATIVE, required=True)
-    p.add_argument("--batch-size", type=POSITIVE, required=True)
-    add_device_options(p)
-    p.set_defaults(func=_evaluate)
+    register_listing(subparsers, STAGES)
 
     p = subparsers.add_parser("summarize", help="Table 1 with bootstrap CIs, McNemar tests, per-class metrics, sweep")
     p.add_argument(

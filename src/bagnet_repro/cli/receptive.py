@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-import argparse
+from ..errors import UserError
+from .stages import Stage, register_listing
 
-from .arguments import POSITIVE, count, model_help
 
+def receptive_fields(models: list[str], image_size: int, measure_size: int, layers: str, summary: str) -> None:
+    """Per-layer receptive fields (Figure 1) and a per-model summary.
 
-def _receptive_fields(args: argparse.Namespace) -> None:
+    Args:
+        models: networks of bagnet_repro.config.networks, or torchvision:<name>
+        image_size: input size (px) of the theoretical fields
+        measure_size: input size (px) of the gradient measurement, at least 40
+        layers: output TSV: the receptive field of every layer
+        summary: output TSV: each model's field, measured and theoretical
+    """
     from ..receptive.tables import write_receptive_fields
 
+    if image_size < 1 or measure_size < 40:
+        raise UserError(f"--image-size must be >= 1 and --measure-size >= 40, got {image_size} and {measure_size}")
     write_receptive_fields(
-        models=args.models,
-        image_size=args.image_size,
-        measure_size=args.measure_size,
-        layers_path=args.layers,
-        summary_path=args.summary,
+        models=models, image_size=image_size, measure_size=measure_size, layers_path=layers, summary_path=summary
     )
 
 
+STAGES = (Stage("receptive-fields", receptive_fields),)
+
+
 def register(subparsers) -> None:
-    p = subparsers.add_parser("receptive-fields", help="per-layer receptive fields (Figure 1) and a per-model summary")
-    p.add_argument("--models", nargs="+", required=True, help=model_help("networks"))
-    p.add_argument("--image-size", type=POSITIVE, required=True)
-    p.add_argument("--measure-size", type=count(40), required=True, help="input size of the gradient measurement")
-    p.add_argument("--layers", required=True)
-    p.add_argument("--summary", required=True)
-    p.set_defaults(func=_receptive_fields)
+    register_listing(subparsers, STAGES)

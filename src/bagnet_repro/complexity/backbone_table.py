@@ -70,7 +70,7 @@ def _difference(ours: float, seed: float | None) -> float | None:
     return None if seed is None else 100 * (ours - seed) / seed
 
 
-def backbone_row(name: str, device: torch.device, batches: list[int], repeats: int) -> dict:
+def backbone_row(name: str, device: torch.device, batches: list[int], repeats: int, warmup: int = 1) -> dict:
     """Counts, seed values, differences and latencies of one backbone."""
     backbone = build_backbone(name)
     params = count_parameters(backbone) / 1e6
@@ -87,7 +87,7 @@ def backbone_row(name: str, device: torch.device, batches: list[int], repeats: i
         "counter_misses_se": name.startswith(SE_FAMILIES),
     }
     for batch in batches:
-        row[f"latency_ms_batch{batch}"] = forward_latency_ms(backbone, batch, TABLE_SIZE, device, repeats)
+        row[f"latency_ms_batch{batch}"] = forward_latency_ms(backbone, batch, TABLE_SIZE, device, repeats, warmup)
     return row
 
 
@@ -105,7 +105,14 @@ def _latex(table: pd.DataFrame, device_text: str) -> str:
 
 
 def write_backbone_table(
-    names: list[str], csv_path: str, md_path: str, tex_path: str, device: torch.device, batches: list[int], repeats: int
+    names: list[str],
+    csv_path: str,
+    md_path: str,
+    tex_path: str,
+    device: torch.device,
+    batches: list[int],
+    repeats: int,
+    warmup: int = 1,
 ) -> pd.DataFrame:
     """Measure every backbone of ``names`` (in the catalog's order) and write the three tables."""
     unknown = sorted(set(names) - set(BACKBONE_NAMES))
@@ -113,7 +120,7 @@ def write_backbone_table(
         raise UserError(f"unknown backbones {', '.join(unknown)}; choose from: {', '.join(BACKBONE_NAMES)}")
     device_text = f"median of {repeats} forward passes on {describe_device(device)}"
     rows = [
-        backbone_row(name, device, batches, repeats)
+        backbone_row(name, device, batches, repeats, warmup)
         for name in tqdm([n for n in BACKBONE_NAMES if n in names], desc="backbones", unit="net")
     ]
     table = pd.DataFrame(rows)

@@ -22,7 +22,6 @@ from .energy import EnergyMeter, energy_meter
 
 RECORD_SUFFIX = ".compute.json"
 NOT_CUDA = "n/a (not CUDA)"
-FINISHED = ("succeeded", "failed")
 
 
 def record_path(result: str | Path) -> Path:

@@ -7,7 +7,7 @@ environment without PyTorch), and the model builders and the config schema are c
 
 from __future__ import annotations
 
-from .networks import BACKBONE_NAMES, NETWORKS, OWN_BACKBONES, TORCHVISION_BACKBONES, network
+from .networks import BACKBONE_NAMES, NETWORKS, OWN_BACKBONES, TORCHVISION_BACKBONES
 
 __all__ = ["BACKBONE_NAMES", "OWN_BACKBONES", "TORCHVISION_BACKBONES"]
 
@@ -32,10 +32,6 @@ BACKBONE_CLASSIFIERS = {r.name: r.backbone for r in _family("backbone")}
 MODEL_NAMES = tuple(NETWORKS)
 # The regular expression of every model name (the Snakefile's wildcard).
 MODEL_PATTERN = "|".join([*MODEL_NAMES, r"torchvision:[a-z][a-z0-9_]*"])
-
-
-def is_model_name(name: str) -> bool:
-    return network(name) is not None
 
 
 def heatmap_models(models: list[str]) -> list[str]:

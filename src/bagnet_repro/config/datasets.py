@@ -27,7 +27,7 @@ FEATURE_AMOUNT_TORCHVISION = {
 FEATURE_AMOUNT_MANIFEST = ("scene15",)  # the 15-scene or demo images: results/data/manifest.tsv
 FEATURE_AMOUNT_DATASETS = (*FEATURE_AMOUNT_TORCHVISION, *FEATURE_AMOUNT_MANIFEST)
 
-# The study's image size: its recipe's (the one place of the value is training/recipes.py).
+# The study's image size: its recipe's (the one place of the value is config/recipes.py).
 FEATURE_AMOUNT_IMAGE_SIZE: int = RECIPES["feature_amounts"]["image_size"]
 
 # What Kaggle's ImageNet archive unpacks to (train folder, val folder, val labels): the workflow plans with it.

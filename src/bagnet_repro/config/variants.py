@@ -198,3 +198,17 @@ def overridden_keys(variants: list[Variant], overrides: dict | None) -> None:
                 f"config error at 'variants.{key}': --config also sets {clash[0]}, which would replace the "
                 "variants' values; set it in a config file or drop it from variants"
             )
+
+
+def run_place(path, place: str, other: str) -> str:
+    """``other`` in the run folder of ``path``, which lies under ``place`` in it: the main run's own folder, or a
+    config variant's (variants/<name>/). For the paths a rule names outside its inputs and outputs (a resume
+    checkpoint, the folders the compute table reads), which Snakemake's module prefixes do not move."""
+    return str(path)[: str(path).rindex(place)] + other
+
+
+def variants_table_options(variants: list[Variant]) -> str:
+    """``--variant FOLDER VALUES`` for each variant, quoted for the shell: the variants-table command's input."""
+    import shlex
+
+    return " ".join(f"--variant {shlex.quote(v.folder)} {shlex.quote(json.dumps(v.values))}" for v in variants)

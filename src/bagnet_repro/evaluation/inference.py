@@ -14,7 +14,7 @@ from ..compute.device import to_device
 from ..data.loading import normalize
 
 # Autocast dtype of each training/evaluation precision (fp32: no autocast); the choices are those of
-# training/settings.py's PRECISIONS, with ``auto``: bf16 on CUDA, where it is fast and needs no loss scaling; fp32
+# config/train_settings.py's PRECISIONS, with ``auto``: bf16 on CUDA, where it is fast and needs no loss scaling; fp32
 # elsewhere (CPU autocast is slow). A test holds the two equal.
 AUTOCAST_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 

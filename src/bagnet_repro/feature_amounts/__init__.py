@@ -1,7 +1,7 @@
 """The layer-wise feature-amount study (Mundt et al., 2018): the VGG family, its networks, its training runs.
 
-The names below are imported on first use, so that the torch-free config check can import ``depths``
-without numpy, scipy or torch.
+The names below are imported on first use, so that the workflow can import ``family`` (numpy only) without
+scipy or torch.
 """
 
 _EXPORTS = {

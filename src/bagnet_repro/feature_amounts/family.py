@@ -2,7 +2,7 @@
 shifted between layers by a skew-normal profile over the layer index.
 
 The uniform network is VGG-D (depth 16) or its relatives: widths 2x64, 2x128, Lx256, 2Lx512 (L = (depth-7)/3;
-other depths are refused, see depths.py) and two hidden fully connected widths (512 at <= 100 px, else 4096).
+other depths are refused, see config/vgg_depths.py) and two hidden fully connected widths (512 at <= 100 px, else 4096).
 A variant keeps the total T of those widths and gives layer i the share of a skew-normal density (location
 xi, scale omega, shape alpha) that falls on [i, i+1): the density is sampled every 0.01 from i to i + 0.99 and
 integrated by the trapezoid rule, as the reference does, so that the family (and its model ids) is the
@@ -12,6 +12,7 @@ or when a layer would get fewer than 2 features.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -38,14 +39,6 @@ class Variant:
     scale: float
     shape: float
     features: tuple[int, ...]  # conv layers, then the two hidden fully connected widths
-
-    @property
-    def conv_features(self) -> tuple[int, ...]:
-        return self.features[:-FC_LAYERS]
-
-    @property
-    def fc_features(self) -> tuple[int, ...]:
-        return self.features[-FC_LAYERS:]
 
 
 def layers_per_block(depth: int) -> int:
@@ -82,6 +75,11 @@ def layer_shares(layers: int, location: float, scale: float, shape: float) -> np
 
 def variants(depth: int = 16, image_size: int = FEATURE_AMOUNT_IMAGE_SIZE) -> list[Variant]:
     """Every valid variant, in the reference's order (location, then scale, then shape) with its id."""
+    return list(_variants(depth, image_size))
+
+
+@functools.cache  # seconds per family (math.erf element by element); asked for again by variant and select_ids
+def _variants(depth: int, image_size: int) -> tuple[Variant, ...]:
     total = sum(uniform_features(depth, image_size))
     layers = len(uniform_features(depth, image_size))
     locations = np.arange(0, layers + LOCATION_STEP, LOCATION_STEP)
@@ -100,7 +98,7 @@ def variants(depth: int = 16, image_size: int = FEATURE_AMOUNT_IMAGE_SIZE) -> li
                 found.append(
                     Variant(len(found), float(location), float(scale), float(shape), tuple(int(f) for f in features))
                 )
-    return found
+    return tuple(found)
 
 
 def profile_moments(features: tuple[int, ...]) -> tuple[float, float, float]:

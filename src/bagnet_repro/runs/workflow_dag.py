@@ -132,15 +132,10 @@ def read_metadata_records(workdir: str | os.PathLike, keys: list[str]) -> dict[s
     return found
 
 
-def write_metadata_records(workdir: str | os.PathLike, records: dict[str, dict | None]) -> None:
-    """Write ``records`` into the checkout's .snakemake/metadata as Snakemake's file backend stores them; a key
-    whose record is None has its record deleted (an imported output made without Snakemake). Each output is
-    unmarked incomplete: its file is whole."""
-    for key, record in records.items():
-        write_metadata_record(workdir, key, record)
-
-
 def write_metadata_record(workdir: str | os.PathLike, key: str, record: dict | None) -> None:
+    """Write ``key``'s ``record`` into the checkout's .snakemake/metadata as Snakemake's file backend stores it; a
+    record of None deletes the key's record (an imported output made without Snakemake). The output is unmarked
+    incomplete: its file is whole."""
     from snakemake.persistence import MetadataRecord
 
     persistence = _file_persistence(workdir)

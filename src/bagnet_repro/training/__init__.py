@@ -1,4 +1,5 @@
-"""Training stage: recipes (presets of settings), fine-tuning on the 15 scenes, DDP pretraining.
+"""Training stage: fine-tuning on the 15 scenes, DDP pretraining (the recipes, presets of settings, are
+``config.recipes``: the Snakefile reads them without torch).
 
-Submodules are imported on demand (``training.recipes`` stays torch-free for the Snakefile).
+Submodules are imported on demand.
 """
