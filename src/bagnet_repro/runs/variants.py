@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import UserError
 from ..files.atomic import write_text_atomic
-from .compare import Run, describe, paired_tests, read_run, Comparison
+from .compare import Comparison, Run, describe, paired_tests, read_run
 
 ACCURACIES = {"test_acc": "test", "scrambled_test_acc": "scrambled test", "val_acc": "validation"}
 
@@ -87,7 +87,9 @@ def plot_variants(table: pd.DataFrame, keys: list[str], png: str | Path, pdf: st
             axis = axes[row][column]
             for group, rows in table.groupby(["model", *others], sort=False):
                 parts = group if isinstance(group, tuple) else (group,)
-                label = ", ".join([str(parts[0]), *(f"{k}={_value_label(v)}" for k, v in zip(others, parts[1:]))])
+                label = ", ".join(
+                    [str(parts[0]), *(f"{k}={_value_label(v)}" for k, v in zip(others, parts[1:], strict=True))]
+                )
                 x = [positions[_value_label(v)] for v in rows[key]]
                 error = [rows[metric] - rows[f"{metric}_ci_low"], rows[f"{metric}_ci_high"] - rows[metric]]
                 axis.errorbar(x, rows[metric], yerr=error, marker="o", capsize=3, label=label)
