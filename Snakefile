@@ -54,6 +54,7 @@ include: "workflow/rules/backbones.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/compute.smk"
 include: "workflow/rules/paper.smk"
+include: "workflow/rules/variants.smk"
 
 
 wildcard_constraints:

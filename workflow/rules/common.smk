@@ -13,6 +13,7 @@ from pathlib import Path
 from bagnet_repro.config.checks import check_workflow_config
 from bagnet_repro.config.executors import missing_slurm
 from bagnet_repro.config.loading import SCHEMA
+from bagnet_repro.config.variants import run_place
 from bagnet_repro.config.workflow_plan import WorkflowPlan
 from bagnet_repro.errors import UserError
 

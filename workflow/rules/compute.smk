@@ -32,6 +32,9 @@ rule compute_table:
         "../../envs/report.yaml"
     params:
         cli=BAGNET,
+        # the run's own folders (a config variant's are under variants/<name>/)
+        results=lambda wildcards, output: run_place(output.csv, "report/tables/", "results"),
+        benchmarks=lambda wildcards, output: run_place(output.csv, "report/tables/", "logs/benchmarks"),
     shell:
-        "{params.cli} compute-table --results results --benchmarks logs/benchmarks "
+        "{params.cli} compute-table --results {params.results} --benchmarks {params.benchmarks} "
         "--csv {output.csv} --md {output.md} --tex {output.tex} > {log} 2>&1"

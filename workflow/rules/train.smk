@@ -43,7 +43,9 @@ rule train:
         **plan.device_job.resources,
     params:
         cli=BAGNET,
-        checkpoint="results/checkpoints/{model}/seed{seed}/last.pt",
+        # beside its run's results (a config variant's own folder too): results/checkpoints/<model>/seed<seed>/
+        checkpoint=lambda wildcards, output: run_place(output.best, "results/models/", "results/checkpoints/")
+        + f"{wildcards.model}/seed{wildcards.seed}/last.pt",
         recipe=config["train"]["recipe"],
         options=plan.train_options(),
         device=plan.device_job.device,

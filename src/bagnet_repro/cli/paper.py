@@ -47,7 +47,8 @@ def _paper_values(args: argparse.Namespace) -> None:
         feature_amounts=files.get("feature_amounts_table"),
         backbones=files.get("backbones"),
     )
-    write_values(values, args.out)
+    # The resolved config travels with the values: `compare` names the keys in which two runs differ.
+    write_values({**values, "config": config}, args.out)
     print(f"{args.out}: {len(values)} groups of values; provenance {values['provenance']['commit']}")
 
 

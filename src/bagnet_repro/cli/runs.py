@@ -43,6 +43,31 @@ def _cmd_import_run(args: argparse.Namespace) -> None:
     )
 
 
+def _cmd_compare(args: argparse.Namespace) -> None:
+    from ..runs.compare import compare_runs, describe, write_comparison
+
+    comparison = compare_runs(args.runs)
+    for name, table in comparison.tables().items():
+        print(f"## {name}\n")
+        print(table.to_markdown(index=False) if len(table) else "(none)")
+        print()
+    for line in describe(comparison):
+        print(line)
+    if args.out:
+        for path in write_comparison(comparison, args.out):
+            print(f"wrote {path}")
+
+
+def _cmd_variants_table(args: argparse.Namespace) -> None:
+    import json
+
+    from ..runs.variants import write_variants_table
+
+    variants = [(folder, json.loads(values)) for folder, values in args.variant]
+    write_variants_table(variants, args.csv, args.md, args.tests, args.figure, args.figure_pdf)
+    print(f"{args.csv}: {len(variants)} variants")
+
+
 SNAKEFILE_HELP = (
     "the run's workflow (default: the working folder's Snakefile, else that of the checkout bagnet-repro runs from)"
 )
@@ -74,3 +99,27 @@ def register(sub) -> None:
     p.add_argument("--force", action="store_true", help="replace files here that differ from the archive's")
     p.add_argument("--snakefile", default=None, help=SNAKEFILE_HELP)
     p.set_defaults(func=_cmd_import_run)
+    p = sub.add_parser(
+        "compare",
+        help="finished runs side by side: config keys that differ, Table 1, compute, paired tests between runs",
+    )
+    p.add_argument("runs", nargs="+", help="run folders or run archives (.tar.gz of export-run), two or more")
+    p.add_argument(
+        "--out", default=None, help="also write the tables there as CSV and Markdown (compare_<table>.csv/.md)"
+    )
+    p.set_defaults(func=_cmd_compare)
+    p = sub.add_parser("variants-table", help="the config variants side by side, with paired tests between them")
+    p.add_argument(
+        "--variant",
+        nargs=2,
+        action="append",
+        required=True,
+        metavar=("FOLDER", "VALUES"),
+        help="a variant's folder and its varied keys' values (a JSON object); repeat for each variant",
+    )
+    p.add_argument("--csv", required=True, help="the table, one row per variant and network")
+    p.add_argument("--md", required=True, help="the table, the tests and their sentences in Markdown")
+    p.add_argument("--tests", required=True, help="the paired tests between variants (CSV)")
+    p.add_argument("--figure", required=True, help="accuracy against each varied key (PNG)")
+    p.add_argument("--figure-pdf", required=True, help="the same figure as PDF")
+    p.set_defaults(func=_cmd_variants_table)
