@@ -55,6 +55,8 @@ rule make:
         "results/f{{i}}.txt",
     log:
         "logs/f{{i}}.log",
+    benchmark:
+        "logs/benchmarks/make/f{{i}}.tsv"
     params:
         data=config["data_dir"],
         out=lambda wildcards, output: os.path.abspath(output[0]),
