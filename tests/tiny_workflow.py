@@ -39,6 +39,7 @@ rule all:
         expand("results/f{{i}}.txt", i=range(config["made"])),
         NAMED,
         "results/slow.txt",
+        "results/timed.txt",
 
 
 rule slow:
@@ -50,13 +51,22 @@ rule slow:
         "echo started > {{log}}; sleep 60; echo done > {{output}}"
 
 
+rule timed:
+    output:
+        "results/timed.txt",
+    log:
+        "logs/timed.log",
+    benchmark:
+        "logs/benchmarks/timed/timed.tsv"
+    shell:
+        "echo timed > {{output}}; echo timed > {{log}}"
+
+
 rule make:
     output:
         "results/f{{i}}.txt",
     log:
         "logs/f{{i}}.log",
-    benchmark:
-        "logs/benchmarks/make/f{{i}}.tsv"
     params:
         data=config["data_dir"],
         out=lambda wildcards, output: os.path.abspath(output[0]),
