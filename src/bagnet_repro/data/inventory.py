@@ -30,8 +30,14 @@ class ImageRecord:
     sha256: str = ""
 
 
+def hidden(path: Path) -> bool:
+    """A hidden file or folder: ``.DS_Store``, macOS's AppleDouble ``._photo.jpg`` (not an image, whatever its
+    suffix), ``.git``; never read as data."""
+    return path.name.startswith(".")
+
+
 def images_in(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not hidden(p) and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise UserError(f"empty class folder (no images): {folder}")
     return files
