@@ -18,7 +18,8 @@ from bagnet_repro.config import catalog, planning
 from bagnet_repro.config import datasets as data_catalog
 from bagnet_repro.config.cache_paths import datasets_cache
 from bagnet_repro.config.checks import check_workflow_config
-from bagnet_repro.config.executors import missing_slurm
+from bagnet_repro.compute.cuda_probe import physical_gpu_count
+from bagnet_repro.config.executors import missing_device, missing_slurm
 from bagnet_repro.config.listing import listing_digest
 from bagnet_repro.config.loading import SCHEMA
 from bagnet_repro.config.recipes import recipe_values
@@ -60,6 +61,11 @@ except UserError as _error:
 
 if workflow.is_main_process and (_no_slurm := missing_slurm(sys.argv)):
     sys.exit(f"error: {_no_slurm}")
+
+if workflow.is_main_process and (
+    _no_device := missing_device(config["compute"]["device"], sys.argv, physical_gpu_count)
+):
+    sys.exit(f"error: {_no_device}")
 
 if config["compute"]["rerun_on_code_change"]:
     # Opt-in: the package code's digest becomes part of every package command, so Snakemake's params trigger
