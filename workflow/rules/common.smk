@@ -132,7 +132,11 @@ def heatmap_models():
 # Verified downloads are kept here as well as in the rule's output (a hard link): Snakemake deletes an
 # output before rerunning its rule (e.g. after a pinned sha256 changed), and the kept copy is reused when
 # it still verifies, or replaced only once a new download does. Partial transfers (.part) wait here too.
-DOWNLOAD_STORE = "results/downloads/.verified"
+# The prefix: of the module this workflow is loaded as ("" when run as itself). Outputs and logs get it from
+# Snakemake; the folders a rule names in its params (resume checkpoints, the compute table's folders) get it here,
+# so two prefixed modules in one project never share them.
+MODULE_PREFIX = workflow.modifier.path_modifier.prefix or ""
+DOWNLOAD_STORE = f"{MODULE_PREFIX}results/downloads/.verified"
 
 
 def data_source():
@@ -396,7 +400,10 @@ def prediction_runs():
 
 
 def paper_files():
-    """Name -> file of every table and figure the report includes (the studies' only when configured)."""
+    """Name -> file of every table and figure the report includes (the studies' only when configured).
+
+    The files are the rules' own output objects, not strings: in a module with a prefix they carry it already,
+    and Snakemake would prefix a plain string a second time (``runB/runB/report/...``)."""
     files = {
         "figure1": rules.receptive_field_tables.output.figure1,
         "table1": rules.table1.output.csv,
@@ -418,7 +425,7 @@ def paper_files():
         files["feature_amounts_accuracy"] = rules.feature_amount_figures.output.accuracy_pdf
     if backbone_names():
         files["backbones"] = rules.backbone_table.output.csv
-    return {name: str(path) for name, path in files.items()}
+    return files
 
 
 def all_outputs():

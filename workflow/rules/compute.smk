@@ -27,6 +27,8 @@ rule compute_table:
         "../../envs/report.yaml"
     params:
         cli=BAGNET,
+        results=f"{MODULE_PREFIX}results",
+        benchmarks=f"{MODULE_PREFIX}logs/benchmarks",
     shell:
-        "{params.cli} compute-table --results results --benchmarks logs/benchmarks "
+        "{params.cli} compute-table --results {params.results} --benchmarks {params.benchmarks} "
         "--csv {output.csv} --md {output.md} --tex {output.tex} > {log} 2>&1"

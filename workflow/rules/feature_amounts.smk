@@ -49,9 +49,7 @@ rule feature_amount_run:
         depth=config["feature_amounts"]["depth"],
         recipe=config["feature_amounts"]["recipe"],
         options=feature_amount_options,
-        checkpoint=lambda wildcards: (
-            f"results/checkpoints/feature_amounts/{FEATURE_AMOUNT_STUDY}/{wildcards.variant}/seed{wildcards.seed}.pt"
-        ),
+        checkpoint=f"{MODULE_PREFIX}results/checkpoints/feature_amounts/{FEATURE_AMOUNT_STUDY}/{{variant}}/seed{{seed}}.pt",
         device=compute()["device"],
     shell:
         "{params.cli} feature-amount-run --dataset {params.dataset} --data {input.data} --depth {params.depth} "

@@ -25,7 +25,7 @@ rule pretrain:
     params:
         torchrun=TORCHRUN,
         processes=config["pretrain"]["processes"],
-        checkpoint="results/checkpoints/pretrain/{dataset}/{model}/last.pt",
+        checkpoint=f"{MODULE_PREFIX}results/checkpoints/pretrain/{{dataset}}/{{model}}/last.pt",
         recipe=config["pretrain"]["recipe"],
         options=pretrain_options,
         seed=config["pretrain"]["train_seed"],

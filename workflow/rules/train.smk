@@ -41,7 +41,7 @@ rule train:
         **gpu_resources(job_gpus()),
     params:
         cli=BAGNET,
-        checkpoint="results/checkpoints/{model}/seed{seed}/last.pt",
+        checkpoint=f"{MODULE_PREFIX}results/checkpoints/{{model}}/seed{{seed}}/last.pt",
         recipe=config["train"]["recipe"],
         options=train_options,
         device=compute()["device"],
