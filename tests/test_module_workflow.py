@@ -92,6 +92,16 @@ def test_two_prefixed_modules_plan_each_in_its_own_folder(tmp_path):
     assert "--checkpoint results/" not in planned
 
 
+def test_the_users_changed_resources_reach_the_job_with_the_shipped_profile_in_place(tmp_path):
+    """The project's copy of profiles/default (as the manual and snakedeploy put it) sizes the other rules, and
+    never overrides what the user's ``use rule ... with: resources:`` sets."""
+    user = user_project(tmp_path / "my-project", TEST_CONFIG.read_text(), CHANGED_TRAIN)
+    shutil.copytree(PROJECT / "profiles" / "default", user / "profiles" / "default")
+    jobs = _jobs_by_rule(user)
+    assert jobs["train"] and all(job["resources"]["mem_mb"] == "1234" for job in jobs["train"]), jobs["train"]
+    assert all(job["resources"]["mem_mb"] == "16000" for job in jobs["evaluate"])  # the shipped size
+
+
 def test_a_module_checks_the_users_config(tmp_path):
     broken = TEST_CONFIG.read_text().replace("epochs: 1", "epochs: many")
     result = run_in(user_project(tmp_path, broken), "-n")

@@ -20,7 +20,7 @@ rule backbone_table:
         "../../envs/torch.yaml"
     threads: compute()["threads"]
     resources:
-        **gpu_resources(job_gpus()),
+        **gpu_resources(job_gpus(), "backbone_table"),
     params:
         cli=BAGNET,
         names=" ".join(backbone_names()),

@@ -98,9 +98,11 @@ def job_gpus():
     return planning.gpus_for_device(compute()["device"])
 
 
-def gpu_resources(count):
-    """``count`` GPUs as the resource compute.gpu_resource names (gpu, or gres for --gres=gpu:N)."""
-    return planning.gpu_resources(count, compute()["gpu_resource"])
+def gpu_resources(count, rule=None):
+    """``count`` GPUs as the resource compute.gpu_resource names (gpu, or gres for --gres=gpu:N), and the
+    runtime and memory of ``rule``'s jobs (planning.JOB_SIZES)."""
+    sizes = planning.JOB_SIZES.get(rule, {})
+    return {**sizes, **planning.gpu_resources(count, compute()["gpu_resource"])}
 
 
 def model_weights(model):

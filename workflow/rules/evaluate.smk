@@ -16,7 +16,7 @@ rule evaluate:
         "../../envs/torch.yaml"
     threads: compute()["threads"]
     resources:
-        **gpu_resources(job_gpus()),
+        **gpu_resources(job_gpus(), "evaluate"),
     params:
         cli=BAGNET,
         evaluate=lambda wildcards: config["evaluate"],

@@ -42,7 +42,7 @@ rule feature_amount_run:
         "../../envs/torch.yaml"
     threads: compute()["threads"]
     resources:
-        **gpu_resources(job_gpus()),
+        **gpu_resources(job_gpus(), "feature_amount_run"),
     params:
         cli=BAGNET,
         dataset=config["feature_amounts"]["dataset"],

@@ -37,7 +37,7 @@ rule heatmaps:
         "../../envs/torch.yaml"
     threads: compute()["threads"]
     resources:
-        **gpu_resources(job_gpus()),
+        **gpu_resources(job_gpus(), "heatmaps"),
     params:
         cli=BAGNET,
         memory_mb=config["heatmaps"]["memory_mb"],

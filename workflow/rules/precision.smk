@@ -23,7 +23,7 @@ rule precision:
         "../../envs/torch.yaml"
     threads: compute()["threads"]
     resources:
-        **gpu_resources(job_gpus()),
+        **gpu_resources(job_gpus(), "precision"),
     params:
         cli=BAGNET,
         model=precision_model_args,

@@ -20,7 +20,7 @@ rule pretrain:
         "../../envs/torch.yaml"
     threads: config["pretrain"]["threads"]
     resources:
-        **gpu_resources(pretrain_gpus()),
+        **gpu_resources(pretrain_gpus(), "pretrain"),
         nodes=1,  # torchrun --standalone: all ranks on one node (one task: see profiles/slurm)
     params:
         torchrun=TORCHRUN,

@@ -38,7 +38,7 @@ rule train:
         "../../envs/torch.yaml"
     threads: compute()["threads"]
     resources:
-        **gpu_resources(job_gpus()),
+        **gpu_resources(job_gpus(), "train"),
     params:
         cli=BAGNET,
         checkpoint=f"{MODULE_PREFIX}results/checkpoints/{{model}}/seed{{seed}}/last.pt",
