@@ -199,3 +199,20 @@ def test_the_example_config_is_a_valid_run_once_its_folder_is_set(tmp_path):
     example = yaml.safe_load((PROJECT / "configs" / "folder_example.yaml").read_text())
     config = check_workflow_config(merged(base, merged(example, {"data": {"folder": str(tmp_path)}})))
     assert config["data"]["source"] == "folder" and "torchvision:efficientnet_b0" in config["models"]
+
+
+@pytest.mark.parametrize(
+    ("row", "why"),
+    [
+        ("pool\ta\tx.jpg", "3 fields, not 4 (split, class, path, sha256)"),
+        ("pool\t\tx.jpg\t" + "0" * 64, "field 'class' is empty"),
+        ("pool\ta\tx.jpg\tabc", "field 'sha256' is 'abc', not 64 hex digits"),
+    ],
+)
+def test_a_damaged_inventory_row_is_one_line_naming_the_file_line_and_field(tmp_path, row, why):
+    inventory = tmp_path / "inventory.tsv"
+    inventory.write_text(f"folder_split\tclass\tpath\tsha256\npool\tb\ty.jpg\t{'1' * 64}\n{row}\n")
+    result = run_cli("split", "--inventory", str(inventory), "--out", str(tmp_path / "m.tsv"), "--layout", "folder",
+                     "--test-per-class", "1", "--seed", "7", "--val-fraction", "0.2")  # fmt: skip
+    assert _refused(result) == f"error: {inventory}, line 3: {why}; rerun the data step that wrote it (delete it first)"
+    assert not (tmp_path / "m.tsv").exists()
