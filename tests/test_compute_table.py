@@ -101,13 +101,14 @@ def test_no_jobs_and_foreign_records_stop_with_one_line(tmp_path):
         read_table(tmp_path)
     bad = tmp_path / "results" / "x.compute.json"
     bad.parent.mkdir(parents=True)
-    bad.write_text('{"attempts": []}')
+    bad.write_text('{"stage": "train", "job": "x", "attempts": []}')
     result = run_cli(
         *("compute-table", "--results", str(tmp_path / "results"), "--benchmarks", str(tmp_path / "none")),
         *("--csv", str(tmp_path / "c.csv"), "--md", str(tmp_path / "c.md"), "--tex", str(tmp_path / "c.tex")),
     )
     assert result.returncode == 1 and result.stderr.strip().splitlines() == [
-        f"error: {bad} is not a compute record (no attempts); delete it or rerun its job"
+        f"error: {bad} is not a valid compute record: field 'attempts' is [], should be non-empty; delete it or "
+        "rerun its job"
     ]
     assert not (tmp_path / "c.csv").exists()
 
@@ -126,3 +127,49 @@ def test_a_benchmarks_model_is_a_catalog_name_and_the_numerics_are_tabled(tmp_pa
     markdown = (tmp_path / "report" / "tables" / "compute.md").read_text()
     assert "| model | training numerics | evaluation numerics |" in markdown
     assert "| bagnet9 | not recorded | not recorded |" in markdown  # the stand-in jobs set no numerics
+
+
+def _table_cli(tmp_path):
+    return run_cli(
+        *("compute-table", "--results", str(tmp_path / "results"), "--benchmarks", str(tmp_path / "logs/benchmarks")),
+        *("--csv", str(tmp_path / "c.csv"), "--md", str(tmp_path / "c.md"), "--tex", str(tmp_path / "c.tex")),
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (lambda a: a.pop("wall_s"), "field 'attempts.0.wall_s' is missing"),
+        (lambda a: a.update(wall_s="1 min"), "field 'attempts.0.wall_s' is '1 min', not a number >= 0"),
+        (lambda a: a.update(wall_s=-3600.0), "field 'attempts.0.wall_s' is -3600.0, below 0"),
+        (lambda a: a.update(cpu_s=None), "field 'attempts.0.cpu_s' is None, not a number >= 0"),
+        (lambda a: a.update(energy_j=-1), "field 'attempts.0.energy_j' is -1, not a number >= 0 or a null"),
+    ],
+)
+def test_a_compute_record_is_checked_field_by_field_when_read(tmp_path, change, why):
+    """A missing, non-numeric or negative time is one line naming the file and the field, and no table (so no
+    PDF) is made from it: no traceback, no negative train time in the report."""
+    import json
+
+    make_run(tmp_path)
+    bad = tmp_path / "results/models/bagnet9/seed1/best.compute.json"
+    record = json.loads(bad.read_text())
+    change(record["attempts"][0])
+    bad.write_text(json.dumps(record))
+    result = _table_cli(tmp_path)
+    assert result.returncode == 1 and result.stderr.strip().splitlines() == [
+        f"error: {bad} is not a valid compute record: {why}; delete it or rerun its job"
+    ], result.stderr
+    assert not (tmp_path / "c.csv").exists()
+
+
+@pytest.mark.parametrize("seconds", ["-60", "soon"])
+def test_a_benchmark_file_with_a_negative_or_non_numeric_time_is_one_line(tmp_path, seconds):
+    make_run(tmp_path)
+    bad = tmp_path / "logs/benchmarks/heatmaps/heatmaps.tsv"
+    bad.write_text(BENCHMARK_HEADER + f"{seconds}\t0:00:12\t512.0\t1\t1\t1\t0\t0\t50\t20.25\n")
+    result = _table_cli(tmp_path)
+    assert result.returncode == 1 and result.stderr.strip().splitlines() == [
+        f"error: {bad}: column 's' is {seconds!r}, not a time >= 0 in seconds; delete it or rerun its job"
+    ], result.stderr
+    assert not (tmp_path / "c.csv").exists()

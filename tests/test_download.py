@@ -79,3 +79,43 @@ def test_md5_only_archives_are_checked_too(file_server, tmp_path):
     )
     assert right.returncode == 0 and f"matches md5 {md5}; its sha256 is {DIGEST}" in right.stdout
     assert out.read_bytes() == PAYLOAD
+
+
+def test_an_offline_fetch_says_where_to_put_the_file_by_hand_and_leaves_no_empty_folder(tmp_path):
+    """No internet (nothing listens on the port): one line with the next step (the path, the file's name and
+    its sha256) and no empty cache folders left behind."""
+    from bagnet_repro.data.download import download
+    from bagnet_repro.errors import UserError
+
+    cache = tmp_path / "cache"
+    target = cache / "torchvision" / "checkpoints" / "resnet18-f37072fd.pth"
+    try:
+        download("http://127.0.0.1:9/models/resnet18-f37072fd.pth", target, sha256="f37072fd", retries=1)
+    except UserError as exc:
+        line = str(exc)
+    else:
+        raise AssertionError("an unreachable server was not refused")
+    assert line.startswith("download failed after 1 attempts: http://127.0.0.1:9/models/resnet18-f37072fd.pth")
+    assert line.endswith(
+        "; with no internet, fetch http://127.0.0.1:9/models/resnet18-f37072fd.pth elsewhere and put it here by hand "
+        f"as {target} (its sha256 begins f37072fd)"
+    )
+    assert list(tmp_path.iterdir()) == []  # no cache/torchvision/checkpoints left empty
+
+
+def test_the_cache_variable_naming_a_file_is_named_in_its_error(tmp_path, monkeypatch):
+    from bagnet_repro.config.cache_paths import datasets_cache, weights_cache
+    from bagnet_repro.errors import UserError
+
+    (tmp_path / "cache").write_text("a file, not a folder")
+    monkeypatch.setenv("BAGNET_REPRO_CACHE", str(tmp_path / "cache"))
+    for where in (weights_cache, datasets_cache):
+        try:
+            where()
+        except UserError as exc:
+            assert str(exc) == (
+                f"environment variable BAGNET_REPRO_CACHE={str(tmp_path / 'cache')!r} names a file, not a folder; "
+                "name a folder (or unset it)"
+            )
+        else:
+            raise AssertionError("a cache variable naming a file was taken")

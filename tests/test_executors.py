@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from bagnet_repro.config.executors import missing_slurm
+from bagnet_repro.config.executors import missing_device, missing_slurm
 from helpers import PROJECT
 
 NONE = {"sbatch": None, "squeue": None, "scancel": None}.get
@@ -47,3 +47,40 @@ def test_the_slurm_profile_without_slurm_stops_before_any_submission(tmp_path):
         "are not on PATH on this host: run it on the cluster's login node, or leave the SLURM profile out to run here"
     )
     assert "sacct" not in result.stderr and os.listdir(tmp_path) in ([], [".snakemake"])
+
+
+def test_a_cuda_index_beyond_this_machines_gpus_is_refused_where_the_jobs_run_here(tmp_path):
+    env = {"PWD": str(tmp_path)}
+    two = lambda: 2  # noqa: E731 (the machine's GPU count, as the driver gives it)
+    assert missing_device("cuda:1", ["snakemake", "--cores", "2"], two, env) is None
+    assert missing_device("cuda", ["snakemake"], two, env) is None
+    assert missing_device("cpu", ["snakemake"], two, env) is None
+    line = missing_device("cuda:2", ["snakemake", "--cores", "2"], two, env)
+    assert line == (
+        "config error at 'compute.device': cuda:2 does not exist on this machine, where the jobs run (2 GPU(s): cuda:0 "
+        "to cuda:1); name one of them, cuda, auto or cpu (on a cluster profile the job's node decides)"
+    )
+    assert missing_device("cuda:2", ["snakemake", "-n"], two, env) == line  # the dry run plans for this machine
+    assert missing_device("cuda:2", ["snakemake", "--executor", "slurm"], two, env) is None  # the node decides
+    assert missing_device("cuda:2", ["snakemake"], two, {**env, "BAGNET_REPRO_GPU_CHECK": "off"}) is None
+
+
+def test_the_start_up_check_refuses_a_device_this_machine_lacks(tmp_path):
+    from bagnet_repro.compute.cuda_probe import physical_gpu_count
+
+    count = physical_gpu_count()
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--directory", str(tmp_path)]
+        + ["--config", f"compute={{device: cuda:{count}}}"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            f"error: config error at 'compute.device': cuda:{count} does not exist on this machine, where the jobs run"
+        )
+    ), result.stderr[-2000:]

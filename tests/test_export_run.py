@@ -123,3 +123,62 @@ def test_without_configfile_a_run_of_another_config_is_refused_naming_its_files(
     line = one_line(cli("import-run", str(tmp_path / "a.tar.gz"), cwd=moved))
     assert "results/f4.txt is not a file this workflow writes (with its config files); 4 such" in line, line
     assert "pass the run's config files with --configfile" in line
+
+
+def test_a_default_config_run_travels_with_its_compute_records_and_benchmarks(tmp_path):
+    """A job's compute record and its benchmark file are the run's own: exported without --configfile, checked
+    and imported like every other member, and compute-table reads the same jobs after the import."""
+    run = tiny_workflow(tmp_path / "run", made=2)
+    timed = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "results/timed.txt"], cwd=run)
+    assert timed.returncode == 0
+    record = {
+        "stage": "train",
+        "job": "f0",
+        "model": None,
+        "seed": None,
+        "result": "results/f0.txt",
+        "attempts": [
+            {
+                "attempt": 1,
+                "status": "succeeded",
+                "device": "cpu",
+                "device_kind": "cpu",
+                "gpus": 0,
+                "epochs": 0,
+                "wall_s": 1.5,
+                "cpu_s": 1.0,
+                "peak_host_mb": 10.0,
+                "peak_device_mb": None,
+                "energy_j": None,
+                "energy_method": "not measured",
+            }
+        ],
+    }
+    (run / "results/f0.compute.json").write_text(json.dumps(record))
+    done = cli("export-run", str(tmp_path / "a.tar.gz"), cwd=run)
+    assert done.returncode == 0, done.stderr
+    packed = members(tmp_path / "a.tar.gz")
+    assert "results/f0.compute.json" in packed and "logs/benchmarks/timed/timed.tsv" in packed
+
+    moved = tiny_workflow(tmp_path / "moved")
+    done = cli("import-run", str(tmp_path / "a.tar.gz"), cwd=moved)
+    assert done.returncode == 0, done.stderr
+    tables = []
+    for work in (run, moved):
+        table = cli(
+            "compute-table",
+            "--results",
+            "results",
+            "--benchmarks",
+            "logs/benchmarks",
+            "--csv",
+            "t.csv",
+            "--md",
+            "t.md",
+            "--tex",
+            "t.tex",
+            cwd=work,
+        )
+        assert table.returncode == 0, table.stderr
+        tables.append((work / "t.csv").read_text())
+    assert tables[0] == tables[1] and "f0" in tables[0] and "timed" in tables[0]

@@ -66,14 +66,62 @@ def test_a_pre_split_folder_keeps_its_test_set_and_draws_validation_from_train(t
 def test_files_of_other_suffixes_are_named_not_silently_left_out(tmp_path):
     root = pooled_folder(tmp_path / "pool", ["a", "b"], per_class=4)
     (root / "b" / "notes.txt").write_text("not an image")
-    (root / "b" / ".DS_Store").write_text("hidden: skipped without a word")
+    (root / "b" / ".DS_Store").write_text("hidden: skipped, and counted")
     result, inventory, _ = _inventory_and_split(tmp_path, root, "--test-fraction", "0.25", "--val-fraction", "0.25")
     assert result.returncode == 0
     listed = run_cli("inventory", "--root", str(root), "--layout", "folder", "--out", str(inventory),
                      "--course-train-per-class", "2", "--seed", "0")  # fmt: skip
     warnings = [line for line in listed.stderr.splitlines() if line.startswith("warning: ")]
-    assert len(warnings) == 1 and "1 file(s)" in warnings[0] and str(root / "b" / "notes.txt") in warnings[0]
+    assert len(warnings) == 2 and "1 file(s)" in warnings[0] and str(root / "b" / "notes.txt") in warnings[0]
+    assert warnings[1] == f"warning: 1 hidden or macOS ._* file(s) skipped (first: {root / 'b' / '.DS_Store'})"
     assert "notes.txt" not in inventory.read_text()
+
+
+def _listed(tmp_path, root):
+    inventory = tmp_path / "inventory.tsv"
+    listed = run_cli("inventory", "--root", str(root), "--layout", "folder", "--out", str(inventory),
+                     "--course-train-per-class", "2", "--seed", "0")  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    warnings = [line for line in listed.stderr.splitlines() if line.startswith("warning: ")]
+    return _rows(inventory), warnings
+
+
+def test_a_stray_folder_beside_train_and_test_is_named_not_silently_left_out(tmp_path):
+    root = split_folder(tmp_path / "mine", ["a", "b"], {"train": 3, "test": 2})
+    write_images(root / "extra", 0, 10)
+    rows, warnings = _listed(tmp_path, root)
+    assert len(rows) == 10 and not any("/extra/" in row["path"] for row in rows)
+    assert warnings == [
+        f"warning: 1 entries that are not class folders (nor train/, val/, test/) not read (first: {root / 'extra'})"
+    ]
+
+
+def test_macos_appledouble_and_ds_store_files_are_counted_not_fatal(tmp_path):
+    root = pooled_folder(tmp_path / "pool", ["a", "b"], per_class=3)
+    (root / "a" / "._img_000.jpg").write_bytes(b"\x00\x05\x16\x07 AppleDouble resource fork, not a JPEG")
+    (root / "a" / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (root / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    rows, warnings = _listed(tmp_path, root)
+    assert len(rows) == 6 and not any("._" in row["path"] for row in rows)
+    assert warnings == [f"warning: 3 hidden or macOS ._* file(s) skipped (first: {root / '.DS_Store'})"]
+
+
+def test_a_pool_class_named_like_a_split_is_a_class_or_refused_with_the_reason(tmp_path):
+    root = pooled_folder(tmp_path / "pool", ["train", "forest"], per_class=3)  # train/ holds images: a class
+    rows, _ = _listed(tmp_path, root)
+    assert sorted({row["class"] for row in rows}) == ["forest", "train"]
+    assert {row["folder_split"] for row in rows} == {"pool"}
+
+    mixed = split_folder(tmp_path / "mixed", ["a", "b"], {"train": 3, "test": 2})
+    write_images(mixed / "test", 0, 2)  # test/ holds images too: a class folder or a split?
+    _refused(_inventory_and_split(tmp_path, mixed)[0], f"{mixed}: test/ holds images, as a class folder does, "
+             "while train/ holds folders, as a split does")  # fmt: skip
+
+
+def test_a_class_name_with_a_line_break_is_refused_in_one_escaped_line(tmp_path):
+    root = pooled_folder(tmp_path / "pool", ["a", "b\nc"], per_class=3)
+    line = _refused(_inventory_and_split(tmp_path, root)[0], "class folder name holds a tab or line break")
+    assert line.endswith(f"{tmp_path}/pool/b\\nc")
 
 
 def test_a_folder_with_val_keeps_all_three(tmp_path):
@@ -151,3 +199,20 @@ def test_the_example_config_is_a_valid_run_once_its_folder_is_set(tmp_path):
     example = yaml.safe_load((PROJECT / "configs" / "folder_example.yaml").read_text())
     config = check_workflow_config(merged(base, merged(example, {"data": {"folder": str(tmp_path)}})))
     assert config["data"]["source"] == "folder" and "torchvision:efficientnet_b0" in config["models"]
+
+
+@pytest.mark.parametrize(
+    ("row", "why"),
+    [
+        ("pool\ta\tx.jpg", "3 fields, not 4 (split, class, path, sha256)"),
+        ("pool\t\tx.jpg\t" + "0" * 64, "field 'class' is empty"),
+        ("pool\ta\tx.jpg\tabc", "field 'sha256' is 'abc', not 64 hex digits"),
+    ],
+)
+def test_a_damaged_inventory_row_is_one_line_naming_the_file_line_and_field(tmp_path, row, why):
+    inventory = tmp_path / "inventory.tsv"
+    inventory.write_text(f"folder_split\tclass\tpath\tsha256\npool\tb\ty.jpg\t{'1' * 64}\n{row}\n")
+    result = run_cli("split", "--inventory", str(inventory), "--out", str(tmp_path / "m.tsv"), "--layout", "folder",
+                     "--test-per-class", "1", "--seed", "7", "--val-fraction", "0.2")  # fmt: skip
+    assert _refused(result) == f"error: {inventory}, line 3: {why}; rerun the data step that wrote it (delete it first)"
+    assert not (tmp_path / "m.tsv").exists()

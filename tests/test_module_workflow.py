@@ -41,6 +41,67 @@ def test_a_module_plans_with_the_users_config_and_changed_rule(tmp_path):
     assert not (user / "notebooks").exists() and not (user / "src").exists()
 
 
+TWO_MODULES = """configfile: "config/config.yaml"
+
+
+module runA:
+    snakefile:
+        {snakefile!r}
+    config:
+        config
+    prefix:
+        "runA"
+
+
+use rule * from runA as runA_*
+
+
+module runB:
+    snakefile:
+        {snakefile!r}
+    config:
+        config
+    prefix:
+        "runB"
+
+
+use rule * from runB as runB_*
+
+
+rule all:
+    input:
+        rules.runA_all.input,
+        rules.runB_all.input,
+    default_target: True
+"""
+
+
+def test_two_prefixed_modules_plan_each_in_its_own_folder(tmp_path):
+    """Each module's inputs carry its prefix once (not runB/runB/report/...), and the folders its rules name
+    beside their outputs (resume checkpoints, the compute table's) are its own, never shared."""
+    user = user_project(tmp_path / "two", TEST_CONFIG.read_text())
+    (user / "workflow" / "Snakefile").write_text(TWO_MODULES.format(snakefile=str(PROJECT / "workflow" / "Snakefile")))
+    result = run_in(user, "-n", "-p", "--cores", "2")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    planned = result.stdout
+    assert "runA/runA/" not in planned and "runB/runB/" not in planned
+    for prefix in ("runA", "runB"):
+        assert f"--checkpoint {prefix}/results/checkpoints/bagnet9/seed0/last.pt" in planned
+        assert f"--results {prefix}/results --benchmarks {prefix}/logs/benchmarks" in planned
+        assert f"--out {prefix}/report/paper.pdf" in planned
+    assert "--checkpoint results/" not in planned
+
+
+def test_the_users_changed_resources_reach_the_job_with_the_shipped_profile_in_place(tmp_path):
+    """The project's copy of profiles/default (as the manual and snakedeploy put it) sizes the other rules, and
+    never overrides what the user's ``use rule ... with: resources:`` sets."""
+    user = user_project(tmp_path / "my-project", TEST_CONFIG.read_text(), CHANGED_TRAIN)
+    shutil.copytree(PROJECT / "profiles" / "default", user / "profiles" / "default")
+    jobs = _jobs_by_rule(user)
+    assert jobs["train"] and all(job["resources"]["mem_mb"] == "1234" for job in jobs["train"]), jobs["train"]
+    assert all(job["resources"]["mem_mb"] == "16000" for job in jobs["evaluate"])  # the shipped size
+
+
 def test_a_module_checks_the_users_config(tmp_path):
     broken = TEST_CONFIG.read_text().replace("epochs: 1", "epochs: many")
     result = run_in(user_project(tmp_path, broken), "-n")

@@ -60,8 +60,34 @@ def test_a_torchvision_network_by_name(name):
 
 
 def test_an_unknown_torchvision_model_is_one_line():
-    with pytest.raises(UserError, match="torchvision has no classification model 'resnet7'"):
+    with pytest.raises(UserError, match=r"'torchvision:resnet7' is not in torchvision [0-9.]+'s model list"):
         build_model("torchvision:resnet7", CLASSES)
+
+
+def test_the_committed_torchvision_list_is_torchvisions_own():
+    """Planning checks torchvision names against a committed list (torch-free); it must be torchvision's."""
+    import torchvision
+
+    from bagnet_repro.config.torchvision_models import TORCHVISION_MODELS, TORCHVISION_VERSION
+
+    assert tuple(sorted(tv_models.list_models(module=tv_models))) == TORCHVISION_MODELS
+    assert torchvision.__version__.split("+")[0] == TORCHVISION_VERSION
+
+
+def test_a_misspelt_torchvision_name_is_refused_at_start_up_with_the_closest_names():
+    with pytest.raises(UserError) as refused:
+        check_workflow_config(config_with(models=["bagnet9", "torchvision:resnet19"]))
+    assert str(refused.value) == (
+        "config error at 'models.1': 'torchvision:resnet19' is not in torchvision "
+        f"{tv_version()}'s model list; did you mean torchvision:resnet18, torchvision:resnet152, "
+        "torchvision:resnet101?"
+    )
+
+
+def tv_version() -> str:
+    import torchvision
+
+    return torchvision.__version__.split("+")[0]
 
 
 def config_with(**changes) -> dict:

@@ -70,3 +70,18 @@ def test_the_scrambling_piece_count_comes_from_the_config():
     for caption in ("table1.rst", "heatmaps_scrambled.rst"):
         text = (PROJECT / "workflow" / "report" / "captions" / caption).read_text()
         assert "{{ grid * grid }}-piece" in text and 'snakemake.config["evaluate"]["scramble_grid"]' in text
+
+
+def test_building_the_pdf_leaves_no_scratch_copy_of_its_template(tmp_path, monkeypatch):
+    """The template is copied beside the values to compile; the copy goes once the PDF is written, so the run
+    holds no file that no job declares (export-run would count it as a stray)."""
+    from bagnet_repro.paper.build import build_pdf
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "template.typ").write_text("A report.\n")
+    values = tmp_path / "results" / "paper" / "values.json"
+    values.parent.mkdir(parents=True)
+    values.write_text("{}")
+    build_pdf("template.typ", "results/paper/values.json", "paper.pdf")
+    assert (tmp_path / "paper.pdf").read_bytes().startswith(b"%PDF")
+    assert sorted(p.name for p in values.parent.iterdir()) == ["values.json"]

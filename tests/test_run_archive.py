@@ -122,6 +122,12 @@ def test_a_file_the_workflow_does_not_write_is_refused(tmp_path):
     assert line.endswith("pass the run's config files with --configfile; nothing was written"), line
 
 
+def test_a_member_name_with_a_line_break_is_refused_in_one_escaped_line(tmp_path):
+    files = {"results/metrics/bagnet9/seed0.json": b"{}", "results/x\nerror: forged": b"x"}
+    line = refused(tmp_path, synthetic_archive(tmp_path / "a.tar.gz", files))
+    assert "results/x\\nerror: forged is not a file this workflow writes" in line, line
+
+
 def test_a_differing_file_here_is_kept_unless_force_and_a_differing_checkout_is_named(tmp_path):
     work = tiny_workflow(tmp_path / "work")
     (work / "results/data").mkdir(parents=True)

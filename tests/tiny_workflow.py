@@ -39,6 +39,7 @@ rule all:
         expand("results/f{{i}}.txt", i=range(config["made"])),
         NAMED,
         "results/slow.txt",
+        "results/timed.txt",
 
 
 rule slow:
@@ -48,6 +49,17 @@ rule slow:
         "logs/slow.log",
     shell:
         "echo started > {{log}}; sleep 60; echo done > {{output}}"
+
+
+rule timed:
+    output:
+        "results/timed.txt",
+    log:
+        "logs/timed.log",
+    benchmark:
+        "logs/benchmarks/timed/timed.tsv"
+    shell:
+        "echo timed > {{output}}; echo timed > {{log}}"
 
 
 rule make:

@@ -20,6 +20,7 @@ rule backbone_table:
     threads: plan.device_job.threads
     resources:
         **plan.device_job.resources,
+        **planning.JOB_SIZES["backbone_table"],
     params:
         cli=BAGNET,
         section=plan.section("backbones", names=plan.backbone_names),

@@ -11,7 +11,9 @@ from pathlib import Path
 # The package's torch-free modules (model names, recipe presets, config checks) are on sys.path from the
 # Snakefile, so the model list and the presets live in the package alone.
 from bagnet_repro.config.checks import check_workflow_config
-from bagnet_repro.config.executors import missing_slurm
+from bagnet_repro.compute.cuda_probe import physical_gpu_count
+from bagnet_repro.config import planning
+from bagnet_repro.config.executors import missing_device, missing_slurm
 from bagnet_repro.config.loading import SCHEMA
 from bagnet_repro.config.variants import run_place
 from bagnet_repro.config.workflow_plan import WorkflowPlan
@@ -44,6 +46,11 @@ except UserError as _error:
 if workflow.is_main_process and (_no_slurm := missing_slurm(sys.argv)):
     sys.exit(f"error: {_no_slurm}")
 
+if workflow.is_main_process and (
+    _no_device := missing_device(config["compute"]["device"], sys.argv, physical_gpu_count)
+):
+    sys.exit(f"error: {_no_device}")
+
 if config["compute"]["rerun_on_code_change"]:
     # Opt-in: the package code's digest becomes part of every package command, so Snakemake's params trigger
     # reruns what older code made (off by default: a docstring would retrain everything).
@@ -56,8 +63,3 @@ try:
     plan = WorkflowPlan(config, PROJECT_DIR)
 except UserError as _error:
     sys.exit(str(_error))
-
-# Verified downloads are kept here as well as in the rule's output (a hard link): Snakemake deletes an
-# output before rerunning its rule (e.g. after a pinned sha256 changed), and the kept copy is reused when
-# it still verifies, or replaced only once a new download does. Partial transfers (.part) wait here too.
-DOWNLOAD_STORE = "results/downloads/.verified"

@@ -39,7 +39,9 @@ rule download:
         url=lambda wildcards: plan.archive_entry(wildcards.archive)["url"],
         sha256=lambda wildcards: plan.archive_entry(wildcards.archive).get("sha256") or "",
         retries=lambda wildcards: config["data"]["retries"],
-        store=DOWNLOAD_STORE,
+        # verified downloads are kept here as well as in the output (a hard link): Snakemake deletes an output
+        # before rerunning its rule, and the kept copy is reused while it verifies; partial transfers wait here too
+        store=lambda wildcards, output: run_place(output[0], "results/downloads/", "results/downloads/.verified"),
     shell:
         "{params.cli} download --url {params.url:q} --sha256={params.sha256:q} --retries {params.retries} "
         "--store {params.store:q} --out {output} > {log} 2>&1"

@@ -17,6 +17,7 @@ rule evaluate:
     threads: plan.device_job.threads
     resources:
         **plan.device_job.resources,
+        **planning.JOB_SIZES["evaluate"],
     params:
         cli=BAGNET,
         section=plan.section("evaluate"),

@@ -48,15 +48,18 @@ rule feature_amount_run:
     threads: plan.device_job.threads
     resources:
         **plan.device_job.resources,
+        **planning.JOB_SIZES["feature_amount_run"],
     params:
         cli=BAGNET,
         dataset=config["feature_amounts"]["dataset"],
         depth=config["feature_amounts"]["depth"],
         recipe=config["feature_amounts"]["recipe"],
         options=plan.feature_amount_options(),
-        checkpoint=lambda wildcards: (
-            f"results/checkpoints/feature_amounts/{plan.feature_amount_study}/{wildcards.variant}/seed{wildcards.seed}.pt"
-        ),
+        # beside its run's results (a prefixed module's too)
+        checkpoint=lambda wildcards, output: run_place(
+            output.metrics, "results/feature_amounts/", "results/checkpoints/feature_amounts/"
+        )
+        + f"{plan.feature_amount_study}/{wildcards.variant}/seed{wildcards.seed}.pt",
         device=plan.device_job.device,
     shell:
         "{params.cli} feature-amount-run --dataset {params.dataset} --data {input.data} --depth {params.depth} "

@@ -43,6 +43,7 @@ rule heatmaps:
     threads: plan.device_job.threads
     resources:
         **plan.device_job.resources,
+        **planning.JOB_SIZES["heatmaps"],
     params:
         cli=BAGNET,
         memory_mb=config["heatmaps"]["memory_mb"],

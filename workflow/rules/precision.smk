@@ -31,6 +31,7 @@ rule precision:
     threads: plan.device_job.threads
     resources:
         **plan.device_job.resources,
+        **planning.JOB_SIZES["precision"],
     params:
         cli=BAGNET,
         model=lambda wildcards, input: plan.precision_model_options(wildcards.source, wildcards.model, input.model),

@@ -23,10 +23,15 @@ rule pretrain:
     threads: plan.pretrain_job.threads
     resources:
         **plan.pretrain_job.resources,  # nodes=1: torchrun --standalone, all ranks on one node (profiles/slurm)
+        **planning.JOB_SIZES["pretrain"],
     params:
         torchrun=TORCHRUN,
         processes=config["pretrain"]["processes"],
-        checkpoint="results/checkpoints/pretrain/{dataset}/{model}/last.pt",
+        # beside its run's results (a prefixed module's too)
+        checkpoint=lambda wildcards, output: run_place(
+            output.weights, "results/pretrained/", "results/checkpoints/pretrain/"
+        )
+        + f"{wildcards.dataset}/{wildcards.model}/last.pt",
         recipe=config["pretrain"]["recipe"],
         options=plan.pretrain_options(),
         seed=config["pretrain"]["train_seed"],

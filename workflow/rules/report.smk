@@ -107,6 +107,8 @@ rule receptive_fields:
         "logs/report/receptive_fields.log",
     conda:
         "../../envs/torch.yaml"
+    resources:
+        **planning.JOB_SIZES["receptive_fields"],
     params:
         cli=BAGNET,
         models=lambda wildcards: " ".join(plan.models),

@@ -41,6 +41,7 @@ rule train:
     threads: plan.device_job.threads
     resources:
         **plan.device_job.resources,
+        **planning.JOB_SIZES["train"],
     params:
         cli=BAGNET,
         # beside its run's results (a config variant's own folder too): results/checkpoints/<model>/seed<seed>/

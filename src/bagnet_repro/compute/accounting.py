@@ -18,6 +18,7 @@ from typing import Literal
 
 from ..errors import UserError
 from ..files.atomic import write_text_atomic
+from ..files.records import NUMBER, OPTIONAL_NUMBER, read_checked
 from .energy import EnergyMeter, energy_meter
 
 RECORD_SUFFIX = ".compute.json"
@@ -162,3 +163,38 @@ def numerics_summary(values: dict | None) -> str:
         parts.append("deterministic algorithms")
     parts.append("torch.compile" if values["compiled"] != "no" else "eager")
     return ", ".join(parts)
+
+
+ATTEMPT_SCHEMA = {
+    "type": "object",
+    "required": ["status", "wall_s", "cpu_s", "peak_host_mb", "device", "gpus", "energy_method"],
+    "properties": {
+        "status": {"enum": ["running", "succeeded", "failed", "killed"]},
+        "wall_s": NUMBER,
+        "cpu_s": NUMBER,
+        "peak_host_mb": NUMBER,
+        "peak_device_mb": OPTIONAL_NUMBER,
+        "energy_j": OPTIONAL_NUMBER,
+        "epochs": {"type": "integer", "minimum": 0},
+        "gpus": {"type": "integer", "minimum": 0},
+        "device": {"type": "string"},
+        "energy_method": {"type": "string"},
+        "numerics": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+    },
+}
+RECORD_SCHEMA = {
+    "type": "object",
+    "required": ["stage", "job", "attempts"],
+    "properties": {
+        "stage": {"type": "string", "minLength": 1},
+        "job": {"type": "string", "minLength": 1},
+        "model": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        "attempts": {"type": "array", "minItems": 1, "items": ATTEMPT_SCHEMA},
+    },
+}
+
+
+def read_checked_record(path: str | Path) -> dict:
+    """The compute record at ``path`` for the compute table, checked against its schema field by field (a
+    missing, non-numeric or negative time is one line naming the file and the field)."""
+    return read_checked(path, RECORD_SCHEMA, "compute record", "delete it or rerun its job")

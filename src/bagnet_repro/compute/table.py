@@ -16,7 +16,7 @@ from pathlib import Path
 from ..config.catalog import MODEL_NAMES
 from ..errors import UserError
 from ..files.atomic import write_text_atomic
-from .accounting import RECORD_SUFFIX, numerics_summary, read_record
+from .accounting import RECORD_SUFFIX, numerics_summary, read_checked_record
 
 COLUMNS = (
     "level",
@@ -98,6 +98,13 @@ def benchmark_job(path: Path, stage: str) -> dict:
     if not rows or "s" not in rows[-1]:
         raise UserError(f"{path} is not a Snakemake benchmark file (no 's' column)")
     row = rows[-1]
+    wall = _number(row["s"])
+    if wall is None or wall < 0:
+        raise UserError(f"{path}: column 's' is {row['s']!r}, not a time >= 0 in seconds; delete it or rerun its job")
+    for column in ("cpu_time", "max_rss"):
+        value = _number(row.get(column) or "")
+        if value is not None and value < 0:
+            raise UserError(f"{path}: column {column!r} is {value}, below 0; delete it or rerun its job")
     name = path.stem
     return {
         "level": "job",
@@ -108,7 +115,7 @@ def benchmark_job(path: Path, stage: str) -> dict:
         "attempts": 1,
         "failed_attempts": 0,
         "epochs_failed": 0,
-        "wall_s": round(_number(row["s"]) or 0.0, 3),
+        "wall_s": round(wall, 3),
         "wall_s_failed": 0.0,
         "cpu_s": round(_number(row.get("cpu_time", "")) or 0.0, 3),
         "gpu_hours": 0.0,
@@ -126,10 +133,7 @@ def collect_jobs(results: Path, benchmarks: Path | None) -> list[dict]:
     """Every job with a compute record under ``results``, then the benchmarks of stages without records."""
     jobs = []
     for path in sorted(results.rglob(f"*{RECORD_SUFFIX}")):
-        record = read_record(path)
-        if record is None or not record["attempts"]:
-            raise UserError(f"{path} is not a compute record (no attempts); delete it or rerun its job")
-        jobs.append(record_job(record))
+        jobs.append(record_job(read_checked_record(path)))
     recorded_stages = {job["stage"] for job in jobs}
     if benchmarks is not None and benchmarks.is_dir():
         for path in sorted(benchmarks.rglob("*.tsv")):

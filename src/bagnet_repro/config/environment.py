@@ -45,4 +45,11 @@ def folder(name: str, env: Mapping[str, str] | None = None) -> Path | None:
     named by spaces in the working directory)."""
     env = os.environ if env is None else env
     value = env.get(name, "")
-    return Path(value).expanduser() if value.strip() else None
+    if not value.strip():
+        return None
+    path = Path(value).expanduser()
+    if path.exists() and not path.is_dir():
+        raise UserError(
+            f"environment variable {name}={value!r} names a file, not a folder; name a folder (or unset it)"
+        )
+    return path

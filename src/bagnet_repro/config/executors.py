@@ -15,6 +15,9 @@ from pathlib import Path
 
 import yaml
 
+from ..errors import UserError
+from .environment import GPU_CHECK, switch
+
 SLURM_COMMANDS = ("sbatch", "squeue", "scancel")
 _DRY_RUN = ("--dry-run", "--dryrun", "--just-print", "-n")
 
@@ -85,4 +88,39 @@ def missing_slurm(
         f"the SLURM executor ({where}) needs SLURM's commands, and {', '.join(missing)} "
         f"{'is' if len(missing) == 1 else 'are'} not on PATH on this host: run it on the cluster's login node, "
         "or leave the SLURM profile out to run here"
+    )
+
+
+LOCAL_EXECUTORS = (None, "local", "dryrun", "touch")
+
+
+def missing_device(
+    device: str,
+    argv: Sequence[str],
+    gpu_count: Callable[[], int],
+    env: Mapping[str, str] | None = None,
+) -> str | None:
+    """Why ``compute.device`` cannot exist where the jobs run, or None. Jobs run here (no executor, or the local
+    one): a ``cuda:N`` beyond this machine's GPUs (``gpu_count``, asked of the driver without starting CUDA) is
+    refused at start-up, not at the first training job. On a cluster executor the job's node is not this host,
+    so its own device check decides; with the GPU check off (``BAGNET_REPRO_GPU_CHECK=off``) a job may run on
+    the CPU whatever it was given."""
+    env = os.environ if env is None else env
+    index = re.fullmatch(r"cuda:([0-9]+)", device)
+    executor, _ = chosen_executor(argv, env)
+    if index is None or executor not in LOCAL_EXECUTORS:
+        return None
+    try:
+        if not switch(GPU_CHECK, env):
+            return None
+    except UserError as exc:
+        return str(exc)
+    count = gpu_count()
+    if int(index.group(1)) < count:
+        return None
+    here = f"cuda:0 to cuda:{count - 1}" if count else "none"
+    return (
+        f"config error at 'compute.device': {device} does not exist on this machine, where the jobs run "
+        f"({count} GPU(s): {here}); name one of them, cuda, auto or cpu (on a cluster profile the job's node "
+        "decides)"
     )

@@ -10,8 +10,11 @@ builder (docs/models-and-weights.md).
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
+
+from .torchvision_models import TORCHVISION_MODELS, TORCHVISION_VERSION
 
 # The report's scrambled test cut each image into a REPORT_SCRAMBLE_GRID x REPORT_SCRAMBLE_GRID grid: its
 # scrambled values compare only with a run on the same grid.
@@ -185,11 +188,13 @@ TORCHVISION_FAMILIES = (
 
 
 def torchvision_network(name: str) -> Network | None:
-    """The record of ``torchvision:<model>``, or None when the name is not of that form or its family is not in
-    TORCHVISION_FAMILIES (whether torchvision has the model is checked when it is built)."""
+    """The record of ``torchvision:<model>``, or None when the name is not of that form, not in torchvision's
+    model list (``torchvision_models.py``) or its family is not in TORCHVISION_FAMILIES."""
     if not TORCHVISION_NAME.match(name):
         return None
     model = name[len(TORCHVISION_PREFIX) :]
+    if model not in TORCHVISION_MODELS:
+        return None
     for prefix, classifier, fixed in TORCHVISION_FAMILIES:
         if model.startswith(prefix):
             return Network(
@@ -212,6 +217,11 @@ def network(name: str) -> Network | None:
 def unknown_network_problem(name: str) -> str:
     """Why ``name`` is not a network, in words for one line."""
     if name.startswith(TORCHVISION_PREFIX):
+        model = name[len(TORCHVISION_PREFIX) :]
+        if model not in TORCHVISION_MODELS:
+            close = difflib.get_close_matches(model, TORCHVISION_MODELS, n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(TORCHVISION_PREFIX + c for c in close)}?" if close else ""
+            return f"{name!r} is not in torchvision {TORCHVISION_VERSION}'s model list{hint}"
         families = ", ".join(prefix for prefix, _, _ in TORCHVISION_FAMILIES)
         return f"{name!r} is not a torchvision classification network of the families {families}"
     return f"{name!r} is not one of: {', '.join(NETWORKS)}, torchvision:<name>"

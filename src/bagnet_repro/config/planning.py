@@ -17,6 +17,22 @@ def gpus_for_device(device: str, per_job: int = 1) -> int:
     raise ValueError(f"unknown device {device!r}: auto, cpu, cuda or cuda:N")
 
 
+# Runtime (minutes) and memory (MB) of each sized rule's jobs: what a scheduler reserves (a local run ignores them
+# unless --resources mem_mb=... caps the memory). They are the rules' own resources, not the profile's
+# set-resources, so that a user's `use rule ... with: resources:` (or --set-resources) overrides them; rules not
+# listed take the profile's default-resources.
+JOB_SIZES: dict[str, dict[str, int]] = {
+    "train": {"runtime": 720, "mem_mb": 32000},
+    "evaluate": {"runtime": 60, "mem_mb": 16000},
+    "heatmaps": {"runtime": 60, "mem_mb": 16000},
+    "precision": {"runtime": 60, "mem_mb": 16000},
+    "feature_amount_run": {"runtime": 720, "mem_mb": 16000},  # one variant: 150 epochs of CIFAR at 32 px
+    "pretrain": {"runtime": 4320, "mem_mb": 128000},
+    "receptive_fields": {"runtime": 30, "mem_mb": 8000},
+    "backbone_table": {"runtime": 60, "mem_mb": 16000},  # latency of 28 backbones at batch 1 and 32
+}
+
+
 def gpu_resources(count: int, kind: str = "gpu") -> dict[str, int | str]:
     """The resources that ask a scheduler for ``count`` GPUs: ``gpu`` (SLURM's --gpus) or ``gres``
     (--gres=gpu:N, where a cluster refuses --gpus). The SLURM plugin refuses both at once, so one only."""

@@ -326,9 +326,10 @@ class WorkflowPlan:
         """(model, seed, predictions file) of every evaluated run, in the config's order."""
         return [(m, s, fill(predictions, model=m, seed=s)) for m in self.models for s in self.seeds]
 
-    def paper_files(self, tables: dict, heatmaps: dict, feature_amounts: dict, backbones: dict) -> dict[str, str]:
+    def paper_files(self, tables: dict, heatmaps: dict, feature_amounts: dict, backbones: dict) -> dict[str, object]:
         """Name -> file of every table and figure the report includes: ``tables`` always, each study's only
-        when it runs."""
+        when it runs. The files stay the rules' own output objects: in a module with a prefix they carry it
+        already, and Snakemake would prefix a plain string a second time (``runB/runB/report/...``)."""
         files = dict(tables)
         for runs, study in (
             (bool(self.heatmap_models), heatmaps),
@@ -337,9 +338,10 @@ class WorkflowPlan:
         ):
             if runs:
                 files.update(study)
-        return {name: str(path) for name, path in files.items()}
+        return files
 
     @staticmethod
-    def when(condition: object, outputs: Iterable) -> list[str]:
-        """``outputs`` (a rule's output) as a list of files when ``condition`` holds, else none."""
-        return [str(path) for path in outputs] if condition else []
+    def when(condition: object, outputs: Iterable) -> list:
+        """``outputs`` (a rule's output) as a list of files when ``condition`` holds, else none (the rule's own
+        file objects, which a module's prefix has already reached)."""
+        return list(outputs) if condition else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -140,6 +141,26 @@ def download(
     reused if it matches and is only replaced once a new download verifies.
     """
     dest = Path(dest)
+    new_folders = _missing_folders(dest.parent) + (_missing_folders(_store_folder(Path(store), url)) if store else [])
+    try:
+        return _download(url, dest, sha256, retries, timeout, backoff, announce_unverified, md5, store)
+    except BaseException:
+        for folder in new_folders:  # what this call made and left empty (an offline fetch leaves no folders)
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _download(url, dest: Path, sha256, retries, timeout, backoff, announce_unverified, md5, store) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     stored = None
     if store is not None:
@@ -156,7 +177,13 @@ def download(
             raise UserError(f"download source not found: {source}")
         shutil.copyfile(source, part)
     else:
-        _fetch(url, part, retries, timeout, backoff)
+        try:
+            _fetch(url, part, retries, timeout, backoff)
+        except UserError as exc:
+            digest = f"its sha256 begins {sha256}" if sha256 and len(sha256) < 64 else f"sha256 {sha256 or 'unchecked'}"
+            raise UserError(
+                f"{exc}; with no internet, fetch {url} elsewhere and put it here by hand as {dest} ({digest})"
+            ) from None
     try:
         actual = check_digest(part, sha256, url)
         check_digest(part, md5, url, "md5")

@@ -12,19 +12,23 @@ from pathlib import Path
 
 from ..config.classes import IMAGE_SUFFIXES
 from ..config.datasets import FOLDER_POOL
-from ..errors import UserError
-from .inventory import ImageRecord, checked_inventory, images_in
+from ..errors import UserError, one_line
+from .inventory import ImageRecord, checked_inventory, hidden, images_in
 
 FOLDER_SPLITS = ("train", "val", "test")
 
 
 def _class_folders(where: Path) -> list[Path]:
     """The class folders in ``where`` (hidden ones skipped), each name usable in a TSV row."""
-    folders = sorted(p for p in where.iterdir() if p.is_dir() and not p.name.startswith("."))
+    folders = sorted(p for p in where.iterdir() if p.is_dir() and not hidden(p))
     for folder in folders:
         if "\t" in folder.name or "\n" in folder.name or "\r" in folder.name:
             raise UserError(f"class folder name holds a tab or line break: {folder!s}")
     return folders
+
+
+def _holds_images(folder: Path) -> bool:
+    return any(p.is_file() and not hidden(p) and p.suffix.lower() in IMAGE_SUFFIXES for p in folder.iterdir())
 
 
 def _check_class_count(classes: list[str], where: Path) -> None:
@@ -35,15 +39,26 @@ def _check_class_count(classes: list[str], where: Path) -> None:
 
 
 def folder_division(root: Path) -> str:
-    """``split`` when ``root`` holds train/ and test/ (its own division), else ``pool``."""
-    has = {name: (root / name).is_dir() for name in FOLDER_SPLITS}
-    if has["train"] and has["test"]:
-        return "split"
-    if has["train"] or has["test"] or has["val"]:
-        present = ", ".join(f"{name}/" for name in FOLDER_SPLITS if has[name])
+    """``split`` when ``root`` holds train/ and test/ (its own division), else ``pool``. A folder named like a
+    split that holds images itself is a class of a pool (a split holds class folders, never images)."""
+    present = [name for name in FOLDER_SPLITS if (root / name).is_dir()]
+    as_classes = [name for name in present if _holds_images(root / name)]
+    if present and as_classes == present:
+        return "pool"
+    if as_classes:
+        splits = ", ".join(f"{name}/" for name in present if name not in as_classes)
         raise UserError(
-            f"{root} holds {present} but not both train/ and test/: give both (val/ is optional), "
-            "or put the class folders at the top for the workflow to split"
+            f"{root}: {', '.join(f'{name}/' for name in as_classes)} holds images, as a class folder does, while "
+            f"{splits} holds folders, as a split does; rename the class, or move its images into class folders"
+        )
+    if "train" in present and "test" in present:
+        return "split"
+    if present:
+        shown = ", ".join(f"{name}/" for name in present)
+        raise UserError(
+            f"{root} holds {shown} but not both train/ and test/ (read as a split, as {shown} holds class folders, "
+            "not images): give both (val/ is optional), or put the class folders at the top for the workflow to "
+            "split"
         )
     return "pool"
 
@@ -75,22 +90,32 @@ def _pool_records(root: Path) -> list[ImageRecord]:
     return [ImageRecord(FOLDER_POOL, folder.name, str(image)) for folder in folders for image in images_in(folder)]
 
 
-def _say_skipped(records: list[ImageRecord]) -> None:
-    """Name, on stderr, the files of the class folders that are not listed (not of an image suffix), so that a
-    format the inventory does not read is seen, not silently left out."""
+def _say_skipped(records: list[ImageRecord], root: Path, division: str) -> None:
+    """Name, on stderr, what the data set leaves out, so nothing is left out silently: files of the class
+    folders not of an image suffix (one line), hidden and AppleDouble files (a count), and entries beside the
+    class folders (or beside train/, val/ and test/) that are not read (one line)."""
     folders = {Path(r.path).parent for r in records}
-    skipped = sorted(
-        p
-        for folder in folders
-        for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in IMAGE_SUFFIXES
-    )
+    entries = [p for folder in folders for p in folder.iterdir()]
+    skipped = sorted(p for p in entries if p.is_file() and not hidden(p) and p.suffix.lower() not in IMAGE_SUFFIXES)
     if skipped:
-        print(
-            f"warning: {len(skipped)} file(s) in the class folders skipped, not of {', '.join(IMAGE_SUFFIXES)} "
-            f"(first: {skipped[0]})",
-            file=sys.stderr,
+        warn(
+            f"{len(skipped)} file(s) in the class folders skipped, not of {', '.join(IMAGE_SUFFIXES)} "
+            f"(first: {skipped[0]})"
         )
+    splits = [root / name for name in FOLDER_SPLITS if (root / name).is_dir()] if division == "split" else []
+    around = [p for folder in [root, *splits] for p in folder.iterdir()]  # class folders, splits and strays
+    beside = sorted(p for p in around if p not in folders and p not in splits and not hidden(p))
+    beside += sorted(p for p in entries if p.is_dir() and not hidden(p))  # folders inside a class folder
+    if beside:
+        shown = "class folders (nor train/, val/, test/)"
+        warn(f"{len(beside)} entries that are not {shown} not read (first: {beside[0]})")
+    hidden_ones = sorted(p for p in around + entries if hidden(p))
+    if hidden_ones:
+        warn(f"{len(hidden_ones)} hidden or macOS ._* file(s) skipped (first: {hidden_ones[0]})")
+
+
+def warn(line: str) -> None:
+    print(f"warning: {one_line(line)}", file=sys.stderr)
 
 
 def folder_records(root: str | Path) -> list[ImageRecord]:
@@ -98,8 +123,9 @@ def folder_records(root: str | Path) -> list[ImageRecord]:
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"data.folder not found (or not a folder): {root}")
-    records = _split_records(root) if folder_division(root) == "split" else _pool_records(root)
-    _say_skipped(records)
+    division = folder_division(root)
+    records = _split_records(root) if division == "split" else _pool_records(root)
+    _say_skipped(records, root, division)
     return records
 
 

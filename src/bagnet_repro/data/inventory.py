@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from ..config.classes import IMAGE_SUFFIXES, REPORT_CLASSES, SCENE_CATEGORIES_TO
 from ..errors import UserError
 from ..files.atomic import atomic_path, sha256_file
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
 
 @dataclass(frozen=True)
 class ImageRecord:
@@ -30,8 +33,14 @@ class ImageRecord:
     sha256: str = ""
 
 
+def hidden(path: Path) -> bool:
+    """A hidden file or folder: ``.DS_Store``, macOS's AppleDouble ``._photo.jpg`` (not an image, whatever its
+    suffix), ``.git``; never read as data."""
+    return path.name.startswith(".")
+
+
 def images_in(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not hidden(p) and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise UserError(f"empty class folder (no images): {folder}")
     return files
@@ -144,7 +153,9 @@ def write_records(records: list[ImageRecord], path: str | os.PathLike, split_col
 
 
 def read_records(path: str | os.PathLike) -> list[ImageRecord]:
-    """Read an inventory or manifest TSV (first column is the split)."""
+    """Read an inventory or manifest TSV (first column is the split), each row checked as it is read: four
+    fields, a split, a class and a path, and a sha256 of 64 hex digits (a row that is not is one line naming the
+    file, the line and the field)."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"file not found: {path}")
@@ -153,4 +164,16 @@ def read_records(path: str | os.PathLike) -> list[ImageRecord]:
         header = next(reader, None)
         if header is None or header[1:] != ["class", "path", "sha256"]:
             raise UserError(f"{path}: expected columns <split>, class, path, sha256")
-        return [ImageRecord(*row) for row in reader]
+        return [_checked_row(path, reader.line_num, row) for row in reader]
+
+
+def _checked_row(path: Path, line: int, row: list[str]) -> ImageRecord:
+    advice = "rerun the data step that wrote it (delete it first)"
+    if len(row) != 4:
+        raise UserError(f"{path}, line {line}: {len(row)} fields, not 4 (split, class, path, sha256); {advice}")
+    for field, value in zip(("split", "class", "path"), row, strict=False):
+        if not value:
+            raise UserError(f"{path}, line {line}: field '{field}' is empty; {advice}")
+    if not _SHA256.fullmatch(row[3]):
+        raise UserError(f"{path}, line {line}: field 'sha256' is {row[3]!r}, not 64 hex digits; {advice}")
+    return ImageRecord(*row)

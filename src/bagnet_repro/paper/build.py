@@ -21,6 +21,8 @@ def build_pdf(template: str | os.PathLike, values: str | os.PathLike, out: str |
 
     root = Path.cwd()
     values = Path(values)
+    # A scratch copy, removed once compiled: no job declares it, so left behind it would be a stray file of the
+    # run (export-run counts every file under results/).
     source = values.parent / "paper.typ"
     shutil.copyfile(template, source)
     with atomic_path(out) as tmp:
@@ -35,3 +37,5 @@ def build_pdf(template: str | os.PathLike, values: str | os.PathLike, out: str |
             where = re.search(r"┌─ (\S+)", getattr(error, "diagnostic", "") or "")
             place = f" (at {where.group(1)})" if where else ""
             raise UserError(f"{template}: Typst could not build the report: {error.message}{place}") from None
+        finally:
+            source.unlink(missing_ok=True)

@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from ..compute.accounting import RECORD_SUFFIX, record_path
 from ..errors import UserError
 
 PROJECT = Path(__file__).resolve().parents[3]  # the checkout this package runs from (src/bagnet_repro/runs)
@@ -70,11 +71,17 @@ def open_workflow(
 
 
 def job_files(job, logs: bool = True) -> list[str]:
-    """The plain files a job writes (directory outputs are data folders and do not travel)."""
+    """The plain files a job writes (directory outputs are data folders and do not travel); with ``logs`` also
+    its logs and its account of what it cost: its Snakemake benchmark file and the compute record beside each
+    output (``compute/accounting.py``; only those that exist are ever read)."""
     from snakemake.io import is_flagged
 
     files = [str(f) for f in job.output if not is_flagged(f, "directory")]
-    return files + ([str(f) for f in job.log] if logs else [])
+    if not logs:
+        return files
+    benchmark = [str(job.benchmark)] if job.benchmark else []
+    records = [record_path(f).as_posix() for f in files if not f.endswith(RECORD_SUFFIX)]
+    return files + [str(f) for f in job.log] + benchmark + records
 
 
 def describe_job(job) -> dict:
