@@ -21,6 +21,7 @@ from bagnet_repro.config.checks import check_workflow_config
 from bagnet_repro.config.executors import missing_slurm
 from bagnet_repro.config.listing import listing_digest
 from bagnet_repro.config.loading import SCHEMA
+from bagnet_repro.config.pretrain_launch import multi_node_refusal, pretrain_job_resources, torchrun_launch
 from bagnet_repro.config.recipes import recipe_values
 from bagnet_repro.config.urls import archive_name
 from bagnet_repro.errors import UserError
@@ -37,8 +38,8 @@ shell.prefix(
     f"export PYTHONPATH={shlex.quote(str(PROJECT_DIR / 'src'))}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
 )
 BAGNET = "python -m bagnet_repro"
-# torchrun on one node; --standalone picks a free rendezvous port, so several jobs can share a node.
-TORCHRUN = "python -m torch.distributed.run --standalone --nnodes 1"
+# torchrun; its options (one node, or one agent per node under srun) come from pretrain_launch below.
+TORCHRUN = "python -m torch.distributed.run"
 # Every notebook rule: input.notebook executed into output.notebook with params.parameters (a JSON object
 # of explicit input and output paths); the package's drawing helpers are importable from the kernel.
 PAPERMILL = "papermill {input.notebook:q} {output.notebook:q} -k python3 --cwd . -y {params.parameters:q} > {log} 2>&1"
@@ -60,6 +61,10 @@ except UserError as _error:
 
 if workflow.is_main_process and (_no_slurm := missing_slurm(sys.argv)):
     sys.exit(f"error: {_no_slurm}")
+
+if config["pretrain"]["dataset"] != "none" and workflow.is_main_process:
+    if _one_node := multi_node_refusal(config["pretrain"]["nodes"], sys.argv, os.environ):
+        sys.exit(f"error: {_one_node}")
 
 if config["compute"]["rerun_on_code_change"]:
     # Opt-in: the package code's digest becomes part of every package command, so Snakemake's params trigger
@@ -211,8 +216,30 @@ def pretrain_train_dir(wildcards, input):
 
 # The pretrain stage (its rules: workflow/rules/pretrain.smk).
 def pretrain_gpus():
-    """One GPU per torchrun process unless pretraining on the CPU (all on one node: see profiles/)."""
+    """One GPU per torchrun process of a node unless pretraining on the CPU."""
     return planning.gpus_for_device(config["pretrain"]["device"], per_job=config["pretrain"]["processes"])
+
+
+def pretrain_resources():
+    """One node and its GPUs, or pretrain.nodes nodes with one torchrun agent each (docs/pretraining.md)."""
+    settings = config["pretrain"]
+    one_node = gpu_resources(pretrain_gpus())
+    threads = lambda wildcards, threads: threads  # each node's task gets the job's threads
+    return pretrain_job_resources(settings["nodes"], threads, pretrain_gpus(), one_node)
+
+
+def pretrain_launch(wildcards, threads):
+    """torchrun on one node, or srun starting one agent per node (bagnet_repro.config.pretrain_launch)."""
+    settings = config["pretrain"]
+    return torchrun_launch(
+        TORCHRUN,
+        settings["nodes"],
+        settings["processes"],
+        settings["max_restarts"],
+        settings["rendezvous_port"],
+        threads,
+        pretrain_gpus(),
+    )
 
 
 def pretrain_options(wildcards):

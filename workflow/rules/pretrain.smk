@@ -1,5 +1,5 @@
-"""Pretraining (BagNets-v2): torchrun DDP over pretrain.processes ranks on one node, then the best weights
-feed fine-tuning wherever weights.models.<name> is ``pretrained``.
+"""Pretraining (BagNets-v2): torchrun DDP over pretrain.processes ranks on each of pretrain.nodes nodes, then the
+best weights feed fine-tuning wherever weights.models.<name> is ``pretrained``.
 
 The per-epoch resume checkpoint lives outside the outputs, so a killed or preempted job continues."""
 
@@ -20,11 +20,9 @@ rule pretrain:
         "../../envs/torch.yaml"
     threads: config["pretrain"]["threads"]
     resources:
-        **gpu_resources(pretrain_gpus()),
-        nodes=1,  # torchrun --standalone: all ranks on one node (one task: see profiles/slurm)
+        **pretrain_resources(),
     params:
-        torchrun=TORCHRUN,
-        processes=config["pretrain"]["processes"],
+        launch=pretrain_launch,
         checkpoint="results/checkpoints/pretrain/{dataset}/{model}/last.pt",
         recipe=config["pretrain"]["recipe"],
         options=pretrain_options,
@@ -32,7 +30,7 @@ rule pretrain:
         workers=config["pretrain"]["workers"],
         device=config["pretrain"]["device"],
     shell:
-        "{params.torchrun} --nproc-per-node {params.processes} -m bagnet_repro pretrain --split {input.split} "
+        "{params.launch} -m bagnet_repro pretrain --split {input.split} "
         "--model {wildcards.model} --out {output.weights} --history {output.history} "
         "--checkpoint {params.checkpoint} --recipe {params.recipe} --options {params.options} "
         "--seed {params.seed} --workers {params.workers} --device {params.device} --threads {threads} "

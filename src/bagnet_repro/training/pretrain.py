@@ -239,6 +239,7 @@ def pretrain(
     loadable as a weights file for fine-tuning) and the per-epoch history.
     """
     _check_settings(settings, ranks.world)
+    print(ranks.describe(), flush=True)  # every process: a lost node's ranks are named in the log
     if ranks.is_main:
         check_writable(checkpoint_path, out_path, history_path)
     # Rank 0 keeps the compute record beside the weights: every rank's GPU's energy, its own time and memory.
