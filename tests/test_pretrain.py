@@ -288,6 +288,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def two_node_launch(port: int, run_id: str, restarts: int = 0) -> tuple[str, ...]:
     """What the rule's srun line gives each agent (docs/pretraining.md), with localhost as the first node."""
     return (
@@ -328,32 +333,39 @@ def test_two_agents_of_two_ranks_train_as_one_agent_of_four(split_table, four_ra
 
 
 @pytest.mark.slow
-def test_a_lost_agent_restarts_every_rank_from_the_checkpoint(split_table, tmp_path):
-    """kill -9 one of two agents (and its ranks) in the middle of epoch 2, then start it again: the other agent
-    restarts its ranks (--max-restarts), every rank resumes from epoch 1's checkpoint, and the run ends with the
-    weights of an uninterrupted one."""
+def test_a_lost_agent_ends_the_job_and_the_next_one_resumes_from_the_checkpoint(split_table, tmp_path):
+    """kill -9 the second of two agents (and its ranks) in the middle of epoch 2, as a lost node does; the job
+    then ends (SLURM ends a job that lost a node; here the first agent is killed too), and the next job (two new
+    agents, a new rendezvous id, as Snakemake's retry) resumes from epoch 1's checkpoint and ends with the weights
+    of an uninterrupted run."""
     reference = tmp_path / "uninterrupted"
     reference.mkdir()
     finish(torchrun(split_table, reference, epochs=3, nproc=4), reference)
     run = tmp_path / "killed"
     run.mkdir()
-    launch = two_node_launch(free_port(), "lost-agent", restarts=2)
-    survivor, lost = (torchrun(split_table, run, launch=launch) for _ in range(2))
+    port = free_port()
+    launch = two_node_launch(port, "job-1")
+    first = torchrun(split_table, run, launch=launch)  # holds the rendezvous, as the job's first node does
+    deadline = time.monotonic() + 120
+    while not listening(port):
+        assert first.poll() is None and time.monotonic() < deadline, (run / "log.txt").read_text()
+        time.sleep(0.1)
+    second = torchrun(split_table, run, launch=launch)
     checkpoint = run / "checkpoint" / "last.pt"
     deadline = time.monotonic() + 240
     while not checkpoint.exists():
-        assert survivor.poll() is None and time.monotonic() < deadline, (run / "log.txt").read_text()
+        assert first.poll() is None and time.monotonic() < deadline, (run / "log.txt").read_text()
         time.sleep(0.02)
     time.sleep(1.0)  # into epoch 2
-    for pid in [lost.pid, *descendants(lost.pid)]:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    lost.wait()
+    for agent in (second, first):
+        for pid in [agent.pid, *descendants(agent.pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        agent.wait()
     before = (run / "log.txt").read_text()
-    assert "bagnet9 epoch 2/3" not in before, "the kill came after epoch 2"
-    replacement = torchrun(split_table, run, launch=launch)
-    finish(replacement, run)
-    log = finish(survivor, run)
-    assert "resuming bagnet9 after epoch 1 " in log, log[-3000:]
-    assert re.search(r"restart|Restarting", log[len(before) :]), log[-3000:]
+    assert "bagnet9 epoch 2/3" not in before and not (run / "weights.pt").exists(), "the kill came after epoch 2"
+    launch = two_node_launch(free_port(), "job-2")
+    agents = [torchrun(split_table, run, launch=launch) for _ in range(2)]
+    log = "".join(finish(agent, run) for agent in agents)
+    assert "resuming bagnet9 after epoch 1 " in log[len(before) :], log[-3000:]
     same_weights(run, reference)
