@@ -7,6 +7,7 @@ import csv
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -42,14 +43,22 @@ def split_table(tmp_path_factory):
     return root / "split.tsv"
 
 
-def torchrun(split, out_dir: Path, epochs=3, patience=0, min_delta=0.0, nproc=2) -> subprocess.Popen:
+def torchrun(
+    split,
+    out_dir: Path,
+    epochs=3,
+    patience=0,
+    min_delta=0.0,
+    nproc=2,
+    launch=("--standalone", "--nnodes", "1"),
+    threads=2,
+) -> subprocess.Popen:
+    """One torchrun agent with ``nproc`` CPU ranks sharing ``threads``; ``launch``: its rendezvous options."""
     command = [
         sys.executable,
         "-m",
         "torch.distributed.run",
-        "--standalone",
-        "--nnodes",
-        "1",
+        *launch,
         "--nproc-per-node",
         str(nproc),
         "-m",
@@ -74,7 +83,7 @@ def torchrun(split, out_dir: Path, epochs=3, patience=0, min_delta=0.0, nproc=2)
         "--seed",
         "0",
         "--threads",
-        "2",
+        str(threads),
         "--options",
         OPTIONS % (epochs, patience, min_delta),
     ]
@@ -278,3 +287,91 @@ def test_gpu_ranks_use_syncbatchnorm_and_fp16(split_table, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert all(len(set(r["rank_digests"].split())) == 1 for r in history(tmp_path))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def two_node_launch(port: int, run_id: str, restarts: int = 0) -> tuple[str, ...]:
+    """What the rule's srun line gives each agent (docs/pretraining.md), with localhost as the first node."""
+    return (
+        *("--nnodes", "2", "--rdzv-backend", "c10d", "--rdzv-endpoint", f"localhost:{port}"),
+        *("--rdzv-id", run_id, "--max-restarts", str(restarts)),
+    )
+
+
+def same_weights(run: Path, reference: Path) -> None:
+    ran = torch.load(run / "weights.pt", weights_only=True)
+    expected = torch.load(reference / "weights.pt", weights_only=True)
+    assert (ran["epoch"], ran["processes"]) == (expected["epoch"], expected["processes"])
+    for key, tensor in expected["state_dict"].items():
+        assert torch.equal(ran["state_dict"][key], tensor), key
+    strip = [{k: v for k, v in row.items() if k != "seconds"} for row in history(run)]
+    assert strip == [{k: v for k, v in row.items() if k != "seconds"} for row in history(reference)]
+
+
+@pytest.fixture(scope="module")
+def four_ranks_on_one_node(split_table, tmp_path_factory):
+    out = tmp_path_factory.mktemp("four_ranks")
+    finish(torchrun(split_table, out, epochs=2, nproc=4), out)
+    return out
+
+
+@pytest.mark.slow
+def test_two_agents_of_two_ranks_train_as_one_agent_of_four(split_table, four_ranks_on_one_node, tmp_path):
+    """2 nodes x 2 ranks (two agents, c10d rendezvous on localhost) against 1 node x 4 ranks: bitwise the same
+    weights and history (same global batch, learning rate and per-rank shards; gloo sums in the same order)."""
+    launch = two_node_launch(free_port(), "two-agents")
+    agents = [torchrun(split_table, tmp_path, epochs=2, launch=launch) for _ in range(2)]
+    for agent in agents:
+        finish(agent, tmp_path)
+    log = (tmp_path / "log.txt").read_text()
+    for rank in range(4):  # every process names its node, local and global rank
+        assert re.search(rf"rank {rank} of 4 \(local rank {rank % 2} of 2\) on node \S+ \(node rank [01]\)", log), log
+    same_weights(tmp_path, four_ranks_on_one_node)
+
+
+@pytest.mark.slow
+def test_a_lost_agent_ends_the_job_and_the_next_one_resumes_from_the_checkpoint(split_table, uninterrupted, tmp_path):
+    """kill -9 the second of two agents (and its ranks) in the middle of epoch 2, as a lost node does; the job
+    then ends (SLURM ends a job that lost a node; here the first agent is killed too), and the next job (two new
+    agents, a new rendezvous id, as Snakemake's retry) resumes from epoch 1's checkpoint and ends with the weights
+    of an uninterrupted run. One rank per agent: DDP sums the gradients of a fresh process's first step in other
+    buckets than a running one's, and only a sum of two is the same in any order (docs/pretraining.md); one thread
+    per rank, as in the reference."""
+    run = tmp_path
+    port = free_port()
+    launch = two_node_launch(port, "job-1")
+    # The first agent holds the rendezvous, as the job's first node does.
+    first = torchrun(split_table, run, nproc=1, launch=launch, threads=1)
+    deadline = time.monotonic() + 120
+    while not listening(port):
+        assert first.poll() is None and time.monotonic() < deadline, (run / "log.txt").read_text()
+        time.sleep(0.1)
+    second = torchrun(split_table, run, nproc=1, launch=launch, threads=1)
+    checkpoint = run / "checkpoint" / "last.pt"
+    deadline = time.monotonic() + 240
+    while not checkpoint.exists():
+        assert first.poll() is None and time.monotonic() < deadline, (run / "log.txt").read_text()
+        time.sleep(0.02)
+    time.sleep(1.0)  # into epoch 2
+    for agent in (second, first):
+        for pid in [agent.pid, *descendants(agent.pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        agent.wait()
+    before = (run / "log.txt").read_text()
+    assert "bagnet9 epoch 2/3" not in before and not (run / "weights.pt").exists(), "the kill came after epoch 2"
+    launch = two_node_launch(free_port(), "job-2")
+    agents = [torchrun(split_table, run, nproc=1, launch=launch, threads=1) for _ in range(2)]
+    log = "".join(finish(agent, run) for agent in agents)
+    assert "resuming bagnet9 after epoch 1 " in log[len(before) :], log[-3000:]
+    same_weights(run, uninterrupted)

@@ -227,20 +227,20 @@ def test_best_epoch_and_early_stop_bookkeeping():
     from torch import nn
 
     from bagnet_repro.config.train_settings import TrainSettings
-    from bagnet_repro.training.checkpoints import initial_state
-    from bagnet_repro.training.loop import select_epoch
+    from bagnet_repro.training.state import TrainingState
 
     settings = TrainSettings(model="bagnet9", select="val_loss", patience=2, min_delta=0.1)
-    model, state = nn.Linear(2, 2), initial_state()
+    model = nn.Linear(2, 2)
+    state = TrainingState(model, optimizer=None, scheduler=None)
     flags = []
     for epoch, val_loss in enumerate([1.0, 0.5, 0.45, 0.3, 0.35, 0.31], start=1):
         with torch.no_grad():
             model.weight.fill_(epoch)
-        flags.append((select_epoch(settings, state, epoch, val_loss, 0.0, model), state["stopped_early"]))
+        flags.append((state.select(settings, epoch, {"val_loss": val_loss, "val_acc": 0.0}), state.stopped_early))
     # 0.45 is within min_delta of 0.5; 0.3 improves; then two epochs without improvement stop the run.
     assert flags == [(True, False), (True, False), (False, False), (True, False), (False, False), (False, True)]
-    assert state["best_epoch"] == 4 and state["best_val_loss"] == 0.3
-    assert torch.equal(state["best_state"]["weight"], torch.full((2, 2), 4.0))
+    assert state.best.epoch == 4 and state.best.val_loss == 0.3
+    assert torch.equal(state.best.weights["weight"], torch.full((2, 2), 4.0))
 
 
 @pytest.mark.gpu

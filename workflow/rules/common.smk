@@ -15,6 +15,7 @@ from bagnet_repro.compute.cuda_probe import physical_gpu_count
 from bagnet_repro.config import planning
 from bagnet_repro.config.executors import missing_device, missing_slurm
 from bagnet_repro.config.loading import SCHEMA
+from bagnet_repro.config.pretrain_launch import multi_node_refusal
 from bagnet_repro.config.variants import run_place
 from bagnet_repro.config.workflow_plan import WorkflowPlan
 from bagnet_repro.errors import UserError
@@ -31,8 +32,8 @@ shell.prefix(
     f"export PYTHONPATH={shlex.quote(str(PROJECT_DIR / 'src'))}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
 )
 BAGNET = "python -m bagnet_repro"
-# torchrun on one node; --standalone picks a free rendezvous port, so several jobs can share a node.
-TORCHRUN = "python -m torch.distributed.run --standalone --nnodes 1"
+# torchrun; its options (one node, or one agent per node under srun) come from pretrain_launch below.
+TORCHRUN = "python -m torch.distributed.run"
 # Every notebook rule: input.notebook executed into output.notebook with params.parameters (a JSON object
 # of explicit input and output paths); the package's drawing helpers are importable from the kernel.
 PAPERMILL = "papermill {input.notebook:q} {output.notebook:q} -k python3 --cwd . -y {params.parameters:q} > {log} 2>&1"
@@ -50,6 +51,10 @@ if workflow.is_main_process and (
     _no_device := missing_device(config["compute"]["device"], sys.argv, physical_gpu_count)
 ):
     sys.exit(f"error: {_no_device}")
+
+if config["pretrain"]["dataset"] != "none" and workflow.is_main_process:
+    if _one_node := multi_node_refusal(config["pretrain"]["nodes"], sys.argv, os.environ):
+        sys.exit(f"error: {_one_node}")
 
 if config["compute"]["rerun_on_code_change"]:
     # Opt-in: the package code's digest becomes part of every package command, so Snakemake's params trigger

@@ -1,5 +1,5 @@
-"""Pretraining (BagNets-v2): torchrun DDP over pretrain.processes ranks on one node, then the best weights
-feed fine-tuning wherever weights.models.<name> is ``pretrained``.
+"""Pretraining (BagNets-v2): torchrun DDP over pretrain.processes ranks on each of pretrain.nodes nodes, then the
+best weights feed fine-tuning wherever weights.models.<name> is ``pretrained``.
 
 The per-epoch resume checkpoint lives outside the outputs, so a killed or preempted job continues."""
 
@@ -22,11 +22,10 @@ rule pretrain:
         "../../envs/torch.yaml"
     threads: plan.pretrain_job.threads
     resources:
-        **plan.pretrain_job.resources,  # nodes=1: torchrun --standalone, all ranks on one node (profiles/slurm)
+        **plan.pretrain_job.resources,  # one node, or pretrain.nodes with one task each
         **planning.JOB_SIZES["pretrain"],
     params:
-        torchrun=TORCHRUN,
-        processes=config["pretrain"]["processes"],
+        launch=lambda wildcards, threads: plan.pretrain_launch(TORCHRUN, threads),
         # beside its run's results (a prefixed module's too)
         checkpoint=lambda wildcards, output: run_place(
             output.weights, "results/pretrained/", "results/checkpoints/pretrain/"
@@ -38,7 +37,7 @@ rule pretrain:
         workers=config["pretrain"]["workers"],
         device=plan.pretrain_job.device,
     shell:
-        "{params.torchrun} --nproc-per-node {params.processes} -m bagnet_repro pretrain --split {input.split} "
+        "{params.launch} -m bagnet_repro pretrain --split {input.split} "
         "--model {wildcards.model} --out {output.weights} --history {output.history} "
         "--checkpoint {params.checkpoint} --recipe {params.recipe} --options {params.options} "
         "--seed {params.seed} --workers {params.workers} --device {params.device} --threads {threads} "

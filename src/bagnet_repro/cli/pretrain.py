@@ -20,7 +20,7 @@ def _pretrain(args: argparse.Namespace) -> None:
     slot = claim_device(settings.device, args.gpus)
     ranks = distributed.init_group(settings.device)
     try:
-        torch.set_num_threads(max(1, args.threads // ranks.world))
+        torch.set_num_threads(max(1, args.threads // ranks.local_world))  # --threads: the cores of one node
         print(device_line(str(ranks.device), slot), file=sys.stderr, flush=True)
         result = pretrain(
             split_table=args.split,

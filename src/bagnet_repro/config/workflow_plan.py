@@ -18,6 +18,7 @@ from . import catalog, planning
 from .cache_paths import datasets_cache
 from .datasets import FEATURE_AMOUNT_IMAGE_SIZE, FEATURE_AMOUNT_TORCHVISION, IMAGENET_KAGGLE_LAYOUT
 from .listing import listing_digest
+from .pretrain_launch import pretrain_job_resources, torchrun_launch
 from .recipes import recipe_values
 from .urls import archive_name
 
@@ -97,11 +98,28 @@ class WorkflowPlan:
 
     @property
     def pretrain_job(self) -> DeviceJob:
-        """One GPU per torchrun process unless pretraining on the CPU, all on one node (see profiles/)."""
+        """One GPU per torchrun process of a node unless pretraining on the CPU; one node, or pretrain.nodes
+        nodes with one torchrun agent each (config/pretrain_launch.py, docs/pretraining.md)."""
         pretrain = self.config["pretrain"]
         gpus = planning.gpus_for_device(pretrain["device"], per_job=pretrain["processes"])
-        resources = planning.gpu_resources(gpus, self.config["compute"]["gpu_resource"])
-        return DeviceJob(pretrain["device"], pretrain["threads"], {**resources, "nodes": 1})
+        one_node = planning.gpu_resources(gpus, self.config["compute"]["gpu_resource"])
+        # each node's task gets the job's threads
+        resources = pretrain_job_resources(pretrain["nodes"], lambda wildcards, threads: threads, gpus, one_node)
+        return DeviceJob(pretrain["device"], pretrain["threads"], resources)
+
+    def pretrain_launch(self, torchrun: str, threads: int) -> str:
+        """torchrun on one node, or srun starting one agent per node, up to the module it runs."""
+        pretrain = self.config["pretrain"]
+        gpus = planning.gpus_for_device(pretrain["device"], per_job=pretrain["processes"])
+        return torchrun_launch(
+            torchrun,
+            pretrain["nodes"],
+            pretrain["processes"],
+            pretrain["max_restarts"],
+            pretrain["rendezvous_port"],
+            threads,
+            gpus,
+        )
 
     # Weights.
     def model_weights(self, model: str) -> str | dict:

@@ -72,7 +72,7 @@ def run_variant(
     parameters = sum(p.numel() for p in model.parameters())
     print(f"variant {chosen.model_id}: features {list(chosen.features)}, {parameters} parameters", flush=True)
     state = fit(model, train_set, val_set, settings, classes, history_path, checkpoint_path, data_file)
-    last = state["history"][-1]
+    last = state.history[-1]
     mean, variance, skew = profile_moments(chosen.features)
     metrics = {
         "dataset": dataset,
@@ -87,12 +87,12 @@ def run_variant(
         "mean": mean,
         "variance": variance,
         "skew": skew,
-        "best_val_acc": state["best_val_acc"],
-        "best_epoch": state["best_epoch"],
+        "best_val_acc": state.best.val_acc,
+        "best_epoch": state.best.epoch,
         "last_train_acc": last["train_acc"],
         "last_val_acc": last["val_acc"],
-        "epochs_run": state["epoch"],
-        "abandoned": bool(state["abandoned"]),
+        "epochs_run": state.epoch,
+        "abandoned": state.abandoned,
         "settings": asdict(settings),
         "code_sha256": code_sha256(),
     }

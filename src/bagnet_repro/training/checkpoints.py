@@ -1,4 +1,5 @@
-"""The resume checkpoint: what it holds, when it continues a run, and its removal once the run is complete.
+"""The resume checkpoint: the generators it carries (the rest: state.py), when it continues a run, and its
+removal once the run is complete.
 
 Written atomically after every epoch (outside the rule's outputs); a rerun with the same settings and data continues
 from it, so a killed job loses at most one epoch. Every generator's state travels with it, and an epoch's shuffling
@@ -12,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 from ..errors import UserError
 from ..files.torchfile import TorchFileError, read_torch_file
@@ -60,39 +60,6 @@ def set_rng_states(states: dict) -> None:
     random.setstate(states["python"])
     if "cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
-
-
-def initial_state() -> dict:
-    """The bookkeeping a run starts from (and a checkpoint carries): no epoch done, no best weights yet."""
-    return {
-        "epoch": 0,
-        "best_val_acc": -1.0,
-        "best_val_loss": float("inf"),
-        "best_epoch": 0,
-        "best_state": None,
-        "since_best": 0,
-        "stopped_early": False,
-        "abandoned": False,
-        "history": [],
-    }
-
-
-def optimization_state(model: nn.Module, optimizer, scheduler, scaler) -> dict:
-    """What a resume checkpoint holds besides the bookkeeping: weights, optimizer, schedule, loss scaler."""
-    return {
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "scaler": scaler.state_dict() if scaler is not None else None,
-    }
-
-
-def load_optimization_state(saved: dict, model: nn.Module, optimizer, scheduler, scaler) -> None:
-    model.load_state_dict(saved["model"])
-    optimizer.load_state_dict(saved["optimizer"])
-    scheduler.load_state_dict(saved["scheduler"])
-    if scaler is not None and saved.get("scaler"):
-        scaler.load_state_dict(saved["scaler"])
 
 
 def read_resume_checkpoint(path: Path, key: str, data_file: str, data_key: str) -> dict | None:

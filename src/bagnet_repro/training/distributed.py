@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
+import socket
 from dataclasses import dataclass
 
 import torch
@@ -26,10 +27,20 @@ class Ranks:
     world: int
     local_rank: int
     device: torch.device
+    local_world: int = 1  # the processes on this node
+    node_rank: int = 0  # torchrun's GROUP_RANK: this node's place among the nodes
+    node: str = "localhost"  # this node's host name
 
     @property
     def is_main(self) -> bool:
         return self.rank == 0
+
+    def describe(self) -> str:
+        """The line every process logs: where it runs and which shard is its own (the global rank's)."""
+        return (
+            f"rank {self.rank} of {self.world} (local rank {self.local_rank} of {self.local_world}) "
+            f"on node {self.node} (node rank {self.node_rank}), {self.device}"
+        )
 
 
 def init_group(device_name: str, timeout_minutes: float = 30.0) -> Ranks:
@@ -37,6 +48,8 @@ def init_group(device_name: str, timeout_minutes: float = 30.0) -> Ranks:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    node_rank = int(os.environ.get("GROUP_RANK", "0"))
     device = resolve_device(device_name)
     if device.type == "cuda":
         if local_rank >= torch.cuda.device_count():
@@ -52,7 +65,7 @@ def init_group(device_name: str, timeout_minutes: float = 30.0) -> Ranks:
         dist.init_process_group(backend, timeout=timeout, device_id=device if device.type == "cuda" else None)
     else:
         dist.init_process_group(backend, store=dist.HashStore(), rank=0, world_size=1, timeout=timeout)
-    return Ranks(rank, world, local_rank, device)
+    return Ranks(rank, world, local_rank, device, local_world, node_rank, socket.gethostname())
 
 
 def close_group() -> None:

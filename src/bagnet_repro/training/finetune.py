@@ -68,22 +68,23 @@ def train(
         state = fit(
             model, train_set, val_set, settings, len(classes), history_path, checkpoint_path, manifest_path, job
         )
+        assert state.best.weights is not None  # fit refuses a run without an epoch
         save_trained(
             best_path,
             model=settings.model,
             head=settings.head,
             classes=classes,
             image_size=settings.image_size,
-            epoch=state["best_epoch"],
-            val_acc=state["best_val_acc"],
-            val_loss=state["best_val_loss"],
+            epoch=state.best.epoch,
+            val_acc=state.best.val_acc,
+            val_loss=state.best.val_loss,
             settings=asdict(settings),
-            state_dict=state["best_state"],
+            state_dict=state.best.weights,
         )
         discard_checkpoint(Path(checkpoint_path))
     return {
-        "best_epoch": state["best_epoch"],
-        "best_val_acc": state["best_val_acc"],
-        "best_val_loss": state["best_val_loss"],
-        "epochs_run": state["epoch"],
+        "best_epoch": state.best.epoch,
+        "best_val_acc": state.best.val_acc,
+        "best_val_loss": state.best.val_loss,
+        "epochs_run": state.epoch,
     }

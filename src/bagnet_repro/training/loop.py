@@ -1,11 +1,10 @@
-"""The epoch loop every training in the pipeline runs (fine-tuning and the feature-amount study): validation,
-selection of the best epoch, early stopping and abandoning, the history, and a resume checkpoint after every epoch.
+"""Fine-tuning and the feature-amount study on images held in memory: the model, optimizer and trainer of a
+run, and its epoch (train, then validate), run by the shared epoch loop (``epochs.run_epochs``).
 """
 
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import cast
 
@@ -20,18 +19,10 @@ from ..data.loading import IMAGENET_MEAN, IMAGENET_STD, ImageSet, channel_statis
 from ..errors import UserError
 from ..evaluation.inference import predict
 from ..files.atomic import file_digest, write_table_atomic
-from ..files.torchfile import save_torch_atomic
-from .checkpoints import (
-    initial_state,
-    load_optimization_state,
-    optimization_state,
-    read_resume_checkpoint,
-    rng_states,
-    set_rng_states,
-)
-from .history import epoch_line, epoch_row
+from .epochs import EpochRules, ResumePoint, run_epochs
 from .optimization import build_optimizer, build_scheduler, set_tf32
 from .staging import stage_images
+from .state import TrainingState
 from .trainer import Trainer
 
 # code_sha256: the package code of each epoch (files/code_digest.py)
@@ -45,34 +36,6 @@ def input_statistics(settings: TrainSettings, train_set: ImageSet) -> tuple:
     if settings.normalization == "none":
         return [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]
     return IMAGENET_MEAN, IMAGENET_STD
-
-
-def select_epoch(
-    settings: TrainSettings, state: dict, epoch: int, val_loss: float, val_acc: float, model: nn.Module
-) -> bool:
-    """Keep a copy of ``model``'s weights if ``epoch`` is the best so far, count the epochs without
-    improvement and flag the early stop (``settings.patience``). Returns whether the epoch is the best."""
-    is_best = improved(settings, state, val_loss, val_acc)
-    if is_best:
-        state.update(
-            best_val_acc=val_acc,
-            best_val_loss=val_loss,
-            best_epoch=epoch,
-            since_best=0,
-            best_state={k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-        )
-    else:
-        state["since_best"] += 1
-    state["stopped_early"] = bool(settings.patience) and state["since_best"] >= settings.patience
-    return is_best
-
-
-def improved(settings: TrainSettings, state: dict, val_loss: float, val_acc: float) -> bool:
-    if state["best_state"] is None:
-        return True
-    if settings.select == "val_loss":
-        return val_loss < state["best_val_loss"] - settings.min_delta
-    return val_acc > state["best_val_acc"] + settings.min_delta
 
 
 def set_batchnorm_momentum(model: nn.Module, momentum: float) -> None:
@@ -96,15 +59,15 @@ def fit(
     checkpoint_path: str | Path,
     data_file: str,
     job: JobRecord | None = None,
-) -> dict:
+) -> TrainingState:
     """The epoch loop every training in the pipeline runs: fine-tuning here, and the feature-amount study.
 
     After every epoch the model, optimizer, scheduler, scaler, RNG states and bookkeeping are written
     atomically to ``checkpoint_path``, keyed by the settings and by the digest of ``data_file`` (the data
-    listing); a rerun continues from there and ends with the same result as an uninterrupted run. Writes
-    the per-epoch history and returns the final bookkeeping (best weights, epoch, scores, stop reason);
-    the caller writes its outputs and then deletes the checkpoint. ``job``, the caller's compute record, gets the
-    numerics in force and the epochs of this attempt.
+    listing); a rerun continues from there and ends with the same result as an uninterrupted run
+    (``epochs.run_epochs``). Writes the per-epoch history and returns the final state (best weights, epoch,
+    scores, stop reason); the caller writes its outputs and then deletes the checkpoint. ``job``, the caller's
+    compute record, gets the numerics in force and the epochs of this attempt.
     """
     device = resolve_device(settings.device)
     set_tf32(device, settings.tf32)
@@ -126,25 +89,12 @@ def fit(
         job.set_numerics(
             numerics(device, settings.precision, trainer.autocast_dtype, settings.compile, settings.channels_last)
         )
-
-    checkpoint_file = Path(checkpoint_path)
-    state = initial_state()
-    data_key = file_digest(data_file)
-    saved = read_resume_checkpoint(checkpoint_file, settings_key(settings), data_file, data_key)
-    if saved is not None:
-        load_optimization_state(saved, model, optimizer, scheduler, trainer.scaler)
-        set_rng_states(saved["rng"])
-        state = {**initial_state(), **saved["state"]}
-        print(f"resuming {settings.model} after epoch {state['epoch']} from {checkpoint_file}", flush=True)
-
+    state = TrainingState(model, optimizer, scheduler, trainer.scaler)
     train_images = stage_images(train_set.images, device, on_host=trainer.augments_on_host)
     train_labels = train_set.labels.to(train_images.device)
     val_images = stage_images(val_set.images, device)
-    first_epoch = state["epoch"] + 1
-    for epoch in range(first_epoch, settings.epochs + 1):
-        if state["stopped_early"]:
-            break
-        started = time.perf_counter()
+
+    def run_epoch(epoch: int) -> tuple[dict, dict]:
         train_loss, train_acc = trainer.epoch(train_images, train_labels, epoch)
         if not per_step:
             scheduler.step()
@@ -160,40 +110,11 @@ def fit(
         )
         val_loss = loss_fn(val_logits, val_set.labels).item()
         val_acc = (val_logits.argmax(1) == val_set.labels).float().mean().item()
-        is_best = select_epoch(settings, state, epoch, val_loss, val_acc, model)
-        row = epoch_row(
-            epoch,
-            {"train_loss": train_loss, "train_acc": train_acc, "val_loss": val_loss, "val_acc": val_acc},
-            is_best,
-            optimizer.param_groups[0]["lr"],
-            started,
-        )
-        state["history"].append(row)
-        state["epoch"] = epoch
-        print(epoch_line(settings.model, settings.epochs, row), flush=True)
-        if job is not None:
-            job.epoch_done(first_epoch, epoch)
-        if state["stopped_early"]:
-            print(f"early stop: no {settings.select} improvement for {settings.patience} epochs", flush=True)
-        if epoch == settings.abandon_after and train_acc < 2 / num_classes:
-            state.update(abandoned=True, stopped_early=True)
-            print(
-                f"abandoned: train accuracy {train_acc:.4f} after epoch {epoch} is below twice chance "
-                f"({2 / num_classes:.4f})",
-                flush=True,
-            )
-        save_torch_atomic(
-            {
-                "settings": settings_key(settings),
-                "data": data_key,
-                **optimization_state(model, optimizer, scheduler, trainer.scaler),
-                "rng": rng_states(),
-                "state": state,
-            },
-            checkpoint_file,
-        )
+        return {"train_loss": train_loss, "train_acc": train_acc, "val_loss": val_loss, "val_acc": val_acc}, {}
 
-    if state["best_state"] is None:
+    resume = ResumePoint(Path(checkpoint_path), settings_key(settings), data_file, file_digest(data_file), True)
+    run_epochs(state, settings, resume, EpochRules(run_epoch, abandon_classes=num_classes), job)
+    if state.best.weights is None:
         raise UserError(f"training {settings.model}: train.epochs must be at least 1")
-    write_table_atomic(history_path, HISTORY_COLUMNS, state["history"], delimiter=",")
+    write_table_atomic(history_path, HISTORY_COLUMNS, state.history, delimiter=",")
     return state

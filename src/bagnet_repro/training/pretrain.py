@@ -12,7 +12,6 @@ resumed run ends with the same weights as an uninterrupted one.
 from __future__ import annotations
 
 import math
-import time
 from contextlib import nullcontext
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -36,16 +35,10 @@ from ..files.atomic import check_writable, file_digest, write_table_atomic
 from ..files.torchfile import save_torch_atomic
 from ..models import build_model
 from . import distributed
-from .checkpoints import (
-    discard_checkpoint,
-    initial_state,
-    load_optimization_state,
-    optimization_state,
-    read_resume_checkpoint,
-)
-from .history import epoch_line, epoch_row
-from .loop import select_epoch
+from .checkpoints import discard_checkpoint
+from .epochs import EpochRules, ResumePoint, run_epochs
 from .optimization import build_optimizer, build_scheduler, set_tf32
+from .state import TrainingState
 from .tally import EpochTally
 
 HISTORY_COLUMNS = (
@@ -200,11 +193,30 @@ class Replica:
         total = distributed.sum_over_ranks([loss_sum, correct, correct5, count], device)
         return total[0] / total[3], total[1] / total[3], total[2] / total[3]
 
-    def state(self) -> dict:
-        return optimization_state(self.module, self.optimizer, self.scheduler, self.scaler)
-
-    def load(self, saved: dict) -> None:
-        load_optimization_state(saved, self.module, self.optimizer, self.scheduler, self.scaler)
+    def run_epoch(
+        self, epoch: int, train_data: StreamedImages, val_data: StreamedImages, workers: int
+    ) -> tuple[dict, dict]:
+        """Train and validate ``epoch``: its scores, and the replicas' digests (equal, else the run stops)."""
+        settings, ranks = self.settings, self.ranks
+        torch.manual_seed(_epoch_seed(settings, epoch, ranks))
+        try:
+            train_loss, train_acc = self.train_epoch(_train_loader(train_data, settings, epoch, ranks, workers), epoch)
+            val_loss, val_acc, val_top5 = self.validate(_val_loader(val_data, settings, ranks, workers))
+        except UserError as exc:  # e.g. an unreadable image, raised in a loader worker
+            raise from_worker(exc) from None
+        if not math.isfinite(val_loss):  # all-reduced, so every rank stops here together
+            raise UserError(
+                f"pretraining {settings.model}: the validation loss is not finite after epoch {epoch} "
+                "(the weights diverged); lower the learning rate"
+            )
+        digests = distributed.digests_of_all_ranks(self.module.state_dict())
+        if len(set(digests)) != 1:
+            raise UserError(
+                f"pretraining {settings.model}: the replicas differ after epoch {epoch} "
+                f"(state digests {', '.join(d[:12] for d in digests)})"
+            )
+        scores = {"train_loss": train_loss, "train_acc": train_acc, "val_loss": val_loss, "val_acc": val_acc}
+        return {**scores, "val_top5": val_top5}, {"rank_digests": " ".join(digests)}
 
 
 def _resume_key(settings: TrainSettings, ranks: distributed.Ranks) -> str:
@@ -227,6 +239,7 @@ def pretrain(
     loadable as a weights file for fine-tuning) and the per-epoch history.
     """
     _check_settings(settings, ranks.world)
+    print(ranks.describe(), flush=True)  # every process: a lost node's ranks are named in the log
     if ranks.is_main:
         check_writable(checkpoint_path, out_path, history_path)
     # Rank 0 keeps the compute record beside the weights: every rank's GPU's energy, its own time and memory.
@@ -259,104 +272,48 @@ def _pretrain(
             numerics(ranks.device, settings.precision, replica.autocast_dtype, False, settings.channels_last)
         )
 
+    state = TrainingState(replica.module, replica.optimizer, replica.scheduler, replica.scaler)
+
+    rules = EpochRules(
+        lambda epoch: replica.run_epoch(epoch, train_data, val_data, workers),
+        main=ranks.is_main,
+        agree=lambda flag: distributed.from_main(flag, ranks.device),
+        barrier=distributed.dist.barrier,
+        where=f" on {ranks.world} ranks",
+        line_note=lambda extra: f" (replicas equal: {extra['rank_digests'][:12]})",
+        early_stop_scope=" on all ranks",
+    )
     checkpoint = Path(checkpoint_path)
-    key = _resume_key(settings, ranks)
-    data_key = file_digest(split_table)
-    state = {**initial_state(), "best_val_top5": -1.0}
-    saved = read_resume_checkpoint(checkpoint, key, split_table, data_key)
-    if saved is not None:
-        replica.load(saved)
-        state = saved["state"]
-        if ranks.is_main:
-            print(f"resuming {settings.model} after epoch {state['epoch']} from {checkpoint}", flush=True)
-
-    first_epoch = state["epoch"] + 1
-    for epoch in range(first_epoch, settings.epochs + 1):
-        if state["stopped_early"]:
-            break
-        started = time.perf_counter()
-        torch.manual_seed(_epoch_seed(settings, epoch, ranks))
-        try:
-            train_loss, train_acc = replica.train_epoch(
-                _train_loader(train_data, settings, epoch, ranks, workers), epoch
-            )
-            val_loss, val_acc, val_top5 = replica.validate(_val_loader(val_data, settings, ranks, workers))
-        except UserError as exc:  # e.g. an unreadable image, raised in a loader worker
-            raise from_worker(exc) from None
-        if not math.isfinite(val_loss):  # all-reduced, so every rank stops here together
-            raise UserError(
-                f"pretraining {settings.model}: the validation loss is not finite after epoch {epoch} "
-                "(the weights diverged); lower the learning rate"
-            )
-        digests = distributed.digests_of_all_ranks(replica.module.state_dict())
-        if len(set(digests)) != 1:
-            raise UserError(
-                f"pretraining {settings.model}: the replicas differ after epoch {epoch} "
-                f"(state digests {', '.join(d[:12] for d in digests)})"
-            )
-        is_best = select_epoch(settings, state, epoch, val_loss, val_acc, replica.module)
-        if is_best:
-            state["best_val_top5"] = val_top5
-        state["stopped_early"] = distributed.from_main(state["stopped_early"], ranks.device)
-        state["epoch"] = epoch
-        row = epoch_row(
-            epoch,
-            {
-                "train_loss": train_loss,
-                "train_acc": train_acc,
-                "val_loss": val_loss,
-                "val_acc": val_acc,
-                "val_top5": val_top5,
-            },
-            is_best,
-            replica.optimizer.param_groups[0]["lr"],
-            started,
-            rank_digests=" ".join(digests),
-        )
-        state["history"].append(row)
-        if ranks.is_main:
-            where = f" on {ranks.world} ranks"
-            print(
-                f"{epoch_line(settings.model, settings.epochs, row, where)} (replicas equal: {digests[0][:12]})",
-                flush=True,
-            )
-            if state["stopped_early"]:
-                print(
-                    f"early stop on all ranks: no {settings.select} improvement for {settings.patience} epochs",
-                    flush=True,
-                )
-            if job is not None:  # before the checkpoint: an epoch redone after a kill counts twice, as it ran twice
-                job.epoch_done(first_epoch, epoch)
-            save_torch_atomic({"settings": key, "data": data_key, **replica.state(), "state": state}, checkpoint)
-        distributed.dist.barrier()
-
-    if state["best_state"] is None:
+    resume = ResumePoint(checkpoint, _resume_key(settings, ranks), split_table, file_digest(split_table), False)
+    run_epochs(state, settings, resume, rules, job)
+    best = state.best
+    if best.weights is None:
         raise UserError(f"pretraining {settings.model}: pretrain epochs must be at least 1")
     if ranks.is_main:
-        write_table_atomic(history_path, HISTORY_COLUMNS, state["history"], delimiter=",")
+        write_table_atomic(history_path, HISTORY_COLUMNS, state.history, delimiter=",")
         save_torch_atomic(
             {
                 "model": settings.model,
                 "classes": classes,
                 "image_size": settings.image_size,
-                "epoch": state["best_epoch"],
-                "val_acc": state["best_val_acc"],
-                "val_loss": state["best_val_loss"],
-                "val_top5": state["best_val_top5"],
+                "epoch": best.epoch,
+                "val_acc": best.val_acc,
+                "val_loss": best.val_loss,
+                "val_top5": best.val_top5,
                 "processes": ranks.world,
                 "settings": asdict(settings),
-                "state_dict": state["best_state"],
+                "state_dict": best.weights,
             },
             Path(out_path),
         )
         discard_checkpoint(checkpoint)
     distributed.dist.barrier()
     return {
-        "best_epoch": state["best_epoch"],
-        "best_val_acc": state["best_val_acc"],
-        "best_val_top5": state["best_val_top5"],
-        "best_val_loss": state["best_val_loss"],
-        "epochs_run": state["epoch"],
+        "best_epoch": best.epoch,
+        "best_val_acc": best.val_acc,
+        "best_val_top5": best.val_top5,
+        "best_val_loss": best.val_loss,
+        "epochs_run": state.epoch,
         "processes": ranks.world,
     }
 
