@@ -10,10 +10,12 @@ logit map that the ``upsampled`` method resizes.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterator
 
 import torch
+from torch import nn
 from tqdm.auto import tqdm
 
 from ..compute.allocator import fix_mmap_threshold, give_back_freed
@@ -78,8 +80,31 @@ def _tile(model: BagNet, height: int, width: int, memory_mb: float) -> int:
     return tile
 
 
-def _tile_bar(count: int, what: str, progress: bool):
-    return tqdm(total=count, desc=what, unit="tile", disable=not progress or count < 2, mininterval=1.0)
+def progress_steps(model: BagNet) -> list[nn.Module]:
+    """The stem's convolutions and every residual block of ``model``'s features, in order: a tile's forward is
+    shown step by step, so that the bar moves within seconds even where one tile takes a minute (a large
+    window on a CPU), at no cost to the tile's size."""
+    stem = [conv for conv in (model.conv1, model.conv2) if conv is not None]
+    return stem + [block for layer in (model.layer1, model.layer2, model.layer3, model.layer4) for block in layer]
+
+
+@contextlib.contextmanager
+def _tile_bar(model: BagNet, count: int, what: str, progress: bool) -> Iterator:
+    """A bar over ``count`` tiles, counted in steps of each tile's forward (``progress_steps``)."""
+    steps = progress_steps(model)
+    shown = progress and count >= 2
+    with tqdm(total=count * len(steps), desc=f"{what} ({count} tiles)", unit="step", disable=not shown,
+              mininterval=1.0) as bar:  # fmt: skip
+
+        def one_step(*_) -> None:  # a forward hook that returns None leaves the step's output as it is
+            bar.update(1)
+
+        handles = [step.register_forward_hook(one_step) for step in steps] if shown else []
+        try:
+            yield bar
+        finally:
+            for handle in handles:
+                handle.remove()
 
 
 def feature_tiles(
@@ -96,12 +121,12 @@ def feature_tiles(
         return
     tile, halo = _tile(model, height, width, memory_mb), _halo(model)
     fix_mmap_threshold(max(p.numel() * p.element_size() for p in model.parameters()))
-    with _tile_bar(math.ceil(shape[0] / tile) * math.ceil(shape[1] / tile), what, progress) as bar:
-        yield from _tiles(model, image, shape, tile, halo, bar)
+    with _tile_bar(model, math.ceil(shape[0] / tile) * math.ceil(shape[1] / tile), what, progress):
+        yield from _tiles(model, image, shape, tile, halo)
 
 
 def _tiles(
-    model: BagNet, image: torch.Tensor, shape: tuple[int, int], tile: int, halo: int, bar
+    model: BagNet, image: torch.Tensor, shape: tuple[int, int], tile: int, halo: int
 ) -> Iterator[tuple[slice, slice, torch.Tensor]]:
     height, width = image.shape[-2:]
     trim = _window_bytes(model, tile) >= TRIM_AFTER_BYTES
@@ -121,7 +146,6 @@ def _tiles(
             del window, features
             if trim:
                 give_back_freed()
-            bar.update(1)
 
 
 @torch.no_grad()
