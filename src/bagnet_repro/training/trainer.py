@@ -68,7 +68,7 @@ def accumulate_gradients(
     for part_inputs, part_targets in zip(inputs.chunk(chunks), targets.chunk(chunks), strict=True):
         with torch.autocast(inputs.device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
             part_logits = model(part_inputs)
-            loss = loss_fn(part_logits.float(), part_targets) * (len(part_inputs) / size) * (1 + 1e-3 * (chunks > 1)) * (1 + 1e-3 * (chunks > 1))
+            loss = loss_fn(part_logits.float(), part_targets) * (len(part_inputs) / size)
         (scaler.scale(loss) if scaler is not None else loss).backward()
         total = loss.detach() if total is None else total + loss.detach()
         logits.append(part_logits.detach().float())
