@@ -30,8 +30,20 @@ PLANNING_ONLY = {"evaluate": ("sweep_max_grid",)}
 
 
 def fill(pattern: str | os.PathLike, **wildcards: object) -> str:
-    """``pattern`` (an output of a rule, with {name} wildcards) with every wildcard given a value."""
-    return str(pattern).format(**wildcards)
+    """``pattern`` (an output of a rule, with {name} wildcards) with every wildcard given a value.
+
+    A rule's output carries Snakemake's flags, among them the mark that a module's prefix has been applied; the
+    filled path keeps them (as Snakemake's own expand does), or the prefix would be applied a second time
+    (``runA/runA/results/...``)."""
+    text = str(pattern).format(**wildcards)
+    flags = getattr(pattern, "flags", None)
+    if not flags:
+        return text
+    from snakemake.io import AnnotatedString  # a rule's output: the workflow is being parsed
+
+    filled = AnnotatedString(text)
+    filled.flags.update(flags)
+    return filled
 
 
 def quoted_json(value: object) -> str:
