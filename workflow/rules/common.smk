@@ -19,9 +19,11 @@ from bagnet_repro.config import datasets as data_catalog
 from bagnet_repro.config.cache_paths import datasets_cache
 from bagnet_repro.config.checks import check_workflow_config
 from bagnet_repro.config.executors import missing_slurm
+from bagnet_repro.config.file_names import model_file_name, model_file_names, model_from_file_name
 from bagnet_repro.config.listing import listing_digest
 from bagnet_repro.config.loading import SCHEMA
 from bagnet_repro.config.recipes import recipe_values
+from bagnet_repro.config.report_words import report_words
 from bagnet_repro.config.urls import archive_name
 from bagnet_repro.errors import UserError
 
@@ -78,8 +80,13 @@ def seeds():
 
 
 def per_seed(pattern, model_list=None):
-    """``pattern`` (with {model} and {seed}) for every configured model and seed."""
-    return expand(pattern, model=model_list if model_list is not None else models(), seed=seeds())
+    """``pattern`` (with {model} and {seed}) for every configured model and seed (file-name forms)."""
+    return expand(pattern, model=model_file_names(model_list if model_list is not None else models()), seed=seeds())
+
+
+def model_name(wildcards):
+    """The display name (``torchvision:resnet18``) of the {model} wildcard's file-name form."""
+    return model_from_file_name(wildcards.model)
 
 
 def compute():
@@ -108,12 +115,12 @@ def model_weights(model):
 
 
 def pretrained_weights(model):
-    return expand(rules.pretrain.output.weights, dataset=config["pretrain"]["dataset"], model=model)[0]
+    return expand(rules.pretrain.output.weights, dataset=config["pretrain"]["dataset"], model=model_file_name(model))[0]
 
 
 def weights_args(wildcards):
     """``--weights ... [--weights-sha256 ...] [--weights-cache ...]`` for the package command."""
-    arguments = planning.weights_arguments(model_weights(wildcards.model), config["weights"]["cache"])
+    arguments = planning.weights_arguments(model_weights(model_name(wildcards)), config["weights"]["cache"])
     return " ".join(shlex.quote(argument) for argument in arguments)
 
 
@@ -249,19 +256,19 @@ def weights_record(model):
     """The fetch_weights record of ``model``'s weights; None when nothing is fetched (none, or pretrained here)."""
     if config["weights"]["models"].get(model, "none") in ("none", "pretrained"):
         return None
-    return expand(rules.fetch_weights.output[0], model=model)[0]
+    return expand(rules.fetch_weights.output[0], model=model_file_name(model))[0]
 
 
 def weights_record_input(wildcards):
     """Training waits for the verified download (a localrule on the submit host) or for the pretraining."""
-    if model_weights(wildcards.model) == "none":
+    if model_weights(model_name(wildcards)) == "none":
         return []
-    return weights_record(wildcards.model) or pretrained_weights(wildcards.model)
+    return weights_record(model_name(wildcards)) or pretrained_weights(model_name(wildcards))
 
 
 def weights_record_arg(wildcards, input):
     """``--weights-record`` with the record the job is given: it loads the file fetch_weights verified."""
-    return f"--weights-record {shlex.quote(input.weights)}" if weights_record(wildcards.model) else ""
+    return f"--weights-record {shlex.quote(input.weights)}" if weights_record(model_name(wildcards)) else ""
 
 
 # The heatmaps stage (its rules: workflow/rules/heatmaps.smk).
@@ -295,20 +302,20 @@ def precision_model_input(wildcards):
     """A trained run's best.pt (first seed), or the verified ImageNet weights of an original BagNet."""
     if wildcards.source == "trained":
         return expand(rules.train.output.best, model=wildcards.model, seed=seeds()[0])[0]
-    return weights_record(wildcards.model)
+    return weights_record(model_name(wildcards))
 
 
 def precision_model_args(wildcards, input):
     """The trained checkpoint, or the original BagNet with the record of its verified ImageNet weights."""
     if wildcards.source == "trained":
         return f"--checkpoint {shlex.quote(input.model)}"
-    return f"--model {wildcards.model} --weights-record {shlex.quote(input.model)}"
+    return f"--model {model_name(wildcards)} --weights-record {shlex.quote(input.model)}"
 
 
 def precision_inputs(name):
     """The ``name`` output (table, census, histogram) of every precision run."""
     pattern = getattr(rules.precision.output, name)
-    return [expand(pattern, source=source, model=model)[0] for source, model in precision_runs()]
+    return [expand(pattern, source=source, model=model_file_name(model))[0] for source, model in precision_runs()]
 
 
 # The feature amounts stage (its rules: workflow/rules/feature_amounts.smk).
@@ -383,10 +390,17 @@ def backbone_outputs():
 
 
 # The report stage (its rules: workflow/rules/report.smk).
+def paired_test_args(wildcards):
+    """The paired tests' networks: ``--paired-tests`` and, when the config names one, ``--reference``."""
+    reference = config["evaluate"].get("reference_model")
+    pairing = f"--paired-tests {config['evaluate']['paired_tests']}"
+    return f"{pairing} --reference {shlex.quote(reference)}" if reference else pairing
+
+
 def prediction_runs():
     """(model, seed, predictions file) of every evaluated run, in the config's order."""
     pattern = rules.evaluate.output.predictions
-    return [(m, s, expand(pattern, model=m, seed=s)[0]) for m in models() for s in seeds()]
+    return [(m, s, expand(pattern, model=model_file_name(m), seed=s)[0]) for m in models() for s in seeds()]
 
 
 def paper_files():

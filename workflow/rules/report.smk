@@ -18,10 +18,11 @@ rule summarize:
         cli=BAGNET,
         runs=" ".join(f"--predictions {m} {s} {shlex.quote(path)}" for m, s, path in prediction_runs()),
         grid=config["evaluate"]["scramble_grid"],
+        pairs=paired_test_args,
     shell:
         "{params.cli} summarize {params.runs} --table1 {output.table1} --mcnemar {output.mcnemar} "
         "--per-class {output.per_class} --confusion {output.confusion} --sweep {output.sweep} "
-        "--scramble-grid {params.grid} > {log} 2>&1"
+        "--scramble-grid {params.grid} {params.pairs} > {log} 2>&1"
 
 
 rule table1:
@@ -31,7 +32,7 @@ rule table1:
         per_class=rules.summarize.output.per_class,
         confusion=rules.summarize.output.confusion,
         sweep=rules.summarize.output.sweep,
-        histories=expand(rules.train.output.history, model=models(), seed=seeds()[0]),
+        histories=expand(rules.train.output.history, model=model_file_names(models()), seed=seeds()[0]),
         notebook=source_file("notebooks/table1.ipynb"),
     output:
         csv=report(
@@ -59,10 +60,10 @@ rule table1:
             category="Scrambling",
             labels={"name": "accuracy against scrambling", "type": "figure"},
         ),
-        confusion_pdf=expand("report/figures/confusion_{model}.pdf", model=models()),
+        confusion_pdf=expand("report/figures/confusion_{model}.pdf", model=model_file_names(models())),
         confusion_png=[
             report(
-                f"report/figures/confusion_{model}.png",
+                f"report/figures/confusion_{model_file_name(model)}.png",
                 caption="../report/captions/confusion.rst",
                 category="Confusion matrices",
                 labels={"model": model},
@@ -97,6 +98,7 @@ rule table1:
                 },
             }
         ),
+        words=report_words(config),
     shell:
         PAPERMILL
 
@@ -155,5 +157,6 @@ rule receptive_field_tables:
                 "summary_tables": [output.summary, output.summary_md, output.summary_tex],
             }
         ),
+        words=report_words(config),
     shell:
         PAPERMILL

@@ -19,8 +19,9 @@ rule fetch_weights:
     params:
         cli=BAGNET,
         weights=weights_args,
+        model=model_name,
     shell:
-        "{params.cli} fetch-weights --model {wildcards.model} {params.weights} --out {output} > {log} 2>&1"
+        "{params.cli} fetch-weights --model {params.model} {params.weights} --out {output} > {log} 2>&1"
 
 
 rule train:
@@ -47,8 +48,9 @@ rule train:
         device=compute()["device"],
         weights=weights_args,
         record=weights_record_arg,
+        model=model_name,
     shell:
-        "{params.cli} train --manifest {input.manifest} --model {wildcards.model} "
+        "{params.cli} train --manifest {input.manifest} --model {params.model} "
         "--best {output.best} --history {output.history} --checkpoint {params.checkpoint} "
         "--recipe {params.recipe} --options {params.options} {params.weights} {params.record} "
         "--seed {wildcards.seed} --device {params.device} --threads {threads} > {log} 2>&1"
