@@ -62,7 +62,8 @@ def run_to_reports(work: Path, overlay: dict) -> tuple[str, str]:
     result = run_snakemake(work, "--report", str(work / "report.zip"), "--configfile", SMALLEST, str(config))
     assert result.returncode == 0, result.stderr[-4000:]
     with pymupdf.open(work / "report/paper.pdf") as document:
-        pdf = " ".join(" ".join(page.get_text() for page in document).split())
+        # Typst's hyphenation leaves soft hyphens where a word breaks across lines.
+        pdf = " ".join(" ".join(page.get_text() for page in document).replace("\xad\n", "").replace("’", "'").split())
     with zipfile.ZipFile(work / "report.zip") as archive:
         page = next(name for name in archive.namelist() if name.endswith("report.html"))
         html = archive.read(page).decode()
@@ -72,10 +73,12 @@ def run_to_reports(work: Path, overlay: dict) -> tuple[str, str]:
 def html_words(html: str) -> str:
     """The words a reader sees on the HTML report's pages: the front page and each entry's caption."""
     import html as markup
+    import json
 
-    texts = re.findall(r'"caption": "((?:[^"\\]|\\.)*)"', html)
-    front = re.findall(r'"description": "((?:[^"\\]|\\.)*)"', html) or re.findall(r'"text": "((?:[^"\\]|\\.)*)"', html)
-    joined = " ".join(texts + front).encode().decode("unicode_escape")
+    strings = re.findall(r'var workflow_desc = ("(?:[^"\\]|\\.)*")', html)
+    strings += re.findall(r'"caption": ("(?:[^"\\]|\\.)*")', html)
+    assert len(strings) > 5, "no front page or captions found in the HTML report"
+    joined = " ".join(json.loads(string) for string in strings)
     return " ".join(markup.unescape(re.sub(r"<[^>]+>", " ", joined)).split())
 
 

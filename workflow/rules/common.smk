@@ -381,8 +381,7 @@ def feature_amount_outputs():
 # The backbones stage (its rules: workflow/rules/backbones.smk).
 def backbone_names():
     """The backbones of the vision-toolbox backbones' table (backbones.names: all, or a list; [] skips the table)."""
-    names = config["backbones"]["names"]
-    return list(catalog.BACKBONE_NAMES) if names == "all" else names
+    return catalog.backbone_study(config["backbones"]["names"], data_source())
 
 
 def backbone_outputs():

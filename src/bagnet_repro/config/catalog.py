@@ -43,6 +43,14 @@ def heatmap_models(models: list[str]) -> list[str]:
     return sorted((m for m in models if m in ORIGINAL_BAGNETS), key=ORIGINAL_BAGNETS.__getitem__)
 
 
+def backbone_study(names: str | list[str], data_source: str) -> list[str]:
+    """The backbones the table measures: ``all``, a list, or ``auto``: all for the report's data and the demo,
+    none for a user's own folder (the table measures the networks, not the data, and costs minutes)."""
+    if names == "auto":
+        names = "all" if data_source in ("url", "local", "demo") else []
+    return list(BACKBONE_NAMES) if names == "all" else list(names)
+
+
 def reference_model(models: list[str], configured: str | None = None) -> str:
     """The network the paired tests compare the others with: the configured one when the run trains it (the
     report's config names bagnet33, and a config laid over it may train other networks), else the run's first

@@ -107,9 +107,7 @@ def heatmap_values(config: dict) -> dict:
     if chosen:
         images = f"the configured image{'s' if len(chosen) > 1 else ''} {', '.join(chosen)}"
     else:
-        images = (
-            f"{count} correctly classified test image{'s' if count > 1 else ''} of different classes, picked by {main}"
-        )
+        images = f"up to {count} test images of different classes that {main} classifies correctly, picked by it"
     return {"main_model": main or "", "images_text": images if main else ""}
 
 
