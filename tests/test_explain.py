@@ -291,3 +291,39 @@ def test_every_measured_budget_was_kept():
     runs, _ = _small_budget_runs()
     for run in runs:
         assert run["within_budget"] and 0 < run["peak_mb_above_start"] <= run["memory_mb"], run
+
+
+def test_explain_reads_the_run_and_warns_when_the_size_differs_from_the_training_size(tmp_path, photo):
+    """Without --model and --weights: the run's trained BagNet, its class names, and one warning line per image
+    used at another size than the network was trained at."""
+    torch.manual_seed(2)
+    best = tmp_path / "run" / "results" / "models" / "bagnet17" / "seed3" / "best.pt"
+    best.parent.mkdir(parents=True)
+    names = ["beach", "kitchen", "road", "woods"]
+    state = get_bagnet("bagnet17", num_classes=4).eval().state_dict()
+    save_trained(
+        best,
+        model="bagnet17",
+        head="linear",
+        classes=names,
+        image_size=48,
+        epoch=1,
+        val_acc=0.5,
+        val_loss=1.0,
+        settings={},
+        state_dict=state,
+    )
+    common = ["--run", str(tmp_path / "run"), "--classes", "2", "--device", "cpu", "--threads", "1"]
+    result = run_cli("explain", str(photo), *common, "--out", str(tmp_path / "a"))
+    assert result.returncode == 0, result.stderr
+    assert f"explaining with the run's bagnet17: {best}" in result.stdout
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: {photo} is 300 x 200 px, not the training size: bagnet17 was trained at 48 x 48 px ({best})"
+    ]
+    assert set(np.load(tmp_path / "a" / "garden.npz")["classes"]) == set(names)
+    resized = run_cli("explain", str(photo), *common, "--image-size", "48", "--out", str(tmp_path / "b"))
+    assert resized.returncode == 0 and "warning:" not in resized.stderr
+    other = run_cli("explain", str(photo), *common, "--image-size", "64", "--out", str(tmp_path / "c"))
+    assert other.returncode == 0
+    assert "warning: --image-size 64 differs from the training size: bagnet17 was trained at 48 x 48 px" in other.stderr

@@ -51,7 +51,7 @@ def test_checklist_answers_say_what_the_run_cannot(tmp_path):
     config = run_config({"bagnet9": "imagenet", "resnet50": "https://example.org/mine.pth"}, seeds=(1,))
     run = run_facts(config, {"precision": "bf16"})
     assert (run["weight_sources"], run["own_weights"], run["precision"]) == (["imagenet"], True, "bf16")
-    values = checklist_values(run, PROVENANCE, compute, seeds="1", n_test="1200")
+    values = checklist_values(run, PROVENANCE, compute, seeds="1", n_test="1200", paired_tests="2")
     assert [item["item"] for item in values["code_completeness"]] == [
         "Specification of dependencies",
         "Training code",

@@ -40,3 +40,30 @@ def test_the_split_says_whether_the_data_are_the_reports_classes():
     values = split_values(own)
     assert values["report_classes"] is False and values["classes"] == "3"
     assert values["class_names"] == "Zebra, apple pie and Ærø"
+
+
+def intervals(means, lows, highs):
+    return pd.DataFrame(
+        {
+            "model": [f"m{i}" for i in range(len(means))],
+            "n_seeds": 1,
+            "test_acc_mean": means,
+            "test_acc_ci_low": lows,
+            "test_acc_ci_high": highs,
+            "scrambled_test_acc_mean": [0.3] * len(means),
+        }
+    )
+
+
+def test_ties_and_overlapping_intervals_are_said_as_such_never_as_a_ranking():
+    from bagnet_repro.paper.values import accuracy_text
+
+    assert accuracy_text(intervals([0.5, 0.5], [0.4, 0.4], [0.6, 0.6])) == (
+        "m0 and m1 reach the same test accuracy (0.500), so the run does not rank them"
+    )
+    assert "but its 95% interval overlaps that of m0" in accuracy_text(intervals([0.5, 0.6], [0.4, 0.5], [0.6, 0.7]))
+    assert accuracy_text(intervals([0.3, 0.8], [0.2, 0.7], [0.4, 0.9])).startswith("m1 is the most accurate")
+    assert (
+        accuracy_text(intervals([0.8], [0.7], [0.9]))
+        == "m0 reaches a test accuracy of 0.800 (95% interval 0.700 to 0.900)"
+    )

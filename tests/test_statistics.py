@@ -113,3 +113,52 @@ def test_the_classes_come_from_the_data_and_other_data_has_no_report_values(tmp_
     assert confusion["count"].sum() == 15 and set(confusion.true) == set(classes)
     row = pd.read_csv(tmp_path / "out" / "table1.csv").iloc[0]
     assert row[["val_acc_report", "test_acc_report", "scrambled_test_acc_report"]].isna().all()
+
+
+def test_holm_adjusts_step_down_and_keeps_the_order():
+    from bagnet_repro.evaluation.statistics import holm
+
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
+    assert holm([]) == []
+
+
+def test_paired_tests_fit_any_set_of_networks(tmp_path):
+    from bagnet_repro.config.catalog import reference_model
+    from bagnet_repro.evaluation.statistics import mcnemar_table, read_predictions
+
+    assert reference_model(["resnet50", "bagnet17", "bagnet9"]) == "bagnet17"  # the first BagNet
+    assert reference_model(["resnet50", "torchvision:resnet18"]) == "resnet50"  # no BagNet: the first network
+    assert reference_model(["bagnet9", "bagnet33"], "bagnet33") == "bagnet33"  # the config's, when trained
+    assert reference_model(["bagnet9", "resnet50"], "bagnet33") == "bagnet9"
+    models = ["resnet50", "bagnet17", "torchvision:resnet18"]
+    files = dict(
+        predictions_table(tmp_path / f"{i}.tsv", model, 0, [(j + i) % 3 != 0 for j in range(30)])
+        for i, model in enumerate(models)
+    )
+    predictions = read_predictions(files)
+    against = mcnemar_table(predictions, models)
+    assert list(zip(against.model_a, against.model_b, against.condition, strict=True)) == [
+        ("bagnet17", other, condition)
+        for other in ("resnet50", "torchvision:resnet18")
+        for condition in ("test", "scrambled_test")
+    ]
+    every = mcnemar_table(predictions, models, pairing="all")
+    assert len(every) == 6 and (every.p_holm >= every.p_value).all() and (every.p_holm <= 1).all()
+    assert mcnemar_table(predictions, ["resnet50"]).empty  # one network: no pair
+
+
+def test_the_sweep_gives_an_accuracy_table_1_gives_the_same_interval(tmp_path):
+    from bagnet_repro.evaluation.statistics import read_predictions, sweep, table1
+
+    files = dict([predictions_table(tmp_path / "a.tsv", "bagnet9", 0, [j % 3 != 0 for j in range(40)])])
+    predictions = read_predictions(files)
+    accuracy = table1(predictions, ["bagnet9"], scramble_grid=4, draws=300)
+    shared = sweep(predictions, ["bagnet9"], draws=300, table=accuracy).iloc[0]  # grid 1: the clean test set
+    row = accuracy.iloc[0]
+    assert (shared.acc_ci_low, shared.acc_ci_high) == (row.test_acc_ci_low, row.test_acc_ci_high)
+    marked = accuracy.assign(test_acc_ci_low=0.123, test_acc_ci_high=0.987)  # the sweep takes Table 1's own
+    assert tuple(sweep(predictions, ["bagnet9"], draws=300, table=marked).iloc[0][["acc_ci_low", "acc_ci_high"]]) == (
+        0.123,
+        0.987,
+    )

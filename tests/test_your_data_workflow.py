@@ -12,6 +12,7 @@ import yaml
 from image_folders import pooled_folder, split_folder
 from test_demo_workflow import check_paper_like_a_reader
 
+from bagnet_repro.config.file_names import model_file_name
 from helpers import PROJECT, run_snakemake
 
 pytestmark = pytest.mark.slow
@@ -38,7 +39,7 @@ def _paper_text(work) -> str:
 def _confusion_labels(work, model) -> list[str]:
     import pymupdf
 
-    with pymupdf.open(work / f"report/figures/confusion_{model}.pdf") as document:
+    with pymupdf.open(work / f"report/figures/confusion_{model_file_name(model)}.pdf") as document:
         return [word[4] for page in document for word in page.get_text("words")]
 
 

@@ -14,8 +14,10 @@ from bagnet_repro.config.checks import check_workflow_config
 from bagnet_repro.compute.cuda_probe import physical_gpu_count
 from bagnet_repro.config import planning
 from bagnet_repro.config.executors import missing_device, missing_slurm
+from bagnet_repro.config.file_names import model_file_name, model_file_names, model_from_file_name
 from bagnet_repro.config.loading import SCHEMA
 from bagnet_repro.config.pretrain_launch import multi_node_refusal
+from bagnet_repro.config.report_words import report_words
 from bagnet_repro.config.variants import run_place
 from bagnet_repro.config.workflow_plan import WorkflowPlan
 from bagnet_repro.errors import UserError

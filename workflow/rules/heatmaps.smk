@@ -100,5 +100,6 @@ rule heatmap_figures:
                 "scrambled_figure": [output.scrambled_pdf, output.scrambled_png],
             }
         ),
+        words=report_words(config),
     shell:
         PAPERMILL

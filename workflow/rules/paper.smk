@@ -46,8 +46,8 @@ rule paper_values:
         audit=rules.audit.output.summary,
         manifest=rules.split.output[0],
         inventory=rules.inventory.output[0],
-        histories=expand(rules.train.output.history, model=plan.models, seed=plan.seeds),
-        results=expand(rules.evaluate.output.metrics, model=plan.models, seed=plan.seeds),
+        histories=expand(rules.train.output.history, model=model_file_names(plan.models), seed=plan.seeds),
+        results=expand(rules.evaluate.output.metrics, model=model_file_names(plan.models), seed=plan.seeds),
     output:
         "results/paper/values.json",
     log:

@@ -26,10 +26,11 @@ rule summarize:
             for m, s, path in plan.prediction_runs(rules.evaluate.output.predictions)
         ),
         grid=config["evaluate"]["scramble_grid"],
+        pairs=plan.paired_test_options(),
     shell:
         "{params.cli} summarize {params.runs} --table1 {output.table1} --mcnemar {output.mcnemar} "
         "--per-class {output.per_class} --confusion {output.confusion} --sweep {output.sweep} "
-        "--scramble-grid {params.grid} > {log} 2>&1"
+        "--scramble-grid {params.grid} {params.pairs} > {log} 2>&1"
 
 
 rule table1:
@@ -39,7 +40,7 @@ rule table1:
         per_class=rules.summarize.output.per_class,
         confusion=rules.summarize.output.confusion,
         sweep=rules.summarize.output.sweep,
-        histories=expand(rules.train.output.history, model=plan.models, seed=plan.first_seed),
+        histories=expand(rules.train.output.history, model=model_file_names(plan.models), seed=plan.first_seed),
         notebook=plan.source_file("notebooks/table1.ipynb"),
     output:
         csv=report_entry(
@@ -62,9 +63,14 @@ rule table1:
             "accuracy against scrambling",
             "figure",
         ),
-        confusion_pdf=expand("report/figures/confusion_{model}.pdf", model=plan.models),
+        confusion_pdf=expand("report/figures/confusion_{model}.pdf", model=model_file_names(plan.models)),
         confusion_png=[
-            report_entry(f"report/figures/confusion_{model}.png", "confusion", "Confusion matrices", model=model)
+            report_entry(
+                f"report/figures/confusion_{model_file_name(model)}.png",
+                "confusion",
+                "Confusion matrices",
+                model=model,
+            )
             for model in plan.models
         ],
         notebook="results/notebooks/table1.ipynb",
@@ -95,6 +101,7 @@ rule table1:
                 },
             }
         ),
+        words=report_words(config),
     shell:
         PAPERMILL
 
@@ -152,5 +159,6 @@ rule receptive_field_tables:
                 "summary_tables": [output.summary, output.summary_md, output.summary_tex],
             }
         ),
+        words=report_words(config),
     shell:
         PAPERMILL

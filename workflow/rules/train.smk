@@ -19,8 +19,9 @@ rule fetch_weights:
     params:
         cli=BAGNET,
         weights=lambda wildcards: plan.weights_options(wildcards.model, rules.pretrain.output.weights),
+        model=lambda wildcards: model_from_file_name(wildcards.model),
     shell:
-        "{params.cli} fetch-weights --model {wildcards.model} {params.weights} --out {output} > {log} 2>&1"
+        "{params.cli} fetch-weights --model {params.model} {params.weights} --out {output} > {log} 2>&1"
 
 
 rule train:
@@ -52,8 +53,9 @@ rule train:
         device=plan.device_job.device,
         weights=lambda wildcards: plan.weights_options(wildcards.model, rules.pretrain.output.weights),
         record=lambda wildcards, input: plan.weights_record_option(wildcards.model, input.weights),
+        model=lambda wildcards: model_from_file_name(wildcards.model),
     shell:
-        "{params.cli} train --manifest {input.manifest} --model {wildcards.model} "
+        "{params.cli} train --manifest {input.manifest} --model {params.model} "
         "--best {output.best} --history {output.history} --checkpoint {params.checkpoint} "
         "--recipe {params.recipe} --options {params.options} {params.weights} {params.record} "
         "--seed {wildcards.seed} --device {params.device} --threads {threads} > {log} 2>&1"

@@ -83,7 +83,13 @@ def _summarize(args: argparse.Namespace) -> None:
         "sweep": args.sweep,
     }
     summary = summarize(
-        files=files, outputs=outputs, scramble_grid=args.scramble_grid, draws=args.bootstrap, seed=args.bootstrap_seed
+        files=files,
+        outputs=outputs,
+        scramble_grid=args.scramble_grid,
+        draws=args.bootstrap,
+        seed=args.bootstrap_seed,
+        reference=args.reference,
+        pairing=args.paired_tests,
     )
     print(json.dumps(summary))
 
@@ -110,4 +116,13 @@ def register(subparsers) -> None:
     )
     p.add_argument("--bootstrap", type=POSITIVE, default=2000, help="bootstrap draws")
     p.add_argument("--bootstrap-seed", type=NON_NEGATIVE, default=0)
+    p.add_argument(
+        "--reference", default=None, help="the network the paired tests compare with (default: the first BagNet)"
+    )
+    p.add_argument(
+        "--paired-tests",
+        choices=("reference", "all"),
+        default="reference",
+        help="McNemar tests of the reference against each network, or of every pair",
+    )
     p.set_defaults(func=_summarize)

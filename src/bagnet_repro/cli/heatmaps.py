@@ -41,13 +41,22 @@ def _heatmaps(args: argparse.Namespace) -> None:
 
 
 def _explain(args: argparse.Namespace) -> None:
-    from ..heatmaps.explain import explain
+    from ..heatmaps.explain import explain, run_weights
 
+    model, weights = args.model, args.weights
+    if weights is None:
+        found = run_weights(args.run, model)
+        if found:
+            model, weights = found
+            print(f"explaining with the run's {model}: {weights}")
+        else:
+            model, weights = model or "bagnet33", "imagenet"
+            print(f"no trained BagNet under {args.run}/results/models: explaining with {model}'s ImageNet weights")
     start_compute(args, stream=sys.stdout)
     records = explain(
         images=args.images,
-        model_name=args.model,
-        weights=args.weights,
+        model_name=model or "bagnet33",
+        weights=weights,
         out_dir=args.out,
         classes=args.classes,
         image_size=args.image_size,
@@ -92,13 +101,21 @@ def register(subparsers) -> None:
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (JPEG, PNG, ...), each at its own size")
     p.add_argument(
         "--model",
-        default="bagnet33",
-        help=f"{', '.join(ORIGINAL_BAGNETS)} (exact heatmaps), or *_v2 with --method upsampled",
+        default=None,
+        help=f"{', '.join(ORIGINAL_BAGNETS)} (exact heatmaps), or *_v2 with --method upsampled; default: the run's "
+        "first trained BagNet (--run), else bagnet33",
     )
     p.add_argument(
         "--weights",
-        default="imagenet",
-        help="imagenet, a state-dict path/URL (e.g. BagNets-v2's), or a best.pt of this pipeline",
+        default=None,
+        help="imagenet, a state-dict path/URL (e.g. BagNets-v2's), or a best.pt of this pipeline; default: the "
+        "run's best.pt of --model (first seed), else imagenet",
+    )
+    p.add_argument(
+        "--run",
+        default=".",
+        help="the working folder of a finished run, whose trained BagNet (classes, training size) explain uses "
+        "when --weights is not given (default: the current folder)",
     )
     p.add_argument("--classes", type=POSITIVE, default=3, help="the K most likely classes to draw")
     p.add_argument("--out", default="explained", help="folder for <image>.pdf/.png/.npz")

@@ -30,13 +30,30 @@ HEADS = ("report", "linear")
 BACKBONE_CLASSIFIERS = {r.name: r.backbone for r in _family("backbone")}
 # The hand-written networks; any torchvision classifier is also one as ``torchvision:<name>``.
 MODEL_NAMES = tuple(NETWORKS)
-# The regular expression of every model name (the Snakefile's wildcard).
-MODEL_PATTERN = "|".join([*MODEL_NAMES, r"torchvision:[a-z][a-z0-9_]*"])
+# The regular expression of every model's file-name form (the Snakefile's wildcard: config/file_names.py).
+MODEL_PATTERN = "|".join([*MODEL_NAMES, r"torchvision-[a-z][a-z0-9_]*"])
 
 
 def heatmap_models(models: list[str]) -> list[str]:
     """The models of ``models`` with exact stride-1 heatmaps, smallest patch first."""
     return sorted((m for m in models if m in ORIGINAL_BAGNETS), key=ORIGINAL_BAGNETS.__getitem__)
+
+
+def backbone_study(names: str | list[str], data_source: str) -> list[str]:
+    """The backbones the table measures: ``all``, a list, or ``auto``: all for the report's data and the demo,
+    none for a user's own folder (the table measures the networks, not the data, and costs minutes)."""
+    if names == "auto":
+        names = "all" if data_source in ("url", "local", "demo") else []
+    return list(BACKBONE_NAMES) if names == "all" else list(names)
+
+
+def reference_model(models: list[str], configured: str | None = None) -> str:
+    """The network the paired tests compare the others with: the configured one when the run trains it (the
+    report's config names bagnet33, and a config laid over it may train other networks), else the run's first
+    BagNet, else its first network."""
+    if configured in models:
+        return str(configured)
+    return next((model for model in models if model in BAGNET_NAMES), models[0])
 
 
 def main_heatmap_model(models: list[str]) -> str | None:

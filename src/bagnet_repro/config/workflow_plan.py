@@ -17,6 +17,7 @@ from ..errors import UserError
 from . import catalog, planning
 from .cache_paths import datasets_cache
 from .datasets import FEATURE_AMOUNT_IMAGE_SIZE, FEATURE_AMOUNT_TORCHVISION, IMAGENET_KAGGLE_LAYOUT
+from .file_names import model_file_name, model_from_file_name
 from .listing import listing_digest
 from .pretrain_launch import pretrain_job_resources, torchrun_launch
 from .recipes import recipe_values
@@ -35,6 +36,8 @@ def fill(pattern: str | os.PathLike, **wildcards: object) -> str:
     A rule's output carries Snakemake's flags, among them the mark that a module's prefix has been applied; the
     filled path keeps them (as Snakemake's own expand does), or the prefix would be applied a second time
     (``runA/runA/results/...``)."""
+    if "model" in wildcards:  # a network's file-name form (config/file_names.py): no colon in any path
+        wildcards["model"] = model_file_name(str(wildcards["model"]))
     text = str(pattern).format(**wildcards)
     flags = getattr(pattern, "flags", None)
     if not flags:
@@ -135,8 +138,9 @@ class WorkflowPlan:
 
     # Weights.
     def model_weights(self, model: str) -> str | dict:
-        """The configured weights of ``model``: a keyword, path/URL, or {url, sha256}; "none" if unlisted."""
-        return self.config["weights"]["models"].get(model, "none")
+        """The configured weights of ``model`` (its name, or its file-name form from a {model} wildcard): a
+        keyword, path/URL, or {url, sha256}; "none" if unlisted."""
+        return self.config["weights"]["models"].get(model_from_file_name(model), "none")
 
     def fetches_weights(self, model: str) -> bool:
         """Whether rule fetch_weights downloads ``model``'s weights (not none, nor this workflow's pretraining)."""
@@ -347,11 +351,18 @@ class WorkflowPlan:
     # The backbones' table.
     @property
     def backbone_names(self) -> list[str]:
-        """backbones.names: all, or a list ([] skips the table)."""
-        names = self.config["backbones"]["names"]
-        return list(catalog.BACKBONE_NAMES) if names == "all" else list(names)
+        """backbones.names: all, auto (all for the report's data and the demo, none for a user's folder), or a
+        list ([] skips the table)."""
+        return catalog.backbone_study(self.config["backbones"]["names"], self.data_source)
 
     # The report.
+    def paired_test_options(self) -> str:
+        """The paired tests' networks: ``--paired-tests`` and, when the config names one, ``--reference``."""
+        evaluate = self.config["evaluate"]
+        pairing = f"--paired-tests {evaluate['paired_tests']}"
+        reference = evaluate.get("reference_model")
+        return f"{pairing} --reference {shlex.quote(reference)}" if reference else pairing
+
     def prediction_runs(self, predictions: str) -> list[tuple[str, int, str]]:
         """(model, seed, predictions file) of every evaluated run, in the config's order."""
         return [(m, s, fill(predictions, model=m, seed=s)) for m in self.models for s in self.seeds]

@@ -3,7 +3,8 @@
 Inputs are the per-(model, seed) prediction tables of ``evaluate``: one row per image and condition.
 The bootstrap resamples seeds and test images together (the same images for every seed of a draw), so
 the interval reflects both run-to-run variation and the finite test set. McNemar's exact test compares
-two models on the same (seed, image) pairs.
+two models on the same (seed, image) pairs: a reference network against each other one, or every pair, with
+Holm's correction over all the tests of the table (the family the text reads together).
 """
 
 from __future__ import annotations
@@ -15,13 +16,24 @@ import pandas as pd
 from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
+from ..config.catalog import reference_model
 from ..config.classes import REPORT_CLASSES
 from ..config.networks import REPORT_SCRAMBLE_GRID, network
 from ..errors import UserError
 from ..files.atomic import write_text_atomic
 
 TABLE1_METRICS = {"val_acc": "val", "test_acc": "test", "scrambled_test_acc": "scrambled_test"}
-REFERENCE_MODEL = "bagnet33"
+MCNEMAR_COLUMNS = [
+    "model_a",
+    "model_b",
+    "condition",
+    "n_pairs",
+    "a_only_correct",
+    "b_only_correct",
+    "p_value",
+    "p_holm",
+]
+PAIRINGS = ("reference", "all")
 
 
 def read_predictions(files: dict[tuple[str, int], str]) -> pd.DataFrame:
@@ -120,18 +132,43 @@ def mcnemar(predictions: pd.DataFrame, first: str, second: str, condition: str) 
     }
 
 
-def mcnemar_table(predictions: pd.DataFrame, models: list[str]) -> pd.DataFrame:
-    if REFERENCE_MODEL not in models:
-        return pd.DataFrame(
-            columns=["model_a", "model_b", "condition", "n_pairs", "a_only_correct", "b_only_correct", "p_value"]
-        )
+def holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjustment of ``p_values`` (family-wise error), in their order."""
+    order = np.argsort(p_values, kind="stable")
+    count = len(p_values)
+    adjusted = np.empty(count)
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (count - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted.tolist()
+
+
+def model_pairs(models: list[str], reference: str, pairing: str) -> list[tuple[str, str]]:
+    """The pairs to test: the reference against each other network, or every pair in the config's order."""
+    if pairing not in PAIRINGS:
+        raise UserError(f"evaluate.paired_tests: {pairing!r} is not one of {', '.join(PAIRINGS)}")
+    if pairing == "all":
+        return [(a, b) for index, a in enumerate(models) for b in models[index + 1 :]]
+    return [(reference, other) for other in models if other != reference]
+
+
+def mcnemar_table(
+    predictions: pd.DataFrame, models: list[str], reference: str | None = None, pairing: str = "reference"
+) -> pd.DataFrame:
+    """Exact McNemar tests of the pairs ``model_pairs`` gives, on the clean and the scrambled test set, with
+    Holm's adjusted p-values over the whole table. One network alone: no test (an empty table)."""
+    if len(models) < 2:
+        return pd.DataFrame(columns=MCNEMAR_COLUMNS)
+    pairs = model_pairs(models, reference_model(models, reference), pairing)
     rows = [
-        mcnemar(predictions, REFERENCE_MODEL, other, condition)
-        for other in models
-        if other != REFERENCE_MODEL
+        mcnemar(predictions, first, second, condition)
+        for first, second in pairs
         for condition in ("test", "scrambled_test")
     ]
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table["p_holm"] = holm(table.p_value.tolist())
+    return table[MCNEMAR_COLUMNS]
 
 
 def per_class(predictions: pd.DataFrame, models: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -161,8 +198,31 @@ def per_class(predictions: pd.DataFrame, models: list[str]) -> tuple[pd.DataFram
     return pd.DataFrame(scores), pd.DataFrame(confusion)
 
 
-def sweep(predictions: pd.DataFrame, models: list[str], draws: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """Accuracy (mean, 95% CI) per model and scrambling grid; grid 1 is the unscrambled image."""
+def _table1_interval(predictions: pd.DataFrame, table: pd.DataFrame, model: str, correct: np.ndarray):
+    """Table 1's (mean, low, high) for ``model`` when ``correct`` is one of its conditions' matrices (the clean
+    test set is the sweep's grid 1, Table 1's scrambled set one of its grids): the same accuracy then carries
+    the same interval in both tables. None otherwise."""
+    row = table[table.model == model]
+    for metric, condition in TABLE1_METRICS.items():
+        if metric == "val_acc" or row.empty:
+            continue
+        other = correctness_matrix(predictions, model, condition)
+        if other.shape == correct.shape and np.array_equal(other, correct):
+            entry = row.iloc[0]
+            return entry[f"{metric}_mean"], entry[f"{metric}_ci_low"], entry[f"{metric}_ci_high"]
+    return None
+
+
+def sweep(
+    predictions: pd.DataFrame,
+    models: list[str],
+    draws: int = 2000,
+    seed: int = 0,
+    table: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Accuracy (mean, 95% CI) per model and scrambling grid; grid 1 is the unscrambled image. Where a grid's
+    predictions are those of a Table 1 column (``table``), its interval is Table 1's, so the two tables never
+    give one accuracy two intervals."""
     rng = np.random.default_rng(seed)
     conditions = sorted(
         {c for c in predictions.split.unique() if c.startswith("scrambled_g")},
@@ -172,7 +232,11 @@ def sweep(predictions: pd.DataFrame, models: list[str], draws: int = 2000, seed:
     for model in models:
         for condition in conditions:
             grid = int(condition[len("scrambled_g") :])
-            mean, low, high = bootstrap_ci(correctness_matrix(predictions, model, condition), draws, rng)
+            correct = correctness_matrix(predictions, model, condition)
+            mean, low, high = bootstrap_ci(correct, draws, rng)
+            shared = None if table is None else _table1_interval(predictions, table, model, correct)
+            if shared is not None:
+                mean, low, high = shared
             rows.append(
                 {
                     "model": model,
@@ -190,19 +254,27 @@ SUMMARY_TABLES = ("table1", "mcnemar", "per_class", "confusion", "sweep")
 
 
 def summarize(
-    files: dict[tuple[str, int], str], outputs: dict[str, str], scramble_grid: int, draws: int = 2000, seed: int = 0
+    files: dict[tuple[str, int], str],
+    outputs: dict[str, str],
+    scramble_grid: int,
+    draws: int = 2000,
+    seed: int = 0,
+    reference: str | None = None,
+    pairing: str = "reference",
 ) -> dict:
     """Write each table of ``SUMMARY_TABLES`` to the path ``outputs`` gives it; models keep ``files``' order.
-    ``scramble_grid``: the g of the runs' g x g scrambled test (the report's values are for its own grid)."""
+    ``scramble_grid``: the g of the runs' g x g scrambled test (the report's values are for its own grid);
+    ``reference`` and ``pairing``: which networks the paired tests compare (``mcnemar_table``)."""
     missing = [name for name in SUMMARY_TABLES if name not in outputs]
     if missing:
         raise UserError(f"no output path for the {', '.join(missing)} table(s)")
     predictions = read_predictions(files)
     models = list(dict.fromkeys(model for model, _ in files))
+    accuracy = table1(predictions, models, scramble_grid, draws, seed)
     frames = {
-        "table1": table1(predictions, models, scramble_grid, draws, seed),
-        "mcnemar": mcnemar_table(predictions, models),
-        "sweep": sweep(predictions, models, draws, seed),
+        "table1": accuracy,
+        "mcnemar": mcnemar_table(predictions, models, reference, pairing),
+        "sweep": sweep(predictions, models, draws, seed, accuracy),
     }
     frames["per_class"], frames["confusion"] = per_class(predictions, models)
     for name in SUMMARY_TABLES:

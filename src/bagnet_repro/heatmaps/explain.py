@@ -9,6 +9,7 @@ writes an overlay figure of the top classes (PDF and PNG) and the raw arrays (``
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 
 from ..compute.device import resolve_device
+from ..config.catalog import BAGNETS_V2, ORIGINAL_BAGNETS
+from ..config.file_names import model_file_name
 from ..data.loading import load_image, normalize
 from ..errors import UserError
 from ..files.atomic import write_npz_atomic
@@ -42,6 +45,46 @@ class ExplainedModel:
     name: str
     classes: list[str]
     source: str
+    trained_size: int | None = None  # the side its weights were trained at (a run's records; ImageNet's 224)
+
+
+# The side of the ImageNet images the original BagNets' published weights were trained on.
+IMAGENET_TRAINING_SIZE = 224
+
+
+def run_weights(run: str | Path, model_name: str | None) -> tuple[str, str] | None:
+    """(model, best.pt) of a run's trained BagNet, first seed: ``model_name`` when given, else the run's first
+    BagNet in the catalog's order (smallest patch first); None when the run has none under results/models."""
+    models = Path(run) / "results" / "models"
+    candidates = [model_name] if model_name else [*ORIGINAL_BAGNETS, *BAGNETS_V2]
+    for name in candidates:
+        seeds = sorted(
+            (models / model_file_name(name)).glob("seed*/best.pt"), key=lambda p: int(p.parent.name[4:] or 0)
+        )
+        if seeds:
+            return name, str(seeds[0])
+    return None
+
+
+def size_warnings(explained: ExplainedModel, images: list[str], image_size: int | None) -> list[str]:
+    """One line for each image (or for --image-size) used at another size than the weights were trained at: a
+    BagNet's patch logits are learnt at one scale, and objects at another scale may read differently."""
+    trained = explained.trained_size
+    if trained is None:
+        return []
+    where = f"{explained.name} was trained at {trained} x {trained} px ({explained.source})"
+    if image_size is not None:
+        return (
+            []
+            if image_size == trained
+            else [f"warning: --image-size {image_size} differs from the training size: {where}"]
+        )
+    lines = []
+    for path in images:
+        size = _header_size(path)
+        if size is not None and size != (trained, trained):
+            lines.append(f"warning: {path} is {size[0]} x {size[1]} px, not the training size: {where}")
+    return lines
 
 
 def imagenet_categories() -> list[str]:
@@ -82,11 +125,12 @@ def load_explained_model(
         if saved["model"] != model_name:
             raise UserError(f"{weights} holds a {saved['model']}, not a {model_name} (--model)")
         model = model_from_record(saved, device)
-        return ExplainedModel(model, model_name, list(saved["classes"]), str(weights))
+        return ExplainedModel(model, model_name, list(saved["classes"]), str(weights), int(saved["image_size"]))
     model = get_bagnet(model_name, weights=weights, num_classes=None, cache=cache).to(device).eval()
     count = class_count(model)
-    classes = imagenet_categories() if count == IMAGENET_CLASSES else [f"class {i}" for i in range(count)]
-    return ExplainedModel(model, model_name, classes, str(weights))
+    imagenet = count == IMAGENET_CLASSES
+    classes = imagenet_categories() if imagenet else [f"class {i}" for i in range(count)]
+    return ExplainedModel(model, model_name, classes, str(weights), IMAGENET_TRAINING_SIZE if imagenet else None)
 
 
 def _header_size(path: str) -> tuple[int, int] | None:
@@ -250,6 +294,8 @@ def explain_images(
     if problem:
         raise UserError(problem)
     check_sizes(explained, images, image_size)
+    for line in size_warnings(explained, images, image_size):
+        print(line, file=sys.stderr)
     model = bagnet(explained)
     shown = min(classes, len(explained.classes))
     budgets = check_budgets(explained, images, image_size, method, shown, memory_mb)

@@ -50,7 +50,7 @@ def code_completeness(run: dict, provenance: dict) -> list[dict]:
     ]
 
 
-def neurips(run: dict, compute: dict, seeds: str, n_test: str) -> list[dict]:
+def neurips(run: dict, compute: dict, seeds: str, n_test: str, paired_tests: str) -> list[dict]:
     """The NeurIPS paper checklist's questions on reproducibility, compute, error bars and licences."""
     total = compute["total"]
     energy = total["energy"]
@@ -94,7 +94,11 @@ def neurips(run: dict, compute: dict, seeds: str, n_test: str) -> list[dict]:
                 if one_seed
                 else f"{seeds} seeds and {n_test} test images together"
             )
-            + "; exact McNemar tests pair the models image by image",
+            + (
+                f"; {paired_tests} exact McNemar tests pair the models image by image (Holm-corrected)"
+                if paired_tests != "0"
+                else "; no paired test: the run trains one network"
+            ),
             "report/tables/table1.csv, mcnemar.csv (rule summarize)",
         ),
         _answer(
@@ -113,12 +117,12 @@ def neurips(run: dict, compute: dict, seeds: str, n_test: str) -> list[dict]:
     ]
 
 
-def checklist_values(run: dict, provenance: dict, compute: dict, seeds: str, n_test: str) -> dict:
+def checklist_values(run: dict, provenance: dict, compute: dict, seeds: str, n_test: str, paired_tests: str) -> dict:
     """The appendix's three tables; the licence table has every row, marked where this run used it."""
     used = licences_used(run["data_source"], run["weight_sources"], run["pretrain_dataset"])
     return {
         "code_completeness": code_completeness(run, provenance),
-        "neurips": neurips(run, compute, seeds, n_test),
+        "neurips": neurips(run, compute, seeds, n_test, paired_tests),
         "licences": [
             {
                 "kind": item.kind,

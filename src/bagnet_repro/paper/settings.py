@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..config.catalog import main_heatmap_model
 from ..config.datasets import FOLDER_POOL
 
 
@@ -98,6 +99,18 @@ def run_facts(config: dict, train: dict) -> dict:
     }
 
 
+def heatmap_values(config: dict) -> dict:
+    """Which network draws the heatmap figures and which images they show, in words (no BagNet: empty)."""
+    main = main_heatmap_model(config["models"])
+    heatmaps = config.get("heatmaps") or {}  # a run's config has the schema's defaults filled in
+    chosen, count = heatmaps.get("images") or [], heatmaps.get("count", 1)
+    if chosen:
+        images = f"the configured image{'s' if len(chosen) > 1 else ''} {', '.join(chosen)}"
+    else:
+        images = f"up to {count} test images of different classes that {main} classifies correctly, picked by it"
+    return {"main_model": main or "", "images_text": images if main else ""}
+
+
 def settings_values(config: dict, train: dict, division: set[str]) -> dict:
     """``train``: the resolved training settings (recipe preset and overrides) the runs used; ``division``: the
     inventory's split column values (how the data came divided)."""
@@ -112,4 +125,6 @@ def settings_values(config: dict, train: dict, division: set[str]) -> dict:
         "scramble_grid": str(config["evaluate"]["scramble_grid"]),
         "scramble_pieces": str(config["evaluate"]["scramble_grid"] ** 2),
         "run": run_facts(config, train),
+        "paired_tests": {key: config["evaluate"].get(key) for key in ("reference_model", "paired_tests")},
+        "heatmaps": heatmap_values(config),
     }

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config.catalog import ORIGINAL_BAGNETS, heatmap_models
+from ..config.catalog import BAGNET_NAMES, BAGNETS_V2, ORIGINAL_BAGNETS, heatmap_models, reference_model
 from ..config.classes import REPORT_CLASSES
 from ..config.networks import REPORT_SCRAMBLE_GRID
+from ..config.report_words import in_words
 from ..files.atomic import write_text_atomic
 from .checklist import checklist_values
 from .compute import compute_values
@@ -58,14 +59,54 @@ def table1_values(table1: pd.DataFrame) -> dict:
     return values
 
 
-def in_words(items: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    items = [str(item) for item in items]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+def _overlaps(table1: pd.DataFrame, row: pd.Series) -> list[str]:
+    """The other models whose clean-test interval overlaps ``row``'s."""
+    others = table1[table1.model != row.model]
+    hit = (others.test_acc_ci_low <= row.test_acc_ci_high) & (others.test_acc_ci_high >= row.test_acc_ci_low)
+    return list(others[hit].model)
+
+
+def accuracy_text(table1: pd.DataFrame) -> str:
+    """The clean test accuracies in words, never a ranking the intervals do not carry: one network alone, a tie
+    (the same mean), a best whose interval overlaps others', or a best clear of all."""
+    if len(table1) == 1:
+        row = table1.iloc[0]
+        return (
+            f"{row.model} reaches a test accuracy of {_accuracy(row.test_acc_mean)} "
+            f"(95% interval {_accuracy(row.test_acc_ci_low)} to {_accuracy(row.test_acc_ci_high)})"
+        )
+    top = table1.test_acc_mean.max()
+    tied = list(table1[table1.test_acc_mean == top].model)
+    if len(tied) > 1:
+        return f"{in_words(tied)} reach the same test accuracy ({_accuracy(top)}), so the run does not rank them"
+    best = table1.loc[table1.test_acc_mean.idxmax()]
+    overlapping = _overlaps(table1, best)
+    if overlapping:
+        return (
+            f"{best.model} has the highest mean test accuracy ({_accuracy(top)}), but its 95% interval overlaps "
+            f"that of {in_words(overlapping)}, so the run does not rank them"
+        )
+    return (
+        f"{best.model} is the most accurate on the clean test set ({_accuracy(top)}), its 95% interval clear of "
+        "every other network's"
+    )
+
+
+def robustness_text(table1: pd.DataFrame) -> str:
+    """Which network loses least to scrambling, ties named as ties."""
+    change = table1.scrambled_test_acc_mean - table1.test_acc_mean
+    least = change.max()
+    names = list(table1[change == least].model)
+    if len(table1) == 1:
+        return f"scrambling changes its accuracy by {_signed(least)}"
+    if len(names) > 1:
+        return f"{in_words(names)} lose equally little to scrambling ({_signed(least)})"
+    return f"the network that loses least to scrambling is {names[0]} ({_signed(least)})"
 
 
 def summary_values(table1: pd.DataFrame) -> dict:
-    """The comparisons the text states in words: best model, and whether accuracy grows with the patch."""
+    """The comparisons the text states in words: the accuracies (ties and overlaps as such), and whether accuracy
+    grows with the patch."""
     best = table1.loc[table1.test_acc_mean.idxmax()]
     robust = table1.loc[(table1.scrambled_test_acc_mean - table1.test_acc_mean).idxmax()]
     bagnets = [m for m in ORIGINAL_BAGNETS if m in set(table1.model)]
@@ -74,6 +115,8 @@ def summary_values(table1: pd.DataFrame) -> dict:
     return {
         "best_model": best.model,
         "best_test": _accuracy(best.test_acc_mean),
+        "accuracy_text": accuracy_text(table1) if "test_acc_ci_low" in table1 else "",
+        "robustness_text": robustness_text(table1),
         "most_robust_model": robust.model,
         "most_robust_drop": _signed(robust.scrambled_test_acc_mean - robust.test_acc_mean),
         "bagnets": bagnets,
@@ -86,15 +129,32 @@ def summary_values(table1: pd.DataFrame) -> dict:
     }
 
 
-def mcnemar_values(mcnemar: pd.DataFrame) -> dict:
-    """The tests' reference model and how many reject (Table 2 itself is read from the CSV)."""
-    reference = mcnemar.model_a.iloc[0] if len(mcnemar) else ""
-    significant = int((mcnemar.p_value < SIGNIFICANCE).sum())
+def mcnemar_values(mcnemar: pd.DataFrame, models: list[str], evaluate: dict) -> dict:
+    """The paired tests in words: which pairs, against which reference and why, how many reject before and after
+    Holm's correction, or why there is none (Table 2 itself is read from the CSV)."""
+    pairing = evaluate.get("paired_tests", "reference")
+    reference = reference_model(models, evaluate.get("reference_model"))
+    if evaluate.get("reference_model") == reference:
+        chosen = "named by the configuration"
+    elif reference in BAGNET_NAMES:
+        chosen = "the run's first BagNet"
+    else:
+        chosen = "the run's first network, as it trains no BagNet"
+    holm_column = mcnemar.p_holm if "p_holm" in mcnemar else mcnemar.p_value
     return {
-        "reference": reference,
+        "reference": reference if pairing == "reference" else "",
+        "reference_reason": chosen,
+        "pairing": pairing,
+        "pairs": str(len(mcnemar) // 2),
         "tests": str(len(mcnemar)),
-        "significant": str(significant),
+        "significant": str(int((mcnemar.p_value < SIGNIFICANCE).sum())),
+        "significant_holm": str(int((holm_column < SIGNIFICANCE).sum())),
         "level": f"{SIGNIFICANCE:g}",
+        "none_reason": (
+            f"This run trains one network ({models[0]}), so there is no pair for a paired test."
+            if len(models) < 2
+            else ""
+        ),
     }
 
 
@@ -103,8 +163,10 @@ def sweep_values(sweep: pd.DataFrame) -> dict:
     return {"pieces_max": str(int(sweep.pieces.max())), "grids": [str(g) for g in sorted(sweep.grid.unique())]}
 
 
-def precision_values(precision: pd.DataFrame, dead_layers: pd.DataFrame) -> dict:
+def precision_values(precision: pd.DataFrame, dead_layers: pd.DataFrame, test_images: int) -> dict:
+    """``test_images``: the size of the test set, so the text says when the study used a part of it."""
     ran = precision[precision.status == "ok"]
+    used = int(precision.n_images.max()) if "n_images" in precision and len(precision) else test_images
     worst = ran.loc[ran.max_abs_logit_diff.idxmax()] if len(ran) else None
     return {
         "modes_run": sorted(set(ran["mode"])),
@@ -113,9 +175,37 @@ def precision_values(precision: pd.DataFrame, dead_layers: pd.DataFrame) -> dict
         "worst_drift": "" if worst is None else f"{worst.max_abs_logit_diff:.3g}",
         "worst_drift_model": "" if worst is None else worst.model,
         "worst_drift_mode": "" if worst is None else worst["mode"],
+        "images": str(used),
+        "test_images": str(test_images),
         "dead_layers": str(int(dead_layers.dead_layer.astype(str).eq("True").sum())),
         "layers": str(len(dead_layers)),
     }
+
+
+def figure1_values(figure1: str, models: list[str]) -> dict:
+    """The BagNet whose layers the receptive-field table shows (the largest patch this run trained), or why the
+    report has no such table."""
+    shown = set(pd.read_csv(figure1).model) if Path(figure1).stat().st_size else set()
+    patches = {**BAGNETS_V2, **ORIGINAL_BAGNETS}
+    trained = sorted((m for m in models if m in patches and m in shown), key=patches.__getitem__)
+    if not trained:
+        return {"model": "", "reason": "This run trains no BagNet, so there is no table of a BagNet's receptive field."}
+    return {"model": trained[-1], "patch": str(patches[trained[-1]]), "bagnets": trained, "reason": ""}
+
+
+def reference_list(values: dict) -> list[str]:
+    """The works the text cites, in the order it first cites them: the report and the BagNets paper always (the
+    abstract), the scene data set's paper when the run has its classes (the demo's too), each optional study's
+    source when it ran."""
+    keys = ["report", "bagnets"]
+    if values["split"]["report_classes"]:
+        keys.append("scenes")
+    keys += [
+        key
+        for key, group in (("feature-amounts", "feature_amounts"), ("vision-toolbox", "backbones"))
+        if group in values
+    ]
+    return keys
 
 
 def report_values() -> dict:
@@ -189,22 +279,30 @@ def collect_values(
     table = pd.read_csv(table1)
     compute = compute_values(files["compute"])
     first = table1_values(table)[table.model.iloc[0]]
-    return {
+    paired = mcnemar_values(pd.read_csv(mcnemar), list(table.model), settings["paired_tests"])
+    split = split_values(pd.read_csv(manifest, sep="\t", dtype=str, keep_default_na=False))
+    values = {
         "table1": table1_values(table),
         "summary": summary_values(table),
-        "mcnemar": mcnemar_values(pd.read_csv(mcnemar)),
+        "mcnemar": paired,
+        "has_report_values": bool(table[[f"{column}_report" for column in METRICS.values()]].notna().any().any()),
+        "figure1": figure1_values(files["figure1"], list(table.model)),
         "sweep": sweep_values(pd.read_csv(sweep)),
-        "precision": precision_values(pd.read_csv(precision), pd.read_csv(dead_layers)),
+        "precision": precision_values(pd.read_csv(precision), pd.read_csv(dead_layers), int(split["test"])),
         "audit": audit_values(json.loads(Path(audit_summary).read_text())),
-        "split": split_values(pd.read_csv(manifest, sep="\t", dtype=str, keep_default_na=False)),
+        "split": split,
         "settings": settings,
         "report": report_values(),
         "provenance": provenance,
         "files": files,
         "compute": compute,
-        "checklist": checklist_values(settings["run"], provenance, compute, first["seeds"], first["n_test"]),
+        "checklist": checklist_values(
+            settings["run"], provenance, compute, first["seeds"], first["n_test"], paired["tests"]
+        ),
         **optional_study_values(feature_amounts, backbones),
     }
+    values["references"] = reference_list(values)
+    return values
 
 
 def write_values(values: dict, out: str | Path) -> None:

@@ -1,0 +1,34 @@
+"""The words Snakemake's HTML report needs about the run's networks, computed from the config when the report
+is rendered: its captions are Jinja templates that see the config and their rule's params alone, so the rules
+hand these words over as a param (``words``) rather than each caption repeating the catalog's rules."""
+
+from __future__ import annotations
+
+from .catalog import BAGNET_NAMES, heatmap_models, main_heatmap_model, reference_model
+
+
+def in_words(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = [str(item) for item in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+def paired_tests_text(models: list[str], evaluate: dict) -> str:
+    """Which pairs the McNemar tests compare, or why there is none."""
+    if len(models) < 2:
+        return f"no paired test: the run trains one network ({models[0]})"
+    if evaluate.get("paired_tests") == "all":
+        return "McNemar's exact test compares every pair of networks, Holm-corrected"
+    reference = reference_model(models, evaluate.get("reference_model"))
+    return f"McNemar's exact test compares {reference} with each other network, Holm-corrected"
+
+
+def report_words(config: dict) -> dict[str, str]:
+    models = list(config["models"])
+    return {
+        "models": in_words(models),
+        "bagnets": in_words([m for m in models if m in BAGNET_NAMES]),
+        "heatmap_models": in_words(heatmap_models(models)),
+        "main_heatmap_model": main_heatmap_model(models) or "",
+        "paired_tests": paired_tests_text(models, config["evaluate"]),
+    }
