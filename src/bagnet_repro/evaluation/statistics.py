@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from ..config.catalog import reference_model
@@ -21,6 +20,7 @@ from ..config.classes import REPORT_CLASSES
 from ..config.networks import REPORT_SCRAMBLE_GRID, network
 from ..errors import UserError
 from ..files.atomic import write_text_atomic
+from .pairs import holm, mcnemar_exact
 
 TABLE1_METRICS = {"val_acc": "val", "test_acc": "test", "scrambled_test_acc": "scrambled_test"}
 MCNEMAR_COLUMNS = [
@@ -119,8 +119,7 @@ def mcnemar(predictions: pd.DataFrame, first: str, second: str, condition: str) 
         raise UserError(f"McNemar needs the same seeds and images for {first} and {second}")
     first_only = int(((a == 1) & (b == 0)).sum())
     second_only = int(((a == 0) & (b == 1)).sum())
-    discordant = first_only + second_only
-    p_value = binomtest(first_only, discordant, 0.5).pvalue if discordant else 1.0
+    p_value = mcnemar_exact(first_only, second_only)
     return {
         "model_a": first,
         "model_b": second,
@@ -130,18 +129,6 @@ def mcnemar(predictions: pd.DataFrame, first: str, second: str, condition: str) 
         "b_only_correct": second_only,
         "p_value": float(p_value),
     }
-
-
-def holm(p_values: list[float]) -> list[float]:
-    """Holm's step-down adjustment of ``p_values`` (family-wise error), in their order."""
-    order = np.argsort(p_values, kind="stable")
-    count = len(p_values)
-    adjusted = np.empty(count)
-    running = 0.0
-    for rank, index in enumerate(order):
-        running = max(running, min(1.0, (count - rank) * p_values[index]))
-        adjusted[index] = running
-    return adjusted.tolist()
 
 
 def model_pairs(models: list[str], reference: str, pairing: str) -> list[tuple[str, str]]:
