@@ -186,8 +186,48 @@ def test_two_variants_of_the_demo_run_to_their_table_sharing_the_data_jobs(tmp_p
     tests = pd.read_csv(tmp_path / "report/tables/variants_mcnemar.csv")
     assert set(tests.condition) == {"test", "scrambled_test"} and set(tests.pairing) == {"same seeds"}
     assert "## Paired tests between variants" in (tmp_path / "report/tables/variants.md").read_text()
+    # the variants' PDF, read as a reader would: the grid, the network, the tests in words
+    import pymupdf
+
+    text = " ".join(page.get_text() for page in pymupdf.open(tmp_path / "report/variants.pdf")).replace("\n", " ")
+    assert "2 variants of the config (train.epochs: 1, 2)" in text and "bagnet9" in text
+    assert "Exact McNemar tests on the same test images" in text and "Holm" in text
     # a second start plans nothing: every variant is finished
     again = run_snakemake(
         tmp_path, "variants", "-n", "--configfile", str(PROJECT / "configs/demo.yaml"), str(tmp_path / "v.yaml")
     )
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_the_variants_pdf_says_what_the_numbers_say(tmp_path, monkeypatch):
+    """Two variant folders (in the workflow's on-disk format) to the variants' table, figure and PDF."""
+    import pymupdf
+    from test_compare import write_run
+
+    from bagnet_repro.runs.variants import write_variants_table
+
+    monkeypatch.chdir(tmp_path)  # Typst's root: the working folder, as in a rule
+    write_run(tmp_path / "variants/train.epochs-1", {"bagnet9": 8, "resnet50": 10})
+    write_run(tmp_path / "variants/train.epochs-2", {"bagnet9": 18, "resnet50": 10})
+    variants = [("variants/train.epochs-1", {"train.epochs": 1}), ("variants/train.epochs-2", {"train.epochs": 2})]
+    out = {name: f"report/{name}" for name in ("v.csv", "v.md", "t.csv", "v.png", "v.pdf", "values.json", "r.pdf")}
+    write_variants_table(
+        variants,
+        *(out[n] for n in ("v.csv", "v.md", "t.csv", "v.png", "v.pdf")),
+        template=str(PROJECT / "workflow/report/variants.typ"),
+        values=out["values.json"],
+        pdf=out["r.pdf"],
+    )
+    table = pd.read_csv(out["v.csv"])
+    assert table[["train.epochs", "model", "test_acc"]].values.tolist() == [
+        [1, "bagnet9", 0.4],
+        [1, "resnet50", 0.5],
+        [2, "bagnet9", 0.9],
+        [2, "resnet50", 0.5],
+    ]
+    text = " ".join(page.get_text() for page in pymupdf.open(out["r.pdf"])).replace("\n", " ")
+    assert "2 variants of the config (train.epochs: 1, 2), each a full run of 2 networks (bagnet9, resnet50)" in text
+    # bagnet9 differs (20 images right only in the second, over two seeds), resnet50 does not: only it is listed
+    assert "4 tests, read together with Holm's correction; 2 find a difference" in text
+    assert "bagnet9 on the test images: train.epochs-1 and train.epochs-2 differ" in text
+    assert "resnet50 on the test images" not in text

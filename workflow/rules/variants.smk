@@ -39,6 +39,7 @@ if VARIANTS:
             tables=[own["table1"].output.csv for own in VARIANT_RULES],
             compute=[own["compute_table"].output.csv for own in VARIANT_RULES],
             values=[own["paper_values"].output[0] for own in VARIANT_RULES],
+            template=plan.source_file("workflow/report/variants.typ"),
         output:
             csv=report_entry("report/tables/variants.csv", "variants", "Variants", "the variants side by side", "table"),
             md="report/tables/variants.md",
@@ -51,6 +52,8 @@ if VARIANTS:
                 "figure",
             ),
             figure_pdf="report/figures/variants.pdf",
+            values="results/variants/values.json",
+            pdf=report_entry("report/variants.pdf", "variants_pdf", "Variants", "the variants' report", "PDF"),
         log:
             "logs/report/variants_table.log",
         conda:
@@ -60,7 +63,8 @@ if VARIANTS:
             variants=variants_table_options(VARIANTS),
         shell:
             "{params.cli} variants-table {params.variants} --csv {output.csv} --md {output.md} "
-            "--tests {output.tests} --figure {output.figure} --figure-pdf {output.figure_pdf} > {log} 2>&1"
+            "--tests {output.tests} --figure {output.figure} --figure-pdf {output.figure_pdf} "
+            "--template {input.template:q} --values {output.values} --pdf {output.pdf} > {log} 2>&1"
 
     rule variants:
         input:

@@ -64,7 +64,9 @@ def _cmd_variants_table(args: argparse.Namespace) -> None:
     from ..runs.variants import write_variants_table
 
     variants = [(folder, json.loads(values)) for folder, values in args.variant]
-    write_variants_table(variants, args.csv, args.md, args.tests, args.figure, args.figure_pdf)
+    write_variants_table(
+        variants, args.csv, args.md, args.tests, args.figure, args.figure_pdf, args.template, args.values, args.pdf
+    )
     print(f"{args.csv}: {len(variants)} variants")
 
 
@@ -122,4 +124,7 @@ def register(sub) -> None:
     p.add_argument("--tests", required=True, help="the paired tests between variants (CSV)")
     p.add_argument("--figure", required=True, help="accuracy against each varied key (PNG)")
     p.add_argument("--figure-pdf", required=True, help="the same figure as PDF")
+    p.add_argument("--template", default=None, help="the variants' Typst template (workflow/report/variants.typ)")
+    p.add_argument("--values", default=None, help="the values the PDF prints (JSON, written here)")
+    p.add_argument("--pdf", default=None, help="the variants' PDF, built from --template and --values")
     p.set_defaults(func=_cmd_variants_table)

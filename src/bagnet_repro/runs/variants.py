@@ -119,12 +119,86 @@ def variants_markdown(table: pd.DataFrame, tests: pd.DataFrame, keys: list[str])
     return "\n".join(parts) + "\n"
 
 
+def _interval(row: dict, metric: str) -> str:
+    return f"{row[metric]:.3f} [{row[f'{metric}_ci_low']:.3f}, {row[f'{metric}_ci_high']:.3f}]"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def variants_values(table: pd.DataFrame, tests: pd.DataFrame, keys: list[str], figure: str) -> dict:
+    """What the variants' PDF prints, every sentence derived from the table and the tests."""
+    values = {key: list(dict.fromkeys(table[key].astype(str))) for key in keys}
+    variants = table.variant.nunique()
+    networks = list(dict.fromkeys(table.model))
+    grid = "; ".join(f"{key}: {', '.join(shown)}" for key, shown in values.items())
+    grid_sentence = (
+        f"{_count(variants, 'variant')} of the config ({grid}), each a full run of "
+        f"{_count(len(networks), 'network')} ({', '.join(networks)})."
+    )
+    shared = (
+        "The jobs that depend on no varied key (the data, its split and audit, any fetched or pretrained weights) "
+        "ran once, for all the variants."
+    )
+    columns = [*keys, "network", "seeds", "test", "scrambled test", "validation", "epochs", "minutes"]
+    rows = []
+    for row in table.to_dict("records"):
+        epochs = "" if pd.isna(row["epochs_run"]) else f"{row['epochs_run']:g}"
+        minutes = "" if pd.isna(row["train_eval_min"]) else f"{row['train_eval_min']:.1f}"
+        rows.append(
+            [str(row[key]) for key in keys]
+            + [str(row["model"]), str(row["seeds"])]
+            + [_interval(row, metric) for metric in ACCURACIES]
+            + [epochs, minutes]
+        )
+    tested = tests[tests.p_value.notna()] if len(tests) else tests
+    differ = tested[tested.differs == "yes"] if len(tested) else tested
+    if not len(tests):
+        tests_sentence = "One variant: there is no pair of variants to test."
+    elif not len(tested):
+        tests_sentence = "No paired test applies: " + "; ".join(sorted(set(tests.pairing))) + "."
+    else:
+        tests_sentence = (
+            f"Exact McNemar tests on the same test images, per network and condition, for every pair of variants: "
+            f"{_count(len(tested), 'test')}, read together with Holm's correction; "
+            f"{len(differ)} find a difference at the 0.05 level after it"
+            + (" (listed below); the others do not, so those variants are not ranked." if len(differ) else ".")
+        )
+    sentences = describe(Comparison(pd.DataFrame(), table, differ)) if len(differ) else []
+    return {
+        "keys": keys,
+        "key_count": len(keys),
+        "grid_sentence": grid_sentence,
+        "shared_sentence": shared,
+        "columns": columns,
+        "rows": rows,
+        "figure": figure,
+        "tests_sentence": tests_sentence,
+        "sentences": sentences,
+    }
+
+
 def write_variants_table(
-    variants: list[tuple[str, dict]], csv: str, md: str, tests_csv: str, figure: str, figure_pdf: str
+    variants: list[tuple[str, dict]],
+    csv: str,
+    md: str,
+    tests_csv: str,
+    figure: str,
+    figure_pdf: str,
+    template: str | None = None,
+    values: str | None = None,
+    pdf: str | None = None,
 ) -> None:
+    """The table, tests, Markdown and figure; with ``template``, ``values`` and ``pdf`` also the variants' PDF."""
     table, tests = variants_comparison(variants)
     keys = list(variants[0][1])
     write_text_atomic(csv, table.to_csv(index=False, float_format="%.6g"))
     write_text_atomic(tests_csv, tests.to_csv(index=False))
     write_text_atomic(md, variants_markdown(table, tests, keys))
     plot_variants(table, keys, figure, figure_pdf)
+    if template and values and pdf:
+        from ..paper.build import build_pdf
+
+        write_text_atomic(values, json.dumps(variants_values(table, tests, keys, figure), indent=1) + "\n")
+        build_pdf(template, values, pdf)
