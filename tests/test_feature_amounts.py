@@ -509,3 +509,23 @@ def test_sgdr_authors_is_their_schedule_and_sgdr_restarts_on_the_epoch_boundary(
         assert authors[first] < 1e-4 and authors[first + 1] > 0.0099
         # Corrected: the cycle restarts at the first batch of the epoch.
         assert corrected[first] == pytest.approx(0.01) and corrected[first - 1] < 1e-4
+
+
+def test_a_variants_metrics_without_a_column_or_with_a_negative_count_is_one_line(tmp_path):
+    import json
+
+    from bagnet_repro.errors import UserError
+    from bagnet_repro.feature_amounts.study import TABLE_COLUMNS, write_table
+
+    good = {column: 1 for column in TABLE_COLUMNS}
+    for broken, field in ((dict(good, best_val_acc=-0.5), "best_val_acc"), ({**good, "seed": "x"}, "seed")):
+        path = tmp_path / "metrics.json"
+        path.write_text(json.dumps(broken))
+        with pytest.raises(UserError) as error:
+            write_table([str(path)], str(tmp_path / "table.tsv"))
+        assert f"{path} is not a valid variant's metrics: field '{field}'" in str(error.value)
+    missing = {k: v for k, v in good.items() if k != "skew"}
+    path.write_text(json.dumps(missing))
+    with pytest.raises(UserError, match="field 'skew' is missing"):
+        write_table([str(path)], str(tmp_path / "table.tsv"))
+    assert not (tmp_path / "table.tsv").exists()

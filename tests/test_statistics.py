@@ -162,3 +162,28 @@ def test_the_sweep_gives_an_accuracy_table_1_gives_the_same_interval(tmp_path):
         0.123,
         0.987,
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda f: f.drop(columns="correct"), "is not a predictions table: column 'correct' is missing"),
+        (lambda f: f.assign(correct=["1", "x", *f.correct[2:]]), "line 3: field 'correct' is 'x', not 0 or 1"),
+        (lambda f: f.assign(label=["", *f.label[1:]]), "line 2: field 'label' is empty"),
+    ],
+)
+def test_a_damaged_predictions_table_is_one_line_naming_the_file_line_and_field(tmp_path, change, message):
+    import pandas as pd
+
+    from bagnet_repro.errors import UserError
+    from bagnet_repro.evaluation.statistics import read_predictions
+
+    rows = [
+        {"split": "test", "path": f"a/{i}.jpg", "sha256": "0" * 64, "label": "a", "prediction": "a", "correct": 1}
+        for i in range(4)
+    ]
+    path = tmp_path / "seed0.tsv"
+    change(pd.DataFrame(rows).astype(str)).to_csv(path, sep="\t", index=False)
+    with pytest.raises(UserError) as error:
+        read_predictions({("bagnet9", 0): str(path)})
+    assert str(path) in str(error.value) and message in str(error.value) and "\n" not in str(error.value)

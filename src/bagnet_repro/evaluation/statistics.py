@@ -44,8 +44,29 @@ def read_predictions(files: dict[tuple[str, int], str]) -> pd.DataFrame:
             raise UserError(f"predictions not found: {path}")
         # Only an empty cell is missing: a class folder may be called "NA" or "None".
         frame = pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""])
+        check_predictions(frame, path)
         frames.append(frame.assign(model=model, seed=seed))
     return pd.concat(frames, ignore_index=True)
+
+
+PREDICTION_COLUMNS = ("split", "path", "label", "prediction", "correct")
+
+
+def check_predictions(frame: pd.DataFrame, path: str) -> None:
+    """A predictions table as evaluate writes it, checked when read: every column there, no empty cell in them,
+    and ``correct`` 0 or 1; anything else is one line naming the file, the line and the field."""
+    advice = "rerun its evaluate job"
+    missing = [column for column in PREDICTION_COLUMNS if column not in frame.columns]
+    if missing:
+        raise UserError(f"{path} is not a predictions table: column '{missing[0]}' is missing; {advice}")
+    for column in PREDICTION_COLUMNS:
+        empty = frame.index[frame[column].isna()]
+        if len(empty):
+            raise UserError(f"{path}, line {empty[0] + 2}: field '{column}' is empty; {advice}")
+    wrong = frame.index[~frame.correct.astype(str).isin(("0", "1"))]
+    if len(wrong):
+        value = frame.correct[wrong[0]]
+        raise UserError(f"{path}, line {wrong[0] + 2}: field 'correct' is {value!r}, not 0 or 1; {advice}")
 
 
 def correctness_matrix(predictions: pd.DataFrame, model: str, condition: str) -> np.ndarray:

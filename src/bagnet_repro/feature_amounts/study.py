@@ -16,6 +16,7 @@ from ..config.train_settings import TrainSettings
 from ..errors import UserError
 from ..files.atomic import check_writable, write_table_atomic, write_text_atomic
 from ..files.code_digest import code_sha256
+from ..files.records import read_checked
 from ..training.checkpoints import discard_checkpoint, seed_everything
 from ..training.loop import fit
 from .data import load_study_data, study_augmentation
@@ -42,6 +43,14 @@ TABLE_COLUMNS = (
     "epochs_run",
     "abandoned",
 )
+# What the study's table reads of a variant's metrics.json: every column, the counts and accuracies numbers of at
+# least 0 (mean, variance and skew describe the feature profile and may be negative).
+COUNTS = ("depth", "seed", "parameters", "best_val_acc", "best_epoch", "last_train_acc", "last_val_acc", "epochs_run")
+METRICS_SCHEMA = {
+    "type": "object",
+    "required": list(TABLE_COLUMNS),
+    "properties": {name: {"type": "number", "minimum": 0} for name in COUNTS},
+}
 
 
 def run_variant(
@@ -113,10 +122,7 @@ def write_table(metrics_paths: list[str], out_path: str) -> list[dict]:
     """The study's table from the jobs' metrics files, in the order given (the variants' order)."""
     rows = []
     for path in metrics_paths:
-        try:
-            metrics = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as exc:
-            raise UserError(f"cannot read variant metrics {path}: {exc}") from None
+        metrics = read_checked(path, METRICS_SCHEMA, "variant's metrics", "rerun its feature_amount_run job")
         rows.append({column: _cell(metrics[column]) for column in TABLE_COLUMNS})
     write_table_atomic(out_path, TABLE_COLUMNS, rows)
     return rows
