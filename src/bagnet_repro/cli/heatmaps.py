@@ -41,6 +41,8 @@ def _heatmaps(args: argparse.Namespace) -> None:
 
 
 def _explain(args: argparse.Namespace) -> None:
+    # A first line at once: importing torch and reading a large image take seconds before the first bar.
+    print(f"explain: {len(args.images)} image(s); loading torch, the network and the images", flush=True)
     from ..heatmaps.explain import explain, run_weights
 
     model, weights = args.model, args.weights
