@@ -25,9 +25,9 @@ from .urls import archive_name
 
 PRECISION_SOURCES = ("trained", "imagenet")  # the precision study's model sources (its {source} wildcard)
 
-# Keys of a config section that only the planning reads (what it decides is in the section too): a stage is
-# given the section without them.
-PLANNING_ONLY = {"evaluate": ("sweep_max_grid",)}
+# Keys of a config section that only the planning or another stage reads (summarize reads the paired tests'
+# choice): the section's own stage is given it without them.
+PLANNING_ONLY = {"evaluate": ("sweep_max_grid", "paired_tests", "reference_model")}
 
 
 def fill(pattern: str | os.PathLike, **wildcards: object) -> str:
