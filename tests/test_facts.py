@@ -33,6 +33,7 @@ def _leaves(value, path=()):
 DIFFERS = {
     ("data", "urls"): "the 15-scene archive of the full run; a config without urls has none",
     ("weights", "models"): "the report's starting points for those networks",
+    ("evaluate", "reference_model"): "the report compares every network with BagNet33; by default the first BagNet",
 }
 
 

@@ -28,3 +28,12 @@ class UserError(Exception):
 
     def __str__(self) -> str:
         return one_line(super().__str__())
+
+
+def user_message(exc: UserError) -> str:
+    """The one line of ``exc``. A UserError raised in a data-loader process comes back wrapped in torch's report
+    of that process's traceback (several lines); the user's own line is its last, after the exception's name."""
+    raw = str(exc.args[0]) if exc.args else ""
+    if raw.startswith("Caught UserError in DataLoader worker") and "Original Traceback" in raw:
+        return one_line(raw.strip().splitlines()[-1].split("UserError: ", 1)[-1])
+    return str(exc)

@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from ..config.environment import TRACEBACK, check_switches, switch
-from ..errors import UserError
+from ..errors import UserError, user_message
 from . import (
     backbones,
     compute,
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         check_switches()  # a wrong value stops every command, not only those that read it
         command()
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {user_message(exc)}", file=sys.stderr)
         return 1
     except OSError as exc:  # the write errors the package knows are UserErrors; this is the last net
         where = f": {exc.filename}" if exc.filename else ""
