@@ -50,11 +50,14 @@ partitions:
   cpu: {}
   gpu: {max_gpu: 1}
 CONF
-# As users run it, but sized for this node: the command line's --set-resources and --default-resources replace
-# the profiles' per-rule sizes and defaults (the GPU requests come from the config, so they stay).
+# As users run it, but sized for this node: the command line's --set-resources replace the rules' own sizes
+# (config/planning.py JOB_SIZES: 32 GB for a training job) and --default-resources the profile's defaults (the
+# GPU requests come from the config, so they stay).
+read -r -a SIZED < <(PYTHONPATH="$PROJECT/src" python -c \
+    "from bagnet_repro.config.planning import JOB_SIZES; print(*(f'{r}:mem_mb=1000 {r}:runtime=30' for r in JOB_SIZES))")
 ON_SLURM=("${SNAKEMAKE[@]}" --directory "$WORK/slurm" --profile "$PROJECT/profiles/slurm"
           --slurm-partition-config "$WORK/partitions.yaml" --set-threads pretrain=1
-          --set-resources pretrain:mem_mb=1000 --default-resources mem_mb=1000 runtime=30 --jobs 4 "${SMALL[@]}")
+          --set-resources "${SIZED[@]}" --default-resources mem_mb=1000 runtime=30 --jobs 4 "${SMALL[@]}")
 if [ "${1:-}" = --dry-run ]; then
     "${ON_SLURM[@]}" -n 2>&1 | grep -E "^(rule|localrule) |resources:|^total"
     rm -rf "$WORK"
