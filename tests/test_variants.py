@@ -154,19 +154,39 @@ def test_variant_configs_are_independent_copies():
 
 @pytest.mark.slow
 def test_two_variants_of_the_demo_run_to_their_table_sharing_the_data_jobs(tmp_path):
-    """One network, two epoch counts: each variant's own report, the data jobs once, the table and tests."""
+    """One network, two epoch counts: each variant's own report, the data jobs once, the table and tests; killed
+    once the first variant's training is done, the run resumes there."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
     (tmp_path / "v.yaml").write_text(
         "models: [bagnet9]\nprecision: {max_images: 2}\nvariants: {train.epochs: [1, 2]}\n"
     )
-    result = run_snakemake(
-        tmp_path,
-        "variants",
-        "--cores",
-        "2",
-        "--configfile",
-        str(PROJECT / "configs/demo.yaml"),
-        str(tmp_path / "v.yaml"),
+    configs = ["--configfile", str(PROJECT / "configs/demo.yaml"), str(tmp_path / "v.yaml")]
+    # One job at a time: once the second training's log appears, Snakemake has recorded the first as finished.
+    command = [sys.executable, "-m", "snakemake", "-s", str(PROJECT / "Snakefile"), "--directory", str(tmp_path)]
+    process = subprocess.Popen(
+        [*command, "variants", "--cores", "1", *configs],
+        cwd=PROJECT,
+        env=dict(os.environ, PYTHONPATH=str(PROJECT / "src")),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
+    logs = [tmp_path / f"variants/train.epochs-{e}/logs/train/bagnet9_seed0.log" for e in (1, 2)]
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline and not all(log.exists() for log in logs):
+        time.sleep(0.05)
+    trained = sorted(tmp_path.glob("variants/*/results/models/bagnet9/seed0/best.pt"))
+    done = {path: path.stat().st_mtime_ns for path in trained}
+    os.killpg(process.pid, signal.SIGKILL)  # Snakemake and its running job, as a power cut would
+    process.wait()
+    assert len(done) == 1, done
+    assert run_snakemake(tmp_path, "--unlock", *configs).returncode == 0
+    result = run_snakemake(tmp_path, "variants", "--cores", "2", *configs)
     assert result.returncode == 0, result.stderr[-4000:]
     names = ["train.epochs-1", "train.epochs-2"]
     for name in names:
@@ -192,6 +212,8 @@ def test_two_variants_of_the_demo_run_to_their_table_sharing_the_data_jobs(tmp_p
     text = " ".join(page.get_text() for page in pymupdf.open(tmp_path / "report/variants.pdf")).replace("\n", " ")
     assert "2 variants of the config (train.epochs: 1, 2)" in text and "bagnet9" in text
     assert "Exact McNemar tests on the same test images" in text and "Holm" in text
+    assert result.stderr.count("rule variant0_train:") + result.stderr.count("rule variant1_train:") == 1
+    assert all(path.stat().st_mtime_ns == mtime for path, mtime in done.items())  # kept, not retrained
     # a second start plans nothing: every variant is finished
     again = run_snakemake(
         tmp_path, "variants", "-n", "--configfile", str(PROJECT / "configs/demo.yaml"), str(tmp_path / "v.yaml")
