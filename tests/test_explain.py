@@ -18,6 +18,22 @@ from bagnet_repro.models.trained import save_trained
 from helpers import PROJECT, randomize_batchnorm, run_cli
 
 
+def save_checkpoint(best, model: str, classes: list[str], image_size: int, state_dict) -> None:
+    """A pipeline checkpoint (best.pt) of ``model`` trained at ``image_size`` on ``classes``."""
+    save_trained(
+        best,
+        model=model,
+        head="linear",
+        classes=classes,
+        image_size=image_size,
+        epoch=1,
+        val_acc=0.5,
+        val_loss=1.0,
+        settings={},
+        state_dict=state_dict,
+    )
+
+
 @pytest.fixture()
 def photo(tmp_path):
     """A 300 x 200 (width x height) image, not square and not 224."""
@@ -77,18 +93,7 @@ def test_explain_a_pipeline_checkpoint_uses_its_class_names(tmp_path, photo):
     model = get_bagnet("bagnet17", num_classes=4).eval()
     best = tmp_path / "best.pt"
     names = ["Coast", "Forest", "Highway", "Office"]
-    save_trained(
-        best,
-        model="bagnet17",
-        head="linear",
-        classes=names,
-        image_size=48,
-        epoch=1,
-        val_acc=0.5,
-        val_loss=1.0,
-        settings={},
-        state_dict=model.state_dict(),
-    )
+    save_checkpoint(best, "bagnet17", names, 48, model.state_dict())
     out = tmp_path / "out"
     result = run_cli(
         "explain",
@@ -173,18 +178,7 @@ def test_image_size_is_checked_against_the_model(tmp_path, photo):
 def test_a_non_bagnet_checkpoint_is_not_told_to_use_upsampled(tmp_path, photo, method):
     model = build_model("resnet18", 4, head="linear").eval()
     best = tmp_path / "best.pt"
-    save_trained(
-        best,
-        model="resnet18",
-        head="linear",
-        classes=list("abcd"),
-        image_size=32,
-        epoch=1,
-        val_acc=0.5,
-        val_loss=1.0,
-        settings={},
-        state_dict=model.state_dict(),
-    )
+    save_checkpoint(best, "resnet18", list("abcd"), 32, model.state_dict())
     line = one_line(
         explain_cli(tmp_path, str(photo), "--model", "resnet18", "--weights", str(best), "--method", method)
     )
@@ -301,18 +295,7 @@ def test_explain_reads_the_run_and_warns_when_the_size_differs_from_the_training
     best.parent.mkdir(parents=True)
     names = ["beach", "kitchen", "road", "woods"]
     state = get_bagnet("bagnet17", num_classes=4).eval().state_dict()
-    save_trained(
-        best,
-        model="bagnet17",
-        head="linear",
-        classes=names,
-        image_size=48,
-        epoch=1,
-        val_acc=0.5,
-        val_loss=1.0,
-        settings={},
-        state_dict=state,
-    )
+    save_checkpoint(best, "bagnet17", names, 48, state)
     common = ["--run", str(tmp_path / "run"), "--classes", "2", "--device", "cpu", "--threads", "1"]
     result = run_cli("explain", str(photo), *common, "--out", str(tmp_path / "a"))
     assert result.returncode == 0, result.stderr

@@ -96,11 +96,9 @@ def variant_name(values: dict) -> str:
     return "_".join(f"{key}-{_value_text(value)}" for key, value in values.items())
 
 
-def _schema_knows(key: str) -> bool:
+def _schema_knows(schema: dict, key: str) -> bool:
     """Whether ``key`` (dotted) is a key the config schema allows, given or not (training keys are optional)."""
-    from .loading import load_schema
-
-    node = load_schema()
+    node = schema
     for part in key.split("."):
         properties = node.get("properties", {})
         if part in properties:
@@ -120,13 +118,13 @@ def _assign(config: dict, key: str, value) -> None:
     node[last] = copy.deepcopy(value)
 
 
-def _check_key(config: dict, key: str, values) -> None:
+def _check_key(schema: dict, key: str, values) -> None:
     section = key.split(".")[0]
     if section in FIXED:
         raise UserError(f"config error at 'variants.{key}': {section}.* cannot vary ({FIXED[section]})")
     if not isinstance(values, list) or not values:
         raise UserError(f"config error at 'variants.{key}': give a non-empty list of values")
-    if not _schema_knows(key):
+    if not _schema_knows(schema, key):
         raise UserError(f"config error at 'variants.{key}': {key} is not a key of the config (docs/configuration.md)")
 
 
@@ -148,8 +146,11 @@ def variant_grid(config: dict, check=None) -> list[Variant]:
     grid = config.get("variants") or {}
     if not grid:
         return []
+    from .loading import load_schema
+
+    schema = load_schema()  # read once for every varied key
     for key, values in grid.items():
-        _check_key(config, key, values)
+        _check_key(schema, key, values)
     variants: list[Variant] = []
     seen: dict[str, dict] = {}
     for point in itertools.product(*grid.values()):

@@ -64,13 +64,12 @@ def _wanted(name: str) -> bool:
     return name in (TABLE1, COMPUTE, VALUES) or PREDICTIONS.fullmatch(name) is not None
 
 
-def _folder_files(folder: Path) -> tuple[dict[str, bytes], dict | None]:
+def _folder_files(folder: Path) -> dict[str, bytes]:
     if not (folder / TABLE1).is_file():
         raise UserError(f"{folder}: not a finished run (no {TABLE1}; run the workflow to its end first)")
     names = [TABLE1, COMPUTE, VALUES]
     names += sorted(p.relative_to(folder).as_posix() for p in (folder / "results/predictions").glob("*/seed*.tsv"))
-    files = {name: (folder / name).read_bytes() for name in names if (folder / name).is_file() and _wanted(name)}
-    return files, None
+    return {name: (folder / name).read_bytes() for name in names if (folder / name).is_file() and _wanted(name)}
 
 
 def _archive_files(archive: Path) -> tuple[dict[str, bytes], dict | None]:
@@ -107,7 +106,7 @@ def read_run(path: str | Path, label: str | None = None) -> Run:
     path = Path(path)
     where = str(path)
     if path.is_dir():
-        files, config = _folder_files(path)
+        files, config = _folder_files(path), None  # a folder's config is in its values (below)
     elif path.is_file() and path.name.endswith(".tar.gz"):
         try:
             files, config = _archive_files(path)
