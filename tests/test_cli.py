@@ -84,6 +84,22 @@ def test_a_renamed_option_and_a_bad_params_key_are_one_line():
         assert words in result.stderr
 
 
+def test_a_command_line_tyro_rejects_is_one_line_naming_the_option():
+    outputs = ("--layers", "l.tsv", "--summary", "s.tsv")
+    for args, words in (
+        (("receptive-fields", "--models", "bagnet9"), "missing --image-size, --measure-size, --layers, --summary"),
+        (
+            ("receptive-fields", "--models", "bagnet9", "--image-size", "x", "--measure-size", "40", *outputs),
+            "--image-size: invalid literal for int()",
+        ),
+        (("receptive-fields", "--models", "bagnet9", "--image-size"), "--image-size needs a value"),
+        (("backbone-table", "--names", "resnet50", *_BACKBONE_OUTPUTS, "--bogus", "1"), "unknown option(s) --bogus 1"),
+    ):
+        result = run_cli(*args)
+        assert result.returncode == 1 and result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith(f"error: bagnet-repro {args[0]}: ") and words in result.stderr, result.stderr
+
+
 def test_every_command_a_rule_runs_is_registered():
     rules = "".join(p.read_text() for p in (PROJECT / "workflow" / "rules").glob("*.smk"))
     called = set(re.findall(r"\{params\.cli\} ([a-z-]+)", rules))

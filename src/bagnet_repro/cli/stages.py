@@ -96,14 +96,42 @@ def command_line(stage: Stage, argv: Sequence[str]) -> list[str]:
 def run(stage: Stage, argv: Sequence[str]) -> object:
     """Parse ``argv`` as the stage's command line (tyro, from the signature) and run the stage."""
     import tyro
+    from tyro import _errors as tyro_errors
 
-    return tyro.cli(
-        stage.function,
-        args=command_line(stage, argv),
-        prog=f"bagnet-repro {stage.name}",
-        description=_description(stage),
-        config=(tyro.conf.FlagConversionOff,),
-    )
+    with tyro_errors.on_parse_error(lambda event: _refuse_in_one_line(stage, event)):
+        return tyro.cli(
+            stage.function,
+            args=command_line(stage, argv),
+            prog=f"bagnet-repro {stage.name}",
+            description=_description(stage),
+            config=(tyro.conf.FlagConversionOff,),
+        )
+
+
+def _refuse_in_one_line(stage: Stage, event: object) -> None:
+    """A command line tyro rejects, as one line that names the option (tyro's own message is a box of many lines).
+
+    tyro's parse-error hook is private (``tyro._errors``), so the lock pins tyro's version; an event this does not
+    know falls through to tyro's box."""
+    from tyro import _errors as tyro_errors
+
+    where = f"bagnet-repro {stage.name}"
+    if isinstance(event, tyro_errors.MissingArgs):
+        names = ", ".join(argument.arg.display_name() for argument in event.missing_arguments)
+        raise UserError(f"{where}: missing {names} (see {where} --help)")
+    if isinstance(event, tyro_errors.InvalidChoice):
+        choices = ", ".join(event.choices)
+        raise UserError(f"{where}: {event.argument.display_name()} {event.value!r} is not one of {choices}")
+    if isinstance(event, tyro_errors.BadValue):
+        name = event.argument.display_name()
+        if event.offending_value is None:
+            raise UserError(f"{where}: {name} needs a value (see {where} --help)")
+        raise UserError(f"{where}: {name} takes no value, got {event.offending_value!r}")
+    if isinstance(event, tyro_errors.UnrecognizedArgs):
+        raise UserError(f"{where}: unknown option(s) {' '.join(event.tokens)} (see {where} --help)")
+    if isinstance(event, tyro_errors.InstantiationFailure):
+        name = f"{event.argument.display_name()}: " if event.argument is not None else ""
+        raise UserError(f"{where}: {name}{' '.join(event.message.split())}")
 
 
 def _description(stage: Stage) -> str:
