@@ -36,10 +36,14 @@ def save_checkpoint(best, model: str, classes: list[str], image_size: int, state
 
 @pytest.fixture()
 def photo(tmp_path):
-    """A 300 x 200 (width x height) image, not square and not 224."""
+    """A 120 x 80 (width x height) image: not square, not 224 and not a training size below, yet small, as every
+    pixel's heatmap value costs a patch's forward pass on the CPU."""
+    return random_image(tmp_path / "garden.png", 120, 80)
+
+
+def random_image(path, width: int, height: int):
     rng = np.random.default_rng(0)
-    path = tmp_path / "garden.png"
-    Image.fromarray(rng.integers(0, 256, (200, 300, 3), dtype=np.uint8)).save(path)
+    Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8)).save(path)
     return path
 
 
@@ -71,21 +75,21 @@ def test_explain_writes_the_overlay_and_arrays_equal_to_patch_logits(tmp_path, p
     assert "explain" in result.stderr  # the progress bar
     saved = np.load(out / "garden.npz")
     image = load_image(str(photo), None)
-    assert saved["image"].shape == (3, 200, 300) and np.array_equal(saved["image"], image.numpy())
+    assert saved["image"].shape == (3, 80, 120) and np.array_equal(saved["image"], image.numpy())
     x = normalize(image[None])
     expected = patch_logits(model, x, progress=False)[0]
     with torch.no_grad():
         logits = model(x)[0]
     top = torch.argsort(logits, descending=True)[:3]
     assert saved["top"].tolist() == top.tolist()
-    assert saved["heatmaps"].shape == (3, 200, 300)
+    assert saved["heatmaps"].shape == (3, 80, 120)
     np.testing.assert_allclose(saved["heatmaps"], expected[top].numpy(), rtol=0, atol=1e-5)
     np.testing.assert_allclose(saved["logits"], logits.numpy(), rtol=0, atol=1e-5)
     # One pixel checked against its own 9 x 9 patch classified alone (zero padding at the border).
     padded = torch.nn.functional.pad(x, (4, 4, 4, 4))
     with torch.no_grad():
-        alone = model(padded[:, :, 150:159, 20:29])[0]
-    np.testing.assert_allclose(saved["heatmaps"][:, 150, 20], alone[top].numpy(), rtol=0, atol=1e-4)
+        alone = model(padded[:, :, 60:69, 20:29])[0]
+    np.testing.assert_allclose(saved["heatmaps"][:, 60, 20], alone[top].numpy(), rtol=0, atol=1e-4)
 
 
 def test_explain_a_pipeline_checkpoint_uses_its_class_names(tmp_path, photo):
@@ -200,7 +204,8 @@ def test_banded_forward_equals_the_whole_image_forward():
         )
 
 
-def test_a_budget_too_small_for_one_band_is_refused_with_the_size_it_needs(tmp_path, photo):
+def test_a_budget_too_small_for_one_band_is_refused_with_the_size_it_needs(tmp_path):
+    photo = random_image(tmp_path / "garden.png", 300, 200)  # refused before any forward pass
     state = tmp_path / "state.pt"
     model = get_bagnet("bagnet9", num_classes=3)
     torch.save(model.state_dict(), state)
@@ -291,22 +296,22 @@ def test_explain_reads_the_run_and_warns_when_the_size_differs_from_the_training
     """Without --model and --weights: the run's trained BagNet, its class names, and one warning line per image
     used at another size than the network was trained at."""
     torch.manual_seed(2)
-    best = tmp_path / "run" / "results" / "models" / "bagnet17" / "seed3" / "best.pt"
+    best = tmp_path / "run" / "results" / "models" / "bagnet9" / "seed3" / "best.pt"
     best.parent.mkdir(parents=True)
     names = ["beach", "kitchen", "road", "woods"]
-    state = get_bagnet("bagnet17", num_classes=4).eval().state_dict()
-    save_checkpoint(best, "bagnet17", names, 48, state)
+    state = get_bagnet("bagnet9", num_classes=4).eval().state_dict()
+    save_checkpoint(best, "bagnet9", names, 48, state)
     common = ["--run", str(tmp_path / "run"), "--classes", "2", "--device", "cpu", "--threads", "1"]
     result = run_cli("explain", str(photo), *common, "--out", str(tmp_path / "a"))
     assert result.returncode == 0, result.stderr
-    assert f"explaining with the run's bagnet17: {best}" in result.stdout
+    assert f"explaining with the run's bagnet9: {best}" in result.stdout
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert warnings == [
-        f"warning: {photo} is 300 x 200 px, not the training size: bagnet17 was trained at 48 x 48 px ({best})"
+        f"warning: {photo} is 120 x 80 px, not the training size: bagnet9 was trained at 48 x 48 px ({best})"
     ]
     assert set(np.load(tmp_path / "a" / "garden.npz")["classes"]) == set(names)
     resized = run_cli("explain", str(photo), *common, "--image-size", "48", "--out", str(tmp_path / "b"))
     assert resized.returncode == 0 and "warning:" not in resized.stderr
     other = run_cli("explain", str(photo), *common, "--image-size", "64", "--out", str(tmp_path / "c"))
     assert other.returncode == 0
-    assert "warning: --image-size 64 differs from the training size: bagnet17 was trained at 48 x 48 px" in other.stderr
+    assert "warning: --image-size 64 differs from the training size: bagnet9 was trained at 48 x 48 px" in other.stderr
