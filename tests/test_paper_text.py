@@ -85,3 +85,15 @@ def test_building_the_pdf_leaves_no_scratch_copy_of_its_template(tmp_path, monke
     build_pdf("template.typ", "results/paper/values.json", "paper.pdf")
     assert (tmp_path / "paper.pdf").read_bytes().startswith(b"%PDF")
     assert sorted(p.name for p in values.parent.iterdir()) == ["values.json"]
+
+
+def test_the_report_says_which_studies_the_config_switched_off():
+    template = (PROJECT / "workflow" / "report" / "paper.typ").read_text()
+    assert '#if v.settings.at("studies_off_text", default: "") != "" [#v.settings.studies_off_text]' in template
+    config = yaml.safe_load((PROJECT / "config.yaml").read_text())
+    train = config["train"] | {"optimizer": "adam", "lr": 4e-5, "batch_size": 4, "epochs": 40, "head": "report"}
+    assert settings_values(config, train, division={"train", "test"})["studies_off_text"] == ""
+    off = settings_values(merged(config, {"studies": {"heatmaps": False}}), train, division={"train", "test"})
+    assert off["studies_off_text"].startswith("The config's studies section switched off the patch heatmaps")
+    front = (TEMPLATES / "workflow.rst").read_text()
+    assert "(``studies.{{ study }}: false``)" in front and "the split lists" in front

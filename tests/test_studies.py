@@ -75,7 +75,7 @@ def test_switches_override_the_defaults(tmp_path):
     kept = resolve_studies(folder_config(tmp_path, FOLDER_CNN + "backbones: {names: [resnet18]}"))
     assert kept.backbones == ["resnet18"]
     text = switched_off_text(config_of(tmp_path, PROJECT / "config.yaml", "studies: {heatmaps: false}"))
-    assert text.startswith("The config switched off the patch heatmaps") and text.count(".") == 1
+    assert text.startswith("The config's studies section switched off the patch heatmaps") and text.count(".") == 1
 
 
 @pytest.mark.parametrize(

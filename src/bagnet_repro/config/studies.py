@@ -102,4 +102,5 @@ def switched_off_text(config: dict) -> str:
     if not off:
         return ""
     listed = off[0] if len(off) == 1 else ", ".join(off[:-1]) + " and " + off[-1]
-    return f"The config switched off {listed} (the studies section), so this report has none."
+    pronoun = "it" if len(off) == 1 else "them"
+    return f"The config's studies section switched off {listed}, so this report leaves {pronoun} out."
