@@ -22,8 +22,6 @@ STUDIES = {
     "heatmaps": "the patch heatmaps (Figures 2-4)",
     "sweep": "the scrambling sweep",
 }
-# The data sources that hold the report's data (or the demo's stand-in for it); any other is a user's own folder.
-REPORT_DATA_SOURCES = ("url", "local", "demo")
 # Studies whose switch cannot be false yet: the report's text and its paper-values step read their results.
 ALWAYS_RUN = ("precision", "sweep")
 
@@ -35,9 +33,6 @@ class Studies:
     runs: dict[str, bool]
     backbones: list[str]
     switched_off: tuple[str, ...]  # off because the config says false (not because the data set has none)
-
-    def __contains__(self, study: str) -> bool:
-        return self.runs[study]
 
 
 def _on(switch: object, study: str, default: bool) -> bool:
