@@ -65,7 +65,7 @@ def test_auto_gives_each_data_set_its_studies(tmp_path, name, text, running):
 def test_switches_override_the_defaults(tmp_path):
     off = resolve_studies(config_of(tmp_path, PROJECT / "config.yaml", "studies: {backbones: false, heatmaps: false}"))
     assert not off.runs["backbones"] and not off.runs["heatmaps"] and off.backbones == []
-    assert off.switched_off == ("backbones", "heatmaps")
+    assert off.switched_off == ("heatmaps", "backbones")
     # true on a user's folder: all backbones for names auto, the listed ones otherwise
     on = resolve_studies(folder_config(tmp_path, FOLDER_CNN + "studies: {backbones: true}"))
     assert on.backbones == list(BACKBONE_NAMES)

@@ -3,8 +3,8 @@
 Each study's switch is ``auto``, ``true`` or ``false``. ``auto`` is the default of its data set: the report's
 studies for the 15-scene data (``data.source`` url or local) and the demo, and for a user's own image folder only
 the studies about its data. A study switched on that lacks what it needs is a one-line error naming the key.
-The planning (config/workflow_plan.py) and the report's words (config/report_words.py) both ask
-``resolve_studies``; torch-free, as the Snakefile reads it when it parses the workflow.
+The planning (config/workflow_plan.py) asks ``resolve_studies``, the PDF's words (paper/settings.py) ask
+``switched_off_text``; torch-free, as the Snakefile reads it when it parses the workflow.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import UserError
-from .catalog import backbone_study, heatmap_models
+from .catalog import ORIGINAL_BAGNETS, backbone_study, heatmap_models
 
 # The optional studies, in the order the report shows them, with what each makes (the docs and the report name them).
 STUDIES = {
-    "backbones": "the vision-toolbox backbones' params/FLOPs/latency table",
-    "feature_amounts": "the layer-wise feature-amount study",
+    "sweep": "the scrambling sweep",
     "precision": "the precision study",
     "heatmaps": "the patch heatmaps (Figures 2-4)",
-    "sweep": "the scrambling sweep",
+    "feature_amounts": "the layer-wise feature-amount study",
+    "backbones": "the vision-toolbox backbones' params/FLOPs/latency table",
 }
 # Studies whose switch cannot be false yet: the report's text and its paper-values step read their results.
 ALWAYS_RUN = ("precision", "sweep")
@@ -75,8 +75,8 @@ def resolve_studies(config: dict) -> Studies:
     runs["heatmaps"] = _on(switches.get("heatmaps", "auto"), "heatmaps", bool(bagnets))
     if runs["heatmaps"] and not bagnets:
         raise UserError(
-            "config error at 'models': studies.heatmaps is true but no original BagNet (bagnet9, bagnet17, "
-            "bagnet33) is trained"
+            "config error at 'models': studies.heatmaps is true but no original BagNet "
+            f"({', '.join(ORIGINAL_BAGNETS)}) is trained"
         )
 
     for study in ALWAYS_RUN:
