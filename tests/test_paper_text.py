@@ -85,3 +85,45 @@ def test_building_the_pdf_leaves_no_scratch_copy_of_its_template(tmp_path, monke
     build_pdf("template.typ", "results/paper/values.json", "paper.pdf")
     assert (tmp_path / "paper.pdf").read_bytes().startswith(b"%PDF")
     assert sorted(p.name for p in values.parent.iterdir()) == ["values.json"]
+
+
+def test_the_report_says_which_studies_the_config_switched_off():
+    template = (PROJECT / "workflow" / "report" / "paper.typ").read_text()
+    assert '#if v.settings.at("studies_off_text", default: "") != "" [#v.settings.studies_off_text]' in template
+    config = yaml.safe_load((PROJECT / "config.yaml").read_text())
+    train = config["train"] | {"optimizer": "adam", "lr": 4e-5, "batch_size": 4, "epochs": 40, "head": "report"}
+    assert settings_values(config, train, division={"train", "test"})["studies_off_text"] == ""
+    off = settings_values(merged(config, {"studies": {"heatmaps": False}}), train, division={"train", "test"})
+    assert off["studies_off_text"].startswith("The config's studies section switched off the patch heatmaps")
+    front = (TEMPLATES / "workflow.rst").read_text()
+    assert "(``studies.{{ study }}: false``)" in front and "the split lists" in front
+
+
+def test_the_html_front_page_names_the_data_set_where_its_classes_are_and_the_studies(tmp_path):
+    """The front page rendered as Snakemake renders it (Jinja over the checked config and the report's categories):
+    a folder run with the heatmaps switched off names its folder, points at the split for the classes, lists the
+    studies that have entries and says once that the config switched the heatmaps off."""
+    import jinja2
+    from snakemake.report import Category
+
+    from bagnet_repro.config.checks import check_config_files
+
+    (tmp_path / "photos" / "cat").mkdir(parents=True)
+    extra = tmp_path / "extra.yaml"
+    extra.write_text(
+        f"data: {{source: folder, folder: {tmp_path / 'photos'}, name: Pets}}\nmodels: [bagnet33]\n"
+        "weights: {models: {bagnet33: none}}\nstudies: {heatmaps: false}\n"
+    )
+    config = check_config_files([extra], PROJECT / "config.yaml")
+
+    class Snakemake:
+        pass
+
+    Snakemake.config = config
+    categories = {Category(name): {} for name in ("Table 1", "Scrambling", "Precision", "Compute")}
+    page = jinja2.Environment().from_string((TEMPLATES / "workflow.rst").read_text())
+    text = " ".join(page.render(snakemake=Snakemake, categories=categories, files={}).split())
+    assert "the image folder Pets" in text and "the split lists (``results/data/manifest.tsv``;" in text
+    assert "with entries in this report: Scrambling, Precision." in text
+    assert text.count("switched off") == 1 and "(``studies.heatmaps: false``)" in text
+    assert "15-scene" not in text

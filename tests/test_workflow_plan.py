@@ -140,3 +140,12 @@ def test_every_key_a_rule_passes_a_declared_stage_is_one_of_its_options(tmp_path
         (BACKBONES, plan.section("backbones", names=plan.backbone_names)),
     ):
         params_arguments(stage, section)  # raises UserError naming an unknown key
+
+
+def test_studies_switched_off_leave_the_plan(tmp_path):
+    plan = plan_of(tmp_path, "studies: {heatmaps: false, backbones: false}")
+    assert plan.heatmap_models == [] and plan.main_heatmap_model is None and plan.backbone_names == []
+    files = plan.paper_files({"table1": "t.csv"}, {"heat": "h.pdf"}, {"fa": "f.tsv"}, {"bb": "b.csv"})
+    assert files == {"table1": "t.csv"}
+    # the precision study still evaluates the original BagNets' ImageNet weights
+    assert ("imagenet", "bagnet33") in plan.precision_runs()

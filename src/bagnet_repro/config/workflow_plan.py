@@ -21,6 +21,7 @@ from .file_names import model_file_name, model_from_file_name
 from .listing import listing_digest
 from .pretrain_launch import pretrain_job_resources, torchrun_launch
 from .recipes import recipe_values
+from .studies import resolve_studies
 from .urls import archive_name
 
 PRECISION_SOURCES = ("trained", "imagenet")  # the precision study's model sources (its {source} wildcard)
@@ -74,6 +75,7 @@ class WorkflowPlan:
     def __post_init__(self) -> None:
         self.project_dir = Path(self.project_dir)
         self.train_settings = self._train_settings()
+        self.studies = resolve_studies(self.config)  # which optional studies run (config/studies.py)
 
     def section(self, name: str, **values: object) -> str:
         """The config section ``name`` (with ``values`` replacing keys) as the one JSON object a rule passes its
@@ -268,13 +270,14 @@ class WorkflowPlan:
     # Heatmaps.
     @property
     def heatmap_models(self) -> list[str]:
-        """The original BagNets among the configured models (exact stride-1 heatmaps), smallest patch first."""
-        return catalog.heatmap_models(self.models)
+        """The original BagNets among the configured models (exact stride-1 heatmaps), smallest patch first; none
+        when studies.heatmaps switches the study off."""
+        return catalog.heatmap_models(self.models) if self.studies.runs["heatmaps"] else []
 
     @property
     def main_heatmap_model(self) -> str | None:
         """The BagNet that picks the heatmap images and draws Figures 2 and 4 (the largest patch)."""
-        return catalog.main_heatmap_model(self.models)
+        return catalog.main_heatmap_model(self.heatmap_models)
 
     # The precision study.
     def max_images_option(self) -> str:
@@ -285,7 +288,8 @@ class WorkflowPlan:
         """(source, model) of the precision study: every trained model (first seed), plus the original
         ImageNet BagNets whose weights the config fetches."""
         trained = [("trained", m) for m in self.models]
-        imagenet = [("imagenet", m) for m in self.heatmap_models if self.model_weights(m) == "imagenet"]
+        bagnets = catalog.heatmap_models(self.models)  # also when the heatmaps are switched off
+        imagenet = [("imagenet", m) for m in bagnets if self.model_weights(m) == "imagenet"]
         return trained + imagenet
 
     def precision_files(self, pattern: str) -> list[str]:
@@ -308,7 +312,8 @@ class WorkflowPlan:
     # Mundt et al.'s feature-amount study.
     @property
     def feature_amounts_run(self) -> bool:
-        return self.config["feature_amounts"]["dataset"] != "none"
+        """studies.feature_amounts, resolved (auto: feature_amounts.dataset is not none)."""
+        return self.studies.runs["feature_amounts"]
 
     @property
     def feature_amount_study(self) -> str:
@@ -351,9 +356,8 @@ class WorkflowPlan:
     # The backbones' table.
     @property
     def backbone_names(self) -> list[str]:
-        """backbones.names: all, auto (all for the report's data and the demo, none for a user's folder), or a
-        list ([] skips the table)."""
-        return catalog.backbone_study(self.config["backbones"]["names"], self.data_source)
+        """The backbones the table measures: studies.backbones with backbones.names (config/studies.py)."""
+        return self.studies.backbones
 
     # The report.
     def paired_test_options(self) -> str:

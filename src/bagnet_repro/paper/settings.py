@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..config.catalog import main_heatmap_model
 from ..config.datasets import FOLDER_POOL
+from ..config.studies import switched_off_text
 
 
 def _data_description(data: dict) -> str:
@@ -127,4 +128,5 @@ def settings_values(config: dict, train: dict, division: set[str]) -> dict:
         "run": run_facts(config, train),
         "paired_tests": {key: config["evaluate"].get(key) for key in ("reference_model", "paired_tests")},
         "heatmaps": heatmap_values(config),
+        "studies_off_text": switched_off_text(config),
     }
