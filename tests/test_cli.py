@@ -100,6 +100,44 @@ def test_a_command_line_tyro_rejects_is_one_line_naming_the_option():
         assert result.stderr.startswith(f"error: bagnet-repro {args[0]}: ") and words in result.stderr, result.stderr
 
 
+_DEMO = ("make-demo-data", "--out", "d", "--train-per-class", "2", "--test-per-class", "1", "--height", "16")
+_SPLIT = ("split", "--inventory", "i.tsv", "--out", "m.tsv", "--test-per-class", "1", "--seed", "0")
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        ((*_DEMO, "--width", "8", "--seed", "0"), "--width must be at least 16, got 8"),
+        ((*_DEMO, "--width", "16", "--seed", "-1"), "--seed must be at least 0, got -1"),
+        (("download", "--url", "u", "--sha256=", "--out", "o", "--retries", "0"), "--retries must be at least 1"),
+        (("extract", "--out", "o"), "extract needs at least one --archive"),
+        (
+            ("inventory", "--root", "r", "--out", "o", "--course-train-per-class", "1", "--seed", "0"),
+            "--course-train-per-class must be at least 2, got 1",
+        ),
+        ((*_SPLIT, "--val-fraction", "1"), "--val-fraction must be between 0 and 1 (exclusive), got 1.0"),
+        ((*_SPLIT, "--val-fraction", ".2", "--test-fraction", "0"), "--test-fraction must be between 0 and 1"),
+        (
+            ("holdout-split", "--train-dir", "t", "--out", "o", "--holdout", "1.5", "--seed", "0"),
+            "--holdout must be between 0 and 1 (exclusive), got 1.5",
+        ),
+    ],
+)
+def test_a_bad_value_of_a_data_command_is_one_line_naming_its_option(tmp_path, args, line):
+    """Checked before any file is read or written: nothing is left behind."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bagnet_repro", *args], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1 and result.stdout == "" and result.stderr.startswith(f"error: {line}")
+    assert result.stderr.count("\n") == 1 and not any(tmp_path.iterdir()), result.stderr
+
+
+def test_a_layout_is_one_of_the_choices_the_help_lists():
+    refused = run_cli(*_SPLIT, "--val-fraction", ".2", "--layout", "pool")
+    assert refused.returncode != 0 and "--layout" in refused.stderr and "scene15" in refused.stderr
+    assert "--layout {scene15,folder}" in run_cli("inventory", "--help").stdout
+
+
 def test_every_command_a_rule_runs_is_registered():
     rules = "".join(p.read_text() for p in (PROJECT / "workflow" / "rules").glob("*.smk"))
     called = set(re.findall(r"\{params\.cli\} ([a-z-]+)", rules))

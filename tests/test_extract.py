@@ -88,3 +88,15 @@ def test_good_archive_with_inner_link_extracts(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (out / "data" / "train" / "a.jpg").read_bytes() == b"abc"
     assert (out / "data" / "alias.jpg").read_bytes() == b"abc"
+
+
+def test_each_archive_option_adds_its_archive(tmp_path):
+    """``--archive a --archive b`` (the extract rule's form) extracts both, each into its part<i> folder: a repeat
+    never replaces the first."""
+    for name in ("a", "b"):
+        _zip(tmp_path / f"{name}.zip", [(f"{name}/{name}.txt", name.encode(), False)])
+    out = tmp_path / "extracted"
+    archives = ("--archive", str(tmp_path / "a.zip"), "--archive", str(tmp_path / "b.zip"))
+    result = run_cli("extract", *archives, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert (out / "part0/a/a.txt").read_text() == "a" and (out / "part1/b/b.txt").read_text() == "b"

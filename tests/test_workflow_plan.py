@@ -128,18 +128,20 @@ def test_a_stage_is_given_its_section_less_the_planning_keys(tmp_path):
 def test_every_key_a_rule_passes_a_declared_stage_is_one_of_its_options(tmp_path, configfile):
     """A key added to a stage's config section that only the planning or another stage reads must be left out
     of the section (PLANNING_ONLY), or every job of the stage stops at its --params check."""
-    from bagnet_repro.cli.backbones import STAGES as BACKBONES
-    from bagnet_repro.cli.evaluate import STAGES as EVALUATE
-    from bagnet_repro.cli.receptive import STAGES as RECEPTIVE
+    from bagnet_repro.cli import declared_stages
     from bagnet_repro.cli.stages import params_arguments
 
+    stages = declared_stages()
     plan = plan_of(tmp_path, (PROJECT / configfile).read_text() if configfile != "config.yaml" else "")
-    for (stage,), section in (
-        (EVALUATE, plan.section("evaluate")),
-        (RECEPTIVE, plan.section("receptive_fields")),
-        (BACKBONES, plan.section("backbones", names=plan.backbone_names)),
+    for name, section in (
+        ("evaluate", plan.section("evaluate")),
+        ("receptive-fields", plan.section("receptive_fields")),
+        ("backbone-table", plan.section("backbones", names=plan.backbone_names)),
+        ("make-demo-data", plan.section("data.demo")),
+        ("split", plan.section("split")),
+        ("download", plan.section("pretrain.imagenette", sha256="")),
     ):
-        params_arguments(stage, section)  # raises UserError naming an unknown key
+        params_arguments(stages[name], section)  # raises UserError naming an unknown key
 
 
 def test_studies_switched_off_leave_the_plan(tmp_path):
@@ -149,3 +151,23 @@ def test_studies_switched_off_leave_the_plan(tmp_path):
     assert files == {"table1": "t.csv"}
     # the precision study still evaluates the original BagNets' ImageNet weights
     assert ("imagenet", "bagnet33") in plan.precision_runs()
+
+
+def test_a_section_within_a_section_is_given_by_its_dotted_name(tmp_path):
+    import json
+
+    plan = plan_of(tmp_path, "data: {demo: {width: 32}}\nsplit: {test_per_class: 7}")
+    assert json.loads(plan.section("data.demo")) == {
+        "train_per_class": 20,
+        "test_per_class": 12,
+        "width": 32,
+        "height": 64,
+        "seed": 0,
+    }
+    # the course protocol's count is inventory's (PLANNING_ONLY), the rest is split's
+    assert json.loads(plan.section("split")) == {
+        "seed": 152,
+        "val_fraction": 0.2,
+        "test_fraction": 0.2,
+        "test_per_class": 7,
+    }

@@ -140,9 +140,13 @@ def command_pages() -> str:
 
     lines = []
     for name, stage in declared_stages().items():
-        lines += [f"### `bagnet-repro {name}`", "", stage.help, "", "| option | type | default | what it is |"]
-        lines.append("| --- | --- | --- | --- |")
-        for option, kind, default, help_text in option_rows(stage):
+        rows = option_rows(stage)
+        lines += [f"### `bagnet-repro {name}`", "", stage.help, ""]
+        if not rows and not stage.renamed:
+            lines += ["It has no options.", ""]
+            continue
+        lines += ["| option | type | default | what it is |", "| --- | --- | --- | --- |"]
+        for option, kind, default, help_text in rows:
             lines.append(f"| `{option}` | {_cell(kind)} | {_cell(default)} | {_cell(help_text)} |")
         for old, new in stage.renamed.items():
             lines.append(f"| `{old}` | | | refused: now `{new}` |")

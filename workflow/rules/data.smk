@@ -14,11 +14,9 @@ rule make_demo_data:
         "../../envs/torch.yaml"
     params:
         cli=BAGNET,
-        demo=lambda wildcards: config["data"]["demo"],
+        section=plan.section("data.demo"),
     shell:
-        "{params.cli} make-demo-data --out {output} --train-per-class {params.demo[train_per_class]} "
-        "--test-per-class {params.demo[test_per_class]} --width {params.demo[width]} "
-        "--height {params.demo[height]} --seed {params.demo[seed]} > {log} 2>&1"
+        "{params.cli} make-demo-data --params {params.section:q} --out {output} > {log} 2>&1"
 
 
 localrules:
@@ -99,15 +97,11 @@ rule split:
         split_file=lambda wildcards, input: (
             f"--split-file {shlex.quote(input.split_file[0])}" if input.split_file else ""
         ),
-        val_fraction=config["split"]["val_fraction"],
-        test_per_class=config["split"]["test_per_class"],
-        test_fraction=config["split"]["test_fraction"],
-        seed=config["split"]["seed"],
+        section=plan.section("split"),
         layout=plan.data_layout,
     shell:
-        "{params.cli} split --inventory {input.inventory} --out {output} {params.split_file} "
-        "--layout {params.layout} --val-fraction {params.val_fraction} --test-per-class {params.test_per_class} "
-        "--test-fraction {params.test_fraction} --seed {params.seed} > {log} 2>&1"
+        "{params.cli} split --params {params.section:q} --inventory {input.inventory} --out {output} "
+        "{params.split_file} --layout {params.layout} > {log} 2>&1"
 
 
 rule audit:

@@ -21,16 +21,15 @@ rule imagenette_download:
         "../../envs/torch.yaml"
     params:
         cli=BAGNET,
-        url=config["pretrain"]["imagenette"]["url"],
-        sha256=lambda wildcards: config["pretrain"]["imagenette"]["sha256"] or "",
-        md5=lambda wildcards: config["pretrain"]["imagenette"]["md5"] or "",
+        # the archive's url, sha256 and md5 (pretrain.imagenette); a null sha256 goes as empty: no sha256 check
+        section=plan.section("pretrain.imagenette", sha256=config["pretrain"]["imagenette"]["sha256"] or ""),
         retries=config["data"]["retries"],
         # verified downloads are kept here as well as in the output (a hard link): Snakemake deletes an output
         # before rerunning its rule, and the kept copy is reused while it verifies; partial transfers wait here too
         store=lambda wildcards, output: run_place(output[0], "results/downloads/", "results/downloads/.verified"),
     shell:
-        "{params.cli} download --url {params.url:q} --out {output} --sha256={params.sha256:q} "
-        "--md5={params.md5:q} --retries {params.retries} --store {params.store:q} > {log} 2>&1"
+        "{params.cli} download --params {params.section:q} --out {output} --retries {params.retries} "
+        "--store {params.store:q} > {log} 2>&1"
 
 
 rule imagenette_extract:

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from .stages import Stage, register_listing
 
-def _compute_table(args: argparse.Namespace) -> None:
+
+def compute_table(results: Path, benchmarks: Path, csv: Path, md: Path, tex: Path) -> None:
+    """The run's compute per job, stage and model, and in total.
+
+    Args:
+        results: folder searched for the jobs' *.compute.json
+        benchmarks: Snakemake's benchmark folder (one per stage)
+        csv: output table, CSV
+        md: output table, Markdown
+        tex: output table, LaTeX
+    """
     from ..compute.table import write_compute_table
 
-    rows = write_compute_table(args.results, args.benchmarks, args.csv, args.md, args.tex)
+    rows = write_compute_table(results, benchmarks, csv, md, tex)
     total = rows[-1]
     print(
-        f"{args.csv}: {total['jobs']} jobs, {total['attempts']} attempts "
+        f"{csv}: {total['jobs']} jobs, {total['attempts']} attempts "
         f"({total['failed_attempts']} failed or killed), "
         f"{total['wall_s']:.0f} s wall, {total['gpu_hours']:.3f} GPU-hours"
     )
 
 
+STAGES = (Stage("compute-table", compute_table),)
+
+
 def register(subparsers) -> None:
-    p = subparsers.add_parser("compute-table", help="the run's compute per job, stage and model, and in total")
-    p.add_argument("--results", type=Path, required=True, help="folder searched for the jobs' *.compute.json")
-    p.add_argument("--benchmarks", type=Path, required=True, help="Snakemake's benchmark folder (one per stage)")
-    p.add_argument("--csv", type=Path, required=True)
-    p.add_argument("--md", type=Path, required=True)
-    p.add_argument("--tex", type=Path, required=True)
-    p.set_defaults(func=_compute_table)
+    register_listing(subparsers, STAGES)

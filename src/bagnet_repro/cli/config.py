@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .stages import Stage, register_listing
+
 
 def _check_config(args: argparse.Namespace) -> None:
     from ..config.checks import check_config_files
@@ -13,13 +15,19 @@ def _check_config(args: argparse.Namespace) -> None:
     print(f"config OK: {', '.join(args.configfile) or args.base} over {args.base}")
 
 
-def _code_digest(args: argparse.Namespace) -> None:
+def code_digest() -> None:
+    """The sha256 of the package's code, as each result records it (docs/environments.md: rerun on code changes)."""
     from ..files.code_digest import code_sha256
 
     print(code_sha256())
 
 
+STAGES = (Stage("code-digest", code_digest),)
+
+
 def register(subparsers) -> None:
+    # check-config stays an argparse parser: its config files are positional (`check-config a.yaml b.yaml`, as
+    # the docs and `snakemake --configfile` spell them), and a declared stage's page names each parameter --name.
     p = subparsers.add_parser(
         "check-config",
         help="check config files (YAML syntax with line, schema, cross-key "
@@ -30,9 +38,4 @@ def register(subparsers) -> None:
         "--base", default="config.yaml", help="the workflow's config.yaml (default: the one in the current folder)"
     )
     p.set_defaults(func=_check_config)
-
-    p = subparsers.add_parser(
-        "code-digest",
-        help="sha256 of the package's code, as each result records it (docs/environments.md: rerun on code changes)",
-    )
-    p.set_defaults(func=_code_digest)
+    register_listing(subparsers, STAGES)

@@ -2,142 +2,197 @@
 
 from __future__ import annotations
 
-import argparse
 import json
+import os
+from typing import Annotated, Literal
+
+import tyro
 
 from ..errors import UserError
-from .arguments import NON_NEGATIVE, POSITIVE, count, fraction
+from .arguments import at_least
+from .stages import Stage, register_listing
 
 # The data set's kinds (config data.source: demo, url and local are the 15-scene layouts; folder is the user's own).
-LAYOUTS = ("scene15", "folder")
-LAYOUT_HELP = "scene15: the 15-scene layouts (or the demo); folder: one sub-folder per class, pre-split or one pool"
+Layout = Literal["scene15", "folder"]
+# An option given once per value (``--archive a --archive b``); a repeat adds to the list, never replaces it.
+Repeated = Annotated[list[str], tyro.conf.UseAppendAction]
 
 
-def _make_demo_data(args: argparse.Namespace) -> None:
-    from ..data.demo import make_demo_data
+def between_0_and_1(name: str, value: float) -> None:
+    """One line naming the option when a declared stage's share is not strictly between 0 and 1."""
+    if not 0 < value < 1:
+        raise UserError(f"{name} must be between 0 and 1 (exclusive), got {value}")
 
-    make_demo_data(
-        out=args.out,
-        train_per_class=args.train_per_class,
-        test_per_class=args.test_per_class,
-        width=args.width,
-        height=args.height,
-        seed=args.seed,
+
+def make_demo_data(out: str, train_per_class: int, test_per_class: int, width: int, height: int, seed: int) -> None:
+    """Write the synthetic 15-class demo dataset.
+
+    Args:
+        out: output folder: train/<class>/ and test/<class>/ images
+        train_per_class: training images per class, at least 2
+        test_per_class: test images per class, at least 1
+        width: image width (px), at least 16
+        height: image height (px), at least 16
+        seed: seed of the images' drawing
+    """
+    from ..data.demo import make_demo_data as write_demo_data
+
+    for name, value, minimum in (
+        ("--train-per-class", train_per_class, 2),
+        ("--test-per-class", test_per_class, 1),
+        ("--width", width, 16),
+        ("--height", height, 16),
+        ("--seed", seed, 0),
+    ):
+        at_least(name, value, minimum)
+    write_demo_data(
+        out=out,
+        train_per_class=train_per_class,
+        test_per_class=test_per_class,
+        width=width,
+        height=height,
+        seed=seed,
     )
 
 
-def _download(args: argparse.Namespace) -> None:
-    from ..data.download import download
+def download(
+    url: str,
+    sha256: str,
+    out: str,
+    retries: int,
+    md5: str = "",
+    timeout: float = 60.0,
+    store: str | None = None,
+) -> None:
+    """Download a file, verify its sha256, then move it into place.
 
-    download(
-        url=args.url,
-        dest=args.out,
-        sha256=args.sha256,
-        retries=args.retries,
-        timeout=args.timeout,
-        md5=args.md5 or None,
-        store=args.store,
-    )
+    Args:
+        url: the file's address
+        sha256: expected digest; an empty string skips the check
+        out: output: the verified file
+        retries: attempts before giving up, at least 1
+        md5: expected md5, for archives published with one only
+        timeout: seconds without data before a retry
+        store: folder that keeps each verified download (and its .part) across reruns
+    """
+    from ..data.download import download as fetch
+
+    at_least("--retries", retries, 1)
+    if not timeout > 0:
+        raise UserError(f"--timeout must be more than 0 seconds, got {timeout}")
+    fetch(url=url, dest=out, sha256=sha256, retries=retries, timeout=timeout, md5=md5 or None, store=store)
 
 
-def _extract(args: argparse.Namespace) -> None:
+def extract(archive: Repeated, out: str) -> None:
+    """Safely extract one or more archives into a directory.
+
+    Args:
+        archive: an archive to extract (repeat the option per archive)
+        out: output folder the archives' files go into
+    """
     from ..data.extract import extract_archives
 
-    extract_archives(archives=args.archive, dest=args.out)
+    if not archive:
+        raise UserError("extract needs at least one --archive")
+    archives: list[str | os.PathLike] = list(archive)
+    extract_archives(archives=archives, dest=out)
 
 
-def _inventory(args: argparse.Namespace) -> None:
+def inventory(root: str, out: str, course_train_per_class: int, seed: int, layout: Layout = "scene15") -> None:
+    """List the images of the data set with their sha256.
+
+    Args:
+        root: the data set's folder
+        out: output TSV: every image with its class, sha256 and course (or folder) split
+        course_train_per_class: 15-scene: training images per class of the course protocol, at least 2
+        seed: seed of the course protocol's draw
+        layout: scene15: the 15-scene layouts (or the demo); folder: one sub-folder per class, pre-split or one pool
+    """
     from ..data.folder import folder_inventory
     from ..data.inventory import build_inventory, write_records
 
-    if args.layout == "folder":
-        records = folder_inventory(args.root)
+    at_least("--course-train-per-class", course_train_per_class, 2)
+    at_least("--seed", seed, 0)
+    if layout == "folder":
+        records = folder_inventory(root)
     else:
-        records = build_inventory(root=args.root, course_train_per_class=args.course_train_per_class, seed=args.seed)
-    write_records(records, path=args.out, split_column="course_split" if args.layout == "scene15" else "folder_split")
-    print(f"{len(records)} images listed in {args.out}")
+        records = build_inventory(root=root, course_train_per_class=course_train_per_class, seed=seed)
+    write_records(records, path=out, split_column="course_split" if layout == "scene15" else "folder_split")
+    print(f"{len(records)} images listed in {out}")
 
 
-def _split(args: argparse.Namespace) -> None:
+def split(
+    inventory: str,
+    out: str,
+    val_fraction: float,
+    test_per_class: int,
+    seed: int,
+    split_file: str | None = None,
+    test_fraction: float | None = None,
+    layout: Layout = "scene15",
+) -> None:
+    """Draw (or read) the train/val/test split and write the manifest.
+
+    Args:
+        inventory: the inventory's TSV
+        out: output TSV: the manifest, every image with its split
+        val_fraction: the share of each class's training images held out for validation
+        test_per_class: 15-scene: test images per class, at least 1
+        seed: seed of the split's draw
+        split_file: a file listing the report's images per split (config data.split_file), read instead of drawing
+        test_fraction: folder pool: the share of each class tested
+        layout: scene15: the 15-scene layouts (or the demo); folder: one sub-folder per class, pre-split or one pool
+    """
     from collections import Counter
 
     from ..data.inventory import read_records, write_records
     from ..data.split import folder_split, seeded_split, split_from_file
 
-    inventory = read_records(args.inventory)
-    if args.layout == "folder":
-        if args.test_fraction is None:
+    between_0_and_1("--val-fraction", val_fraction)
+    if test_fraction is not None:
+        between_0_and_1("--test-fraction", test_fraction)
+    at_least("--test-per-class", test_per_class, 1)
+    at_least("--seed", seed, 0)
+    records = read_records(inventory)
+    if layout == "folder":
+        if test_fraction is None:
             raise UserError("split --layout folder needs --test-fraction (config split.test_fraction)")
-        if args.split_file:
+        if split_file:
             raise UserError("data.split_file lists the 15-scene report's images; a folder data set is split by its own")
-        manifest = folder_split(
-            inventory, val_fraction=args.val_fraction, test_fraction=args.test_fraction, seed=args.seed
-        )
-    elif args.split_file:
-        manifest = split_from_file(inventory, split_file=args.split_file)
+        manifest = folder_split(records, val_fraction=val_fraction, test_fraction=test_fraction, seed=seed)
+    elif split_file:
+        manifest = split_from_file(records, split_file=split_file)
     else:
-        manifest = seeded_split(
-            inventory, val_fraction=args.val_fraction, test_per_class=args.test_per_class, seed=args.seed
-        )
-    write_records(manifest, path=args.out, split_column="split")
+        manifest = seeded_split(records, val_fraction=val_fraction, test_per_class=test_per_class, seed=seed)
+    write_records(manifest, path=out, split_column="split")
     print(dict(Counter(r.split for r in manifest)))
 
 
-def _audit(args: argparse.Namespace) -> None:
+def audit(inventory: str, manifest: str, out_table: str, out_summary: str) -> None:
+    """Report byte-identical images within and across splits.
+
+    Args:
+        inventory: the inventory's TSV
+        manifest: the split's manifest TSV
+        out_table: output TSV: every pair of byte-identical images with their splits
+        out_summary: output JSON: the pairs' counts
+    """
     from ..data.audit import duplicate_pairs, write_audit
     from ..data.inventory import read_records
 
-    pairs = duplicate_pairs(inventory=read_records(args.inventory), manifest=read_records(args.manifest))
-    print(json.dumps(write_audit(pairs, table_path=args.out_table, summary_path=args.out_summary)))
+    pairs = duplicate_pairs(inventory=read_records(inventory), manifest=read_records(manifest))
+    print(json.dumps(write_audit(pairs, table_path=out_table, summary_path=out_summary)))
+
+
+STAGES = (
+    Stage("make-demo-data", make_demo_data),
+    Stage("download", download),
+    Stage("extract", extract),
+    Stage("inventory", inventory),
+    Stage("split", split),
+    Stage("audit", audit),
+)
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("make-demo-data", help="write the synthetic 15-class demo dataset")
-    p.add_argument("--out", required=True)
-    p.add_argument("--train-per-class", type=count(2), required=True)
-    p.add_argument("--test-per-class", type=POSITIVE, required=True)
-    p.add_argument("--width", type=count(16), required=True)
-    p.add_argument("--height", type=count(16), required=True)
-    p.add_argument("--seed", type=NON_NEGATIVE, required=True)
-    p.set_defaults(func=_make_demo_data)
-
-    p = subparsers.add_parser("download", help="download a file, verify its sha256, then move it into place")
-    p.add_argument("--url", required=True)
-    p.add_argument("--sha256", required=True, help="expected digest; an empty string skips the check")
-    p.add_argument("--md5", default="", help="expected md5, for archives published with one only")
-    p.add_argument("--out", required=True)
-    p.add_argument("--retries", type=POSITIVE, required=True)
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds without data before a retry")
-    p.add_argument("--store", help="folder that keeps each verified download (and its .part) across reruns")
-    p.set_defaults(func=_download)
-
-    p = subparsers.add_parser("extract", help="safely extract one or more archives into a directory")
-    p.add_argument("--archive", action="append", required=True)
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=_extract)
-
-    p = subparsers.add_parser("inventory", help="list the images of the data set with their sha256")
-    p.add_argument("--root", required=True)
-    p.add_argument("--layout", choices=LAYOUTS, default="scene15", help=LAYOUT_HELP)
-    p.add_argument("--out", required=True)
-    p.add_argument("--course-train-per-class", type=count(2), required=True)
-    p.add_argument("--seed", type=NON_NEGATIVE, required=True)
-    p.set_defaults(func=_inventory)
-
-    p = subparsers.add_parser("split", help="draw (or read) the train/val/test split and write the manifest")
-    p.add_argument("--inventory", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--split-file")
-    p.add_argument("--val-fraction", type=fraction, required=True)
-    p.add_argument("--test-per-class", type=POSITIVE, required=True, help="15-scene: test images per class")
-    p.add_argument("--test-fraction", type=fraction, help="folder pool: the share of each class tested")
-    p.add_argument("--layout", choices=LAYOUTS, default="scene15", help=LAYOUT_HELP)
-    p.add_argument("--seed", type=NON_NEGATIVE, required=True)
-    p.set_defaults(func=_split)
-
-    p = subparsers.add_parser("audit", help="report byte-identical images within and across splits")
-    p.add_argument("--inventory", required=True)
-    p.add_argument("--manifest", required=True)
-    p.add_argument("--out-table", required=True)
-    p.add_argument("--out-summary", required=True)
-    p.set_defaults(func=_audit)
+    register_listing(subparsers, STAGES)

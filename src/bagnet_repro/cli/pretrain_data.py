@@ -2,54 +2,69 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
-from .arguments import NON_NEGATIVE, fraction
+from ..data.kaggle import COMPETITION
+from .arguments import at_least
+from .data import between_0_and_1
+from .stages import Stage, register_listing
 
 
-def _imagenet_val(args: argparse.Namespace) -> None:
+def imagenet_val(val_dir: str, solution: str, out: str) -> None:
+    """Move ImageNet validation images into one folder per WNID.
+
+    Args:
+        val_dir: the flat folder of <ImageId>.JPEG files
+        solution: LOC_val_solution.csv
+        out: JSON record written when done
+    """
     from ..data.imagenet import prepare_val
     from ..files.atomic import write_text_atomic
 
-    counts = prepare_val(val_dir=args.val_dir, solution_csv=args.solution)
+    counts = prepare_val(val_dir=val_dir, solution_csv=solution)
     write_text_atomic(
-        args.out,
-        json.dumps({"val_dir": args.val_dir, "classes": len(counts), "images": sum(counts.values())}, indent=2) + "\n",
+        out, json.dumps({"val_dir": val_dir, "classes": len(counts), "images": sum(counts.values())}, indent=2) + "\n"
     )
 
 
-def _imagenet_kaggle(args: argparse.Namespace) -> None:
+def imagenet_kaggle(root: str, out: str, competition: str = COMPETITION, cli: str = "kaggle") -> None:
+    """Download ImageNet from Kaggle into the Kaggle layout.
+
+    Args:
+        root: where ILSVRC/ and LOC_val_solution.csv go
+        out: JSON record written when done
+        competition: the Kaggle competition whose files are downloaded
+        cli: the kaggle executable
+    """
     from ..data.kaggle import download_imagenet
     from ..files.atomic import write_text_atomic
 
-    record = download_imagenet(root=args.root, competition=args.competition, cli=args.cli)
-    write_text_atomic(args.out, json.dumps(record, indent=2) + "\n")
+    record = download_imagenet(root=root, competition=competition, cli=cli)
+    write_text_atomic(out, json.dumps(record, indent=2) + "\n")
 
 
-def _holdout_split(args: argparse.Namespace) -> None:
-    from ..data.imagenet import holdout_split
+def holdout_split(train_dir: str, out: str, holdout: float, seed: int) -> None:
+    """Stratified train/hold-out split of <dir>/<class>/ images.
 
-    print(json.dumps(holdout_split(train_dir=args.train_dir, out=args.out, holdout=args.holdout, seed=args.seed)))
+    Args:
+        train_dir: the training images, one folder per class
+        out: TSV: split (train|val), class, path
+        holdout: the share of each class's images held out (val)
+        seed: seed of the split's draw
+    """
+    from ..data.imagenet import holdout_split as split_holdout
+
+    between_0_and_1("--holdout", holdout)
+    at_least("--seed", seed, 0)
+    print(json.dumps(split_holdout(train_dir=train_dir, out=out, holdout=holdout, seed=seed)))
+
+
+STAGES = (
+    Stage("imagenet-val", imagenet_val),
+    Stage("imagenet-kaggle", imagenet_kaggle),
+    Stage("holdout-split", holdout_split),
+)
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("imagenet-val", help="move ImageNet validation images into one folder per WNID")
-    p.add_argument("--val-dir", required=True, help="the flat folder of <ImageId>.JPEG files")
-    p.add_argument("--solution", required=True, help="LOC_val_solution.csv")
-    p.add_argument("--out", required=True, help="JSON record written when done")
-    p.set_defaults(func=_imagenet_val)
-
-    p = subparsers.add_parser("imagenet-kaggle", help="download ImageNet from Kaggle into the Kaggle layout")
-    p.add_argument("--root", required=True, help="where ILSVRC/ and LOC_val_solution.csv go")
-    p.add_argument("--out", required=True, help="JSON record written when done")
-    p.add_argument("--competition", default="imagenet-object-localization-challenge")
-    p.add_argument("--cli", default="kaggle", help="the kaggle executable")
-    p.set_defaults(func=_imagenet_kaggle)
-
-    p = subparsers.add_parser("holdout-split", help="stratified train/hold-out split of <dir>/<class>/ images")
-    p.add_argument("--train-dir", required=True)
-    p.add_argument("--out", required=True, help="TSV: split (train|val), class, path")
-    p.add_argument("--holdout", type=fraction, required=True)
-    p.add_argument("--seed", type=NON_NEGATIVE, required=True)
-    p.set_defaults(func=_holdout_split)
+    register_listing(subparsers, STAGES)

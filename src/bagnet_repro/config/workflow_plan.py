@@ -27,8 +27,12 @@ from .urls import archive_name
 PRECISION_SOURCES = ("trained", "imagenet")  # the precision study's model sources (its {source} wildcard)
 
 # Keys of a config section that only the planning or another stage reads (summarize reads the paired tests'
-# choice): the section's own stage is given it without them.
-PLANNING_ONLY = {"evaluate": ("sweep_max_grid", "paired_tests", "reference_model")}
+# choice, inventory the course protocol's training images per class): the section's own stage is given it without
+# them.
+PLANNING_ONLY = {
+    "evaluate": ("sweep_max_grid", "paired_tests", "reference_model"),
+    "split": ("course_train_per_class",),
+}
 
 
 def fill(pattern: str | os.PathLike, **wildcards: object) -> str:
@@ -79,8 +83,12 @@ class WorkflowPlan:
 
     def section(self, name: str, **values: object) -> str:
         """The config section ``name`` (with ``values`` replacing keys) as the one JSON object a rule passes its
-        stage (``--params``: cli/stages.py), less the keys only the planning reads."""
-        section = {k: v for k, v in self.config[name].items() if k not in PLANNING_ONLY.get(name, ())}
+        stage (``--params``: cli/stages.py), less the keys only the planning reads. A dotted name is a section
+        within a section (``data.demo``)."""
+        config = self.config
+        for key in name.split("."):
+            config = config[key]
+        section = {k: v for k, v in config.items() if k not in PLANNING_ONLY.get(name, ())}
         return json.dumps({**section, **values}, sort_keys=True)
 
     # The models and seeds of the main study.
