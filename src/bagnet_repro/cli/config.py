@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-import argparse
+from typing import Annotated
+
+from tyro.conf import Positional, arg
 
 from .stages import Stage, register_listing
 
+# The files in order, by place (`check-config a.yaml b.yaml`), as the docs and `snakemake --configfile` spell them.
+ConfigFiles = Annotated[Positional[tuple[str, ...]], arg(metavar="CONFIGFILE")]
 
-def _check_config(args: argparse.Namespace) -> None:
+
+def check_config(configfile: ConfigFiles = (), base: str = "config.yaml") -> None:
+    """Check config files as the workflow would merge them over config.yaml.
+
+    Their YAML syntax (with the line), the schema and the rules across keys, as a run's start-up checks them.
+
+    Args:
+        configfile: files given to snakemake --configfile, in order
+        base: the workflow's config.yaml (default: the one in the current folder)
+    """
     from ..config.checks import check_config_files
 
     # The schema ships with the package; the base config is the workflow's own, read where the user runs.
-    check_config_files(paths=args.configfile, base=args.base)
-    print(f"config OK: {', '.join(args.configfile) or args.base} over {args.base}")
+    check_config_files(paths=list(configfile), base=base)
+    print(f"config OK: {', '.join(configfile) or base} over {base}")
 
 
 def code_digest() -> None:
@@ -22,20 +35,8 @@ def code_digest() -> None:
     print(code_sha256())
 
 
-STAGES = (Stage("code-digest", code_digest),)
+STAGES = (Stage("check-config", check_config), Stage("code-digest", code_digest))
 
 
 def register(subparsers) -> None:
-    # check-config stays an argparse parser: its config files are positional (`check-config a.yaml b.yaml`, as
-    # the docs and `snakemake --configfile` spell them), and a declared stage's page names each parameter --name.
-    p = subparsers.add_parser(
-        "check-config",
-        help="check config files (YAML syntax with line, schema, cross-key "
-        "rules) as the workflow would merge them over config.yaml",
-    )
-    p.add_argument("configfile", nargs="*", help="files given to snakemake --configfile, in order")
-    p.add_argument(
-        "--base", default="config.yaml", help="the workflow's config.yaml (default: the one in the current folder)"
-    )
-    p.set_defaults(func=_check_config)
     register_listing(subparsers, STAGES)

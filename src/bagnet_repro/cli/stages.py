@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -151,13 +152,28 @@ def _type_name(annotation: object) -> str:
     return str(text).replace("typing.", "")
 
 
+def _is_positional(annotation: object) -> bool:
+    """Whether a parameter is given by place (``tyro.conf.Positional``), not as ``--name``."""
+    from tyro.conf import Positional
+
+    marker = typing.get_args(Positional[int])[1]
+    return typing.get_origin(annotation) is typing.Annotated and marker in typing.get_args(annotation)[1:]
+
+
 def option_rows(stage: Stage) -> list[tuple[str, str, str, str]]:
-    """(option, type, default, help) of every parameter: the manual's table of the command."""
+    """(option, type, default, help) of every parameter: the manual's table of the command. A positional
+    parameter is shown as its upper-case name (``CONFIGFILE``)."""
     helps = {p.arg_name: " ".join((p.description or "").split()) for p in _docstring(stage.function).params}
+    hints = typing.get_type_hints(stage.function, include_extras=True)
     rows = []
     for name, parameter in inspect.signature(stage.function).parameters.items():
         default = "required" if parameter.default is inspect.Parameter.empty else repr(parameter.default)
-        rows.append((option(name), _type_name(parameter.annotation), default, helps.get(name, "")))
+        annotation = hints.get(name, parameter.annotation)
+        if _is_positional(annotation):
+            kind = _type_name(typing.get_args(annotation)[0])
+            rows.append((name.upper(), kind, default, helps.get(name, "")))
+        else:
+            rows.append((option(name), _type_name(parameter.annotation), default, helps.get(name, "")))
     return rows
 
 
