@@ -122,6 +122,8 @@ def test_a_stage_is_given_its_section_less_the_planning_keys(tmp_path):
     }
     backbones = json.loads(plan.section("backbones", names=plan.backbone_names))
     assert backbones["names"] == plan.backbone_names and backbones["latency_repeats"] == 5
+    assert json.loads(plan.precision_section()) == {"max_images": None, "batch_size": 64}  # evaluate's batch
+    assert set(json.loads(plan.section("feature_amounts"))) == {"dataset", "depth", "recipe", "options"}
 
 
 @pytest.mark.parametrize("configfile", ["config.yaml", "configs/demo.yaml", "configs/folder_example.yaml"])
@@ -130,6 +132,8 @@ def test_every_key_a_rule_passes_a_declared_stage_is_one_of_its_options(tmp_path
     of the section (PLANNING_ONLY), or every job of the stage stops at its --params check."""
     from bagnet_repro.cli.backbones import STAGES as BACKBONES
     from bagnet_repro.cli.evaluate import STAGES as EVALUATE
+    from bagnet_repro.cli.feature_amounts import STAGES as FEATURE_AMOUNTS
+    from bagnet_repro.cli.precision import STAGES as PRECISION
     from bagnet_repro.cli.receptive import STAGES as RECEPTIVE
     from bagnet_repro.cli.stages import params_arguments
 
@@ -138,5 +142,7 @@ def test_every_key_a_rule_passes_a_declared_stage_is_one_of_its_options(tmp_path
         (EVALUATE, plan.section("evaluate")),
         (RECEPTIVE, plan.section("receptive_fields")),
         (BACKBONES, plan.section("backbones", names=plan.backbone_names)),
+        (PRECISION, plan.precision_section()),
+        (FEATURE_AMOUNTS[1:2], plan.section("feature_amounts")),  # feature-amount-run
     ):
         params_arguments(stage, section)  # raises UserError naming an unknown key
