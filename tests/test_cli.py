@@ -129,6 +129,7 @@ def test_choices_come_from_the_recipe_table_and_the_catalog():
 @pytest.mark.parametrize(
     ("command", "change", "line"),
     [
+        ("fetch-weights", ("--weights", "nope.pt"), "weights file not found: nope.pt"),  # the library's line
         ("train", ("--seed", "-1"), "--seed must be at least 0, got -1"),
         ("train", ("--options", "[1]"), "--options must be a JSON object of TrainSettings values, not list"),
         ("pretrain", ("--workers", "-1"), "--workers must be at least 0, got -1"),
@@ -143,7 +144,8 @@ def test_choices_come_from_the_recipe_table_and_the_catalog():
     ],
 )
 def test_a_bad_value_of_a_training_command_is_one_line_naming_its_option(tmp_path, command, change, line):
-    """Checked before torch is imported or any output is written; the value given last wins, as for --params."""
+    """One line and no output written (the stage's own checks come before torch is imported); the value given
+    last wins, as for --params."""
     result = run_cli(command, *_REQUIRED[command], *change, cwd=tmp_path)
     assert result.returncode == 1 and result.stdout == "" and result.stderr.startswith(f"error: {line}"), result.stderr
     assert result.stderr.count("\n") == 1 and list(tmp_path.iterdir()) == []
