@@ -9,13 +9,39 @@ import pytest
 
 from bagnet_repro import cli
 from bagnet_repro.cli.stages import command_line, option_rows
-from bagnet_repro.config.catalog import BACKBONE_NAMES
+from bagnet_repro.config.catalog import BACKBONE_NAMES, ORIGINAL_BAGNETS
 from bagnet_repro.config.recipes import RECIPES
 from bagnet_repro.errors import UserError
 from helpers import PROJECT, run_cli
 
 _BACKBONE_OUTPUTS = ("--csv", "t.csv", "--md", "t.md", "--tex", "t.tex", "--latency-batches", "1")
 _BACKBONE_OUTPUTS += ("--latency-repeats", "1", "--device", "cpu", "--threads", "1")
+
+
+# Every required option of the training commands, each value good: a test changes one (the outputs are never
+# written, a bad value stops the command first).
+_COMPUTE = ("--seed", "0", "--device", "cpu", "--threads", "1")
+_REQUIRED = {
+    "fetch-weights": ("--model", "bagnet9", "--weights", "imagenet", "--out", "w.json"),
+    "train": (
+        *("--manifest", "m.tsv", "--model", "bagnet9", "--best", "b.pt", "--history", "h.csv"),
+        *("--checkpoint", "c.pt", "--recipe", "report", *_COMPUTE),
+    ),
+    "pretrain": (
+        *("--split", "s.tsv", "--model", "bagnet9", "--out", "w.pt", "--history", "h.csv", "--checkpoint", "c.pt"),
+        *("--recipe", "bagnets_v2", "--workers", "0", *_COMPUTE),
+    ),
+    "precision": (
+        *("--checkpoint", "b.pt", "--manifest", "m.tsv", "--out-table", "t.tsv", "--out-census", "c.tsv"),
+        *("--out-histogram", "h.tsv", "--batch-size", "2", "--device", "cpu", "--threads", "1"),
+    ),
+    "feature-amount-data": ("--dataset", "mnist", "--root", "cache", "--out", "d.json"),
+    "feature-amount-run": (
+        *("--dataset", "mnist", "--data", "d.json", "--depth", "16", "--variant", "120", "--metrics", "m.json"),
+        *("--history", "h.csv", "--checkpoint", "c.pt", "--recipe", "feature_amounts", *_COMPUTE),
+    ),
+    "feature-amount-table": ("--metrics", "m.json", "--out", "t.tsv"),
+}
 
 
 def _run_cli(*args):
@@ -146,10 +172,45 @@ def test_every_command_a_rule_runs_is_registered():
 
 def test_choices_come_from_the_recipe_table_and_the_catalog():
     for command in ("train", "pretrain", "feature-amount-run"):
-        assert tuple(_option(command, "--recipe").choices) == tuple(RECIPES)
+        refused = _run_cli(command, *_REQUIRED[command], "--recipe", "nope")
+        assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+        assert f"--recipe: unknown recipe 'nope'; choose from: {', '.join(RECIPES)}" in refused.stderr
     refused = _run_cli("backbone-table", "--names", "resnet50", "nope", *_BACKBONE_OUTPUTS)
     assert refused.returncode == 1 and refused.stderr.count("\n") == 1
     assert f"unknown backbone(s) nope; choose from: {', '.join(BACKBONE_NAMES)}" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "change", "line"),
+    [
+        ("fetch-weights", ("--weights", "nope.pt"), "weights file not found: nope.pt"),  # the library's line
+        ("train", ("--seed", "-1"), "--seed must be at least 0, got -1"),
+        ("train", ("--options", "[1]"), "--options must be a JSON object of TrainSettings values, not list"),
+        ("pretrain", ("--workers", "-1"), "--workers must be at least 0, got -1"),
+        ("pretrain", ("--options", "{"), "--options is not a JSON object: "),
+        ("precision", ("--batch-size", "0"), "--batch-size must be at least 1, got 0"),
+        ("precision", ("--max-images", "0"), "--max-images must be at least 1, got 0"),
+        ("precision", ("--model", "bagnet9"), "give one of --checkpoint (a trained model) and --model"),
+        ("feature-amount-data", ("--dataset", "scene15"), "--dataset: unknown data set 'scene15'; choose from: "),
+        ("feature-amount-run", ("--depth", "9"), "--depth must be at least 10, got 9"),
+        ("feature-amount-run", ("--dataset", "svhn"), "--dataset: unknown data set 'svhn'; choose from: "),
+        ("feature-amount-table", ("--metrics",), "--metrics needs at least one metrics file"),
+    ],
+)
+def test_a_bad_value_of_a_training_command_is_one_line_naming_its_option(tmp_path, command, change, line):
+    """One line and no output written (the stage's own checks come before torch is imported); the value given
+    last wins, as for --params."""
+    result = run_cli(command, *_REQUIRED[command], *change, cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout == "" and result.stderr.startswith(f"error: {line}"), result.stderr
+    assert result.stderr.count("\n") == 1 and list(tmp_path.iterdir()) == []
+
+
+def test_precision_takes_an_original_bagnet_only():
+    refused = _run_cli("precision", *_REQUIRED["precision"][2:], "--model", "resnet50")
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert f"--model: 'resnet50' is not an original BagNet; choose from: {', '.join(ORIGINAL_BAGNETS)}" in (
+        refused.stderr
+    )
 
 
 def test_every_option_of_the_heatmap_commands_says_what_it_is():

@@ -7,14 +7,13 @@ import re
 import pytest
 import torch
 
-from bagnet_repro.cli import build_parser
+from bagnet_repro.cli import declared_stages
 from bagnet_repro.cli.feature_amounts import out_of_memory_line
+from bagnet_repro.cli.stages import option_rows
 
 
 def _options_of(command: str) -> set[str]:
-    parser = build_parser()
-    (sub,) = [action for action in parser._actions if hasattr(action, "choices") and isinstance(action.choices, dict)]
-    return {option for action in sub.choices[command]._actions for option in action.option_strings}
+    return {option for option, *_ in option_rows(declared_stages()[command])}
 
 
 def test_the_out_of_memory_advice_names_options_the_command_has():

@@ -51,10 +51,7 @@ rule feature_amount_run:
         **planning.JOB_SIZES["feature_amount_run"],
     params:
         cli=BAGNET,
-        dataset=config["feature_amounts"]["dataset"],
-        depth=config["feature_amounts"]["depth"],
-        recipe=config["feature_amounts"]["recipe"],
-        options=plan.feature_amount_options(),
+        section=plan.section("feature_amounts"),  # dataset, depth, recipe and options
         # beside its run's results (a prefixed module's too)
         checkpoint=lambda wildcards, output: run_place(
             output.metrics, "results/feature_amounts/", "results/checkpoints/feature_amounts/"
@@ -62,10 +59,10 @@ rule feature_amount_run:
         + f"{plan.feature_amount_study}/{wildcards.variant}/seed{wildcards.seed}.pt",
         device=plan.device_job.device,
     shell:
-        "{params.cli} feature-amount-run --dataset {params.dataset} --data {input.data} --depth {params.depth} "
+        "{params.cli} feature-amount-run --params {params.section:q} --data {input.data} "
         "--variant {wildcards.variant} --metrics {output.metrics} --history {output.history} "
-        "--checkpoint {params.checkpoint} --recipe {params.recipe} --options {params.options} "
-        "--seed {wildcards.seed} --device {params.device} --threads {threads} > {log} 2>&1"
+        "--checkpoint {params.checkpoint} --seed {wildcards.seed} --device {params.device} --threads {threads} "
+        "> {log} 2>&1"
 
 
 rule feature_amount_table:

@@ -34,14 +34,13 @@ rule precision:
         **planning.JOB_SIZES["precision"],
     params:
         cli=BAGNET,
+        section=plan.precision_section(),
         model=lambda wildcards, input: plan.precision_model_options(wildcards.source, wildcards.model, input.model),
         device=plan.device_job.device,
-        batch_size=config["evaluate"]["batch_size"],
-        max_images=plan.max_images_option(),
     shell:
-        "{params.cli} precision {params.model} --manifest {input.manifest} {params.max_images} "
+        "{params.cli} precision --params {params.section:q} {params.model} --manifest {input.manifest} "
         "--out-table {output.table} --out-census {output.census} --out-histogram {output.histogram} "
-        "--batch-size {params.batch_size} --device {params.device} --threads {threads} > {log} 2>&1"
+        "--device {params.device} --threads {threads} > {log} 2>&1"
 
 
 rule precision_report:

@@ -73,46 +73,41 @@ def at_least(name: str, value: int, minimum: int) -> None:
         raise UserError(f"{name} must be at least {minimum}, got {value}")
 
 
-def add_weights_file_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--weights-sha256", default=None, help="expected sha256 (or prefix) of a path/URL")
-    p.add_argument("--weights-cache", default=None, help=CACHE_HELP)
-
-
-def add_recipe_options(p: argparse.ArgumentParser, options_help: str) -> None:
-    """``--recipe`` (a preset of config/recipes.py) and ``--options`` (TrainSettings values over it)."""
+def recipe_choice(recipe: str) -> None:
+    """``--recipe`` names a preset of config/recipes.py (its table is the one list of choices)."""
     from ..config.recipes import RECIPES
 
-    p.add_argument("--recipe", required=True, choices=tuple(RECIPES), help="a preset of config/recipes.py")
-    p.add_argument("--options", default=None, help=options_help)
+    if recipe not in RECIPES:
+        raise UserError(f"--recipe: unknown recipe {recipe!r}; choose from: {', '.join(RECIPES)}")
 
 
-def weights_arg(args: argparse.Namespace) -> str | dict | None:
-    """``--weights`` (a keyword, path or URL) with ``--weights-sha256`` as the dict form."""
-    if args.weights in (None, "none"):
-        return None
-    return {"url": args.weights, "sha256": args.weights_sha256} if args.weights_sha256 else args.weights
-
-
-def settings_values(args: argparse.Namespace) -> dict:
-    """The recipe's preset with ``--options`` on top; unknown keys are refused by name."""
+def settings_values(recipe: str, options: str | None, model: str, seed: int, device: str) -> dict:
+    """The recipe's preset with ``--options`` (a JSON object of TrainSettings values) on top, and the run's
+    model, seed and device; a bad recipe, seed or key is refused in one line that names its option."""
     import dataclasses
 
     from ..config.recipes import recipe_values
     from ..config.train_settings import TrainSettings
 
+    recipe_choice(recipe)
+    at_least("--seed", seed, 0)
     try:
-        options = json.loads(args.options) if args.options else {}
+        overrides = json.loads(options) if options else {}
     except json.JSONDecodeError as exc:
         raise UserError(f"--options is not a JSON object: {exc}") from None
-    values = recipe_values(args.recipe, options)
+    if not isinstance(overrides, dict):
+        raise UserError(f"--options must be a JSON object of TrainSettings values, not {type(overrides).__name__}")
+    values = recipe_values(recipe, overrides)
     known = {f.name for f in dataclasses.fields(TrainSettings)}
     unknown = sorted(set(values) - known)
     if unknown:
         raise UserError(f"unknown training option(s): {', '.join(unknown)}")
-    values.update(model=args.model, seed=args.seed, device=args.device)
+    values.update(model=model, seed=seed, device=device)
     return values
 
 
-def model_help(what: str = "a network") -> str:
-    """Help text naming where the model names live rather than restating them."""
-    return f"{what} of bagnet_repro.config.networks, or torchvision:<name>"
+def weights_value(weights: str | None, sha256: str | None) -> str | dict | None:
+    """``--weights`` (a keyword, path or URL; none is no weights) with ``--weights-sha256`` as the dict form."""
+    if weights in (None, "none"):
+        return None
+    return {"url": weights, "sha256": sha256} if sha256 else weights

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
-from ..config.datasets import FEATURE_AMOUNT_DATASETS
-from .arguments import NON_NEGATIVE, add_device_options, add_recipe_options, count, settings_values, start_compute
+from ..config.datasets import FEATURE_AMOUNT_DATASETS, FEATURE_AMOUNT_TORCHVISION
+from ..errors import UserError
+from .arguments import at_least, settings_values, start_job
+from .stages import Stage, register_listing
 
-DATASET_HELP = f"one of {', '.join(FEATURE_AMOUNT_DATASETS)} (scene15 is this workflow's data)"
+STUDY_MODEL = "feature_amounts"  # the TrainSettings model of every run: the network is the variant's
 
 
-def _feature_amount_data(args: argparse.Namespace) -> None:
+def _dataset_choice(dataset: str, choices: tuple[str, ...]) -> None:
+    if dataset not in choices:
+        raise UserError(f"--dataset: unknown data set {dataset!r}; choose from: {', '.join(choices)}")
+
+
+def feature_amount_data(dataset: str, root: str, out: str) -> None:
+    """Download a torchvision data set once into a cache, recording its files' sha256 (Mundt et al.'s study).
+
+    Args:
+        dataset: a torchvision data set of the study (config/datasets.py: FEATURE_AMOUNT_TORCHVISION)
+        root: the cache folder torchvision downloads into
+        out: output JSON: the record of the files (the runs' data key)
+    """
+    _dataset_choice(dataset, tuple(FEATURE_AMOUNT_TORCHVISION))
     from ..feature_amounts.data import fetch_dataset
 
-    record = fetch_dataset(name=args.dataset, root=args.root, record_path=args.out)
-    print(f"{args.dataset}: {len(record['files'])} files in {record['root']}")
+    record = fetch_dataset(name=dataset, root=root, record_path=out)
+    print(f"{dataset}: {len(record['files'])} files in {record['root']}")
 
 
 def out_of_memory_line(exc: RuntimeError) -> str:
@@ -27,24 +41,57 @@ def out_of_memory_line(exc: RuntimeError) -> str:
     )
 
 
-def _feature_amount_run(args: argparse.Namespace) -> None:
+def feature_amount_run(
+    dataset: str,
+    data: str,
+    depth: int,
+    variant: str,
+    metrics: str,
+    history: str,
+    checkpoint: str,
+    recipe: str,
+    seed: int,
+    device: str,
+    threads: int,
+    options: str | None = None,
+    gpus: int = 0,
+) -> None:
+    """Train one variant of the feature-amount study.
+
+    Args:
+        dataset: a data set of the study (config/datasets.py; scene15 is this workflow's data)
+        data: the data record (torchvision sets) or the manifest (scene15)
+        depth: VGG depth 7 + 3L: 10, 13, 16 (VGG-D), 19, 22, ...
+        variant: a model id of the family, or uniform
+        metrics: output JSON: the variant's accuracy, parameters and feature amounts
+        history: output CSV: loss, accuracy and learning rate per epoch
+        checkpoint: per-epoch resume checkpoint (kept on failure)
+        recipe: a preset of config/recipes.py
+        seed: the run's seed: every random draw of its training
+        device: auto, cpu or cuda[:N]
+        threads: CPU threads for torch
+        options: JSON object of TrainSettings values that override the recipe
+        gpus: GPUs the rule gave this job: unusable CUDA then stops it at once (docs/environments.md)
+    """
+    _dataset_choice(dataset, FEATURE_AMOUNT_DATASETS)
+    at_least("--depth", depth, 10)
+    values = settings_values(recipe, options, STUDY_MODEL, seed, device)
+    start_job(device, threads, gpus)
+
     from ..compute.memory import is_out_of_memory
     from ..config.train_settings import TrainSettings
-    from ..errors import UserError
     from ..feature_amounts.study import run_variant
 
-    start_compute(args)
-    settings = TrainSettings(**settings_values(args))
     try:
         summary = run_variant(
-            dataset=args.dataset,
-            data_file=args.data,
-            depth=args.depth,
-            key=args.variant,
-            settings=settings,
-            metrics_path=args.metrics,
-            history_path=args.history,
-            checkpoint_path=args.checkpoint,
+            dataset=dataset,
+            data_file=data,
+            depth=depth,
+            key=variant,
+            settings=TrainSettings(**values),
+            metrics_path=metrics,
+            history_path=history,
+            checkpoint_path=checkpoint,
         )
     except RuntimeError as exc:
         if not is_out_of_memory(exc):
@@ -53,38 +100,27 @@ def _feature_amount_run(args: argparse.Namespace) -> None:
     print(json.dumps(summary))
 
 
-def _feature_amount_table(args: argparse.Namespace) -> None:
+def feature_amount_table(metrics: list[str], out: str) -> None:
+    """The study's table from its runs' metrics.
+
+    Args:
+        metrics: the runs' metrics files (feature-amount-run --metrics), in the table's order
+        out: output TSV: one row per run
+    """
+    if not metrics:
+        raise UserError("--metrics needs at least one metrics file")
     from ..feature_amounts.study import write_table
 
-    rows = write_table(metrics_paths=args.metrics, out_path=args.out)
-    print(f"{len(rows)} runs in {args.out}")
+    rows = write_table(metrics_paths=metrics, out_path=out)
+    print(f"{len(rows)} runs in {out}")
+
+
+STAGES = (
+    Stage("feature-amount-data", feature_amount_data),
+    Stage("feature-amount-run", feature_amount_run),
+    Stage("feature-amount-table", feature_amount_table),
+)
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "feature-amount-data",
-        help="download a torchvision data set once into a cache, recording its files' sha256 (Mundt et al.'s study)",
-    )
-    p.add_argument("--dataset", required=True, help=DATASET_HELP)
-    p.add_argument("--root", required=True, help="the cache folder torchvision downloads into")
-    p.add_argument("--out", required=True, help="JSON record of the files (the runs' data key)")
-    p.set_defaults(func=_feature_amount_data)
-
-    p = subparsers.add_parser("feature-amount-run", help="train one variant of the feature-amount study")
-    p.add_argument("--dataset", required=True, help=DATASET_HELP)
-    p.add_argument("--data", required=True, help="the data record (torchvision sets) or the manifest (scene15)")
-    p.add_argument("--depth", type=count(10), required=True)
-    p.add_argument("--variant", required=True, help="a model id of the family, or uniform")
-    p.add_argument("--metrics", required=True)
-    p.add_argument("--history", required=True)
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--model", default="feature_amounts", help=argparse.SUPPRESS)
-    add_recipe_options(p, "JSON object of TrainSettings values that override the recipe")
-    p.add_argument("--seed", type=NON_NEGATIVE, required=True)
-    add_device_options(p)
-    p.set_defaults(func=_feature_amount_run)
-
-    p = subparsers.add_parser("feature-amount-table", help="the study's table from its runs' metrics")
-    p.add_argument("--metrics", nargs="+", required=True)
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=_feature_amount_table)
+    register_listing(subparsers, STAGES)

@@ -2,82 +2,104 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
-from .arguments import (
-    NON_NEGATIVE,
-    add_device_options,
-    add_recipe_options,
-    add_weights_file_options,
-    model_help,
-    settings_values,
-    start_compute,
-    weights_arg,
-)
-
-WEIGHTS_HELP = "none, a source the model's record offers (config/networks.py), or a path/URL"
-RECORD_HELP = "the fetch-weights record of --weights: load the verified file it names, not the cache's"
+from .arguments import settings_values, start_job, weights_value
+from .stages import Stage, register_listing
 
 
-def _fetch_weights(args: argparse.Namespace) -> None:
+def fetch_weights(
+    model: str,
+    weights: str,
+    out: str,
+    weights_sha256: str | None = None,
+    weights_cache: str | None = None,
+) -> None:
+    """Download and verify a model's pretrained weights into the cache.
+
+    Args:
+        model: a network of bagnet_repro.config.networks, or torchvision:NAME
+        weights: none, a source the model's record offers (config/networks.py), or a path/URL
+        out: output JSON: the record of the file and its sha256
+        weights_sha256: expected sha256 (or prefix) of a path/URL
+        weights_cache: the weights' cache folder (None: $BAGNET_REPRO_CACHE or ~/.cache/bagnet-repro)
+    """
     from ..files.atomic import sha256_file, write_text_atomic
     from ..models.registry import fetch_weights_file
 
-    path = fetch_weights_file(name=args.model, weights=weights_arg(args), cache=args.weights_cache)
+    path = fetch_weights_file(name=model, weights=weights_value(weights, weights_sha256), cache=weights_cache)
     record = {
-        "model": args.model,
-        "weights": args.weights or "none",
+        "model": model,
+        "weights": weights or "none",
         "file": str(path) if path else None,
         "sha256": sha256_file(path) if path else None,
     }
-    write_text_atomic(args.out, json.dumps(record, indent=2) + "\n")
+    write_text_atomic(out, json.dumps(record, indent=2) + "\n")
     print(json.dumps(record))
 
 
-def _train(args: argparse.Namespace) -> None:
+def train(
+    manifest: str,
+    model: str,
+    best: str,
+    history: str,
+    checkpoint: str,
+    recipe: str,
+    seed: int,
+    device: str,
+    threads: int,
+    options: str | None = None,
+    weights: str | None = None,
+    weights_sha256: str | None = None,
+    weights_cache: str | None = None,
+    weights_record: str | None = None,
+    gpus: int = 0,
+) -> None:
+    """Fine-tune one model and keep its best-validation weights.
+
+    Args:
+        manifest: the split's manifest.tsv
+        model: a network of bagnet_repro.config.networks, or torchvision:NAME
+        best: output: the weights of the best validation epoch (best.pt)
+        history: output CSV: loss, accuracy and learning rate per epoch
+        checkpoint: per-epoch resume checkpoint (kept on failure)
+        recipe: a preset of config/recipes.py
+        seed: the run's seed: every random draw of its training
+        device: auto, cpu or cuda[:N]
+        threads: CPU threads for torch
+        options: JSON object of TrainSettings values that override the recipe
+        weights: none, a source the model's record offers (config/networks.py), or a path/URL
+        weights_sha256: expected sha256 (or prefix) of a path/URL
+        weights_cache: the weights' cache folder (None: $BAGNET_REPRO_CACHE or ~/.cache/bagnet-repro)
+        weights_record: the fetch-weights record of --weights: load the verified file it names, not the cache's
+        gpus: GPUs the rule gave this job: unusable CUDA then stops it at once (docs/environments.md)
+    """
+    values = settings_values(recipe, options, model, seed, device)
+    start_job(device, threads, gpus)
+
     from ..config.train_settings import TrainSettings
     from ..models.weights import recorded_file
-    from ..training.finetune import train
+    from ..training.finetune import train as finetune
 
-    start_compute(args)
-    settings = TrainSettings(**settings_values(args), weights=weights_arg(args))
-    weights_file = (
-        recorded_file(args.weights_record, args.model, args.weights or "none") if args.weights_record else None
-    )
+    settings = TrainSettings(**values, weights=weights_value(weights, weights_sha256))
+    weights_file = recorded_file(weights_record, model, weights or "none") if weights_record else None
     print(
         json.dumps(
-            train(
-                manifest_path=args.manifest,
+            finetune(
+                manifest_path=manifest,
                 settings=settings,
-                best_path=args.best,
-                history_path=args.history,
-                checkpoint_path=args.checkpoint,
-                weights_cache=args.weights_cache,
+                best_path=best,
+                history_path=history,
+                checkpoint_path=checkpoint,
+                weights_cache=weights_cache,
                 weights_file=weights_file,
             )
         )
     )
 
 
-def register(subparsers) -> None:
-    p = subparsers.add_parser("fetch-weights", help="download and verify a model's pretrained weights into the cache")
-    p.add_argument("--model", required=True, help=model_help())
-    p.add_argument("--weights", required=True, help=WEIGHTS_HELP)
-    add_weights_file_options(p)
-    p.add_argument("--out", required=True, help="JSON record of the file and its sha256")
-    p.set_defaults(func=_fetch_weights)
+STAGES = (Stage("fetch-weights", fetch_weights), Stage("train", train))
 
-    p = subparsers.add_parser("train", help="fine-tune one model and keep its best-validation weights")
-    p.add_argument("--manifest", required=True)
-    p.add_argument("--model", required=True, help=model_help())
-    p.add_argument("--best", required=True)
-    p.add_argument("--history", required=True)
-    p.add_argument("--checkpoint", required=True, help="per-epoch resume checkpoint (kept on failure)")
-    add_recipe_options(p, "JSON object of TrainSettings values that override the recipe")
-    p.add_argument("--weights", default=None, help=WEIGHTS_HELP)
-    add_weights_file_options(p)
-    p.add_argument("--weights-record", default=None, help=RECORD_HELP)
-    p.add_argument("--seed", type=NON_NEGATIVE, required=True)
-    add_device_options(p)
-    p.set_defaults(func=_train)
+
+def register(subparsers) -> None:
+    register_listing(subparsers, STAGES)

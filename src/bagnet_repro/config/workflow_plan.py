@@ -32,6 +32,8 @@ PRECISION_SOURCES = ("trained", "imagenet")  # the precision study's model sourc
 PLANNING_ONLY = {
     "evaluate": ("sweep_max_grid", "paired_tests", "reference_model"),
     "split": ("course_train_per_class",),
+    # which runs there are (the jobs' {variant} and {seed}) and feature-amount-data's download folder
+    "feature_amounts": ("variants", "uniform", "seeds", "cache"),
 }
 
 
@@ -288,9 +290,9 @@ class WorkflowPlan:
         return catalog.main_heatmap_model(self.heatmap_models)
 
     # The precision study.
-    def max_images_option(self) -> str:
-        limit = self.config["precision"]["max_images"]
-        return f"--max-images {limit}" if limit else ""
+    def precision_section(self) -> str:
+        """The precision section (max_images) with the evaluation's batch size: rule precision's --params."""
+        return self.section("precision", batch_size=self.config["evaluate"]["batch_size"])
 
     def precision_runs(self) -> list[tuple[str, str]]:
         """(source, model) of the precision study: every trained model (first seed), plus the original
@@ -356,10 +358,6 @@ class WorkflowPlan:
         """The run's data: this workflow's manifest (scene15), or the record of the downloaded data set."""
         dataset = self.config["feature_amounts"]["dataset"]
         return manifest if dataset == "scene15" else fill(downloaded, dataset=dataset)
-
-    def feature_amount_options(self) -> str:
-        """feature_amounts.options (TrainSettings keys over the recipe) as a quoted JSON object."""
-        return quoted_json(self.config["feature_amounts"]["options"])
 
     # The backbones' table.
     @property
