@@ -29,7 +29,8 @@ REGION = re.compile(r"(<!-- generated:(?P<name>[a-z_]+) -->\n)(?P<body>.*?)(<!--
 
 
 def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """``text`` in one table cell: a ``|`` would end the cell and ``<name>`` would be read as an HTML tag."""
+    return str(text).replace("|", "\\|").replace("<", "\\<").replace("\n", " ")
 
 
 def _allowed(spec: dict) -> str:
