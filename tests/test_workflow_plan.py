@@ -128,15 +128,14 @@ def test_a_stage_is_given_its_section_less_the_planning_keys(tmp_path):
 def test_every_key_a_rule_passes_a_declared_stage_is_one_of_its_options(tmp_path, configfile):
     """A key added to a stage's config section that only the planning or another stage reads must be left out
     of the section (PLANNING_ONLY), or every job of the stage stops at its --params check."""
-    from bagnet_repro.cli.backbones import STAGES as BACKBONES
-    from bagnet_repro.cli.evaluate import STAGES as EVALUATE
-    from bagnet_repro.cli.receptive import STAGES as RECEPTIVE
+    from bagnet_repro.cli import declared_stages
     from bagnet_repro.cli.stages import params_arguments
 
     plan = plan_of(tmp_path, (PROJECT / configfile).read_text() if configfile != "config.yaml" else "")
-    for (stage,), section in (
-        (EVALUATE, plan.section("evaluate")),
-        (RECEPTIVE, plan.section("receptive_fields")),
-        (BACKBONES, plan.section("backbones", names=plan.backbone_names)),
+    stages = declared_stages()
+    for stage, section in (
+        (stages["evaluate"], plan.section("evaluate")),
+        (stages["receptive-fields"], plan.section("receptive_fields")),
+        (stages["backbone-table"], plan.section("backbones", names=plan.backbone_names)),
     ):
         params_arguments(stage, section)  # raises UserError naming an unknown key
