@@ -122,6 +122,7 @@ def test_a_stage_is_given_its_section_less_the_planning_keys(tmp_path):
     }
     backbones = json.loads(plan.section("backbones", names=plan.backbone_names))
     assert backbones["names"] == plan.backbone_names and backbones["latency_repeats"] == 5
+    assert json.loads(plan.section("heatmaps")) == {"count": 3, "images": []}  # the images' choice only
 
 
 @pytest.mark.parametrize("configfile", ["config.yaml", "configs/demo.yaml", "configs/folder_example.yaml"])
@@ -137,5 +138,6 @@ def test_every_key_a_rule_passes_a_declared_stage_is_one_of_its_options(tmp_path
         (stages["evaluate"], plan.section("evaluate")),
         (stages["receptive-fields"], plan.section("receptive_fields")),
         (stages["backbone-table"], plan.section("backbones", names=plan.backbone_names)),
+        (stages["select-heatmap-images"], plan.section("heatmaps")),
     ):
         params_arguments(stage, section)  # raises UserError naming an unknown key

@@ -26,8 +26,12 @@ from .urls import archive_name
 PRECISION_SOURCES = ("trained", "imagenet")  # the precision study's model sources (its {source} wildcard)
 
 # Keys of a config section that only the planning or another stage reads (summarize reads the paired tests'
-# choice): the section's own stage is given it without them.
-PLANNING_ONLY = {"evaluate": ("sweep_max_grid", "paired_tests", "reference_model")}
+# choice; heatmaps the band's budget, the heatmaps notebook the classes shown): the section's own stage is given
+# it without them.
+PLANNING_ONLY = {
+    "evaluate": ("sweep_max_grid", "paired_tests", "reference_model"),
+    "heatmaps": ("classes_shown", "memory_mb"),
+}
 
 
 def fill(pattern: str | os.PathLike, **wildcards: object) -> str:
