@@ -66,11 +66,11 @@ def evaluate(
 
 
 # One evaluated run per --predictions: the flag repeats, each time with three words.
-Predictions = Annotated[UseAppendAction[list[tuple[str, str, str]]], arg(metavar="MODEL SEED TSV")]
+RepeatedModelSeedTsv = Annotated[UseAppendAction[list[tuple[str, str, str]]], arg(metavar="MODEL SEED TSV")]
 
 
 def summarize(
-    predictions: Predictions,
+    predictions: RepeatedModelSeedTsv,
     table1: str,
     mcnemar: str,
     per_class: str,

@@ -14,11 +14,11 @@ from .stages import Stage, register_listing
 REQUIRED_FILES = {"figure1", "table1", "mcnemar", "scramble_sweep", "training_curves", "weight_distribution"}
 
 # One table or figure per --file: the flag repeats, each time with its name and path.
-Files = Annotated[UseAppendAction[list[tuple[str, str]]], arg(metavar="NAME PATH")]
+RepeatedNamePath = Annotated[UseAppendAction[list[tuple[str, str]]], arg(metavar="NAME PATH")]
 
 
 def paper_values(
-    file: Files,
+    file: RepeatedNamePath,
     sweep: str,
     precision: str,
     dead_layers: str,

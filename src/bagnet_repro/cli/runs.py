@@ -25,7 +25,7 @@ Switch = Annotated[
     ),
 ]
 # One variant per --variant: the flag repeats, each time with its folder and its values.
-Variants = Annotated[UseAppendAction[list[tuple[str, str]]], arg(metavar="FOLDER VALUES")]
+RepeatedFolderValues = Annotated[UseAppendAction[list[tuple[str, str]]], arg(metavar="FOLDER VALUES")]
 
 
 def export_run(
@@ -125,7 +125,7 @@ def compare(runs: Positional[list[str]], out: str | None = None) -> None:
 
 
 def variants_table(
-    variant: Variants,
+    variant: RepeatedFolderValues,
     csv: str,
     md: str,
     tests: str,
