@@ -132,6 +132,10 @@ _VARIANTS = ("--csv", "a", "--md", "b", "--tests", "c", "--figure", "d", "--figu
         (("summarize", "--predictions", "m", "1", "p.tsv", *_SUMMARY, "--bootstrap", "0"), "--bootstrap must be"),
         (("paper-values", "--config", "{", *_VALUES), "--config is not JSON"),
         (("paper-values", "--config", "{}", *_VALUES), "paper-values needs --file for figure1, mcnemar"),
+        (
+            ("paper-values", "--config", "{}", *_VALUES, "--file", "figure1", "f.csv", "--file", "mcnemar", "m.csv"),
+            "needs --file for scramble_sweep, training_curves, weight_distribution",  # every --file counted
+        ),
         (("compare",), "compare needs two or more runs"),
         (("variants-table", "--variant", "v0", "[1]", *_VARIANTS), "--variant v0: VALUES must be a JSON object"),
     ],
@@ -153,3 +157,14 @@ def test_parsing_the_command_line_imports_no_torch():
         env={"PYTHONPATH": str(PROJECT / "src")},
     )
     assert result.stdout.strip() == "False"
+
+
+def test_a_repeated_option_keeps_every_occurrence(monkeypatch, capsys):
+    """variants-table --variant FOLDER VALUES, once per variant (the rule's line): each one reaches the table."""
+    import bagnet_repro.runs.variants as variants
+    from bagnet_repro.cli.stages import run
+
+    seen = {}
+    monkeypatch.setattr(variants, "write_variants_table", lambda given, *outputs: seen.update(given=given))
+    run(cli.declared_stages()["variants-table"], ["--variant", "a", '{"x": 1}', "--variant", "b", "{}", *_VARIANTS])
+    assert seen["given"] == [("a", {"x": 1}), ("b", {})] and "a: 2 variants" in capsys.readouterr().out
