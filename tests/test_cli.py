@@ -83,7 +83,9 @@ def test_a_declared_command_documents_every_option(name):
     text = " ".join(shown.stdout.replace("│", " ").split())
     for option, _, _, help_text in option_rows(stage):
         assert help_text, (name, option)
-        assert option in text and " ".join(help_text.split()[:4]) in text, (name, option)
+        assert " ".join(help_text.split()[:4]) in text, (name, option)
+        # a positional argument (explain's images, export-run's archive) is named in upper case, without --
+        assert option in text and (option.startswith("--") or option.isupper()), (name, option)
 
 
 def test_params_stand_for_options_and_later_options_win():
@@ -215,13 +217,49 @@ def test_precision_takes_an_original_bagnet_only():
 
 def test_every_option_of_the_heatmap_commands_says_what_it_is():
     """The budgets say what they bound: explain's the whole run of an image, heatmaps' one dense band."""
-    for command in ("select-heatmap-images", "heatmaps", "explain"):
-        for action in _commands()[command]._actions:
-            assert action.help, (command, action.dest)
-    assert "dense band" not in _option("explain", "--memory-mb").help
-    assert "MB of memory explaining one image may take" in _option("explain", "--memory-mb").help
-    assert "g x g pieces" in _option("heatmaps", "--scramble-grid").help
-    assert _option("heatmaps", "--scramble-grid").default is None  # the config gives the grid, no default here
+    rows = {name: {row[0]: row for row in option_rows(cli.declared_stages()[name])} for name in ("explain", "heatmaps")}
+    assert "dense band" not in rows["explain"]["--memory-mb"][3]
+    assert "MB of memory explaining one image may take" in rows["explain"]["--memory-mb"][3]
+    assert "g x g pieces" in rows["heatmaps"]["--scramble-grid"][3]
+    assert rows["heatmaps"]["--scramble-grid"][2] == "required"  # the config gives the grid, no default here
+
+
+_SUMMARY = ("--table1", "a", "--mcnemar", "b", "--per-class", "c", "--confusion", "d", "--sweep", "e")
+_SUMMARY += ("--scramble-grid", "4")
+_VALUES = ("--sweep", "s", "--precision", "p", "--dead-layers", "d", "--audit-summary", "a", "--manifest", "m")
+_VALUES += ("--inventory", "i", "--histories", "h", "--train-settings", "{}", "--project", ".")
+_VALUES += ("--snakemake-version", "9", "--out", "v.json", "--file", "table1", "t.csv")
+_HEATMAPS = ("--selection", "s", "--out", "h.npz", "--scramble-seed", "0", "--memory-mb", "64")
+_HEATMAPS += ("--device", "cpu", "--threads", "1")
+_VARIANTS = ("--csv", "a", "--md", "b", "--tests", "c", "--figure", "d", "--figure-pdf", "e")
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("select-heatmap-images", "--predictions", "p.tsv", "--count", "0", "--out", "s.tsv"), "--count must be"),
+        (("heatmaps", "--checkpoints", "--scramble-grid", "2", *_HEATMAPS), "--checkpoints needs at least one"),
+        (("heatmaps", "--checkpoints", "b.pt", "--scramble-grid", "0", *_HEATMAPS), "--scramble-grid must be"),
+        (("explain", "a.png", "--image-size", "8"), "--image-size must be at least 9, got 8"),
+        (("explain", "a.png", "--threads", "0"), "--threads must be at least 1, got 0"),
+        (("summarize", "--predictions", "m", "one", "p.tsv", *_SUMMARY), "m one p.tsv: the seed must be an integer"),
+        (("summarize", *_SUMMARY), "summarize needs --predictions MODEL SEED TSV"),
+        (("summarize", "--predictions", "m", "1", "p.tsv", *_SUMMARY, "--bootstrap", "0"), "--bootstrap must be"),
+        (("paper-values", "--config", "{", *_VALUES), "--config is not JSON"),
+        (("paper-values", "--config", "{}", *_VALUES), "paper-values needs --file for figure1, mcnemar"),
+        (
+            ("paper-values", "--config", "{}", *_VALUES, "--file", "figure1", "f.csv", "--file", "mcnemar", "m.csv"),
+            "needs --file for scramble_sweep, training_curves, weight_distribution",  # every --file counted
+        ),
+        (("compare",), "compare needs two or more runs"),
+        (("variants-table", "--variant", "v0", "[1]", *_VARIANTS), "--variant v0: VALUES must be a JSON object"),
+    ],
+)
+def test_a_bad_value_of_a_report_command_is_one_line_naming_its_option(args, words):
+    """Checked before any work: one line on stderr that names the option, nothing on stdout."""
+    result = run_cli(*args)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1 and words in result.stderr, result.stderr
+    assert result.stdout == "", result.stdout
 
 
 def test_parsing_the_command_line_imports_no_torch():
@@ -234,3 +272,36 @@ def test_parsing_the_command_line_imports_no_torch():
         env={"PYTHONPATH": str(PROJECT / "src")},
     )
     assert result.stdout.strip() == "False"
+
+
+def test_a_repeated_option_keeps_every_occurrence(monkeypatch, capsys):
+    """variants-table --variant FOLDER VALUES, once per variant (the rule's line): each one reaches the table."""
+    import bagnet_repro.runs.variants as variants
+    from bagnet_repro.cli.stages import run
+
+    seen = {}
+    monkeypatch.setattr(variants, "write_variants_table", lambda given, *outputs: seen.update(given=given))
+    run(cli.declared_stages()["variants-table"], ["--variant", "a", '{"x": 1}', "--variant", "b", "{}", *_VARIANTS])
+    assert seen["given"] == [("a", {"x": 1}), ("b", {})] and "a: 2 variants" in capsys.readouterr().out
+
+
+def test_a_bool_is_a_bare_flag_with_its_no_form_and_params_give_it_the_same_way():
+    from tyro.conf import Positional
+
+    from bagnet_repro.cli.stages import Stage, run
+
+    def pack(archive: Positional[str], weights: bool = True, force: bool = False) -> tuple:
+        """Pack.
+
+        Args:
+            archive: where
+            weights: with the weights
+            force: replace
+        """
+        return archive, weights, force
+
+    stage = Stage("pack", pack)
+    assert run(stage, ["a.tar.gz", "--no-weights", "--force"]) == ("a.tar.gz", False, True)
+    assert run(stage, ["a.tar.gz", "--params", '{"weights": false, "force": true}']) == ("a.tar.gz", False, True)
+    assert run(stage, ["a.tar.gz"]) == ("a.tar.gz", True, False)
+    assert "--no-weights" in run_cli("export-run", "--help").stdout

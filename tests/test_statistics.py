@@ -7,6 +7,7 @@ import pytest
 from bagnet_repro.config.classes import REPORT_CLASSES
 from bagnet_repro.errors import UserError
 from bagnet_repro.evaluation.statistics import SUMMARY_TABLES, bootstrap_ci, mcnemar, summarize
+from helpers import run_cli
 
 
 def predictions_table(
@@ -187,3 +188,21 @@ def test_a_damaged_predictions_table_is_one_line_naming_the_file_line_and_field(
     with pytest.raises(UserError) as error:
         read_predictions({("bagnet9", 0): str(path)})
     assert str(path) in str(error.value) and message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_summarize_reads_the_command_line_the_rule_writes(tmp_path):
+    """--predictions repeats with three words each (the rule's line): every run is read, every table written."""
+    runs = [("bagnet33", 0, [1, 1, 0, 1] * 10), ("bagnet33", 1, [1] * 40), ("resnet50", 0, [1, 0, 0, 1] * 10)]
+    runs.append(("resnet50", 1, [0, 1] * 20))
+    words = []
+    for model, seed, correct in runs:
+        _, path = predictions_table(tmp_path / f"{model}_{seed}.tsv", model, seed, correct)
+        words += ["--predictions", model, str(seed), path]
+    tables = [
+        word for name, path in outputs(tmp_path / "out").items() for word in (f"--{name.replace('_', '-')}", path)
+    ]
+    result = run_cli("summarize", *words, *tables, "--scramble-grid", "4", "--bootstrap", "20", "--paired-tests", "all")
+    assert result.returncode == 0, result.stderr
+    table1 = pd.read_csv(tmp_path / "out" / "table1.csv")
+    assert sorted(table1["model"]) == ["bagnet33", "resnet50"], table1
+    assert len(pd.read_csv(tmp_path / "out" / "mcnemar.csv")) > 0

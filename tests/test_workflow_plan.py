@@ -124,6 +124,7 @@ def test_a_stage_is_given_its_section_less_the_planning_keys(tmp_path):
     assert backbones["names"] == plan.backbone_names and backbones["latency_repeats"] == 5
     assert json.loads(plan.precision_section()) == {"max_images": None, "batch_size": 64}  # evaluate's batch
     assert set(json.loads(plan.section("feature_amounts"))) == {"dataset", "depth", "recipe", "options"}
+    assert json.loads(plan.section("heatmaps")) == {"count": 3, "images": []}  # the images' choice only
 
 
 @pytest.mark.parametrize("configfile", ["config.yaml", "configs/demo.yaml", "configs/folder_example.yaml"])
@@ -144,6 +145,7 @@ def test_every_key_a_rule_passes_a_declared_stage_is_one_of_its_options(tmp_path
         ("download", plan.section("pretrain.imagenette", sha256="")),
         ("precision", plan.precision_section()),
         ("feature-amount-run", plan.section("feature_amounts")),
+        ("select-heatmap-images", plan.section("heatmaps")),
     ):
         params_arguments(stages[name], section)  # raises UserError naming an unknown key
 

@@ -1,7 +1,6 @@
 """Heatmap stage: stride-1 patch heatmaps of the original BagNets and the report's Figures 2-4."""
 
 import json
-import shlex
 
 from bagnet_repro.config.report_entries import report_entry
 
@@ -19,11 +18,10 @@ rule heatmap_selection:
         "../../envs/torch.yaml"
     params:
         cli=BAGNET,
-        how_many=config["heatmaps"]["count"],
-        images=lambda wildcards: " ".join(shlex.quote(i) for i in config["heatmaps"]["images"]),
+        section=plan.section("heatmaps"),
     shell:
-        "{params.cli} select-heatmap-images --predictions {input.predictions} --count {params.how_many} "
-        "--images {params.images} --out {output} > {log} 2>&1"
+        "{params.cli} select-heatmap-images --params {params.section:q} --predictions {input.predictions} "
+        "--out {output} > {log} 2>&1"
 
 
 # The images are chosen by the cheap rule above: a bad heatmaps.images entry fails there, and Snakemake

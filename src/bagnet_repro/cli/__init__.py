@@ -1,11 +1,10 @@
 """``bagnet-repro <stage> ...``: the commands the Snakemake rules call, one per pipeline stage.
 
-Each module of this package is one stage: its ``register(subparsers)`` lists the stage's commands. A command
-declared as a typed function (the module's ``STAGES``: cli/stages.py) gets its command line from its signature
-and docstring, and its rule passes the config section as one ``--params`` object; the others are still argparse
-parsers beside handlers that call the library with keyword arguments. Values and defaults of the config live in
-config.yaml and workflow/schemas/config.schema.yaml (shipped in the package) alone, so the options a rule fills
-in are required here.
+Each module of this package is one stage: its ``STAGES`` declare the stage's commands, each a typed function
+whose command line comes from its signature and docstring (cli/stages.py), and its rule passes a config section as
+one ``--params`` object. Values and defaults of the config live in config.yaml and
+workflow/schemas/config.schema.yaml (shipped in the package) alone, so the options a rule fills in are required
+here.
 """
 
 from __future__ import annotations

@@ -1,62 +1,16 @@
-"""Option types and option groups that several stages' commands share (torch-free: ``--help`` stays quick)."""
+"""Checks and values that several stages' commands share: one line naming the option for a bad value, the
+job's start (threads, device), the training settings (torch-free: ``--help`` stays quick)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 
 from ..errors import UserError
 
 
-def count(minimum: int):
-    """argparse type: an integer of at least ``minimum`` (the message names the value)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} is less than {minimum}")
-        return value
-
-    return parse
-
-
-def fraction(text: str) -> float:
-    """argparse type: a number strictly between 0 and 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1")
-    return value
-
-
-POSITIVE, NON_NEGATIVE = count(1), count(0)
-CACHE_HELP = "default $BAGNET_REPRO_CACHE or ~/.cache/bagnet-repro"
-
-
-def add_device_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--device", required=True, help="auto, cpu or cuda[:N]")
-    p.add_argument("--threads", type=POSITIVE, required=True, help="CPU threads for torch")
-    p.add_argument(
-        "--gpus",
-        type=NON_NEGATIVE,
-        default=0,
-        help="GPUs the rule gave this job: unusable CUDA then stops it at once (docs/environments.md)",
-    )
-
-
-def start_compute(args: argparse.Namespace, stream=None) -> None:
-    """What every computing command does first: torch's CPU threads from ``--threads``, then the device claimed
-    and named in the log (``device.start_device``)."""
-    start_job(args.device, args.threads, getattr(args, "gpus", 0), stream=stream)
-
-
 def start_job(device: str, threads: int, gpus: int = 0, stream=None) -> None:
-    """``start_compute`` for a declared stage (cli/stages.py): its device, threads and GPUs as values."""
+    """What every computing command does first: torch's CPU threads, then the device claimed and named in the log
+    (``device.start_device``)."""
     import torch
 
     from ..compute.device import start_device
@@ -111,3 +65,9 @@ def weights_value(weights: str | None, sha256: str | None) -> str | dict | None:
     if weights in (None, "none"):
         return None
     return {"url": weights, "sha256": sha256} if sha256 else weights
+
+
+def between_0_and_1(name: str, value: float) -> None:
+    """One line naming the option when a declared stage's share is not strictly between 0 and 1."""
+    if not 0 < value < 1:
+        raise UserError(f"{name} must be between 0 and 1 (exclusive), got {value}")

@@ -9,19 +9,13 @@ from typing import Annotated, Literal
 import tyro
 
 from ..errors import UserError
-from .arguments import at_least
+from .arguments import at_least, between_0_and_1
 from .stages import Stage, register_listing
 
 # The data set's kinds (config data.source: demo, url and local are the 15-scene layouts; folder is the user's own).
 Layout = Literal["scene15", "folder"]
 # An option given once per value (``--archive a --archive b``); a repeat adds to the list, never replaces it.
 Repeated = Annotated[list[str], tyro.conf.UseAppendAction]
-
-
-def between_0_and_1(name: str, value: float) -> None:
-    """One line naming the option when a declared stage's share is not strictly between 0 and 1."""
-    if not 0 < value < 1:
-        raise UserError(f"{name} must be between 0 and 1 (exclusive), got {value}")
 
 
 def make_demo_data(out: str, train_per_class: int, test_per_class: int, width: int, height: int, seed: int) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import json
+from typing import Annotated, Literal
+
+from tyro.conf import UseAppendAction, arg
 
 from ..errors import UserError
-from .arguments import NON_NEGATIVE, POSITIVE, at_least, start_job
+from .arguments import at_least, start_job
 from .stages import Stage, register_listing
 
 
@@ -63,66 +65,67 @@ def evaluate(
     )
 
 
-STAGES = (Stage("evaluate", evaluate),)
+# One evaluated run per --predictions: the flag repeats, each time with three words.
+RepeatedModelSeedTsv = Annotated[UseAppendAction[list[tuple[str, str, str]]], arg(metavar="MODEL SEED TSV")]
 
 
-def _summarize(args: argparse.Namespace) -> None:
-    from ..evaluation.statistics import summarize
+def summarize(
+    predictions: RepeatedModelSeedTsv,
+    table1: str,
+    mcnemar: str,
+    per_class: str,
+    confusion: str,
+    sweep: str,
+    scramble_grid: int,
+    bootstrap: int = 2000,
+    bootstrap_seed: int = 0,
+    reference: str | None = None,
+    paired_tests: Literal["reference", "all"] = "reference",
+) -> None:
+    """Table 1 with bootstrap CIs, McNemar tests, per-class metrics, sweep.
 
+    Args:
+        predictions: one evaluated run: its model, seed and predictions file, the option once per run
+        table1: output CSV: table1
+        mcnemar: output CSV: mcnemar
+        per_class: output CSV: per class
+        confusion: output CSV: confusion
+        sweep: output CSV: sweep
+        scramble_grid: the g of the runs' g x g scrambled test (evaluate.scramble_grid): the report's values are
+            for 4 x 4
+        bootstrap: bootstrap draws
+        bootstrap_seed: seed of the bootstrap draws
+        reference: the network the paired tests compare with; None: the first BagNet
+        paired_tests: McNemar tests of the reference against each network, or of every pair
+    """
+    from ..evaluation.statistics import summarize as summarize_runs
+
+    if not predictions:
+        raise UserError("summarize needs --predictions MODEL SEED TSV, once per evaluated run")
+    at_least("--scramble-grid", scramble_grid, 1)
+    at_least("--bootstrap", bootstrap, 1)
+    at_least("--bootstrap-seed", bootstrap_seed, 0)
     files = {}
-    for model, seed, path in args.predictions:
+    for model, seed, path in predictions:
         try:
             files[(model, int(seed))] = path
         except ValueError:
             raise UserError(f"--predictions {model} {seed} {path}: the seed must be an integer") from None
-    outputs = {
-        "table1": args.table1,
-        "mcnemar": args.mcnemar,
-        "per_class": args.per_class,
-        "confusion": args.confusion,
-        "sweep": args.sweep,
-    }
-    summary = summarize(
+    outputs = {"table1": table1, "mcnemar": mcnemar, "per_class": per_class, "confusion": confusion, "sweep": sweep}
+    summary = summarize_runs(
         files=files,
         outputs=outputs,
-        scramble_grid=args.scramble_grid,
-        draws=args.bootstrap,
-        seed=args.bootstrap_seed,
-        reference=args.reference,
-        pairing=args.paired_tests,
+        scramble_grid=scramble_grid,
+        draws=bootstrap,
+        seed=bootstrap_seed,
+        reference=reference,
+        pairing=paired_tests,
     )
     print(json.dumps(summary))
 
 
+STAGES = (Stage("evaluate", evaluate), Stage("summarize", summarize))
+
+
 def register(subparsers) -> None:
     register_listing(subparsers, STAGES)
-
-    p = subparsers.add_parser("summarize", help="Table 1 with bootstrap CIs, McNemar tests, per-class metrics, sweep")
-    p.add_argument(
-        "--predictions",
-        nargs=3,
-        action="append",
-        required=True,
-        metavar=("MODEL", "SEED", "TSV"),
-        help="one evaluated run: its model, seed and predictions file (repeat per run)",
-    )
-    for name in ("table1", "mcnemar", "per-class", "confusion", "sweep"):
-        p.add_argument(f"--{name}", required=True, help=f"output CSV: {name.replace('-', ' ')}")
-    p.add_argument(
-        "--scramble-grid",
-        type=POSITIVE,
-        required=True,
-        help="the g of the runs' g x g scrambled test (evaluate.scramble_grid): the report's values are for 4 x 4",
-    )
-    p.add_argument("--bootstrap", type=POSITIVE, default=2000, help="bootstrap draws")
-    p.add_argument("--bootstrap-seed", type=NON_NEGATIVE, default=0)
-    p.add_argument(
-        "--reference", default=None, help="the network the paired tests compare with (default: the first BagNet)"
-    )
-    p.add_argument(
-        "--paired-tests",
-        choices=("reference", "all"),
-        default="reference",
-        help="McNemar tests of the reference against each network, or of every pair",
-    )
-    p.set_defaults(func=_summarize)

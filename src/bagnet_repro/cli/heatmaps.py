@@ -2,135 +2,155 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 
-from ..config.catalog import ORIGINAL_BAGNETS
-from .arguments import CACHE_HELP, NON_NEGATIVE, POSITIVE, add_device_options, count, start_compute
+from tyro.conf import Positional
+
+from ..errors import UserError
+from .arguments import at_least, start_job
+from .stages import Stage, register_listing
 
 
-def _select_heatmap_images(args: argparse.Namespace) -> None:
+def select_heatmap_images(predictions: str, count: int, out: str, images: tuple[str, ...] = ()) -> None:
+    """Choose the test images of Figures 2-4.
+
+    Args:
+        predictions: predictions TSV of the model that picks the images
+        count: images to pick when --images is not given
+        out: TSV of the chosen images (path, label, sha256)
+        images: test image file names to draw
+    """
     from ..heatmaps.selection import write_selection
 
-    print(
-        json.dumps(
-            write_selection(predictions_path=args.predictions, count=args.count, wanted=args.images, out_path=args.out)
-        )
-    )
+    at_least("--count", count, 1)
+    print(json.dumps(write_selection(predictions_path=predictions, count=count, wanted=list(images), out_path=out)))
 
 
-def _heatmaps(args: argparse.Namespace) -> None:
+def heatmaps(
+    checkpoints: list[str],
+    selection: str,
+    out: str,
+    scramble_grid: int,
+    scramble_seed: int,
+    memory_mb: float,
+    device: str,
+    threads: int,
+    gpus: int = 0,
+) -> None:
+    """Stride-1 patch heatmaps of chosen test images (Figures 2-4).
+
+    Args:
+        checkpoints: best.pt of each original BagNet
+        selection: the chosen images (select-heatmap-images)
+        out: .npz with images, heatmaps and logits
+        scramble_grid: the scrambled copy of the first image (Figure 4): g x g pieces, shuffled
+        scramble_seed: seed of the pieces' order
+        memory_mb: MB the activations of one dense band may take (the images, heatmaps and networks come on top)
+        device: auto, cpu or cuda[:N]
+        threads: CPU threads for torch
+        gpus: GPUs the rule gave this job: unusable CUDA then stops it at once (docs/environments.md)
+    """
     from ..heatmaps.selection import compute_heatmaps
 
-    start_compute(args)
+    if not checkpoints:
+        raise UserError("--checkpoints needs at least one best.pt")
+    at_least("--scramble-grid", scramble_grid, 1)
+    at_least("--scramble-seed", scramble_seed, 0)
+    start_job(device, threads, gpus)
     print(
         json.dumps(
             compute_heatmaps(
-                checkpoints=args.checkpoints,
-                selection_path=args.selection,
-                out_path=args.out,
-                scramble_grid=args.scramble_grid,
-                scramble_seed=args.scramble_seed,
-                device=args.device,
-                memory_mb=args.memory_mb,
+                checkpoints=checkpoints,
+                selection_path=selection,
+                out_path=out,
+                scramble_grid=scramble_grid,
+                scramble_seed=scramble_seed,
+                device=device,
+                memory_mb=memory_mb,
             )
         )
     )
 
 
-def _explain(args: argparse.Namespace) -> None:
-    # A first line at once: importing torch and reading a large image take seconds before the first bar.
-    print(f"explain: {len(args.images)} image(s); loading torch, the network and the images", flush=True)
-    from ..heatmaps.explain import explain, run_weights
+def explain(
+    images: Positional[list[str]],
+    model: str | None = None,
+    weights: str | None = None,
+    run: str = ".",
+    classes: int = 3,
+    out: str = "explained",
+    image_size: int | None = None,
+    method: str = "fast",
+    memory_mb: float = 2048,
+    weights_cache: str | None = None,
+    device: str = "auto",
+    threads: int | None = None,
+) -> None:
+    """Heatmaps of your own images (any size): overlay figure and logit arrays.
 
-    model, weights = args.model, args.weights
+    Args:
+        images: image files (JPEG, PNG, ...), each at its own size
+        model: an original BagNet (bagnet_repro.config.catalog.ORIGINAL_BAGNETS: exact heatmaps), or *_v2 with
+            --method upsampled; None: the run's first trained BagNet (--run), else bagnet33
+        weights: imagenet, a state-dict path/URL (e.g. BagNets-v2's), or a best.pt of this pipeline; None: the
+            run's best.pt of --model (first seed), else imagenet
+        run: the working folder of a finished run, whose trained BagNet (classes, training size) explain uses when
+            --weights is not given
+        classes: the K most likely classes to draw
+        out: folder for <image>.pdf/.png/.npz
+        image_size: resize to N x N first, N at least 9; None: as is
+        method: fast (exact, default), reference (patch cropping) or upsampled
+        memory_mb: MB of memory explaining one image may take: its copies, heatmaps, the network's working copies
+            and the passes' activations; a smaller budget than an image needs is refused before any work
+        weights_cache: folder of downloaded weights; None: $BAGNET_REPRO_CACHE or ~/.cache/bagnet-repro
+        device: auto, cpu or cuda[:N]
+        threads: CPU threads for torch; None: every CPU core
+    """
+    if not images:
+        raise UserError("explain needs at least one image file")
+    at_least("--classes", classes, 1)
+    if image_size is not None:
+        at_least("--image-size", image_size, 9)
+    threads = (os.cpu_count() or 1) if threads is None else threads
+    at_least("--threads", threads, 1)
+    # A first line at once: importing torch and reading a large image take seconds before the first bar.
+    print(f"explain: {len(images)} image(s); loading torch, the network and the images", flush=True)
+    from ..heatmaps.explain import explain as explain_images
+    from ..heatmaps.explain import run_weights
+
     if weights is None:
-        found = run_weights(args.run, model)
+        found = run_weights(run, model)
         if found:
             model, weights = found
             print(f"explaining with the run's {model}: {weights}")
         else:
             model, weights = model or "bagnet33", "imagenet"
-            print(f"no trained BagNet under {args.run}/results/models: explaining with {model}'s ImageNet weights")
-    start_compute(args, stream=sys.stdout)
-    records = explain(
-        images=args.images,
+            print(f"no trained BagNet under {run}/results/models: explaining with {model}'s ImageNet weights")
+    start_job(device, threads, stream=sys.stdout)
+    records = explain_images(
+        images=images,
         model_name=model or "bagnet33",
         weights=weights,
-        out_dir=args.out,
-        classes=args.classes,
-        image_size=args.image_size,
-        method=args.method,
-        device=args.device,
-        memory_mb=args.memory_mb,
-        cache=args.weights_cache,
+        out_dir=out,
+        classes=classes,
+        image_size=image_size,
+        method=method,
+        device=device,
+        memory_mb=memory_mb,
+        cache=weights_cache,
     )
     for record in records:
         print(json.dumps(record))
 
 
+STAGES = (
+    Stage("select-heatmap-images", select_heatmap_images),
+    Stage("heatmaps", heatmaps),
+    Stage("explain", explain),
+)
+
+
 def register(subparsers) -> None:
-    p = subparsers.add_parser("select-heatmap-images", help="choose the test images of Figures 2-4")
-    p.add_argument("--predictions", required=True, help="predictions TSV of the model that picks the images")
-    p.add_argument("--count", type=POSITIVE, required=True, help="images to pick when --images is not given")
-    p.add_argument("--images", nargs="*", default=[], help="test image file names to draw")
-    p.add_argument("--out", required=True, help="TSV of the chosen images (path, label, sha256)")
-    p.set_defaults(func=_select_heatmap_images)
-
-    p = subparsers.add_parser("heatmaps", help="stride-1 patch heatmaps of chosen test images (Figures 2-4)")
-    p.add_argument("--checkpoints", nargs="+", required=True, help="best.pt of each original BagNet")
-    p.add_argument("--selection", required=True, help="the chosen images (select-heatmap-images)")
-    p.add_argument("--out", required=True, help=".npz with images, heatmaps and logits")
-    p.add_argument(
-        "--scramble-grid",
-        type=POSITIVE,
-        required=True,
-        help="the scrambled copy of the first image (Figure 4): g x g pieces, shuffled",
-    )
-    p.add_argument("--scramble-seed", type=NON_NEGATIVE, required=True, help="seed of the pieces' order")
-    p.add_argument(
-        "--memory-mb",
-        type=float,
-        required=True,
-        help="MB the activations of one dense band may take (the images, heatmaps and networks come on top)",
-    )
-    add_device_options(p)
-    p.set_defaults(func=_heatmaps)
-
-    p = subparsers.add_parser("explain", help="heatmaps of your own images (any size): overlay figure and logit arrays")
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (JPEG, PNG, ...), each at its own size")
-    p.add_argument(
-        "--model",
-        default=None,
-        help=f"{', '.join(ORIGINAL_BAGNETS)} (exact heatmaps), or *_v2 with --method upsampled; default: the run's "
-        "first trained BagNet (--run), else bagnet33",
-    )
-    p.add_argument(
-        "--weights",
-        default=None,
-        help="imagenet, a state-dict path/URL (e.g. BagNets-v2's), or a best.pt of this pipeline; default: the "
-        "run's best.pt of --model (first seed), else imagenet",
-    )
-    p.add_argument(
-        "--run",
-        default=".",
-        help="the working folder of a finished run, whose trained BagNet (classes, training size) explain uses "
-        "when --weights is not given (default: the current folder)",
-    )
-    p.add_argument("--classes", type=POSITIVE, default=3, help="the K most likely classes to draw")
-    p.add_argument("--out", default="explained", help="folder for <image>.pdf/.png/.npz")
-    p.add_argument("--image-size", type=count(9), default=None, help="resize to N x N first (default: as is)")
-    p.add_argument("--method", default="fast", help="fast (exact, default), reference (patch cropping) or upsampled")
-    p.add_argument(
-        "--memory-mb",
-        type=float,
-        default=2048,
-        help="MB of memory explaining one image may take: its copies, heatmaps, the network's working copies and "
-        "the passes' activations; a smaller budget than an image needs is refused before any work",
-    )
-    p.add_argument("--weights-cache", default=None, help=CACHE_HELP)
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
-    p.add_argument("--threads", type=POSITIVE, default=os.cpu_count() or 1, help="CPU threads for torch")
-    p.set_defaults(func=_explain)
+    register_listing(subparsers, STAGES)

@@ -2,95 +2,124 @@
 
 from __future__ import annotations
 
-import argparse
 import json
+from typing import Annotated
+
+from tyro.conf import UseAppendAction, arg
 
 from ..errors import UserError
+from .stages import Stage, register_listing
 
 # The tables and figures every report includes; the optional studies add theirs when the config runs them.
 REQUIRED_FILES = {"figure1", "table1", "mcnemar", "scramble_sweep", "training_curves", "weight_distribution"}
 
+# One table or figure per --file: the flag repeats, each time with its name and path.
+RepeatedNamePath = Annotated[UseAppendAction[list[tuple[str, str]]], arg(metavar="NAME PATH")]
 
-def _paper_values(args: argparse.Namespace) -> None:
+
+def paper_values(
+    file: RepeatedNamePath,
+    sweep: str,
+    precision: str,
+    dead_layers: str,
+    audit_summary: str,
+    manifest: str,
+    inventory: str,
+    histories: list[str],
+    config: str,
+    train_settings: str,
+    project: str,
+    snakemake_version: str,
+    out: str,
+    results: tuple[str, ...] = (),
+) -> None:
+    """The named values the report quotes, with the run's provenance.
+
+    Args:
+        file: a table or figure the report includes, by name (the option once per file)
+        sweep: the scrambling sweep's table (summarize's sweep CSV)
+        precision: the precision study's table
+        dead_layers: the precision study's census of dead layers
+        audit_summary: the data audit's summary
+        manifest: the split's manifest.tsv
+        inventory: the data's inventory (how the data came divided)
+        histories: every run's training history
+        config: the resolved config as JSON
+        train_settings: the resolved training settings as JSON
+        project: the workflow's folder (its git commit is recorded)
+        snakemake_version: the Snakemake version that ran the workflow
+        out: output JSON: the values
+        results: more results whose code digest is checked (e.g. the runs' metrics.json; the histories always are)
+    """
     from ..data.inventory import read_records
     from ..paper.provenance import provenance
     from ..paper.settings import settings_values
     from ..paper.values import collect_values, write_values
 
-    config, files = json.loads(args.config), dict(args.file)
+    if not histories:
+        raise UserError("--histories needs at least one training history")
+    settings, files = _json_option("--config", config), dict(file)
     if REQUIRED_FILES - set(files):
         raise UserError(f"paper-values needs --file for {', '.join(sorted(REQUIRED_FILES - set(files)))}")
     run = provenance(
-        project=args.project,
-        config=config,
-        manifest=args.manifest,
-        histories=args.histories,
-        snakemake_version=args.snakemake_version,
-        results=args.results,
+        project=project,
+        config=settings,
+        manifest=manifest,
+        histories=list(histories),
+        snakemake_version=snakemake_version,
+        results=list(results),
         files=files,
     )
     values = collect_values(
         table1=files["table1"],
         mcnemar=files["mcnemar"],
-        sweep=args.sweep,
-        precision=args.precision,
-        dead_layers=args.dead_layers,
-        audit_summary=args.audit_summary,
-        manifest=args.manifest,
+        sweep=sweep,
+        precision=precision,
+        dead_layers=dead_layers,
+        audit_summary=audit_summary,
+        manifest=manifest,
         provenance=run,
         settings=settings_values(
-            config=config,
-            train=json.loads(args.train_settings),
-            division={record.split for record in read_records(args.inventory)},
+            config=settings,
+            train=_json_option("--train-settings", train_settings),
+            division={record.split for record in read_records(inventory)},
         ),
         files=files,
         feature_amounts=files.get("feature_amounts_table"),
         backbones=files.get("backbones"),
     )
     # The resolved config travels with the values: `compare` names the keys in which two runs differ.
-    write_values({**values, "config": config}, args.out)
-    print(f"{args.out}: {len(values)} groups of values; provenance {values['provenance']['commit']}")
+    write_values({**values, "config": settings}, out)
+    print(f"{out}: {len(values)} groups of values; provenance {values['provenance']['commit']}")
 
 
-def _paper(args: argparse.Namespace) -> None:
+def _json_option(name: str, text: str) -> dict:
+    """A JSON-object option's value; anything else is refused in one line naming the option."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{name} is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise UserError(f"{name} must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+def paper(template: str, values: str, out: str) -> None:
+    """Compile the report (Typst) into a PDF.
+
+    Args:
+        template: the report's Typst template (workflow/report/paper.typ)
+        values: the values the report quotes (paper-values' JSON)
+        out: output PDF
+    """
     from ..paper.build import build_pdf
 
-    build_pdf(template=args.template, values=args.values, out=args.out)
-    print(f"{args.out}: built from {args.template}")
+    build_pdf(template=template, values=values, out=out)
+    print(f"{out}: built from {template}")
+
+
+STAGES = (Stage("paper-values", paper_values), Stage("paper", paper))
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("paper-values", help="the named values the report quotes, with the run's provenance")
-    p.add_argument(
-        "--file",
-        nargs=2,
-        action="append",
-        metavar=("NAME", "PATH"),
-        required=True,
-        help="a table or figure the report includes, by name",
-    )
-    p.add_argument("--sweep", required=True)
-    p.add_argument("--precision", required=True)
-    p.add_argument("--dead-layers", required=True)
-    p.add_argument("--audit-summary", required=True)
-    p.add_argument("--manifest", required=True)
-    p.add_argument("--inventory", required=True, help="the data's inventory (how the data came divided)")
-    p.add_argument("--histories", nargs="+", required=True)
-    p.add_argument(
-        "--results",
-        nargs="*",
-        default=[],
-        help="more results whose code digest is checked (e.g. the runs' metrics.json; the histories always are)",
-    )
-    p.add_argument("--config", required=True, help="the resolved config as JSON")
-    p.add_argument("--train-settings", required=True, help="the resolved training settings as JSON")
-    p.add_argument("--project", required=True, help="the workflow's folder (its git commit is recorded)")
-    p.add_argument("--snakemake-version", required=True)
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=_paper_values)
-
-    p = subparsers.add_parser("paper", help="compile the report (Typst) into a PDF")
-    p.add_argument("--template", required=True)
-    p.add_argument("--values", required=True)
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=_paper)
+    register_listing(subparsers, STAGES)

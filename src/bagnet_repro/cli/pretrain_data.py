@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 from ..data.kaggle import COMPETITION
-from .arguments import at_least
-from .data import between_0_and_1
+from .arguments import at_least, between_0_and_1
 from .stages import Stage, register_listing
 
 

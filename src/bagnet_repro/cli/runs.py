@@ -2,129 +2,167 @@
 
 from __future__ import annotations
 
-import argparse
+import json
 import sys
 import time
+from typing import Annotated
+
+from tyro.conf import Positional, UseAppendAction, arg
+
+from ..errors import UserError
+from .stages import Stage, register_listing
+
+# One variant per --variant: the flag repeats, each time with its folder and its values.
+RepeatedFolderValues = Annotated[UseAppendAction[list[tuple[str, str]]], arg(metavar="FOLDER VALUES")]
 
 
-def _cmd_export_run(args: argparse.Namespace) -> None:
-    from ..runs.export import export_run
+def export_run(
+    archive: Positional[str],
+    weights: bool = True,
+    configfile: tuple[str, ...] = (),
+    directory: str = ".",
+    snakefile: str | None = None,
+    unfinished: bool = False,
+    files_from: str | None = None,
+) -> None:
+    """Pack a finished run (results, report outputs, logs) into a .tar.gz.
+
+    Args:
+        archive: the .tar.gz to write
+        weights: pack the trained weights (*.pt); --no-weights leaves them out
+        configfile: the config files the run was made with
+        directory: the run's working folder
+        snakefile: the run's workflow; None: the working folder's Snakefile, else that of the checkout bagnet-repro
+            runs from
+        unfinished: export the finished jobs of a run that is going or failed (outputs marked incomplete and their
+            logs are left out)
+        files_from: export these files (a JSON list written by scripts/gpu_piece.py plan), without asking Snakemake
+    """
+    from ..runs.export import export_run as export
 
     start = time.monotonic()
-    manifest = export_run(
-        args.archive,
-        args.directory,
-        args.configfile,
-        weights=not args.no_weights,
-        snakefile=args.snakefile,
-        listing=args.files_from,
-        unfinished=args.unfinished,
+    manifest = export(
+        archive,
+        directory,
+        configfile,
+        weights=weights,
+        snakefile=snakefile,
+        listing=files_from,
+        unfinished=unfinished,
     )
     size = sum(entry["size"] for entry in manifest["files"])
     print(
-        f"{args.archive}: {len(manifest['files'])} files ({size / 1e6:.1f} MB before compression), "
+        f"{archive}: {len(manifest['files'])} files ({size / 1e6:.1f} MB before compression), "
         f"{len(manifest['records'])} Snakemake records, in {time.monotonic() - start:.1f} s"
     )
 
 
-def _cmd_import_run(args: argparse.Namespace) -> None:
-    from ..runs.importing import import_run
+def import_run(
+    archive: Positional[str],
+    configfile: tuple[str, ...] = (),
+    directory: str = ".",
+    force: bool = False,
+    snakefile: str | None = None,
+) -> None:
+    """Check a run archive against its manifest, then put it in place.
+
+    Args:
+        archive: the run archive (.tar.gz of export-run)
+        configfile: the config files this checkout runs with
+        directory: the working folder to import into
+        force: replace files here that differ from the archive's
+        snakefile: the run's workflow; None: the working folder's Snakefile, else that of the checkout bagnet-repro
+            runs from
+    """
+    from ..runs.importing import import_run as place
 
     start = time.monotonic()
-    summary = import_run(args.archive, args.directory, args.configfile, force=args.force, snakefile=args.snakefile)
+    summary = place(archive, directory, configfile, force=force, snakefile=snakefile)
     if summary["warnings"]:
         print(
             f"warning: this checkout differs from the exporting one: {'; '.join(summary['warnings'])}", file=sys.stderr
         )
     replaced = f", replaced {len(summary['replaced'])} differing files (--force)" if summary["replaced"] else ""
     print(
-        f"{args.archive}: imported {summary['files']} files ({summary['bytes'] / 1e6:.1f} MB), "
+        f"{archive}: imported {summary['files']} files ({summary['bytes'] / 1e6:.1f} MB), "
         f"{summary['records']} Snakemake records{replaced}, in {time.monotonic() - start:.1f} s"
     )
 
 
-def _cmd_compare(args: argparse.Namespace) -> None:
+def compare(runs: Positional[list[str]], out: str | None = None) -> None:
+    """Finished runs side by side: config keys that differ, Table 1, compute, paired tests between runs.
+
+    Args:
+        runs: run folders or run archives (.tar.gz of export-run), two or more
+        out: also write the tables there as CSV and Markdown (compare_<table>.csv/.md)
+    """
     from ..runs.compare import compare_runs, describe, write_comparison
 
-    comparison = compare_runs(args.runs)
+    if not runs:
+        raise UserError("compare needs two or more runs (folders or archives)")
+    comparison = compare_runs(runs)
     for name, table in comparison.tables().items():
         print(f"## {name}\n")
         print(table.to_markdown(index=False) if len(table) else "(none)")
         print()
     for line in describe(comparison):
         print(line)
-    if args.out:
-        for path in write_comparison(comparison, args.out):
+    if out:
+        for path in write_comparison(comparison, out):
             print(f"wrote {path}")
 
 
-def _cmd_variants_table(args: argparse.Namespace) -> None:
-    import json
+def variants_table(
+    variant: RepeatedFolderValues,
+    csv: str,
+    md: str,
+    tests: str,
+    figure: str,
+    figure_pdf: str,
+    template: str | None = None,
+    values: str | None = None,
+    pdf: str | None = None,
+) -> None:
+    """The config variants side by side, with paired tests between them.
 
+    Args:
+        variant: a variant's folder and its varied keys' values (a JSON object); the option once per variant
+        csv: the table, one row per variant and network
+        md: the table, the tests and their sentences in Markdown
+        tests: the paired tests between variants (CSV)
+        figure: accuracy against each varied key (PNG)
+        figure_pdf: the same figure as PDF
+        template: the variants' Typst template (workflow/report/variants.typ)
+        values: the values the PDF prints (JSON, written here)
+        pdf: the variants' PDF, built from --template and --values
+    """
     from ..runs.variants import write_variants_table
 
-    variants = [(folder, json.loads(values)) for folder, values in args.variant]
-    write_variants_table(
-        variants, args.csv, args.md, args.tests, args.figure, args.figure_pdf, args.template, args.values, args.pdf
-    )
-    print(f"{args.csv}: {len(variants)} variants")
+    if not variant:
+        raise UserError("variants-table needs --variant FOLDER VALUES, once per variant")
+    variants = [(folder, _variant_values(folder, text)) for folder, text in variant]
+    write_variants_table(variants, csv, md, tests, figure, figure_pdf, template, values, pdf)
+    print(f"{csv}: {len(variants)} variants")
 
 
-SNAKEFILE_HELP = (
-    "the run's workflow (default: the working folder's Snakefile, else that of the checkout bagnet-repro runs from)"
+def _variant_values(folder: str, text: str) -> dict:
+    """A variant's varied keys (``--variant FOLDER VALUES``); anything but a JSON object is refused in one line."""
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--variant {folder}: VALUES is not JSON: {exc}") from None
+    if not isinstance(values, dict):
+        raise UserError(f"--variant {folder}: VALUES must be a JSON object, not {type(values).__name__}")
+    return values
+
+
+STAGES = (
+    Stage("export-run", export_run),
+    Stage("import-run", import_run),
+    Stage("compare", compare),
+    Stage("variants-table", variants_table),
 )
 
 
-def register(sub) -> None:
-    p = sub.add_parser("export-run", help="pack a finished run (results, report outputs, logs) into a .tar.gz")
-    p.add_argument("archive", help="the .tar.gz to write")
-    p.add_argument("--no-weights", action="store_true", help="leave the trained weights (*.pt) out")
-    p.add_argument("--configfile", nargs="+", default=[], help="the config files the run was made with")
-    p.add_argument("--directory", default=".", help="the run's working folder (default: here)")
-    p.add_argument("--snakefile", default=None, help=SNAKEFILE_HELP)
-    p.add_argument(
-        "--unfinished",
-        action="store_true",
-        help="export the finished jobs of a run that is going or failed (outputs marked incomplete and their "
-        "logs are left out)",
-    )
-    p.add_argument(
-        "--files-from",
-        default=None,
-        help="export these files (a JSON list written by scripts/gpu_piece.py plan), without asking Snakemake",
-    )
-    p.set_defaults(func=_cmd_export_run)
-    p = sub.add_parser("import-run", help="check a run archive against its manifest, then put it in place")
-    p.add_argument("archive")
-    p.add_argument("--configfile", nargs="+", default=[], help="the config files this checkout runs with")
-    p.add_argument("--directory", default=".", help="the working folder to import into (default: here)")
-    p.add_argument("--force", action="store_true", help="replace files here that differ from the archive's")
-    p.add_argument("--snakefile", default=None, help=SNAKEFILE_HELP)
-    p.set_defaults(func=_cmd_import_run)
-    p = sub.add_parser(
-        "compare",
-        help="finished runs side by side: config keys that differ, Table 1, compute, paired tests between runs",
-    )
-    p.add_argument("runs", nargs="+", help="run folders or run archives (.tar.gz of export-run), two or more")
-    p.add_argument(
-        "--out", default=None, help="also write the tables there as CSV and Markdown (compare_<table>.csv/.md)"
-    )
-    p.set_defaults(func=_cmd_compare)
-    p = sub.add_parser("variants-table", help="the config variants side by side, with paired tests between them")
-    p.add_argument(
-        "--variant",
-        nargs=2,
-        action="append",
-        required=True,
-        metavar=("FOLDER", "VALUES"),
-        help="a variant's folder and its varied keys' values (a JSON object); repeat for each variant",
-    )
-    p.add_argument("--csv", required=True, help="the table, one row per variant and network")
-    p.add_argument("--md", required=True, help="the table, the tests and their sentences in Markdown")
-    p.add_argument("--tests", required=True, help="the paired tests between variants (CSV)")
-    p.add_argument("--figure", required=True, help="accuracy against each varied key (PNG)")
-    p.add_argument("--figure-pdf", required=True, help="the same figure as PDF")
-    p.add_argument("--template", default=None, help="the variants' Typst template (workflow/report/variants.typ)")
-    p.add_argument("--values", default=None, help="the values the PDF prints (JSON, written here)")
-    p.add_argument("--pdf", default=None, help="the variants' PDF, built from --template and --values")
-    p.set_defaults(func=_cmd_variants_table)
+def register(subparsers) -> None:
+    register_listing(subparsers, STAGES)

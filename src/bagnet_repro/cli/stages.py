@@ -105,7 +105,7 @@ def run(stage: Stage, argv: Sequence[str]) -> object:
             args=command_line(stage, argv),
             prog=f"bagnet-repro {stage.name}",
             description=_description(stage),
-            config=(tyro.conf.FlagConversionOff,),
+            config=(tyro.conf.PositionalMetavarFromFieldName,),
         )
 
 
@@ -162,7 +162,7 @@ def _is_positional(annotation: object) -> bool:
 
 def option_rows(stage: Stage) -> list[tuple[str, str, str, str]]:
     """(option, type, default, help) of every parameter: the manual's table of the command. A positional
-    parameter is shown as its upper-case name (``CONFIGFILE``)."""
+    parameter is shown by its upper-case name (``CONFIGFILE``), as its --help shows it."""
     helps = {p.arg_name: " ".join((p.description or "").split()) for p in _docstring(stage.function).params}
     hints = typing.get_type_hints(stage.function, include_extras=True)
     rows = []
@@ -171,7 +171,7 @@ def option_rows(stage: Stage) -> list[tuple[str, str, str, str]]:
         annotation = hints.get(name, parameter.annotation)
         if _is_positional(annotation):
             kind = _type_name(typing.get_args(annotation)[0])
-            rows.append((name.upper(), kind, default, helps.get(name, "")))
+            rows.append((name.upper().replace("_", "-"), kind, default, helps.get(name, "")))
         else:
             rows.append((option(name), _type_name(parameter.annotation), default, helps.get(name, "")))
     return rows

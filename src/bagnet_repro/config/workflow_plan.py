@@ -27,11 +27,12 @@ from .urls import archive_name
 PRECISION_SOURCES = ("trained", "imagenet")  # the precision study's model sources (its {source} wildcard)
 
 # Keys of a config section that only the planning or another stage reads (summarize reads the paired tests'
-# choice, inventory the course protocol's training images per class): the section's own stage is given it without
-# them.
+# choice, inventory the course protocol's training images per class, heatmaps the band's budget, the heatmaps
+# notebook the classes shown): the section's own stage is given it without them.
 PLANNING_ONLY = {
     "evaluate": ("sweep_max_grid", "paired_tests", "reference_model"),
     "split": ("course_train_per_class",),
+    "heatmaps": ("classes_shown", "memory_mb"),
     # which runs there are (the jobs' {variant} and {seed}) and feature-amount-data's download folder
     "feature_amounts": ("variants", "uniform", "seeds", "cache"),
 }
