@@ -142,6 +142,6 @@ rule class_counts:
         "../../envs/torch.yaml"
     params:
         cli=f"{BAGNET}.paper.class_counts",
-        data=report_words(config)["data"],  # the data set in the caption's words
+        data=data_words(config["data"]),  # the data set in the caption's words
     shell:
         "{params.cli} --manifest {input.manifest} --out {output} > {log} 2>&1"

@@ -1,7 +1,8 @@
 """The words Snakemake's HTML report needs about the run's data set and networks, computed from the config
 when the report is rendered: its captions are Jinja templates that see the config and their rule's params alone,
 so the rules hand these words over as params (``words``, ``data``) rather than each caption repeating the
-catalog's rules."""
+catalog's rules. A rule's params are part of what Snakemake compares to decide whether a finished job reruns, so
+each rule gets only the words its caption uses (``report_words`` for the networks, ``data_words`` for the data)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,6 @@ def paired_tests_text(models: list[str], evaluate: dict) -> str:
 def report_words(config: dict) -> dict[str, str]:
     models = list(config["models"])
     return {
-        "data": data_words(config["data"]),
         "models": in_words(models),
         "bagnets": in_words([m for m in models if m in BAGNET_NAMES]),
         "heatmap_models": in_words(heatmap_models(models)),
