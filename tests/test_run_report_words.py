@@ -70,16 +70,44 @@ def run_to_reports(work: Path, overlay: dict) -> tuple[str, str]:
     return pdf, html
 
 
-def html_words(html: str) -> str:
-    """The words a reader sees on the HTML report's pages: the front page and each entry's caption."""
+def _page_words(strings: list[str]) -> str:
     import html as markup
     import json
 
+    joined = " ".join(json.loads(string) for string in strings)
+    return " ".join(markup.unescape(re.sub(r"<[^>]+>", " ", joined)).split())
+
+
+def html_words(html: str) -> str:
+    """The words a reader sees on the HTML report's pages: the front page and each entry's caption."""
     strings = re.findall(r'var workflow_desc = ("(?:[^"\\]|\\.)*")', html)
     strings += re.findall(r'"caption": ("(?:[^"\\]|\\.)*")', html)
     assert len(strings) > 5, "no front page or captions found in the HTML report"
-    joined = " ".join(json.loads(string) for string in strings)
-    return " ".join(markup.unescape(re.sub(r"<[^>]+>", " ", joined)).split())
+    return _page_words(strings)
+
+
+def front_page_words(html: str) -> str:
+    """The words of the HTML report's front page alone."""
+    strings = re.findall(r'var workflow_desc = ("(?:[^"\\]|\\.)*")', html)
+    assert len(strings) == 1, "no front page found in the HTML report"
+    return _page_words(strings)
+
+
+def front_page_names_the_classes(work: Path, html: str) -> None:
+    """The front page's table of classes: each class with its images per split and the totals, as the run's
+    manifest holds them."""
+    import pandas as pd
+
+    manifest = pd.read_csv(work / "results/data/manifest.tsv", sep="\t", dtype=str, keep_default_na=False)
+    front = front_page_words(html)
+    assert "class train val test images" in front, front
+    for name in CLASSES:
+        split = manifest[manifest["class"] == name].split
+        counts = [int((split == part).sum()) for part in ("train", "val", "test")]
+        assert f" {name} {' '.join(map(str, counts))} {sum(counts)} " in front, name
+    totals = [int((manifest.split == part).sum()) for part in ("train", "val", "test")]
+    assert f"all classes {' '.join(map(str, totals))} {len(manifest)}" in front
+    assert "not there yet" not in front
 
 
 def sentences(text: str) -> list[str]:
@@ -120,6 +148,7 @@ def check_words(work: Path, pdf: str, html: str, models: list[str]) -> None:
     for model in models:
         assert model in words, model
     assert foreign_sentences(words, models) == []
+    front_page_names_the_classes(work, html)
     assert "not the report's data, so no value of the report is compared" in pdf
     no_unportable_output_paths(work)
 
