@@ -66,5 +66,6 @@ rule all:
     default_target: True
     input:
         rules.paper.output,
+        rules.class_counts.output,
         rules.compute_table.input,
         rules.compute_table.output,

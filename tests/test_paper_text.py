@@ -96,34 +96,138 @@ def test_the_report_says_which_studies_the_config_switched_off():
     off = settings_values(merged(config, {"studies": {"heatmaps": False}}), train, division={"train", "test"})
     assert off["studies_off_text"].startswith("The config's studies section switched off the patch heatmaps")
     front = (TEMPLATES / "workflow.rst").read_text()
-    assert "(``studies.{{ study }}: false``)" in front and "the split lists" in front
+    assert "(``studies.{{ study }}: false``)" in front
 
 
-def test_the_html_front_page_names_the_data_set_where_its_classes_are_and_the_studies(tmp_path):
-    """The front page rendered as Snakemake renders it (Jinja over the checked config and the report's categories):
-    a folder run with the heatmaps switched off names its folder, points at the split for the classes, lists the
-    studies that have entries and says once that the config switched the heatmaps off."""
-    import jinja2
-    from snakemake.report import Category
+# The report's networks and data set: the front page of a run without them must not name them.
+REPORT_NETWORKS = ("bagnet9", "bagnet17", "bagnet33", "resnet50", "densenet121", "densenet169", "cbam_resnet50")
 
+
+def checked_config(tmp_path, overlay: str, *configs: str) -> dict:
+    """config.yaml, then ``configs`` of the project, then ``overlay``, checked as the workflow checks them."""
     from bagnet_repro.config.checks import check_config_files
 
-    (tmp_path / "photos" / "cat").mkdir(parents=True)
     extra = tmp_path / "extra.yaml"
-    extra.write_text(
-        f"data: {{source: folder, folder: {tmp_path / 'photos'}, name: Pets}}\nmodels: [bagnet33]\n"
-        "weights: {models: {bagnet33: none}}\nstudies: {heatmaps: false}\n"
-    )
-    config = check_config_files([extra], PROJECT / "config.yaml")
+    extra.write_text(overlay)
+    return check_config_files([*(PROJECT / name for name in configs), extra], PROJECT / "config.yaml")
+
+
+def classes_table(folder, images: dict[str, tuple[int, int, int]]):
+    """The run's table of classes as rule class_counts writes it, from a manifest with ``images``: class ->
+    (train, val, test) counts; the report's entry of it (a FileRecord as Snakemake's report makes one)."""
+    import types
+    from pathlib import Path
+
+    import pandas as pd
+    from snakemake.report import Category, FileRecord
+
+    from bagnet_repro.paper.class_counts import write_class_counts
+
+    rows = [
+        {"path": f"{name}/{split}{index}.jpg", "class": name, "split": split}
+        for name, counts in images.items()
+        for split, count in zip(("train", "val", "test"), counts, strict=True)
+        for index in range(count)
+    ]
+    (folder / "results" / "data").mkdir(parents=True)
+    pd.DataFrame(rows).to_csv(folder / "results" / "data" / "manifest.tsv", sep="\t", index=False)
+    write_class_counts(str(folder / "results/data/manifest.tsv"), str(folder / "report/tables/classes.csv"))
+    job = types.SimpleNamespace(params={}, wildcards={})  # what the record reads of the job that made the file
+    return FileRecord(Path("report/tables/classes.csv"), job, category=Category("Data"), labels={"name": "classes"})
+
+
+def front_page(config: dict, categories: list[str], files: list) -> str:
+    """The front page as Snakemake's report makes it (report/__init__.py: Jinja with its settings over the template,
+    then docutils to HTML, in the folder the report is made in): the words a reader sees."""
+    import html
+
+    import jinja2
+    from docutils.core import publish_parts
+    from snakemake.report import Category
 
     class Snakemake:
         pass
 
     Snakemake.config = config
-    categories = {Category(name): {} for name in ("Table 1", "Scrambling", "Precision", "Compute")}
-    page = jinja2.Environment().from_string((TEMPLATES / "workflow.rst").read_text())
-    text = " ".join(page.render(snakemake=Snakemake, categories=categories, files={}).split())
-    assert "the image folder Pets" in text and "the split lists (``results/data/manifest.tsv``;" in text
+    environment = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)  # Snakemake's settings
+    page = environment.from_string((TEMPLATES / "workflow.rst").read_text())
+    text = page.render(snakemake=Snakemake, categories={Category(name): {} for name in categories}, files=files)
+    body = publish_parts(text, writer_name="html")["html_body"]
+    assert "System Message" not in body, body  # a docutils error (e.g. the table not read) is shown in the page
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def test_the_html_front_page_names_a_folder_runs_classes_counts_and_studies(tmp_path, monkeypatch):
+    """A folder run with the heatmaps switched off: the page names its folder, its networks, each class with its
+    images per split and the totals, the studies with entries and once the one switched off; nothing of the
+    report's own data set or networks."""
+    (tmp_path / "photos" / "cat").mkdir(parents=True)
+    config = checked_config(
+        tmp_path,
+        f"data: {{source: folder, folder: {tmp_path / 'photos'}, name: Pets}}\nmodels: [bagnet33]\n"
+        "weights: {models: {bagnet33: none}}\nstudies: {heatmaps: false}\n",
+    )
+    monkeypatch.chdir(tmp_path)
+    table = classes_table(tmp_path, {"tabby cat": (6, 2, 3), "dog": (5, 1, 4)})
+    text = front_page(config, ["Table 1", "Scrambling", "Precision", "Compute", "Data"], [table])
+    assert "trains and tests bagnet33 with seeds" in text and "the image folder Pets" in text
+    assert "class train val test images dog 5 1 4 10 tabby cat 6 2 3 11 all classes 11 3 7 21" in text
     assert "with entries in this report: Scrambling, Precision." in text
-    assert text.count("switched off") == 1 and "(``studies.heatmaps: false``)" in text
-    assert "15-scene" not in text
+    assert text.count("switched off") == 1 and "( studies.heatmaps: false )" in text
+    assert "15-scene" not in text and "not there yet" not in text
+    assert not [name for name in REPORT_NETWORKS if name != "bagnet33" and re.search(rf"\b{name}\b", text)]
+
+
+def test_the_html_front_page_names_the_demos_classes_and_counts(tmp_path, monkeypatch):
+    """The demo with two networks: the page names them, the demo textures and each of the 15 classes with its
+    counts; no other network of the report."""
+    from bagnet_repro.config.classes import REPORT_CLASSES
+
+    config = checked_config(tmp_path, "models: [bagnet17, resnet50]\nseeds: [0, 1]\n", "configs/demo.yaml")
+    monkeypatch.chdir(tmp_path)
+    table = classes_table(tmp_path, dict.fromkeys(REPORT_CLASSES, (4, 1, 2)))
+    text = front_page(config, ["Table 1", "Scrambling", "Precision", "Heatmaps", "Data"], [table])
+    assert f"trains and tests bagnet17, resnet50 with seeds 0, 1 at {config['train']['image_size']} px" in text
+    assert "synthetic demo textures" in text
+    for name in REPORT_CLASSES:
+        assert f" {name} 4 1 2 7 " in text, name
+    assert "all classes 60 15 30 105" in text
+    assert "with entries in this report: Scrambling, Precision, Heatmaps." in text
+    assert not [name for name in REPORT_NETWORKS if name not in config["models"] and re.search(rf"\b{name}\b", text)]
+
+
+def test_the_html_front_page_of_a_run_without_its_table_of_classes_says_so(tmp_path, monkeypatch):
+    """A report made before rule class_counts ran (or of targets that do not need it) still renders and says the
+    table is not there yet instead of naming classes."""
+    (tmp_path / "photos" / "cat").mkdir(parents=True)
+    config = checked_config(tmp_path, f"data: {{source: folder, folder: {tmp_path / 'photos'}}}\n")
+    monkeypatch.chdir(tmp_path)
+    text = front_page(config, ["Table 1"], [])
+    assert "The table of the run's classes and their images per split ( report/tables/classes.csv" in text
+    assert "is not there yet" in text and "all classes" not in text
+
+
+def test_the_table_of_classes_counts_each_split_and_refuses_a_manifest_without_classes(tmp_path):
+    import pandas as pd
+    import pytest
+
+    from bagnet_repro.errors import UserError
+    from bagnet_repro.paper.class_counts import class_counts, write_class_counts
+    from bagnet_repro.paper.values import split_values
+
+    manifest = pd.DataFrame({"class": ["b", "a", "a", "NA", "b"], "split": ["train", "test", "train", "val", "val"]})
+    table = class_counts(manifest)
+    assert table.to_dict("records") == [
+        {"class": "NA", "train": 0, "val": 1, "test": 0, "images": 1},
+        {"class": "a", "train": 1, "val": 0, "test": 1, "images": 2},
+        {"class": "b", "train": 1, "val": 1, "test": 0, "images": 2},
+        {"class": "all classes", "train": 2, "val": 2, "test": 1, "images": 5},
+    ]
+    values = split_values(manifest)
+    assert (values["classes"], values["train"], values["val"], values["test"]) == ("3", "2", "2", "1")
+    assert values["class_names"] == "NA, a and b"
+    bad = tmp_path / "manifest.tsv"
+    bad.write_text("path\tsplit\nx.jpg\ttrain\n")
+    with pytest.raises(UserError, match=r"manifest.tsv: the split's manifest has no class column"):
+        write_class_counts(str(bad), str(tmp_path / "classes.csv"))
+    assert not (tmp_path / "classes.csv").exists()

@@ -98,6 +98,7 @@ def test_downloads_and_cheap_report_steps_run_on_the_submit_host():
     declared = re.findall(r"localrules:\n((?:    \w+,\n)+)", rules)
     local = sorted(name.strip(" ,") for block in declared for name in block.splitlines())
     assert local == [
+        "class_counts",
         "compute_table",
         "download",
         "feature_amount_data",

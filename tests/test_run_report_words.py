@@ -70,16 +70,44 @@ def run_to_reports(work: Path, overlay: dict) -> tuple[str, str]:
     return pdf, html
 
 
-def html_words(html: str) -> str:
-    """The words a reader sees on the HTML report's pages: the front page and each entry's caption."""
+def _page_words(strings: list[str]) -> str:
     import html as markup
     import json
 
+    joined = " ".join(json.loads(string) for string in strings)
+    return " ".join(markup.unescape(re.sub(r"<[^>]+>", " ", joined)).split())
+
+
+def html_words(html: str) -> str:
+    """The words a reader sees on the HTML report's pages: the front page and each entry's caption."""
     strings = re.findall(r'var workflow_desc = ("(?:[^"\\]|\\.)*")', html)
     strings += re.findall(r'"caption": ("(?:[^"\\]|\\.)*")', html)
     assert len(strings) > 5, "no front page or captions found in the HTML report"
-    joined = " ".join(json.loads(string) for string in strings)
-    return " ".join(markup.unescape(re.sub(r"<[^>]+>", " ", joined)).split())
+    return _page_words(strings)
+
+
+def front_page_words(html: str) -> str:
+    """The words of the HTML report's front page alone."""
+    strings = re.findall(r'var workflow_desc = ("(?:[^"\\]|\\.)*")', html)
+    assert len(strings) == 1, "no front page found in the HTML report"
+    return _page_words(strings)
+
+
+def front_page_names_the_classes(work: Path, html: str) -> None:
+    """The front page's table of classes: each class with its images per split and the totals, as the run's
+    manifest holds them."""
+    import pandas as pd
+
+    manifest = pd.read_csv(work / "results/data/manifest.tsv", sep="\t", dtype=str, keep_default_na=False)
+    front = front_page_words(html)
+    assert "class train val test images" in front, front
+    for name in CLASSES:
+        split = manifest[manifest["class"] == name].split
+        counts = [int((split == part).sum()) for part in ("train", "val", "test")]
+        assert f" {name} {' '.join(map(str, counts))} {sum(counts)} " in front, name
+    totals = [int((manifest.split == part).sum()) for part in ("train", "val", "test")]
+    assert f"all classes {' '.join(map(str, totals))} {len(manifest)}" in front
+    assert "not there yet" not in front
 
 
 def sentences(text: str) -> list[str]:
@@ -120,6 +148,7 @@ def check_words(work: Path, pdf: str, html: str, models: list[str]) -> None:
     for model in models:
         assert model in words, model
     assert foreign_sentences(words, models) == []
+    front_page_names_the_classes(work, html)
     assert "not the report's data, so no value of the report is compared" in pdf
     no_unportable_output_paths(work)
 
@@ -155,7 +184,8 @@ def test_one_network_alone_says_why_there_is_no_paired_test(tmp_path):
     assert "The config's studies section switched off the vision-toolbox backbones' params/FLOPs/latency table" in pdf
     words = html_words(html)
     assert "with entries in this report: Scrambling, Precision." in words
-    assert "The config switched off the study backbones (studies.backbones: false)." in words
+    # html_words puts a space where a tag was: around each literal (<tt>) of the page.
+    assert "The config switched off the study backbones ( studies.backbones: false )." in words
     assert "This run trains one network (torchvision:mobilenet_v3_small), so there is no pair for a paired test." in pdf
     assert "This run trains no BagNet, so there is no table of a BagNet's receptive field." in pdf
     assert "McNemar tests" not in pdf.split("Do two models err")[1].split("The scrambling test")[0]

@@ -17,7 +17,7 @@ from bagnet_repro.config.executors import missing_device, missing_slurm
 from bagnet_repro.config.file_names import model_file_name, model_file_names, model_from_file_name
 from bagnet_repro.config.loading import SCHEMA
 from bagnet_repro.config.pretrain_launch import multi_node_refusal
-from bagnet_repro.config.report_words import report_words
+from bagnet_repro.config.report_words import data_words, report_words
 from bagnet_repro.config.variants import run_place
 from bagnet_repro.config.workflow_plan import WorkflowPlan
 from bagnet_repro.errors import UserError

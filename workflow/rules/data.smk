@@ -21,6 +21,7 @@ rule make_demo_data:
 
 localrules:
     download,
+    class_counts,
 
 
 rule download:
@@ -120,3 +121,21 @@ rule audit:
     shell:
         "{params.cli} audit --inventory {input.inventory} --manifest {input.manifest} "
         "--out-table {output.table} --out-summary {output.summary} > {log} 2>&1"
+
+
+# The run's classes and images per split, for the HTML report's front page (which shows this table) and entry.
+# The package module is run directly until the command is declared among the stages (cli/).
+rule class_counts:
+    input:
+        manifest=rules.split.output[0],
+    output:
+        report_entry("report/tables/classes.csv", "classes", "Data", "classes and images per split", "table"),
+    log:
+        "logs/data/class_counts.log",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        cli=f"{BAGNET}.paper.class_counts",
+        data=data_words(config["data"]),  # the data set in the caption's words
+    shell:
+        "{params.cli} --manifest {input.manifest} --out {output} > {log} 2>&1"

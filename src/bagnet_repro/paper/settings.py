@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..config.catalog import main_heatmap_model
 from ..config.datasets import FOLDER_POOL
+from ..config.report_words import data_name
 from ..config.studies import switched_off_text
 
 
@@ -22,15 +21,6 @@ def _data_description(data: dict) -> str:
     if data["source"] == "local":
         return f"the 15-scene images of Lazebnik et al. (2006), read from {data['local_dir']}"
     return "the 15-scene images of Lazebnik et al. (2006), downloaded and checked by the workflow"
-
-
-def data_name(data: dict) -> str:
-    """The data set's name in the report: ``data.name``, else the 15-scene data's or the folder's own name."""
-    if data.get("name"):
-        return str(data["name"])
-    if data["source"] == "folder":
-        return Path(data["folder"]).name or str(data["folder"])
-    return "the 15-scene data"
 
 
 def _split_description(config: dict, division: set[str]) -> str:

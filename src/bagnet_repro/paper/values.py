@@ -18,6 +18,7 @@ from ..config.networks import REPORT_SCRAMBLE_GRID
 from ..config.report_words import in_words
 from ..files.atomic import write_text_atomic
 from .checklist import checklist_values
+from .class_counts import class_counts
 from .compute import compute_values
 
 METRICS = {"val": "val_acc", "test": "test_acc", "scrambled": "scrambled_test_acc"}
@@ -218,15 +219,17 @@ def audit_values(summary: dict) -> dict:
 
 
 def split_values(manifest: pd.DataFrame) -> dict:
-    counts = manifest.split.value_counts()
-    classes = sorted(manifest["class"].unique())
+    """The classes and the images per split, counted as the HTML report's table of classes counts them."""
+    counts = class_counts(manifest)
+    classes = list(counts["class"].iloc[:-1])
+    totals = counts.iloc[-1]
     return {
         "class_names": in_words(classes),
         "report_classes": tuple(classes) == REPORT_CLASSES,
-        "train": str(counts.get("train", 0)),
-        "val": str(counts.get("val", 0)),
-        "test": str(counts.get("test", 0)),
-        "classes": str(manifest["class"].nunique()),
+        "train": str(totals["train"]),
+        "val": str(totals["val"]),
+        "test": str(totals["test"]),
+        "classes": str(len(classes)),
     }
 
 
