@@ -135,7 +135,7 @@ rule class_counts:
     conda:
         "../../envs/torch.yaml"
     params:
-        cli=f"{BAGNET}.paper.class_counts",
+        cli=BAGNET,
         data=data_words(config["data"]),  # the data set in the caption's words
     shell:
-        "{params.cli} --manifest {input.manifest} --out {output} > {log} 2>&1"
+        "{params.cli} class-counts --manifest {input.manifest} --out {output} > {log} 2>&1"

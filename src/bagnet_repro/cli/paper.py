@@ -118,7 +118,19 @@ def paper(template: str, values: str, out: str) -> None:
     print(f"{out}: built from {template}")
 
 
-STAGES = (Stage("paper-values", paper_values), Stage("paper", paper))
+def class_counts(manifest: str, out: str) -> None:
+    """The run's classes with their images per split, as a CSV table for the reports (the HTML front page).
+
+    Args:
+        manifest: the split's manifest (TSV with class and split columns), e.g. results/data/manifest.tsv
+        out: output CSV: class, train, val, test, images; the last row (all classes) the totals
+    """
+    from ..paper.class_counts import write_class_counts
+
+    write_class_counts(manifest, out)
+
+
+STAGES = (Stage("class-counts", class_counts), Stage("paper-values", paper_values), Stage("paper", paper))
 
 
 def register(subparsers) -> None:

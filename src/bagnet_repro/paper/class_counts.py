@@ -49,14 +49,3 @@ def write_class_counts(manifest: str, out: str) -> None:
 
     table = class_counts(read_manifest(manifest))
     write_table_atomic(out, list(table.columns), table.to_dict("records"), delimiter=",")
-
-
-if __name__ == "__main__":
-    import sys
-
-    import tyro
-
-    try:
-        tyro.cli(write_class_counts, config=(tyro.conf.FlagConversionOff,))
-    except UserError as error:
-        sys.exit(f"error: {error}")
