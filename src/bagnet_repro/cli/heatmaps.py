@@ -104,7 +104,7 @@ def explain(
         method: fast (exact, default), reference (patch cropping) or upsampled
         memory_mb: MB of memory explaining one image may take: its copies, heatmaps, the network's working copies
             and the passes' activations; a smaller budget than an image needs is refused before any work
-        weights_cache: folder of downloaded weights; None: $BAGNET_REPRO_CACHE or ~/.cache/bagnet-repro
+        weights_cache: folder of downloaded weights; None: the per-machine cache, docs/models-and-weights.md
         device: auto, cpu or cuda[:N]
         threads: CPU threads for torch; None: every CPU core
     """

@@ -38,7 +38,7 @@ def precision(
         threads: CPU threads for torch
         checkpoint: a trained model (best.pt); give it or --model
         model: an original BagNet, evaluated with its ImageNet weights; give it or --checkpoint
-        weights_cache: the weights' cache folder for --model (None: $BAGNET_REPRO_CACHE or ~/.cache/bagnet-repro)
+        weights_cache: the weights' cache folder for --model (None: the per-machine cache, docs/models-and-weights.md)
         weights_record: with --model: the fetch-weights record of its weights
         image_size: input size for --model (ImageNet's 224)
         max_images: first N test images only (None: all)

@@ -22,7 +22,7 @@ def fetch_weights(
         weights: none, a source the model's record offers (config/networks.py), or a path/URL
         out: output JSON: the record of the file and its sha256
         weights_sha256: expected sha256 (or prefix) of a path/URL
-        weights_cache: the weights' cache folder (None: $BAGNET_REPRO_CACHE or ~/.cache/bagnet-repro)
+        weights_cache: the weights' cache folder (None: the per-machine cache, docs/models-and-weights.md)
     """
     from ..files.atomic import sha256_file, write_text_atomic
     from ..models.registry import fetch_weights_file
@@ -70,7 +70,7 @@ def train(
         options: JSON object of TrainSettings values that override the recipe
         weights: none, a source the model's record offers (config/networks.py), or a path/URL
         weights_sha256: expected sha256 (or prefix) of a path/URL
-        weights_cache: the weights' cache folder (None: $BAGNET_REPRO_CACHE or ~/.cache/bagnet-repro)
+        weights_cache: the weights' cache folder (None: the per-machine cache, docs/models-and-weights.md)
         weights_record: the fetch-weights record of --weights: load the verified file it names, not the cache's
         gpus: GPUs the rule gave this job: unusable CUDA then stops it at once (docs/environments.md)
     """
