@@ -145,6 +145,16 @@ def test_train_and_evaluate_record_their_compute_and_numerics(manifest, tmp_path
         "succeeded",
     )
 
+    # evaluate.precision: the forward passes in bf16, recorded with the metrics; the predictions are still rows
+    # of every image and condition
+    bf16 = tmp_path / "bf16"
+    result = run_cli(*evaluate_command(tmp_path / "best.pt", manifest, bf16), "--precision", "bf16")
+    assert result.returncode == 0, result.stderr[-2000:]
+    evaluation = json.loads((bf16 / "metrics.json").read_text())["numerics"]["evaluation"]
+    assert (evaluation["precision"], evaluation["autocast_dtype"]) == ("bf16", "bfloat16")
+    fp32_rows = (tmp_path / "predictions.tsv").read_text().count("\n")
+    assert (bf16 / "predictions.tsv").read_text().count("\n") == fp32_rows
+
 
 def test_numerics_read_torchs_switches_as_they_stand(monkeypatch):
     from bagnet_repro.compute.numerics import numerics

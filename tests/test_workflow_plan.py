@@ -118,6 +118,7 @@ def test_a_stage_is_given_its_section_less_the_planning_keys(tmp_path):
         "scramble_grid": 4,
         "scramble_seed": 0,
         "batch_size": 64,
+        "precision": "fp32",
         "sweep_grids": [1, 2, 4],
     }
     backbones = json.loads(plan.section("backbones", names=plan.backbone_names))

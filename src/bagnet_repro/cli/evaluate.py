@@ -24,6 +24,7 @@ def evaluate(
     device: str,
     threads: int,
     gpus: int = 0,
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32",
 ) -> None:
     """Accuracy on val, test and the g x g scrambled test.
 
@@ -39,6 +40,8 @@ def evaluate(
         device: auto, cpu or cuda[:N]
         threads: CPU threads for torch
         gpus: GPUs the rule gave this job: unusable CUDA then stops it at once (docs/environments.md)
+        precision: autocast dtype of the forward passes: fp32 keeps the accuracies exact, bf16 or fp16 is faster
+            on a GPU and may flip a few borderline predictions
     """
     from ..evaluation.evaluate import evaluate as evaluate_run
 
@@ -60,6 +63,7 @@ def evaluate(
                 batch_size=batch_size,
                 device=device,
                 sweep_grids=tuple(sweep_grids),
+                precision=precision,
             )
         )
     )

@@ -86,10 +86,12 @@ def recorded_job(stage: str, result: str, device: str = "device"):
     return wrap
 
 
-def evaluation_numerics(device: torch.device, checkpoint: str | Path) -> dict:
+def evaluation_numerics(
+    device: torch.device, checkpoint: str | Path, precision: str = "fp32", dtype: torch.dtype | None = None
+) -> dict:
     """The numerics of a model's metrics: its training's (from the train job's record beside ``checkpoint``; None
-    where that job kept none) and this evaluation's (fp32 inference, as ``predict`` runs without autocast)."""
+    where that job kept none) and this evaluation's (``precision``, autocast to ``dtype``; fp32: none)."""
     record = read_record(record_path(checkpoint))
     attempts = record["attempts"] if record else []
     training = next((a["numerics"] for a in reversed(attempts) if a.get("numerics")), None)
-    return {"training": training, "evaluation": numerics(device, "fp32", None)}
+    return {"training": training, "evaluation": numerics(device, precision, dtype)}

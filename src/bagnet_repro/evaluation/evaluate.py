@@ -14,7 +14,7 @@ from ..errors import UserError
 from ..files.atomic import write_table_atomic, write_text_atomic
 from ..files.code_digest import code_sha256
 from ..models.trained import load_trained
-from .inference import predict
+from .inference import autocast_dtype, predict
 from .scramble import scramble_batch
 
 PREDICTION_COLUMNS = ("split", "path", "sha256", "label", "prediction", "correct")
@@ -31,14 +31,16 @@ def evaluate(
     batch_size: int = 64,
     device: str = "auto",
     sweep_grids: tuple[int, ...] = (),
+    precision: str = "fp32",
 ) -> dict:
     """Write accuracies (JSON) and one prediction row per image and condition (TSV).
 
     Conditions: ``val``, ``test``, ``scrambled_test`` (Table 1's ``scramble_grid`` x ``scramble_grid`` pieces)
     and ``scrambled_g<g>`` for every grid of the scrambling sweep (g x g pieces; each image's permutation is the
-    same for every model).
+    same for every model). ``precision`` is the forward passes' autocast dtype (fp32: none), recorded in the numerics.
     """
     dev = resolve_device(device)
+    dtype = autocast_dtype(precision, dev)
     model, saved = load_trained(checkpoint, dev)
     size = saved["image_size"]
     for pieces in (scramble_grid, *sweep_grids):  # pieces per side
@@ -65,7 +67,7 @@ def evaluate(
             "sweep_grids": list(sweep_grids),
             "scramble_seed": scramble_seed,
             "code_sha256": code_sha256(),
-            "numerics": evaluation_numerics(dev, checkpoint),
+            "numerics": evaluation_numerics(dev, checkpoint, precision, dtype),
         },
     )
     for split in ("val", "test"):
@@ -79,7 +81,9 @@ def evaluate(
         for condition, grid in conditions.items():
             if grid not in predictions_by_grid:
                 images = data.images if grid is None else scramble_batch(data.images, data.keys, scramble_seed, grid)
-                predictions_by_grid[grid] = predict(model, images, dev, batch_size, desc=condition).argmax(1)
+                predictions_by_grid[grid] = predict(
+                    model, images, dev, batch_size, desc=condition, autocast_dtype=dtype
+                ).argmax(1)
             predicted = predictions_by_grid[grid]
             correct = predicted == data.labels
             metrics[f"{condition}_acc"] = correct.float().mean().item()
