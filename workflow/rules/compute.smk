@@ -18,7 +18,7 @@ rule compute_table:
         plan.when(plan.feature_amounts_run, rules.feature_amount_figures.output),
         plan.when(plan.backbone_names, rules.backbone_table.output),
         plan.when(plan.heatmap_models, rules.heatmap_figures.output),
-        rules.precision_report.output,
+        plan.when(plan.precision_run, rules.precision_report.output),
         rules.table1.output,
         rules.receptive_field_tables.output,
         rules.audit.output,

@@ -1,4 +1,5 @@
-"""Evaluation stage: validation, test and scrambled test accuracy (evaluate.scramble_grid) per model."""
+"""Evaluation stage: validation, test and scrambled test accuracy (evaluate.scramble_grid) per model, and the
+scrambling sweep's grids (evaluate.sweep_grids) when studies.sweep runs it."""
 
 
 rule evaluate:
@@ -20,7 +21,7 @@ rule evaluate:
         **planning.JOB_SIZES["evaluate"],
     params:
         cli=BAGNET,
-        section=plan.section("evaluate"),
+        section=plan.evaluate_section(),
         device=plan.device_job.device,
     shell:
         "{params.cli} evaluate --params {params.section:q} --checkpoint {input.model} --manifest {input.manifest} "

@@ -13,9 +13,10 @@ PAPER_FILES = plan.paper_files(
         "figure1": rules.receptive_field_tables.output.figure1,
         "table1": rules.table1.output.csv,
         "mcnemar": rules.table1.output.mcnemar,
-        "scramble_sweep": rules.table1.output.sweep_pdf,
+        # .get: table1 declares the sweep's figure only when the sweep runs
+        **plan.study_files("sweep", {"scramble_sweep": rules.table1.output.get("sweep_pdf")}),
         "training_curves": rules.table1.output.pdf,
-        "weight_distribution": rules.precision_report.output.figure_pdf,
+        **plan.study_files("precision", {"weight_distribution": rules.precision_report.output.figure_pdf}),
         "compute": rules.compute_table.output.csv,
     },
     heatmaps={
@@ -40,9 +41,11 @@ localrules:
 rule paper_values:
     input:
         unpack(lambda wildcards: PAPER_FILES),
-        sweep=rules.summarize.output.sweep,
-        precision=rules.precision_report.output.table,
-        dead_layers=rules.precision_report.output.census,
+        **plan.study_files("sweep", {"sweep": rules.summarize.output.get("sweep")}),
+        **plan.study_files(
+            "precision",
+            {"precision": rules.precision_report.output.table, "dead_layers": rules.precision_report.output.census},
+        ),
         audit=rules.audit.output.summary,
         manifest=rules.split.output[0],
         inventory=rules.inventory.output[0],
@@ -60,9 +63,9 @@ rule paper_values:
         config=shlex.quote(json.dumps(config, sort_keys=True)),
         train=plan.train_options(),
         snakemake_version=SNAKEMAKE_VERSION,
+        studies=lambda wildcards, input: plan.named_options(input, "sweep", "precision", "dead_layers"),
     shell:
-        "{params.cli} paper-values {params.files} --sweep {input.sweep} --precision {input.precision} "
-        "--dead-layers {input.dead_layers} --audit-summary {input.audit} --manifest {input.manifest} "
+        "{params.cli} paper-values {params.files} {params.studies} --audit-summary {input.audit} --manifest {input.manifest} "
         "--inventory {input.inventory} --histories {input.histories} --results {input.results} --config {params.config} --train-settings {params.train} "
         '--project "$BAGNET_REPRO_PROJECT" --snakemake-version {params.snakemake_version} --out {output} > {log} 2>&1'
 

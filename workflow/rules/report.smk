@@ -10,11 +10,11 @@ rule summarize:
     input:
         predictions=[path for _, _, path in plan.prediction_runs(rules.evaluate.output.predictions)],
     output:
+        **plan.study_files("sweep", {"sweep": "results/statistics/sweep.csv"}),
         table1="results/statistics/table1.csv",
         mcnemar="results/statistics/mcnemar.csv",
         per_class="results/statistics/per_class.csv",
         confusion="results/statistics/confusion.csv",
-        sweep="results/statistics/sweep.csv",
     log:
         "logs/report/summarize.log",
     conda:
@@ -27,22 +27,37 @@ rule summarize:
         ),
         grid=config["evaluate"]["scramble_grid"],
         pairs=plan.paired_test_options(),
+        sweep=lambda wildcards, output: plan.named_options(output, "sweep"),
     shell:
         "{params.cli} summarize {params.runs} --table1 {output.table1} --mcnemar {output.mcnemar} "
-        "--per-class {output.per_class} --confusion {output.confusion} --sweep {output.sweep} "
+        "--per-class {output.per_class} --confusion {output.confusion} {params.sweep} "
         "--scramble-grid {params.grid} {params.pairs} > {log} 2>&1"
 
 
 rule table1:
     input:
+        # .get: summarize declares the sweep's table only when the sweep runs
+        **plan.study_files("sweep", {"sweep": rules.summarize.output.get("sweep")}),
         table1=rules.summarize.output.table1,
         mcnemar=rules.summarize.output.mcnemar,
         per_class=rules.summarize.output.per_class,
         confusion=rules.summarize.output.confusion,
-        sweep=rules.summarize.output.sweep,
         histories=expand(rules.train.output.history, model=model_file_names(plan.models), seed=plan.first_seed),
         notebook=plan.source_file("notebooks/table1.ipynb"),
     output:
+        **plan.study_files(
+            "sweep",
+            {
+                "sweep_pdf": "report/figures/scramble_sweep.pdf",
+                "sweep_png": report_entry(
+                    "report/figures/scramble_sweep.png",
+                    "scramble_sweep",
+                    "Scrambling",
+                    "accuracy against scrambling",
+                    "figure",
+                ),
+            },
+        ),
         csv=report_entry(
             "report/tables/table1.csv", "table1", "Table 1", "Table 1: accuracy with 95% intervals", "table"
         ),
@@ -54,14 +69,6 @@ rule table1:
         pdf="report/figures/training_curves.pdf",
         png=report_entry(
             "report/figures/training_curves.png", "training_curves", "Training", "training curves", "figure"
-        ),
-        sweep_pdf="report/figures/scramble_sweep.pdf",
-        sweep_png=report_entry(
-            "report/figures/scramble_sweep.png",
-            "scramble_sweep",
-            "Scrambling",
-            "accuracy against scrambling",
-            "figure",
         ),
         confusion_pdf=expand("report/figures/confusion_{model}.pdf", model=model_file_names(plan.models)),
         confusion_png=[
@@ -85,7 +92,7 @@ rule table1:
                 "mcnemar_file": input.mcnemar,
                 "per_class_file": input.per_class,
                 "confusion_file": input.confusion,
-                "sweep_file": input.sweep,
+                "sweep_file": input.get("sweep"),  # None (and no figure) without the sweep
                 "scramble_grid": config["evaluate"]["scramble_grid"],
                 "history_files": dict(zip(plan.models, input.histories)),
                 "table1_csv": output.csv,
@@ -95,7 +102,7 @@ rule table1:
                 "mcnemar_md": output.mcnemar_md,
                 "per_class_csv": output.per_class,
                 "curves_figure": [output.pdf, output.png],
-                "sweep_figure": [output.sweep_pdf, output.sweep_png],
+                "sweep_figure": [output.sweep_pdf, output.sweep_png] if plan.sweep_run else [],
                 "confusion_figures": {
                     m: [pdf, png] for m, pdf, png in zip(plan.models, output.confusion_pdf, output.confusion_png)
                 },

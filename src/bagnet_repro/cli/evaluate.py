@@ -79,14 +79,14 @@ def summarize(
     mcnemar: str,
     per_class: str,
     confusion: str,
-    sweep: str,
     scramble_grid: int,
     bootstrap: int = 2000,
     bootstrap_seed: int = 0,
     reference: str | None = None,
     paired_tests: Literal["reference", "all"] = "reference",
+    sweep: str | None = None,
 ) -> None:
-    """Table 1 with bootstrap CIs, McNemar tests, per-class metrics, sweep.
+    """Table 1 with bootstrap CIs, McNemar tests, per-class metrics, and the sweep when asked for.
 
     Args:
         predictions: one evaluated run: its model, seed and predictions file, the option once per run
@@ -94,13 +94,14 @@ def summarize(
         mcnemar: output CSV: mcnemar
         per_class: output CSV: per class
         confusion: output CSV: confusion
-        sweep: output CSV: sweep
         scramble_grid: the g of the runs' g x g scrambled test (evaluate.scramble_grid): the report's values are
             for 4 x 4
         bootstrap: bootstrap draws
         bootstrap_seed: seed of the bootstrap draws
         reference: the network the paired tests compare with; None: the first BagNet
         paired_tests: McNemar tests of the reference against each network, or of every pair
+        sweep: output CSV: the scrambling sweep (the runs must be evaluated on its grids); none without the sweep
+            (studies.sweep: false)
     """
     from ..evaluation.statistics import summarize as summarize_runs
 
@@ -115,7 +116,9 @@ def summarize(
             files[(model, int(seed))] = path
         except ValueError:
             raise UserError(f"--predictions {model} {seed} {path}: the seed must be an integer") from None
-    outputs = {"table1": table1, "mcnemar": mcnemar, "per_class": per_class, "confusion": confusion, "sweep": sweep}
+    outputs = {"table1": table1, "mcnemar": mcnemar, "per_class": per_class, "confusion": confusion}
+    if sweep is not None:
+        outputs["sweep"] = sweep
     summary = summarize_runs(
         files=files,
         outputs=outputs,

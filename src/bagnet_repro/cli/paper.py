@@ -11,7 +11,13 @@ from ..errors import UserError
 from .stages import Stage, register_listing
 
 # The tables and figures every report includes; the optional studies add theirs when the config runs them.
-REQUIRED_FILES = {"figure1", "table1", "mcnemar", "scramble_sweep", "training_curves", "weight_distribution"}
+REQUIRED_FILES = {"figure1", "table1", "mcnemar", "training_curves"}
+# What the report reads of the studies that run unless the config says false (config/studies.py): its options
+# and its files (--file NAME).
+STUDY_INPUTS = {
+    "sweep": (("--sweep",), ("scramble_sweep",)),
+    "precision": (("--precision", "--dead-layers"), ("weight_distribution",)),
+}
 
 # One table or figure per --file: the flag repeats, each time with its name and path.
 RepeatedNamePath = Annotated[UseAppendAction[list[tuple[str, str]]], arg(metavar="NAME PATH")]
@@ -19,9 +25,6 @@ RepeatedNamePath = Annotated[UseAppendAction[list[tuple[str, str]]], arg(metavar
 
 def paper_values(
     file: RepeatedNamePath,
-    sweep: str,
-    precision: str,
-    dead_layers: str,
     audit_summary: str,
     manifest: str,
     inventory: str,
@@ -32,14 +35,14 @@ def paper_values(
     snakemake_version: str,
     out: str,
     results: tuple[str, ...] = (),
+    sweep: str | None = None,
+    precision: str | None = None,
+    dead_layers: str | None = None,
 ) -> None:
     """The named values the report quotes, with the run's provenance.
 
     Args:
         file: a table or figure the report includes, by name (the option once per file)
-        sweep: the scrambling sweep's table (summarize's sweep CSV)
-        precision: the precision study's table
-        dead_layers: the precision study's census of dead layers
         audit_summary: the data audit's summary
         manifest: the split's manifest.tsv
         inventory: the data's inventory (how the data came divided)
@@ -50,7 +53,11 @@ def paper_values(
         snakemake_version: the Snakemake version that ran the workflow
         out: output JSON: the values
         results: more results whose code digest is checked (e.g. the runs' metrics.json; the histories always are)
+        sweep: the scrambling sweep's table (summarize's sweep CSV); none when the config has studies.sweep: false
+        precision: the precision study's table; none when the config has studies.precision: false
+        dead_layers: the precision study's census of dead layers; none with studies.precision: false
     """
+    from ..config.studies import switched_off
     from ..data.inventory import read_records
     from ..paper.provenance import provenance
     from ..paper.settings import settings_values
@@ -61,6 +68,9 @@ def paper_values(
     settings, files = _json_option("--config", config), dict(file)
     if REQUIRED_FILES - set(files):
         raise UserError(f"paper-values needs --file for {', '.join(sorted(REQUIRED_FILES - set(files)))}")
+    _check_study_inputs(
+        switched_off(settings), {"--sweep": sweep, "--precision": precision, "--dead-layers": dead_layers}, files
+    )
     run = provenance(
         project=project,
         config=settings,
@@ -73,9 +83,6 @@ def paper_values(
     values = collect_values(
         table1=files["table1"],
         mcnemar=files["mcnemar"],
-        sweep=sweep,
-        precision=precision,
-        dead_layers=dead_layers,
         audit_summary=audit_summary,
         manifest=manifest,
         provenance=run,
@@ -87,10 +94,29 @@ def paper_values(
         files=files,
         feature_amounts=files.get("feature_amounts_table"),
         backbones=files.get("backbones"),
+        sweep=sweep,
+        precision=(precision, dead_layers) if precision and dead_layers else None,
     )
     # The resolved config travels with the values: `compare` names the keys in which two runs differ.
     write_values({**values, "config": settings}, out)
     print(f"{out}: {len(values)} groups of values; provenance {values['provenance']['commit']}")
+
+
+def _check_study_inputs(off: tuple[str, ...], options: dict[str, str | None], files: dict[str, str]) -> None:
+    """A study the config runs needs its options and files, one it switched off (``off``) takes none, so the
+    report never quotes a study the run did not make nor leaves out one it did; else one line naming them."""
+    for study, (names, file_names) in STUDY_INPUTS.items():
+        given = [name for name in names if options[name] is not None] + [
+            f"--file {name}" for name in file_names if name in files
+        ]
+        if study in off and given:
+            raise UserError(f"paper-values: the config has studies.{study}: false, so it takes no {', '.join(given)}")
+        wanted = list(names) + [f"--file {name}" for name in file_names]
+        missing = [name for name in wanted if name not in given]
+        if study not in off and missing:
+            raise UserError(
+                f"paper-values needs {', '.join(missing)}: the config runs the {study} study (studies.{study})"
+            )
 
 
 def _json_option(name: str, text: str) -> dict:

@@ -3,8 +3,9 @@
 Each study's switch is ``auto``, ``true`` or ``false``. ``auto`` is the default of its data set: the report's
 studies for the 15-scene data (``data.source`` url or local) and the demo, and for a user's own image folder only
 the studies about its data. A study switched on that lacks what it needs is a one-line error naming the key.
-The planning (config/workflow_plan.py) asks ``resolve_studies``, the PDF's words (paper/settings.py) ask
-``switched_off_text``; torch-free, as the Snakefile reads it when it parses the workflow.
+The planning (config/workflow_plan.py) asks ``resolve_studies``, the PDF's words (paper/settings.py) and
+paper-values (which of its inputs a run has) ask ``switched_off_text`` and ``switched_off``; torch-free, as the
+Snakefile reads it when it parses the workflow.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ STUDIES = {
     "feature_amounts": "the layer-wise feature-amount study",
     "backbones": "the vision-toolbox backbones' params/FLOPs/latency table",
 }
-# Studies whose switch cannot be false yet: the report's text and its paper-values step read their results.
-ALWAYS_RUN = ("precision", "sweep")
+# Studies that every data set runs unless the config says false: they need nothing but the trained models.
+EVERY_DATA_SET = ("precision", "sweep")
 
 
 @dataclass(frozen=True)
@@ -79,21 +80,20 @@ def resolve_studies(config: dict) -> Studies:
             f"({', '.join(ORIGINAL_BAGNETS)}) is trained"
         )
 
-    for study in ALWAYS_RUN:
+    for study in EVERY_DATA_SET:
         runs[study] = _on(switches.get(study, "auto"), study, True)
-        if not runs[study]:
-            raise UserError(
-                f"config error at 'studies.{study}': false is not supported yet (the report's text reads this "
-                "study's results); use auto or true"
-            )
 
-    off = tuple(study for study in STUDIES if switches.get(study, "auto") is False)
-    return Studies({study: runs[study] for study in STUDIES}, backbones, off)
+    return Studies({study: runs[study] for study in STUDIES}, backbones, switched_off(config))
+
+
+def switched_off(config: dict) -> tuple[str, ...]:
+    """The studies the config switched off (``studies.<name>: false``), in the report's order."""
+    return tuple(study for study in STUDIES if config.get("studies", {}).get(study) is False)
 
 
 def switched_off_text(config: dict) -> str:
     """One sentence naming the studies the config switched off (``studies.<name>: false``), or empty."""
-    off = [STUDIES[study] for study in STUDIES if config.get("studies", {}).get(study) is False]
+    off = [STUDIES[study] for study in switched_off(config)]
     if not off:
         return ""
     listed = off[0] if len(off) == 1 else ", ".join(off[:-1]) + " and " + off[-1]

@@ -1,6 +1,6 @@
-"""The plan of the optional studies: the heatmaps, the precision study, the feature-amount study and the
-backbones' table, each only when config/studies.py says it runs (config/workflow_plan.py composes it with the
-rest)."""
+"""The plan of the optional studies: the scrambling sweep, the heatmaps, the precision study, the feature-amount
+study and the backbones' table, each only when config/studies.py says it runs (config/workflow_plan.py composes
+it with the rest)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,22 @@ PRECISION_SOURCES = ("trained", "imagenet")  # the precision study's model sourc
 class StudyPlan(PlanBase):
     """What the studies' rules read and pass on."""
 
+    def study_files(self, study: str, files: dict) -> dict:
+        """``files`` (name -> file of a rule section) when ``study`` runs, else none: a rule declares, reads or
+        passes on a switched-off study's files not at all (``**plan.study_files(...)`` in a rule section)."""
+        return dict(files) if self.studies.runs[study] else {}
+
+    # The scrambling sweep.
+    @property
+    def sweep_run(self) -> bool:
+        """studies.sweep, resolved (auto: every data set)."""
+        return self.studies.runs["sweep"]
+
+    def evaluate_section(self) -> str:
+        """The evaluate section (rule evaluate's --params); without the sweep it evaluates no sweep grid, only
+        Table 1's scrambled one."""
+        return self.section("evaluate") if self.sweep_run else self.section("evaluate", sweep_grids=[])
+
     # Heatmaps.
     @property
     def heatmap_models(self) -> list[str]:
@@ -33,13 +49,20 @@ class StudyPlan(PlanBase):
         return catalog.main_heatmap_model(self.heatmap_models)
 
     # The precision study.
+    @property
+    def precision_run(self) -> bool:
+        """studies.precision, resolved (auto: every data set)."""
+        return self.studies.runs["precision"]
+
     def precision_section(self) -> str:
         """The precision section (max_images) with the evaluation's batch size: rule precision's --params."""
         return self.section("precision", batch_size=self.config["evaluate"]["batch_size"])
 
     def precision_runs(self) -> list[tuple[str, str]]:
         """(source, model) of the precision study: every trained model (first seed), plus the original
-        ImageNet BagNets whose weights the config fetches."""
+        ImageNet BagNets whose weights the config fetches; none when studies.precision switches it off."""
+        if not self.precision_run:
+            return []
         trained = [("trained", m) for m in self.models]
         bagnets = catalog.heatmap_models(self.models)  # also when the heatmaps are switched off
         imagenet = [("imagenet", m) for m in bagnets if self.model_weights(m) == "imagenet"]

@@ -103,6 +103,13 @@ class WorkflowPlan(DataPlan, StudyPlan):
         return files
 
     @staticmethod
+    def named_options(files, *names: str) -> str:
+        """``--<name> <file>`` for each of ``names`` that ``files`` (a rule's input or output) holds: a stage is
+        given a switched-off study's files not at all (``plan.study_files``)."""
+        given = {name: files.get(name) for name in names}  # a Namedlist's `in` would look among its files
+        return " ".join(f"--{name.replace('_', '-')} {file}" for name, file in given.items() if file is not None)
+
+    @staticmethod
     def when(condition: object, outputs: Iterable) -> list:
         """``outputs`` (a rule's output) as a list of files when ``condition`` holds, else none (the rule's own
         file objects, which a module's prefix has already reached)."""

@@ -259,6 +259,9 @@ def sweep(
 
 
 SUMMARY_TABLES = ("table1", "mcnemar", "per_class", "confusion", "sweep")
+# The sweep's table is asked for only when the runs were evaluated on its grids (studies.sweep): a run without
+# the sweep writes no table of it rather than an empty one that reads like a result.
+OPTIONAL_TABLES = ("sweep",)
 
 
 def summarize(
@@ -270,21 +273,26 @@ def summarize(
     reference: str | None = None,
     pairing: str = "reference",
 ) -> dict:
-    """Write each table of ``SUMMARY_TABLES`` to the path ``outputs`` gives it; models keep ``files``' order.
-    ``scramble_grid``: the g of the runs' g x g scrambled test (the report's values are for its own grid);
-    ``reference`` and ``pairing``: which networks the paired tests compare (``mcnemar_table``)."""
-    missing = [name for name in SUMMARY_TABLES if name not in outputs]
+    """Write each table of ``SUMMARY_TABLES`` that ``outputs`` gives a path (all but ``OPTIONAL_TABLES`` must
+    have one); models keep ``files``' order. ``scramble_grid``: the g of the runs' g x g scrambled test (the
+    report's values are for its own grid); ``reference`` and ``pairing``: which networks the paired tests
+    compare (``mcnemar_table``)."""
+    missing = [name for name in SUMMARY_TABLES if name not in outputs and name not in OPTIONAL_TABLES]
     if missing:
         raise UserError(f"no output path for the {', '.join(missing)} table(s)")
     predictions = read_predictions(files)
+    if "sweep" in outputs and not predictions.split.str.startswith("scrambled_g").any():
+        raise UserError(
+            f"no sweep table for {outputs['sweep']}: the predictions hold no grid of the scrambling sweep "
+            "(evaluate.sweep_grids empty, or evaluated with studies.sweep: false)"
+        )
     models = list(dict.fromkeys(model for model, _ in files))
     accuracy = table1(predictions, models, scramble_grid, draws, seed)
-    frames = {
-        "table1": accuracy,
-        "mcnemar": mcnemar_table(predictions, models, reference, pairing),
-        "sweep": sweep(predictions, models, draws, seed, accuracy),
-    }
+    frames = {"table1": accuracy, "mcnemar": mcnemar_table(predictions, models, reference, pairing)}
+    if "sweep" in outputs:
+        frames["sweep"] = sweep(predictions, models, draws, seed, accuracy)
     frames["per_class"], frames["confusion"] = per_class(predictions, models)
-    for name in SUMMARY_TABLES:
+    written = [name for name in SUMMARY_TABLES if name in frames]
+    for name in written:
         write_text_atomic(outputs[name], frames[name].to_csv(index=False, float_format="%.6g"))
-    return {name: len(frames[name]) for name in SUMMARY_TABLES}
+    return {name: len(frames[name]) for name in written}

@@ -267,9 +267,6 @@ def optional_study_values(feature_amounts: str | None, backbones: str | None) ->
 def collect_values(
     table1: str,
     mcnemar: str,
-    sweep: str,
-    precision: str,
-    dead_layers: str,
     audit_summary: str,
     manifest: str,
     provenance: dict,
@@ -277,8 +274,12 @@ def collect_values(
     files: dict,
     feature_amounts: str | None = None,
     backbones: str | None = None,
+    sweep: str | None = None,
+    precision: tuple[str, str] | None = None,
 ) -> dict:
-    """Every value the report prints, and the files it includes (by name)."""
+    """Every value the report prints, and the files it includes (by name). ``sweep`` (its table) and
+    ``precision`` (its table and dead-layer census) are absent when the config switched the study off: the
+    report then has no such group and leaves the section out."""
     table = pd.read_csv(table1)
     compute = compute_values(files["compute"])
     first = table1_values(table)[table.model.iloc[0]]
@@ -290,8 +291,12 @@ def collect_values(
         "mcnemar": paired,
         "has_report_values": bool(table[[f"{column}_report" for column in METRICS.values()]].notna().any().any()),
         "figure1": figure1_values(files["figure1"], list(table.model)),
-        "sweep": sweep_values(pd.read_csv(sweep)),
-        "precision": precision_values(pd.read_csv(precision), pd.read_csv(dead_layers), int(split["test"])),
+        **({"sweep": sweep_values(pd.read_csv(sweep))} if sweep else {}),
+        **(
+            {"precision": precision_values(pd.read_csv(precision[0]), pd.read_csv(precision[1]), int(split["test"]))}
+            if precision
+            else {}
+        ),
         "audit": audit_values(json.loads(Path(audit_summary).read_text())),
         "split": split,
         "settings": settings,
