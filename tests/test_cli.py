@@ -229,6 +229,7 @@ _SUMMARY += ("--scramble-grid", "4")
 _VALUES = ("--sweep", "s", "--precision", "p", "--dead-layers", "d", "--audit-summary", "a", "--manifest", "m")
 _VALUES += ("--inventory", "i", "--histories", "h", "--train-settings", "{}", "--project", ".")
 _VALUES += ("--snakemake-version", "9", "--out", "v.json", "--file", "table1", "t.csv")
+_REQUIRED_FILES = ("--file", "figure1", "f", "--file", "mcnemar", "m", "--file", "training_curves", "c")
 _HEATMAPS = ("--selection", "s", "--out", "h.npz", "--scramble-seed", "0", "--memory-mb", "64")
 _HEATMAPS += ("--device", "cpu", "--threads", "1")
 _VARIANTS = ("--csv", "a", "--md", "b", "--tests", "c", "--figure", "d", "--figure-pdf", "e")
@@ -249,7 +250,19 @@ _VARIANTS = ("--csv", "a", "--md", "b", "--tests", "c", "--figure", "d", "--figu
         (("paper-values", "--config", "{}", *_VALUES), "paper-values needs --file for figure1, mcnemar"),
         (
             ("paper-values", "--config", "{}", *_VALUES, "--file", "figure1", "f.csv", "--file", "mcnemar", "m.csv"),
-            "needs --file for scramble_sweep, training_curves, weight_distribution",  # every --file counted
+            "paper-values needs --file for training_curves",  # every --file counted
+        ),
+        (
+            ("paper-values", "--config", "{}", *_VALUES, *_REQUIRED_FILES),
+            "paper-values needs --file scramble_sweep: the config runs the sweep study (studies.sweep)",
+        ),
+        (
+            (
+                "paper-values",
+                *("--config", '{"studies": {"precision": false}}', *_VALUES, *_REQUIRED_FILES),
+                *("--file", "scramble_sweep", "s.pdf"),
+            ),
+            "the config has studies.precision: false, so it takes no --precision, --dead-layers",
         ),
         (("compare",), "compare needs two or more runs"),
         (("variants-table", "--variant", "v0", "[1]", *_VARIANTS), "--variant v0: VALUES must be a JSON object"),

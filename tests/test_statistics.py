@@ -81,6 +81,20 @@ def test_summarize_writes_every_table(tmp_path):
     assert list(sweep.pieces) == [1, 1]
 
 
+def test_without_the_sweep_no_sweep_table_is_written_and_one_asked_for_needs_its_grids(tmp_path):
+    """studies.sweep: false evaluates no sweep grid: summarize then writes no sweep table (not an empty one);
+    asked for one all the same, it stops in one line before writing any table."""
+    conditions = ("val", "test", "scrambled_test")
+    files = dict([predictions_table(tmp_path / "a.tsv", "bagnet33", 0, [1, 0, 1, 1] * 4, conditions)])
+    without = {name: path for name, path in outputs(tmp_path / "out").items() if name != "sweep"}
+    counts = summarize(files, without, scramble_grid=4, draws=10)
+    assert set(counts) == {"table1", "mcnemar", "per_class", "confusion"}
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(f"{name}.csv" for name in counts)
+    with pytest.raises(UserError, match="no grid of the scrambling sweep") as error:
+        summarize(files, outputs(tmp_path / "again"), scramble_grid=4, draws=10)
+    assert "\n" not in str(error.value) and not (tmp_path / "again").exists()
+
+
 def test_another_scramble_grid_has_no_report_value_in_the_scrambled_column(tmp_path):
     """The report scrambled 4 x 4: a 2 x 2 run keeps the clean columns' report values, not the scrambled one."""
     files = dict([predictions_table(tmp_path / "a.tsv", "bagnet33", 0, [1, 0, 1, 1] * 4)])  # all 15 classes

@@ -10,7 +10,7 @@ from bagnet_repro.config.catalog import BACKBONE_NAMES
 from bagnet_repro.config.checks import check_config_files
 from bagnet_repro.config.studies import STUDIES, resolve_studies, switched_off_text
 from bagnet_repro.errors import UserError
-from helpers import PROJECT
+from helpers import PROJECT, run_snakemake
 
 DEMO = PROJECT / "configs" / "demo.yaml"
 FOLDER_BAGNETS = "models: [bagnet33, resnet50]\nweights: {models: {bagnet33: none, resnet50: none}}\n"
@@ -78,14 +78,25 @@ def test_switches_override_the_defaults(tmp_path):
     assert text.startswith("The config's studies section switched off the patch heatmaps") and text.count(".") == 1
 
 
+def test_the_sweep_and_the_precision_study_can_be_switched_off(tmp_path):
+    config = config_of(tmp_path, PROJECT / "config.yaml", "studies: {precision: false, sweep: false}")
+    studies = resolve_studies(config)
+    assert not studies.runs["precision"] and not studies.runs["sweep"]
+    assert studies.switched_off == ("sweep", "precision")
+    assert switched_off_text(config) == (
+        "The config's studies section switched off the scrambling sweep and the precision study, so this report "
+        "leaves them out."
+    )
+    on = resolve_studies(config_of(tmp_path, PROJECT / "config.yaml", "studies: {precision: true, sweep: true}"))
+    assert on.runs["precision"] and on.runs["sweep"] and on.switched_off == ()
+
+
 @pytest.mark.parametrize(
     ("text", "key"),
     [
         ("studies: {feature_amounts: true}", "'feature_amounts.dataset'"),
         ("studies: {heatmaps: true}\n" + FOLDER_CNN, "'models'"),
         ("studies: {backbones: true}\nbackbones: {names: []}", "'backbones.names'"),
-        ("studies: {precision: false}", "'studies.precision'"),
-        ("studies: {sweep: false}", "'studies.sweep'"),
     ],
 )
 def test_a_switch_that_cannot_hold_is_one_line_naming_the_key(tmp_path, text, key):
@@ -111,3 +122,21 @@ def test_the_dry_run_follows_the_switches(tmp_path):
     assert {"precision", "table1", "paper"} <= planned
     # the ImageNet BagNets' precision runs do not depend on the heatmaps
     assert any(row["output_file"].startswith("results/precision/") for row in rows)
+
+
+def test_the_dry_run_without_the_sweep_and_the_precision_study(tmp_path):
+    """No precision job nor its report, no sweep table or figure; evaluate is given no sweep grid; the report,
+    the compute table and Table 1 are still planned."""
+    off = tmp_path / "off.yaml"
+    off.write_text("studies: {precision: false, sweep: false}\n")
+    rows = summary(tmp_path / "off", "--configfile", str(DEMO), str(off))
+    planned = {row["rule"] for row in rows}
+    assert not planned & {"precision", "precision_report"}
+    assert {"evaluate", "summarize", "table1", "compute_table", "paper_values", "paper"} <= planned
+    files = {row["output_file"] for row in rows}
+    assert not [f for f in files if f.startswith("results/precision/") or "sweep" in f or "dead_layers" in f]
+    assert not [f for f in files if "weight_distribution" in f]
+    shell = run_snakemake(tmp_path / "off", "-n", "-p", "--configfile", str(DEMO), str(off)).stdout
+    evaluations = [line for line in shell.splitlines() if "bagnet_repro evaluate " in line]
+    assert len(evaluations) == 8 and all('"sweep_grids": []' in line for line in evaluations)
+    assert "--sweep " not in shell and "--precision " not in shell

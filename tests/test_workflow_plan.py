@@ -160,6 +160,30 @@ def test_studies_switched_off_leave_the_plan(tmp_path):
     assert ("imagenet", "bagnet33") in plan.precision_runs()
 
 
+def test_the_sweep_and_the_precision_study_switched_off_leave_the_plan(tmp_path):
+    import json
+
+    on = plan_of(tmp_path)
+    assert on.sweep_run and on.precision_run and on.evaluate_section() == on.section("evaluate")
+    assert json.loads(on.evaluate_section())["sweep_grids"] == [1, 2, 4, 7, 8]
+    assert on.study_files("sweep", {"sweep": "s.csv"}) == {"sweep": "s.csv"}
+    assert on.named_options({"sweep": "s.csv", "precision": "p.csv"}, "sweep", "precision") == (
+        "--sweep s.csv --precision p.csv"
+    )
+    off = plan_of(tmp_path, "studies: {sweep: false, precision: false}")
+    assert not off.sweep_run and not off.precision_run
+    # evaluate runs Table 1's scrambled grid alone; everything else of its section is unchanged
+    assert json.loads(off.evaluate_section()) == {**json.loads(on.evaluate_section()), "sweep_grids": []}
+    assert off.precision_runs() == [] and off.precision_files("results/precision/{source}/{model}/modes.tsv") == []
+    assert off.study_files("sweep", {"sweep": "s.csv"}) == {} and off.study_files("precision", {"p": "p"}) == {}
+    assert off.named_options({"audit": "a.json"}, "sweep", "precision", "dead_layers") == ""
+    # a rule's Namedlist: looked up by name (its `in` looks among the files)
+    from snakemake.iocontainers import Namedlist
+
+    files = Namedlist(fromdict={"dead_layers": "d.csv"})
+    assert off.named_options(files, "sweep", "dead_layers") == "--dead-layers d.csv"
+
+
 def test_a_section_within_a_section_is_given_by_its_dotted_name(tmp_path):
     import json
 
