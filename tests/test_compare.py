@@ -55,7 +55,8 @@ def write_run(folder: Path, right: dict[str, int], seeds=(0, 1), config=None, of
             files[(model, seed)] = str(path)
     tables = folder / "report/tables"
     tables.mkdir(parents=True, exist_ok=True)
-    outputs = {name: str(tables / f"{name}.csv") for name in SUMMARY_TABLES}
+    # no sweep grid was evaluated (as with studies.sweep: false), so there is no sweep table
+    outputs = {name: str(tables / f"{name}.csv") for name in SUMMARY_TABLES if name != "sweep"}
     summarize(files, outputs, scramble_grid=2, draws=200)
     values = folder / "results/paper/values.json"
     values.parent.mkdir(parents=True, exist_ok=True)
