@@ -1,9 +1,13 @@
 """The command line is a package of stages: every stage registers its commands, and the choices it offers come
 from the package's tables (recipes, catalog), so a new recipe or backbone needs no CLI edit."""
 
+import contextlib
+import io
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +16,25 @@ from bagnet_repro.cli.stages import command_line, option_rows
 from bagnet_repro.config.catalog import BACKBONE_NAMES, ORIGINAL_BAGNETS
 from bagnet_repro.config.recipes import RECIPES
 from bagnet_repro.errors import UserError
-from helpers import PROJECT, run_cli
+from helpers import PROJECT
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """``bagnet-repro`` run in this process, as ``cli.main`` runs it for the installed script (its exit code, its
+    output and error streams): a fresh interpreter per command would cost a second or two of start-up each. The
+    tests that need a process of their own (no torch imported, the listing of commands) start one."""
+    out, err, here = io.StringIO(), io.StringIO(), os.getcwd()
+    try:
+        os.chdir(cwd or PROJECT)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main(list(args))
+            except SystemExit as exit_:  # --help, and a usage error that tyro reports itself
+                code = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess(["bagnet-repro", *args], code, out.getvalue(), err.getvalue())
+
 
 _BACKBONE_OUTPUTS = ("--csv", "t.csv", "--md", "t.md", "--tex", "t.tex", "--latency-batches", "1")
 _BACKBONE_OUTPUTS += ("--latency-repeats", "1", "--device", "cpu", "--threads", "1")
@@ -153,9 +175,7 @@ _SPLIT = ("split", "--inventory", "i.tsv", "--out", "m.tsv", "--test-per-class",
 )
 def test_a_bad_value_of_a_data_command_is_one_line_naming_its_option(tmp_path, args, line):
     """Checked before any file is read or written: nothing is left behind."""
-    result = subprocess.run(
-        [sys.executable, "-m", "bagnet_repro", *args], cwd=tmp_path, capture_output=True, text=True, check=False
-    )
+    result = run_cli(*args, cwd=tmp_path)
     assert result.returncode == 1 and result.stdout == "" and result.stderr.startswith(f"error: {line}")
     assert result.stderr.count("\n") == 1 and not any(tmp_path.iterdir()), result.stderr
 

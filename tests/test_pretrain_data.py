@@ -82,8 +82,10 @@ def test_holdout_split_is_stratified_and_seeded(tmp_path):
     assert (tmp_path / "other.tsv").read_text() != (tmp_path / "split.tsv").read_text()
 
 
+@pytest.mark.slow
 def test_imagenette_pretraining_feeds_fine_tuning_through_the_rules(tmp_path, file_server):
-    """Download, extract and split Imagenette, pretrain on 2 CPU ranks (torchrun), fine-tune from it."""
+    """Download, extract and split Imagenette, pretrain on 2 CPU ranks (torchrun), fine-tune from it: the workflow
+    end to end through its pretraining rules (slow: about 50 s on 2 cores)."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as bundle:
         for split, count in (("train", 20), ("val", 4)):
