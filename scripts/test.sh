@@ -9,11 +9,11 @@ Installs requirements.lock and the project into .venv when needed (the first tim
 then runs pytest on tests/ with these options. Without options it runs every test except the end-to-end
 workflow runs marked `slow` (pyproject.toml's default `-m "not slow"`).
 
-What and how long (2 CPU cores; benchmarks/results/test_suite_cpu_2threads.md):
-  bash scripts/test.sh                    the default suite, some 530 tests: 18 minutes (CI's own
-                                          machine) to 28 (a machine shared with other work)
-  bash scripts/test.sh -m slow            only the 51 slow end-to-end runs (the demo workflow, a user's
-                                          data, moved runs, the run archive): about 19 minutes
+What and how long (2 CPU cores, a fresh clone; benchmarks/results/test_suite_cpu_2threads.md):
+  bash scripts/test.sh                    the default suite, some 730 tests: about 14 minutes (13.5 on
+                                          an idle machine; more on one shared with other work)
+  bash scripts/test.sh -m slow            only the 58 slow end-to-end runs (the demo workflow, a user's
+                                          data, moved runs, the run archive): about 15 minutes
   bash scripts/test.sh -m ""              everything, both of the above
   bash scripts/test.sh tests/test_cli.py  one file: seconds to a few minutes
 
