@@ -71,3 +71,14 @@ def between_0_and_1(name: str, value: float) -> None:
     """One line naming the option when a declared stage's share is not strictly between 0 and 1."""
     if not 0 < value < 1:
         raise UserError(f"{name} must be between 0 and 1 (exclusive), got {value}")
+
+
+def json_object(name: str, text: str) -> dict:
+    """The value of an option that holds a JSON object; anything else is refused in one line naming ``name``."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{name} is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise UserError(f"{name} must be a JSON object, not {type(value).__name__}")
+    return value

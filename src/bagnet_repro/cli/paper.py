@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from tyro.conf import UseAppendAction, arg
 
 from ..errors import UserError
+from .arguments import json_object
 from .stages import Stage, register_listing
 
 # The tables and figures every report includes; the optional studies add theirs when the config runs them.
@@ -65,7 +65,7 @@ def paper_values(
 
     if not histories:
         raise UserError("--histories needs at least one training history")
-    settings, files = _json_option("--config", config), dict(file)
+    settings, files = json_object("--config", config), dict(file)
     if REQUIRED_FILES - set(files):
         raise UserError(f"paper-values needs --file for {', '.join(sorted(REQUIRED_FILES - set(files)))}")
     _check_study_inputs(
@@ -88,7 +88,7 @@ def paper_values(
         provenance=run,
         settings=settings_values(
             config=settings,
-            train=_json_option("--train-settings", train_settings),
+            train=json_object("--train-settings", train_settings),
             division={record.split for record in read_records(inventory)},
         ),
         files=files,
@@ -117,17 +117,6 @@ def _check_study_inputs(off: tuple[str, ...], options: dict[str, str | None], fi
             raise UserError(
                 f"paper-values needs {', '.join(missing)}: the config runs the {study} study (studies.{study})"
             )
-
-
-def _json_option(name: str, text: str) -> dict:
-    """A JSON-object option's value; anything else is refused in one line naming the option."""
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{name} is not JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise UserError(f"{name} must be a JSON object, not {type(value).__name__}")
-    return value
 
 
 def paper(template: str, values: str, out: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from typing import Annotated
@@ -10,6 +9,7 @@ from typing import Annotated
 from tyro.conf import Positional, UseAppendAction, arg
 
 from ..errors import UserError
+from .arguments import json_object
 from .stages import Stage, register_listing
 
 # One variant per --variant: the flag repeats, each time with its folder and its values.
@@ -140,20 +140,9 @@ def variants_table(
 
     if not variant:
         raise UserError("variants-table needs --variant FOLDER VALUES, once per variant")
-    variants = [(folder, _variant_values(folder, text)) for folder, text in variant]
+    variants = [(folder, json_object(f"--variant {folder}: VALUES", text)) for folder, text in variant]
     write_variants_table(variants, csv, md, tests, figure, figure_pdf, template, values, pdf)
     print(f"{csv}: {len(variants)} variants")
-
-
-def _variant_values(folder: str, text: str) -> dict:
-    """A variant's varied keys (``--variant FOLDER VALUES``); anything but a JSON object is refused in one line."""
-    try:
-        values = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"--variant {folder}: VALUES is not JSON: {exc}") from None
-    if not isinstance(values, dict):
-        raise UserError(f"--variant {folder}: VALUES must be a JSON object, not {type(values).__name__}")
-    return values
 
 
 STAGES = (
