@@ -66,17 +66,9 @@ _REQUIRED = {
 }
 
 
-def _run_cli(*args):
-    return run_cli(*args)
-
-
 def _commands():
     parser = cli.build_parser()
     return parser._subparsers._group_actions[0].choices
-
-
-def _option(command, flag):
-    return next(a for a in _commands()[command]._actions if flag in a.option_strings)
 
 
 def test_every_stage_module_registers_its_commands():
@@ -194,10 +186,10 @@ def test_every_command_a_rule_runs_is_registered():
 
 def test_choices_come_from_the_recipe_table_and_the_catalog():
     for command in ("train", "pretrain", "feature-amount-run"):
-        refused = _run_cli(command, *_REQUIRED[command], "--recipe", "nope")
+        refused = run_cli(command, *_REQUIRED[command], "--recipe", "nope")
         assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
         assert f"--recipe: unknown recipe 'nope'; choose from: {', '.join(RECIPES)}" in refused.stderr
-    refused = _run_cli("backbone-table", "--names", "resnet50", "nope", *_BACKBONE_OUTPUTS)
+    refused = run_cli("backbone-table", "--names", "resnet50", "nope", *_BACKBONE_OUTPUTS)
     assert refused.returncode == 1 and refused.stderr.count("\n") == 1
     assert f"unknown backbone(s) nope; choose from: {', '.join(BACKBONE_NAMES)}" in refused.stderr
 
@@ -228,7 +220,7 @@ def test_a_bad_value_of_a_training_command_is_one_line_naming_its_option(tmp_pat
 
 
 def test_precision_takes_an_original_bagnet_only():
-    refused = _run_cli("precision", *_REQUIRED["precision"][2:], "--model", "resnet50")
+    refused = run_cli("precision", *_REQUIRED["precision"][2:], "--model", "resnet50")
     assert refused.returncode == 1 and refused.stderr.count("\n") == 1
     assert f"--model: 'resnet50' is not an original BagNet; choose from: {', '.join(ORIGINAL_BAGNETS)}" in (
         refused.stderr

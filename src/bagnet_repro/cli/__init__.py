@@ -52,35 +52,32 @@ STAGES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """``bagnet-repro --help``: each declared command's line; its own options are parsed by ``stages.run``."""
     parser = argparse.ArgumentParser(prog="bagnet-repro", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="stage", required=True)
-    for stage in STAGES:
-        stage.register(subparsers)
+    for stage in declared_stages().values():
+        listed = subparsers.add_parser(stage.name, help=stage.help, add_help=False)
+        listed.add_argument("arguments", nargs=argparse.REMAINDER)
     return parser
 
 
 def declared_stages() -> dict[str, stages.Stage]:
     """The commands declared as typed functions (cli/stages.py), by name."""
-    return {stage.name: stage for module in STAGES for stage in getattr(module, "STAGES", ())}
+    return {stage.name: stage for module in STAGES for stage in module.STAGES}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     declared = declared_stages()
-    if argv and argv[0] in declared:  # its options are parsed from its declaration, by tyro
-        stage, arguments = declared[argv[0]], argv[1:]
-
-        def command() -> object:
-            return stages.run(stage, arguments)
-    else:
-        args = build_parser().parse_args(argv)
-
-        def command() -> object:
-            return args.func(args)
+    if not argv or argv[0] not in declared:
+        # --help lists the commands; a missing or unknown one is a usage error (argparse exits)
+        parsed = build_parser().parse_args(argv)
+        argv = [parsed.stage, *parsed.arguments]
+    stage, arguments = declared[argv[0]], argv[1:]  # its options are parsed from its declaration, by tyro
 
     try:
         check_switches()  # a wrong value stops every command, not only those that read it
-        command()
+        stages.run(stage, arguments)
     except UserError as exc:
         print(f"error: {user_message(exc)}", file=sys.stderr)
         return 1

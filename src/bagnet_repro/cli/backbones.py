@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..config.catalog import BACKBONE_NAMES
 from ..errors import UserError
 from .arguments import at_least, start_job
-from .stages import Stage, register_listing
+from .stages import Stage
 
 
 def backbone_table(
@@ -60,7 +60,3 @@ def backbone_table(
 
 # --latency-repeats was --repeats: the config's key (backbones.latency_repeats) names it.
 STAGES = (Stage("backbone-table", backbone_table, renamed={"--repeats": "--latency-repeats"}),)
-
-
-def register(subparsers) -> None:
-    register_listing(subparsers, STAGES)

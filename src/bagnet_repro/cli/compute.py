@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .stages import Stage, register_listing
+from .stages import Stage
 
 
 def compute_table(results: Path, benchmarks: Path, csv: Path, md: Path, tex: Path) -> None:
@@ -29,7 +29,3 @@ def compute_table(results: Path, benchmarks: Path, csv: Path, md: Path, tex: Pat
 
 
 STAGES = (Stage("compute-table", compute_table),)
-
-
-def register(subparsers) -> None:
-    register_listing(subparsers, STAGES)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from tyro.conf import Positional, arg
 
-from .stages import Stage, register_listing
+from .stages import Stage
 
 # The files in order, by place (`check-config a.yaml b.yaml`), as the docs and `snakemake --configfile` spell them.
 ConfigFiles = Annotated[Positional[tuple[str, ...]], arg(metavar="CONFIGFILE")]
@@ -36,7 +36,3 @@ def code_digest() -> None:
 
 
 STAGES = (Stage("check-config", check_config), Stage("code-digest", code_digest))
-
-
-def register(subparsers) -> None:
-    register_listing(subparsers, STAGES)

@@ -10,7 +10,7 @@ import tyro
 
 from ..errors import UserError
 from .arguments import at_least, between_0_and_1
-from .stages import Stage, register_listing
+from .stages import Stage
 
 # The data set's kinds (config data.source: demo, url and local are the 15-scene layouts; folder is the user's own).
 Layout = Literal["scene15", "folder"]
@@ -186,7 +186,3 @@ STAGES = (
     Stage("split", split),
     Stage("audit", audit),
 )
-
-
-def register(subparsers) -> None:
-    register_listing(subparsers, STAGES)

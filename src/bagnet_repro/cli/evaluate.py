@@ -9,7 +9,7 @@ from tyro.conf import UseAppendAction, arg
 
 from ..errors import UserError
 from .arguments import at_least, start_job
-from .stages import Stage, register_listing
+from .stages import Stage
 
 
 def evaluate(
@@ -132,7 +132,3 @@ def summarize(
 
 
 STAGES = (Stage("evaluate", evaluate), Stage("summarize", summarize))
-
-
-def register(subparsers) -> None:
-    register_listing(subparsers, STAGES)

@@ -7,7 +7,7 @@ import json
 from ..config.datasets import FEATURE_AMOUNT_DATASETS, FEATURE_AMOUNT_TORCHVISION
 from ..errors import UserError
 from .arguments import at_least, settings_values, start_job
-from .stages import Stage, register_listing
+from .stages import Stage
 
 STUDY_MODEL = "feature_amounts"  # the TrainSettings model of every run: the network is the variant's
 
@@ -120,7 +120,3 @@ STAGES = (
     Stage("feature-amount-run", feature_amount_run),
     Stage("feature-amount-table", feature_amount_table),
 )
-
-
-def register(subparsers) -> None:
-    register_listing(subparsers, STAGES)

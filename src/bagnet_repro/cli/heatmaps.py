@@ -10,7 +10,7 @@ from tyro.conf import Positional
 
 from ..errors import UserError
 from .arguments import at_least, start_job
-from .stages import Stage, register_listing
+from .stages import Stage
 
 
 def select_heatmap_images(predictions: str, count: int, out: str, images: tuple[str, ...] = ()) -> None:
@@ -150,7 +150,3 @@ STAGES = (
     Stage("heatmaps", heatmaps),
     Stage("explain", explain),
 )
-
-
-def register(subparsers) -> None:
-    register_listing(subparsers, STAGES)

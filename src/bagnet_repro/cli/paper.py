@@ -8,7 +8,7 @@ from tyro.conf import UseAppendAction, arg
 
 from ..errors import UserError
 from .arguments import json_object
-from .stages import Stage, register_listing
+from .stages import Stage
 
 # The tables and figures every report includes; the optional studies add theirs when the config runs them.
 REQUIRED_FILES = {"figure1", "table1", "mcnemar", "training_curves"}
@@ -146,7 +146,3 @@ def class_counts(manifest: str, out: str) -> None:
 
 
 STAGES = (Stage("class-counts", class_counts), Stage("paper-values", paper_values), Stage("paper", paper))
-
-
-def register(subparsers) -> None:
-    register_listing(subparsers, STAGES)

@@ -7,7 +7,7 @@ import json
 from ..config.catalog import ORIGINAL_BAGNETS
 from ..errors import UserError
 from .arguments import at_least, start_job
-from .stages import Stage, register_listing
+from .stages import Stage
 
 
 def precision(
@@ -76,7 +76,3 @@ def precision(
 
 
 STAGES = (Stage("precision", precision),)
-
-
-def register(subparsers) -> None:
-    register_listing(subparsers, STAGES)

@@ -6,7 +6,7 @@ import json
 import sys
 
 from .arguments import at_least, settings_values
-from .stages import Stage, register_listing
+from .stages import Stage
 
 
 def pretrain(
@@ -73,7 +73,3 @@ def pretrain(
 
 
 STAGES = (Stage("pretrain", pretrain),)
-
-
-def register(subparsers) -> None:
-    register_listing(subparsers, STAGES)

@@ -6,7 +6,7 @@ import json
 
 from ..data.kaggle import COMPETITION
 from .arguments import at_least, between_0_and_1
-from .stages import Stage, register_listing
+from .stages import Stage
 
 
 def imagenet_val(val_dir: str, solution: str, out: str) -> None:
@@ -63,7 +63,3 @@ STAGES = (
     Stage("imagenet-kaggle", imagenet_kaggle),
     Stage("holdout-split", holdout_split),
 )
-
-
-def register(subparsers) -> None:
-    register_listing(subparsers, STAGES)

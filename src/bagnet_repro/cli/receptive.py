@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import UserError
-from .stages import Stage, register_listing
+from .stages import Stage
 
 
 def receptive_fields(models: list[str], image_size: int, measure_size: int, layers: str, summary: str) -> None:
@@ -26,7 +26,3 @@ def receptive_fields(models: list[str], image_size: int, measure_size: int, laye
 
 
 STAGES = (Stage("receptive-fields", receptive_fields),)
-
-
-def register(subparsers) -> None:
-    register_listing(subparsers, STAGES)

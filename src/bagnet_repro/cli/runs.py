@@ -10,7 +10,7 @@ from tyro.conf import Positional, UseAppendAction, arg
 
 from ..errors import UserError
 from .arguments import json_object
-from .stages import Stage, register_listing
+from .stages import Stage
 
 # One variant per --variant: the flag repeats, each time with its folder and its values.
 RepeatedFolderValues = Annotated[UseAppendAction[list[tuple[str, str]]], arg(metavar="FOLDER VALUES")]
@@ -151,7 +151,3 @@ STAGES = (
     Stage("compare", compare),
     Stage("variants-table", variants_table),
 )
-
-
-def register(subparsers) -> None:
-    register_listing(subparsers, STAGES)

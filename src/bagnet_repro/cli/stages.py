@@ -175,13 +175,3 @@ def option_rows(stage: Stage) -> list[tuple[str, str, str, str]]:
         else:
             rows.append((option(name), _type_name(parameter.annotation), default, helps.get(name, "")))
     return rows
-
-
-def register_listing(subparsers, stages: Sequence[Stage]) -> None:
-    """Each stage's line in ``bagnet-repro --help``; its own options are parsed by ``run``."""
-    import argparse
-
-    for stage in stages:
-        p = subparsers.add_parser(stage.name, help=stage.help, add_help=False)
-        p.add_argument("arguments", nargs=argparse.REMAINDER)
-        p.set_defaults(func=lambda args, stage=stage: run(stage, args.arguments))

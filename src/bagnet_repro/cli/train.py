@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from .arguments import settings_values, start_job, weights_value
-from .stages import Stage, register_listing
+from .stages import Stage
 
 
 def fetch_weights(
@@ -99,7 +99,3 @@ def train(
 
 
 STAGES = (Stage("fetch-weights", fetch_weights), Stage("train", train))
-
-
-def register(subparsers) -> None:
-    register_listing(subparsers, STAGES)
