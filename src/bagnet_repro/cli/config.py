@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from tyro.conf import Positional, arg
+from tyro.conf import Positional
 
 from .stages import Stage
 
-# The files in order, by place (`check-config a.yaml b.yaml`), as the docs and `snakemake --configfile` spell them.
-ConfigFiles = Annotated[Positional[tuple[str, ...]], arg(metavar="CONFIGFILE")]
 
-
-def check_config(configfile: ConfigFiles = (), base: str = "config.yaml") -> None:
+# The files in order, by place (`check-config a.yaml b.yaml`), as the docs and `snakemake --configfile` spell them;
+# --help names them CONFIGFILE (cli/stages.py: a positional's metavar is its name).
+def check_config(configfile: Positional[tuple[str, ...]] = (), base: str = "config.yaml") -> None:
     """Check config files as the workflow would merge them over config.yaml.
 
     Their YAML syntax (with the line), the schema and the rules across keys, as a run's start-up checks them.
